@@ -1,0 +1,84 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"talker/player"
+	"talker/talker"
+	"talker/talker/store"
+)
+
+// cmdAccount implements `talker account create --name N --rank R`, with the
+// password read from standard input so that scripts can use it.
+func cmdAccount(args []string) int {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprintln(os.Stderr, "usage: talker account create --name NAME [--rank newbie|resident|staff|admin] [--data DIR]  (password on stdin)")
+		return 2
+	}
+	cfg := talker.DefaultConfig()
+	fs := flag.NewFlagSet("account create", flag.ContinueOnError)
+	serverFlags(fs, &cfg, nil)
+	name := fs.String("name", "", "the account's name")
+	rankName := fs.String("rank", "resident", "newbie, resident, staff or admin")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	rank, err := player.ParseRank(*rankName)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "talker account create:", err)
+		return 2
+	}
+	if *name == "" {
+		fmt.Fprintln(os.Stderr, "talker account create: --name is required")
+		return 2
+	}
+	var pw string
+	if isTerminal(os.Stdin) {
+		pw, err = readHiddenTwice()
+	} else {
+		var in []byte
+		in, err = io.ReadAll(io.LimitReader(os.Stdin, 4096))
+		if err == nil {
+			pw, err = talker.ReadPasswordLine(string(in))
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "talker account create:", err)
+		return 1
+	}
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "talker account create:", err)
+		return 1
+	}
+	defer st.Close()
+	// A brand-new data directory gets its rooms first, so the account has
+	// somewhere to be; the admin step is satisfied by this very account if
+	// it is an admin.
+	p, err := talker.CreateAccount(&cfg, st, *name, pw, rank)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "talker account create:", err)
+		return 1
+	}
+	fmt.Printf("created %s (%s) in %s\n", p.Name, p.Rank, cfg.DataDir)
+	return 0
+}
+
+func readHiddenTwice() (string, error) {
+	in := newStdinReader()
+	pw, err := readHidden(in, "Password: ")
+	if err != nil {
+		return "", err
+	}
+	again, err := readHidden(in, "Password again: ")
+	if err != nil {
+		return "", err
+	}
+	if pw != again {
+		return "", fmt.Errorf("the passwords did not match")
+	}
+	return pw, nil
+}

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"time"
+
+	"talker/talker"
+)
+
+// defaultDataDir is $TALKER_DATA, or ./data.
+func defaultDataDir() string {
+	if d := os.Getenv("TALKER_DATA"); d != "" {
+		return d
+	}
+	return "./data"
+}
+
+const defaultListen = "127.0.0.1:4000"
+
+// serverFlags registers the flags that configure a talker and returns a
+// function that fills the config from them once parsed.
+func serverFlags(fs *flag.FlagSet, cfg *talker.Config, listen *string) {
+	fs.StringVar(&cfg.DataDir, "data", defaultDataDir(), "data directory (database, logs, sockets); default $TALKER_DATA or ./data")
+	if listen != nil {
+		fs.StringVar(listen, "listen", defaultListen, "address to listen on, HOST:PORT")
+	}
+	fs.StringVar(&cfg.Name, "name", cfg.Name, "the talker's name")
+	fs.IntVar(&cfg.HashCost, "hash-cost", cfg.HashCost, "bcrypt cost for password hashes (lower only for tests and benchmarks)")
+	fs.IntVar(&cfg.Limits.MaxLine, "max-line", cfg.Limits.MaxLine, "longest input line in bytes; longer lines are cut")
+	fs.Float64Var(&cfg.Limits.LineRate, "line-rate", cfg.Limits.LineRate, "input lines per second per connection, sustained (0 = unlimited)")
+	fs.IntVar(&cfg.Limits.LineBurst, "line-burst", cfg.Limits.LineBurst, "input lines a connection may send at once")
+	fs.IntVar(&cfg.Limits.ByteRate, "byte-rate", cfg.Limits.ByteRate, "input bytes per second per connection, sustained (0 = unlimited)")
+	fs.IntVar(&cfg.Limits.MaxBacklog, "max-backlog", cfg.Limits.MaxBacklog, "unsent output bytes before a client that stopped reading is dropped")
+	fs.IntVar(&cfg.MaxPerAddress, "max-per-address", cfg.MaxPerAddress, "simultaneous connections from one address (0 = unlimited)")
+	fs.DurationVar(&cfg.LoginTimeout, "login-timeout", cfg.LoginTimeout, "time allowed at the login prompts")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "disconnect players idle this long (0 = never)")
+}
+
+var _ = time.Second

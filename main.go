@@ -1,0 +1,75 @@
+// Command talker is a telnet chat server in the EW-too / PG+ / NUTS
+// tradition that never drops anyone: see README.md.
+//
+// Usage: talker <command> [flags]; `talker help` lists the commands.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"talker/talker/logging"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type subcommand struct {
+	name    string
+	summary string
+	run     func(args []string) int
+}
+
+func subcommands() []subcommand {
+	return []subcommand{
+		{"run", "run the talker in the foreground (logs on the terminal; Ctrl-C stops it)", cmdRun},
+		{"account", "manage accounts: account create --name NAME --rank RANK (password on stdin)", cmdAccount},
+		{"start", "start the talker in the background under its angel", notYet("start")},
+		{"stop", "stop the talker and its angel", notYet("stop")},
+		{"reboot", "seamless reboot: a new binary takes over every connection", notYet("reboot")},
+		{"reset", "seamless reboot running the cold-start hooks", notYet("reset")},
+		{"restart", "full stop and start (players are disconnected)", notYet("restart")},
+		{"status", "show the state of the angel and the talker", notYet("status")},
+		{"log", "show the logs (log -f to follow)", notYet("log")},
+		{"angel", "run the watchdog that keeps the talker up", notYet("angel")},
+		{"version", "print the version", func([]string) int { fmt.Println("talker", version); return 0 }},
+	}
+}
+
+func main() {
+	logging.Init()
+	os.Exit(dispatch(os.Args[1:]))
+}
+
+func dispatch(args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage()
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range subcommands() {
+		if c.name == args[0] {
+			return c.run(args[1:])
+		}
+	}
+	fmt.Fprintf(os.Stderr, "talker: unknown command %q\n\n", args[0])
+	usage()
+	return 2
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: talker <command> [flags]    (talker <command> -h for its flags)")
+	fmt.Fprintln(os.Stderr, "\ncommands:")
+	for _, c := range subcommands() {
+		fmt.Fprintf(os.Stderr, "  %-9s %s\n", c.name, c.summary)
+	}
+}
+
+func notYet(name string) func([]string) int {
+	return func([]string) int {
+		fmt.Fprintf(os.Stderr, "talker %s: not available in this version yet; use 'talker run'\n", name)
+		return 3
+	}
+}

@@ -1,0 +1,18 @@
+package main
+
+import (
+	"bufio"
+	"os"
+
+	"talker/talker/store"
+)
+
+// ownerSetup is the talker owner's hook into the initial setup: it runs
+// once, as the last setup step of a new database. Add rooms or settings
+// here; the default talker needs nothing more.
+func ownerSetup(st *store.Store) error {
+	_ = st
+	return nil
+}
+
+func newStdinReader() *bufio.Reader { return bufio.NewReader(os.Stdin) }
