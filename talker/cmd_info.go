@@ -1,0 +1,188 @@
+package talker
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"talker/player"
+	"talker/talker/store"
+)
+
+func infoCommands() []*command {
+	return []*command{
+		{name: "who", aliases: []string{"w"}, category: "Information", usage: "who",
+			summary: "list who is logged in",
+			help:    "Lists everyone logged in with their title, where they are and how long they have been idle. Marks: * admin, ^ staff, _ newbie.",
+			run:     (*World).cmdWho},
+		{name: "look", aliases: []string{"l"}, category: "Information", usage: "look",
+			summary: "look around the room you are in",
+			help:    "Describes the room you are in, its exits and who is here.",
+			run:     func(w *World, s *Session, _ string) { w.look(s) }},
+		{name: "examine", aliases: []string{"x", "finger"}, category: "Information", usage: "examine <name>",
+			summary: "find out about someone, logged in or not",
+			help:    "Shows a person's title, description, rank, and when they were last on (or how long they have been on and idle). Works for people who are not logged in.",
+			run:     (*World).cmdExamine},
+		{name: "idle", category: "Information", usage: "idle [name]",
+			summary: "see how long people have been idle",
+			help:    "With a name, shows how long that person has been idle. Without, shows the idle times of everyone in your room.",
+			run:     (*World).cmdIdle},
+		{name: "rooms", category: "Information", usage: "rooms",
+			summary: "list every room and how many are in each",
+			help:    "Lists all the rooms on the talker with the number of people in each. Use 'go <room>' to move to a room next to yours.",
+			run:     (*World).cmdRooms},
+		{name: "exits", category: "Moving", usage: "exits",
+			summary: "list the rooms you can go to from here",
+			help:    "Lists the rooms next to yours; 'go <room>' takes you to one of them.",
+			run:     func(w *World, s *Session, _ string) { s.println(w.exitsLine(s.room)) }},
+		{name: "go", category: "Moving", usage: "go <room>",
+			summary: "move to a room next to yours",
+			help:    "Moves you through an exit to a neighbouring room. You may type the start of the room's name. 'exits' lists where you can go.",
+			run:     (*World).cmdGo},
+		{name: "home", category: "Moving", usage: "home",
+			summary: "go back to your home room",
+			help:    "Takes you straight to your home room (the main room unless you have one of your own), from anywhere.",
+			run:     (*World).cmdHome},
+		{name: "help", aliases: []string{"?", "commands"}, category: "Information", usage: "help [command]",
+			summary: "list commands, or explain one",
+			help:    "With no argument, lists every command you can use. 'help <command>' explains one, including its shortcuts.",
+			run:     (*World).help},
+	}
+}
+
+func (w *World) cmdWho(s *Session, _ string) {
+	now := w.cfg.Now()
+	list := w.playing()
+	s.println("There " + map[bool]string{true: "is", false: "are"}[len(list) == 1] + " " + plural(len(list), "person") + " on " + w.cfg.Name + ":")
+	for _, p := range list {
+		line := rankMark(p.Player.Rank) + " " + displayName(p.Player)
+		var notes []string
+		if p.room != nil {
+			notes = append(notes, p.room.ID)
+		}
+		if idle := now.Sub(p.LastInput); idle >= time.Minute {
+			notes = append(notes, "idle "+ago(idle))
+		}
+		if p.AFK {
+			notes = append(notes, "AFK")
+		}
+		if len(notes) > 0 {
+			line += "  [" + strings.Join(notes, ", ") + "]"
+		}
+		s.println(line)
+	}
+}
+
+func (w *World) cmdExamine(s *Session, args string) {
+	name := strings.TrimSpace(args)
+	if name == "" {
+		name = s.Player.Name
+	}
+	now := w.cfg.Now()
+	var p *player.Player
+	var online *Session
+	if o, _ := w.findOnline(name); o != nil {
+		online, p = o, o.Player
+	} else {
+		var err error
+		p, err = w.store.Player(name)
+		if errors.Is(err, store.ErrNotFound) {
+			s.println("There is nobody called '" + name + "' on " + w.cfg.Name + ".")
+			return
+		}
+		if err != nil {
+			w.log.Error().Err(err).Msg("examine: load failed")
+			s.println("Sorry, that could not be looked up just now.")
+			return
+		}
+	}
+	s.println(displayName(p))
+	if p.Description != "" {
+		s.println(p.Description)
+	}
+	s.println("Rank: " + p.Rank.String() + ". Registered " + ago(now.Sub(p.CreatedAt)) + " ago.")
+	total := p.TimeOnline
+	if online != nil {
+		total += now.Sub(online.LoggedInAt)
+		status := "Logged in for " + ago(now.Sub(online.LoggedInAt)) + ", idle " + ago(now.Sub(online.LastInput))
+		if online.room != nil {
+			status += ", in " + online.room.Name
+		}
+		s.println(status + ".")
+		if online.AFK {
+			msg := "AFK"
+			if online.AFKMessage != "" {
+				msg += ": " + online.AFKMessage
+			}
+			s.println(msg)
+		}
+	} else if !p.LastSeen.IsZero() {
+		s.println("Last seen " + ago(now.Sub(p.LastSeen)) + " ago.")
+	} else {
+		s.println("Has never logged in.")
+	}
+	s.println("Total time on the talker: " + ago(total) + ".")
+}
+
+func (w *World) cmdIdle(s *Session, args string) {
+	now := w.cfg.Now()
+	if args != "" {
+		o, msg := w.findOnline(args)
+		if o == nil {
+			s.println(msg)
+			return
+		}
+		s.println(o.Player.Name + " has been idle for " + ago(now.Sub(o.LastInput)) + ".")
+		return
+	}
+	for _, m := range s.room.Members {
+		line := pad(m.Player.Name, 18) + ago(now.Sub(m.LastInput))
+		if m.AFK {
+			line += " (AFK)"
+		}
+		s.println(line)
+	}
+}
+
+func (w *World) cmdRooms(s *Session, _ string) {
+	ids := make([]string, 0, len(w.rooms))
+	for id := range w.rooms {
+		ids = append(ids, id)
+	}
+	sortStrings(ids)
+	for _, id := range ids {
+		r := w.rooms[id]
+		line := pad(r.ID, 14) + pad(r.Name, 28)
+		if n := len(r.Members); n > 0 {
+			line += plural(n, "person")
+		} else {
+			line += "empty"
+		}
+		s.println(line)
+	}
+}
+
+func (w *World) cmdGo(s *Session, args string) {
+	if args == "" {
+		s.println(w.exitsLine(s.room))
+		return
+	}
+	to, msg := w.findRoom(args, s.room.Exits)
+	if to == nil {
+		s.println(msg)
+		return
+	}
+	w.moveTo(s, to, s.Player.Name+" goes to "+to.Name+".", s.Player.Name+" arrives.")
+}
+
+func (w *World) cmdHome(s *Session, _ string) {
+	home := w.rooms[s.Player.Home]
+	if home == nil {
+		home = w.rooms[w.cfg.StartRoom]
+	}
+	if home == s.room {
+		s.println("You are already home.")
+		return
+	}
+	w.moveTo(s, home, s.Player.Name+" goes home.", s.Player.Name+" arrives home.")
+}

@@ -1,0 +1,154 @@
+package talker
+
+import (
+	"sort"
+	"strings"
+
+	"talker/player"
+	"talker/talker/text"
+)
+
+// command is one thing a logged-in player can type. Every command carries
+// its own help: a test fails when one does not.
+type command struct {
+	name      string
+	aliases   []string // other words for it
+	shortcuts string   // single characters that stand for it at the start of a line ("'\"")
+	minRank   player.Rank
+	category  string
+	usage     string // e.g. "tell <name> <message>"
+	summary   string // one line for the index
+	help      string // the full text for `help <command>`
+	run       func(w *World, s *Session, args string)
+}
+
+// commandTable finds commands by name, alias, shortcut or unique prefix.
+type commandTable struct {
+	list       []*command
+	byWord     map[string]*command
+	byShort    map[byte]*command
+	categories []string
+}
+
+var categoryOrder = []string{"Talking", "Information", "Moving", "Yourself", "Staff"}
+
+func newCommandTable() *commandTable {
+	t := &commandTable{byWord: map[string]*command{}, byShort: map[byte]*command{}, categories: categoryOrder}
+	for _, c := range allCommands() {
+		t.list = append(t.list, c)
+		t.byWord[c.name] = c
+		for _, a := range c.aliases {
+			t.byWord[a] = c
+		}
+		for i := 0; i < len(c.shortcuts); i++ {
+			t.byShort[c.shortcuts[i]] = c
+		}
+	}
+	sort.Slice(t.list, func(i, j int) bool { return t.list[i].name < t.list[j].name })
+	return t
+}
+
+// lookup finds what a typed word means for a player of the given rank.
+func (t *commandTable) lookup(word string, rank player.Rank) (*command, string) {
+	if c := t.byWord[word]; c != nil && c.minRank <= rank {
+		return c, ""
+	}
+	var found *command
+	for _, c := range t.list {
+		if c.minRank > rank || !strings.HasPrefix(c.name, word) {
+			continue
+		}
+		if found != nil {
+			return nil, "'" + word + "' could be more than one command (" + found.name + ", " + c.name + ", ...); type more of it."
+		}
+		found = c
+	}
+	if found == nil {
+		return nil, "Unknown command '" + word + "'. Type 'help' for a list of commands."
+	}
+	return found, ""
+}
+
+// command runs one line typed by a logged-in player.
+func (w *World) command(s *Session, raw []byte) {
+	line := text.Clean(raw)
+	if line == "" {
+		return
+	}
+	var c *command
+	var args string
+	if sc := w.commands.byShort[line[0]]; sc != nil && sc.minRank <= s.Player.Rank {
+		c, args = sc, strings.TrimSpace(line[1:])
+	} else {
+		word, rest, _ := strings.Cut(line, " ")
+		var msg string
+		c, msg = w.commands.lookup(strings.ToLower(word), s.Player.Rank)
+		if c == nil {
+			s.println(msg)
+			return
+		}
+		args = strings.TrimSpace(rest)
+	}
+	if s.AFK && c.name != "afk" {
+		s.AFK, s.AFKMessage = false, ""
+		s.println("You are no longer AFK.")
+	}
+	c.run(w, s, args)
+}
+
+// usage tells the player how a command is typed.
+func usage(s *Session, c string, w *World) {
+	if cmd := w.commands.byWord[c]; cmd != nil {
+		s.println("Usage: " + cmd.usage)
+	}
+}
+
+func (w *World) help(s *Session, args string) {
+	if args != "" {
+		word := strings.ToLower(strings.Fields(args)[0])
+		var c *command
+		if len(word) == 1 {
+			c = w.commands.byShort[word[0]]
+		}
+		if c == nil {
+			c, _ = w.commands.lookup(word, s.Player.Rank)
+		}
+		if c == nil || c.minRank > s.Player.Rank {
+			s.println("There is no help on '" + word + "'. Type 'help' for a list of commands.")
+			return
+		}
+		s.println("Usage: " + c.usage)
+		var also []string
+		for i := 0; i < len(c.shortcuts); i++ {
+			also = append(also, string(c.shortcuts[i]))
+		}
+		also = append(also, c.aliases...)
+		if len(also) > 0 {
+			s.println("Also: " + strings.Join(also, " "))
+		}
+		s.println(c.help)
+		return
+	}
+	s.println("Commands (type 'help <command>' for more on one):")
+	for _, cat := range w.commands.categories {
+		var lines []string
+		for _, c := range w.commands.list {
+			if c.category == cat && c.minRank <= s.Player.Rank {
+				lines = append(lines, "  "+pad(c.name, 12)+c.summary)
+			}
+		}
+		if len(lines) > 0 {
+			s.println(cat + ":")
+			for _, l := range lines {
+				s.println(l)
+			}
+		}
+	}
+}
+
+func pad(s string, n int) string {
+	if len(s) >= n {
+		return s + " "
+	}
+	return s + strings.Repeat(" ", n-len(s))
+}

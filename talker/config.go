@@ -1,0 +1,96 @@
+// Package talker is the chat server: it accepts telnet connections, runs the
+// login exchange, and keeps the world — sessions, players, rooms — in one
+// goroutine that every change goes through.
+//
+// The pieces, each in its own file: Server (listening, Serve, Shutdown),
+// World (the event loop that owns all state), sessions and the login state
+// machine, rooms, and the command table. The connection edge (reading,
+// writing, limits) is package conn; the telnet codec is package telnet;
+// storage is package store.
+package talker
+
+import (
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"talker/player"
+	"talker/talker/conn"
+	"talker/talker/store"
+)
+
+// Config is everything a Server needs. Zero values are replaced by the
+// defaults in DefaultConfig.
+type Config struct {
+	Name     string // the talker's name, shown in the banner and MSSP
+	DataDir  string
+	HashCost int // bcrypt cost for passwords
+
+	Limits           conn.Limits
+	MaxPerAddress    int           // simultaneous connections from one address (0 = unlimited)
+	LoginTimeout     time.Duration // time allowed at the login prompts
+	IdleTimeout      time.Duration // logged-in players idle this long are disconnected (0 = never)
+	MaxLoginFailures int           // wrong passwords on one connection before it is closed
+
+	// StartRoom is where new players appear and `home` leads when they have
+	// no home of their own.
+	StartRoom string
+
+	Log zerolog.Logger
+
+	// Setup customises a new talker: it runs once, as the last step of the
+	// initial setup, with the freshly created database.
+	Setup func(*store.Store) error
+	// AskAdmin, if set, is called during the initial setup when no admin
+	// account exists (the program sets it when it has a terminal). It
+	// returns the new admin's name and password.
+	AskAdmin func() (name, password string, err error)
+
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+}
+
+// DefaultConfig returns the settings a talker starts with.
+func DefaultConfig() Config {
+	return Config{
+		Name:             "Talker",
+		DataDir:          "./data",
+		HashCost:         player.DefaultHashCost,
+		Limits:           conn.DefaultLimits(),
+		MaxPerAddress:    8,
+		LoginTimeout:     3 * time.Minute,
+		IdleTimeout:      0,
+		MaxLoginFailures: 3,
+		StartRoom:        "main",
+		Log:              zerolog.Nop(),
+		Now:              time.Now,
+	}
+}
+
+func (c *Config) fillDefaults() {
+	d := DefaultConfig()
+	if c.Name == "" {
+		c.Name = d.Name
+	}
+	if c.DataDir == "" {
+		c.DataDir = d.DataDir
+	}
+	if c.HashCost == 0 {
+		c.HashCost = d.HashCost
+	}
+	if c.Limits == (conn.Limits{}) {
+		c.Limits = d.Limits
+	}
+	if c.LoginTimeout == 0 {
+		c.LoginTimeout = d.LoginTimeout
+	}
+	if c.MaxLoginFailures == 0 {
+		c.MaxLoginFailures = d.MaxLoginFailures
+	}
+	if c.StartRoom == "" {
+		c.StartRoom = d.StartRoom
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}

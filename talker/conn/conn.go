@@ -1,0 +1,259 @@
+// Package conn is one client's TCP connection as the talker sees it: a
+// reader goroutine that decodes telnet into lines and negotiations, applies
+// the per-connection input limits and hands batches of events to the world,
+// and a writer goroutine that drains a bounded outbox, so that one slow or
+// stuck client never delays anyone else.
+//
+// Conn knows nothing about players or commands. Its reader and writer can be
+// stopped at a clean point and restarted (a reboot quiesces them); what they
+// hold at that point, the decoder state and the unsent output, is plain data.
+package conn
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"talker/talker/telnet"
+)
+
+// Limits bound what one connection may cost the talker.
+type Limits struct {
+	MaxLine    int           // bytes per input line; the rest is cut
+	MaxSB      int           // bytes per telnet subnegotiation
+	LineRate   float64       // lines per second, sustained
+	LineBurst  int           // lines that may arrive at once
+	ByteRate   int           // input bytes per second, sustained (reading pauses beyond it)
+	ByteBurst  int           // input bytes that may arrive at once
+	MaxBacklog int           // unsent output bytes before the client is dropped
+	FloodKick  int           // lines dropped within one burst window before the client is disconnected (0 = never)
+	FlushWait  time.Duration // how long a closing connection may take to send its last output
+}
+
+// DefaultLimits are generous for people and tight for scripts gone wrong.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxLine:    1000,
+		MaxSB:      512,
+		LineRate:   5,
+		LineBurst:  25,
+		ByteRate:   32 << 10,
+		ByteBurst:  128 << 10,
+		MaxBacklog: 512 << 10,
+		FloodKick:  200,
+		FlushWait:  3 * time.Second,
+	}
+}
+
+// Input is one batch from a connection's reader to the world.
+type Input struct {
+	Conn    *Conn
+	Events  []telnet.Event
+	Dropped int  // lines discarded by flood control in this batch
+	Flood   bool // the client kept flooding past Limits.FloodKick: disconnect it
+	// Closed is set, once, when the reader has finished because the
+	// connection ended (EOF, reset, or closed by us). Nothing follows it.
+	Closed error
+	// Stopped is set when the reader stopped because StopReading asked it
+	// to. The decoder state (Decoder) is final until StartReading.
+	Stopped bool
+}
+
+// Deliver hands a batch to the world. It may block: that is the back
+// pressure that keeps a busy world from being buried by its readers.
+type Deliver func(Input)
+
+// Conn is one client connection.
+type Conn struct {
+	ID      uint64
+	Addr    string // remote IP address, without the port
+	nc      *net.TCPConn
+	limits  Limits
+	deliver Deliver
+
+	// Owned by the reader goroutine while it runs; by whoever called
+	// StopReading once the Stopped input has been delivered.
+	Decoder  telnet.Decoder
+	Throttle Throttle
+
+	readMu      sync.Mutex
+	reading     bool
+	stopReading bool
+	readDone    chan struct{}
+
+	out        outbox
+	writerDone chan struct{}
+}
+
+// New wraps an accepted TCP connection. Call Start to begin reading and
+// writing.
+func New(id uint64, nc *net.TCPConn, limits Limits, deliver Deliver) *Conn {
+	addr := nc.RemoteAddr().String()
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	c := &Conn{ID: id, Addr: addr, nc: nc, limits: limits, deliver: deliver,
+		Decoder: telnet.NewDecoder(limits.MaxLine, limits.MaxSB)}
+	c.Throttle = NewThrottle(limits, time.Now())
+	c.out.init(limits.MaxBacklog)
+	c.writerDone = make(chan struct{})
+	_ = nc.SetNoDelay(true)
+	_ = nc.SetKeepAlive(true)
+	_ = nc.SetKeepAlivePeriod(time.Minute)
+	return c
+}
+
+// Start starts the reader and the writer.
+func (c *Conn) Start() {
+	c.startWriter()
+	c.StartReading()
+}
+
+// StartReading (re)starts the reader goroutine with the current Decoder and
+// Throttle.
+func (c *Conn) StartReading() {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	if c.reading {
+		return
+	}
+	c.reading, c.stopReading = true, false
+	c.readDone = make(chan struct{})
+	_ = c.nc.SetReadDeadline(time.Time{})
+	go c.readLoop(c.readDone)
+}
+
+// StopReading asks the reader to stop at the next clean point: bytes already
+// read are decoded and delivered first, then an Input with Stopped set. It
+// does not wait; the world sees the Stopped input in its queue.
+func (c *Conn) StopReading() {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	if !c.reading {
+		return
+	}
+	c.stopReading = true
+	// Wake a Read in progress (and a throttle pause) at once.
+	_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+}
+
+func (c *Conn) stopRequested() bool {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	return c.stopReading
+}
+
+func (c *Conn) readLoop(done chan struct{}) {
+	defer close(done)
+	buf := make([]byte, 4096)
+	var evs []telnet.Event
+	for {
+		n, err := c.nc.Read(buf)
+		if n > 0 {
+			now := time.Now()
+			evs = c.Decoder.Feed(buf[:n], evs[:0])
+			in := Input{Conn: c}
+			if len(evs) > 0 {
+				in.Events = make([]telnet.Event, 0, len(evs))
+				for _, ev := range evs {
+					if ev.Kind == telnet.EventLine && !c.Throttle.AllowLine(now) {
+						in.Dropped++
+						continue
+					}
+					in.Events = append(in.Events, ev)
+				}
+			}
+			in.Flood = c.limits.FloodKick > 0 && c.Throttle.Dropped >= c.limits.FloodKick
+			if len(in.Events) > 0 || in.Dropped > 0 || in.Flood {
+				c.deliver(in)
+			}
+			if in.Flood {
+				// The world disconnects it; stop spending time on it.
+				c.finishReading(errors.New("input flood"))
+				return
+			}
+			if pause := c.Throttle.Bytes(n, now); pause > 0 && err == nil {
+				if !c.sleep(pause) {
+					err = errStopped
+				}
+			}
+		}
+		if err != nil {
+			if c.stopRequested() {
+				c.readMu.Lock()
+				c.reading = false
+				c.readMu.Unlock()
+				c.deliver(Input{Conn: c, Stopped: true})
+				return
+			}
+			c.finishReading(err)
+			return
+		}
+	}
+}
+
+var errStopped = errors.New("reader stopped")
+
+// sleep pauses the reader for input-rate limiting; it returns false if a
+// stop was requested meanwhile.
+func (c *Conn) sleep(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if c.stopRequested() {
+			return false
+		}
+		step := time.Until(deadline)
+		if step > 50*time.Millisecond {
+			step = 50 * time.Millisecond
+		}
+		time.Sleep(step)
+	}
+	return !c.stopRequested()
+}
+
+func (c *Conn) finishReading(err error) {
+	c.readMu.Lock()
+	c.reading = false
+	c.readMu.Unlock()
+	c.hangup()
+	c.out.close()
+	c.deliver(Input{Conn: c, Closed: err})
+}
+
+// Send queues bytes (already telnet-escaped) for the client. It returns
+// false when the client has fallen too far behind; the caller should drop
+// it.
+func (c *Conn) Send(b []byte) bool { return c.out.add(b) }
+
+// Backlog is the number of bytes queued and not yet written.
+func (c *Conn) Backlog() int { return c.out.backlog() }
+
+// Close sends whatever is queued (within Limits.FlushWait), then ends the
+// connection. The reader then delivers Closed.
+func (c *Conn) Close() {
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.limits.FlushWait))
+	c.out.closeAfterFlush()
+}
+
+// Done is closed once the connection's writer has finished: everything it
+// was going to send is sent (or given up on) and the socket is closed.
+func (c *Conn) Done() <-chan struct{} { return c.writerDone }
+
+// Abort ends the connection at once, discarding queued output.
+func (c *Conn) Abort() {
+	c.out.close()
+	c.hangup()
+}
+
+// hangup shuts the socket down before closing it: if another process holds
+// a duplicate of the descriptor (a reboot in progress, or the angel), a
+// plain close would leave the client connected to nobody.
+func (c *Conn) hangup() {
+	if raw, err := c.nc.SyscallConn(); err == nil {
+		_ = raw.Control(func(fd uintptr) { _ = unix.Shutdown(int(fd), unix.SHUT_RDWR) })
+	}
+	_ = c.nc.Close()
+}

@@ -1,0 +1,426 @@
+package talker
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"talker/player"
+	"talker/talker/store"
+	"talker/talker/text"
+)
+
+// Stage is where a connection is in the login exchange.
+type Stage uint8
+
+// Login stages. The values are carried across reboots: append only.
+const (
+	StageName            Stage = iota // waiting for a name
+	StagePassword                     // existing account: waiting for its password
+	StageConfirmNew                   // unknown name: waiting for "yes" to register it
+	StageNewPassword                  // registering: waiting for the password
+	StageConfirmPassword              // registering: waiting for the password again
+	StagePlaying                      // logged in
+)
+
+// LoginState is a connection's progress through the login exchange. It
+// holds no password: during registration only a salted digest of the first
+// entry is kept, to compare with the second.
+type LoginState struct {
+	Stage    Stage
+	Name     string // the name being logged in or registered
+	Failures int    // wrong passwords on this connection
+	Salt     string `json:",omitempty"`
+	Digest   string `json:",omitempty"` // hex sha256(salt + first password entry)
+}
+
+// The exact prompts, documented in the README for scripts and bots.
+const (
+	promptName        = "Please enter your name: "
+	promptPassword    = "Password: "
+	promptNewPassword = "Choose a password: "
+	promptConfirmPass = "Type the password again: "
+)
+
+func (w *World) greet(s *Session) {
+	s.println("")
+	s.println("Welcome to " + w.cfg.Name + "!")
+	s.println("New here? Type the name you would like to be known by. Type 'quit' to leave.")
+	s.println("")
+	s.prompt(promptName)
+}
+
+// loginLine handles a line typed before the session is logged in.
+func (w *World) loginLine(s *Session, raw []byte) {
+	switch s.Login.Stage {
+	case StageName:
+		w.loginName(s, text.Clean(raw))
+	case StagePassword:
+		w.loginPassword(s, string(raw))
+	case StageConfirmNew:
+		w.loginConfirmNew(s, strings.ToLower(text.Clean(raw)))
+	case StageNewPassword:
+		w.loginNewPassword(s, string(raw))
+	case StageConfirmPassword:
+		w.loginConfirmPassword(s, string(raw))
+	}
+}
+
+func (w *World) loginName(s *Session, name string) {
+	if name == "" {
+		s.prompt(promptName)
+		return
+	}
+	if strings.EqualFold(name, "quit") {
+		s.println("Goodbye!")
+		w.closeSession(s, "quit at login")
+		return
+	}
+	valid, err := player.ValidateName(name)
+	if err != nil {
+		s.println("Sorry, " + err.Error() + ".")
+		s.prompt(promptName)
+		return
+	}
+	exists, err := w.store.PlayerExists(valid)
+	if err != nil {
+		w.log.Error().Err(err).Msg("player lookup failed")
+		s.println("Sorry, something went wrong looking that name up. Please try again.")
+		s.prompt(promptName)
+		return
+	}
+	s.Login.Name = valid
+	if exists {
+		s.Login.Stage = StagePassword
+		s.sendRaw(s.Telnet.SetPasswordMode(true))
+		s.prompt(promptPassword)
+		return
+	}
+	s.Login.Stage = StageConfirmNew
+	s.prompt("There is nobody called " + valid + " here. Create a new account called " + valid + "? (yes/no): ")
+}
+
+func (w *World) loginConfirmNew(s *Session, answer string) {
+	switch {
+	case answer == "y" || answer == "yes":
+		s.Login.Stage = StageNewPassword
+		s.println("Your password must be at least " + itoa(player.MinPasswordLen) + " characters long.")
+		s.sendRaw(s.Telnet.SetPasswordMode(true))
+		s.prompt(promptNewPassword)
+	case answer == "n" || answer == "no":
+		s.Login = LoginState{}
+		s.prompt(promptName)
+	default:
+		s.prompt("Please answer yes or no: ")
+	}
+}
+
+func (w *World) loginNewPassword(s *Session, pw string) {
+	s.println("") // the client did not echo the newline
+	if err := player.ValidatePassword(pw); err != nil {
+		s.println("Sorry, " + err.Error() + ".")
+		s.prompt(promptNewPassword)
+		return
+	}
+	s.Login.Salt = randomHex(16)
+	s.Login.Digest = digest(s.Login.Salt, pw)
+	s.Login.Stage = StageConfirmPassword
+	s.prompt(promptConfirmPass)
+}
+
+func (w *World) loginConfirmPassword(s *Session, pw string) {
+	s.println("")
+	if subtle.ConstantTimeCompare([]byte(digest(s.Login.Salt, pw)), []byte(s.Login.Digest)) != 1 {
+		s.Login.Stage, s.Login.Salt, s.Login.Digest = StageNewPassword, "", ""
+		s.println("The passwords did not match; please choose one again.")
+		s.prompt(promptNewPassword)
+		return
+	}
+	s.Login.Salt, s.Login.Digest = "", ""
+	w.startHash(s, hashJob{register: true, password: pw, cost: w.cfg.HashCost})
+}
+
+func (w *World) loginPassword(s *Session, pw string) {
+	s.println("")
+	now := w.cfg.Now()
+	if wait := w.guard.blocked(s.Addr, s.Login.Name, now); wait > 0 {
+		w.log.Warn().Str("addr", s.Addr).Str("name", s.Login.Name).Msg("login refused: too many failures")
+		s.println("Too many failed logins; please try again in " + ago(wait.Round(time.Second)) + ".")
+		s.sendRaw(s.Telnet.SetPasswordMode(false))
+		w.closeSession(s, "login throttled")
+		return
+	}
+	p, err := w.store.Player(s.Login.Name)
+	if err != nil {
+		// The account vanished (deleted meanwhile) or the database failed.
+		if !errors.Is(err, store.ErrNotFound) {
+			w.log.Error().Err(err).Msg("player load failed")
+		}
+		s.sendRaw(s.Telnet.SetPasswordMode(false))
+		s.println("Sorry, that account is not available.")
+		s.Login = LoginState{}
+		s.prompt(promptName)
+		return
+	}
+	w.startHash(s, hashJob{password: pw, hash: p.PasswordHash, cost: w.cfg.HashCost, player: p})
+}
+
+// hashJob is a password hash or check, run off the world goroutine because
+// it deliberately takes a noticeable fraction of a second.
+type hashJob struct {
+	register bool
+	password string
+	hash     string
+	cost     int
+	player   *player.Player
+}
+
+type hashResult struct {
+	sessionID uint64
+	job       hashJob
+	newHash   string // register: the hash; login: a rehash at the current cost, if wanted
+	err       error
+}
+
+func (w *World) startHash(s *Session, job hashJob) {
+	s.checking = true
+	id := s.ID
+	go func() {
+		w.hashSlots <- struct{}{}
+		defer func() { <-w.hashSlots }()
+		res := hashResult{sessionID: id, job: job}
+		if job.register {
+			res.newHash, res.err = player.HashPassword(job.password, job.cost)
+		} else {
+			var rehash bool
+			rehash, res.err = player.CheckPassword(job.hash, job.password, job.cost)
+			if res.err == nil && rehash {
+				res.newHash, _ = player.HashPassword(job.password, job.cost)
+			}
+		}
+		res.job.password = "" // do not keep it around longer than needed
+		w.events <- res
+	}()
+}
+
+func (w *World) hashDone(res hashResult) {
+	s := w.sessions[res.sessionID]
+	if s == nil {
+		return // disconnected while waiting
+	}
+	s.checking = false
+	if res.job.register {
+		w.finishRegistration(s, res)
+	} else {
+		w.finishLogin(s, res)
+	}
+	// Replay what the player typed while the check ran.
+	held := s.held
+	s.held = nil
+	for i, ev := range held {
+		if w.sessions[s.ID] != s {
+			return
+		}
+		if s.checking {
+			s.held = append(s.held, held[i:]...)
+			return
+		}
+		w.event(s, ev)
+	}
+}
+
+func (w *World) finishRegistration(s *Session, res hashResult) {
+	s.sendRaw(s.Telnet.SetPasswordMode(false))
+	if res.err != nil {
+		w.log.Error().Err(res.err).Msg("password hashing failed")
+		s.println("Sorry, something went wrong creating your account. Please try again.")
+		s.Login = LoginState{}
+		s.prompt(promptName)
+		return
+	}
+	now := w.cfg.Now()
+	p := &player.Player{Name: s.Login.Name, PasswordHash: res.newHash, Rank: player.Newbie,
+		CreatedAt: now, Room: w.cfg.StartRoom}
+	if err := w.store.CreatePlayer(p); err != nil {
+		w.log.Warn().Err(err).Str("name", p.Name).Msg("registration failed")
+		s.println("Sorry, " + err.Error() + ". Please choose another name.")
+		s.Login = LoginState{}
+		s.prompt(promptName)
+		return
+	}
+	w.log.Info().Str("player", p.Name).Str("addr", s.Addr).Msg("new account registered")
+	s.println("Your account has been created. Welcome, " + p.Name + "!")
+	w.enter(s, p, true)
+}
+
+func (w *World) finishLogin(s *Session, res hashResult) {
+	now := w.cfg.Now()
+	if res.err != nil {
+		if !errors.Is(res.err, player.ErrWrongPassword) {
+			w.log.Error().Err(res.err).Str("name", s.Login.Name).Msg("password check failed")
+		}
+		w.guard.fail(s.Addr, s.Login.Name, now)
+		s.Login.Failures++
+		w.log.Warn().Str("addr", s.Addr).Str("name", s.Login.Name).Int("failures", s.Login.Failures).Msg("wrong password")
+		if s.Login.Failures >= w.cfg.MaxLoginFailures {
+			s.sendRaw(s.Telnet.SetPasswordMode(false))
+			s.println("Wrong password. Too many attempts; goodbye.")
+			w.closeSession(s, "too many wrong passwords")
+			return
+		}
+		s.println("Wrong password.")
+		s.prompt(promptPassword)
+		return
+	}
+	s.sendRaw(s.Telnet.SetPasswordMode(false))
+	w.guard.succeed(s.Addr, s.Login.Name)
+	p := res.job.player
+	if res.newHash != "" {
+		p.PasswordHash = res.newHash
+	}
+	if old := w.online[p.Key()]; old != nil {
+		w.takeOver(old, s)
+		return
+	}
+	last, lastAddr := p.LastSeen, p.LastAddress
+	if last.IsZero() {
+		s.println("Welcome, " + p.Name + "!")
+	} else {
+		s.println("Welcome back, " + p.Name + "! You were last here " + ago(now.Sub(last)) + " ago, from " + lastAddr + ".")
+	}
+	w.enter(s, p, false)
+}
+
+// enter puts a freshly logged-in player into the world.
+func (w *World) enter(s *Session, p *player.Player, isNew bool) {
+	now := w.cfg.Now()
+	s.Player = p
+	s.Login = LoginState{Stage: StagePlaying, Name: p.Name}
+	s.LoggedInAt, s.LastInput = now, now
+	p.Logins++
+	p.LastAddress = s.Addr
+	p.LastSeen = now
+	w.online[p.Key()] = s
+	w.save(p)
+	w.log.Info().Str("player", p.Name).Str("addr", s.Addr).Uint64("conn", s.ID).Msg("logged in")
+	room := w.rooms[p.Room]
+	if room == nil {
+		room = w.rooms[w.cfg.StartRoom]
+	}
+	w.toAllExcept(s, "[ "+p.Name+" has connected ]")
+	w.moveTo(s, room, "", p.Name+" arrives.")
+	if isNew {
+		s.println("Type 'help' to see what you can do here. 'who' shows who is around.")
+	}
+}
+
+// takeOver moves a logged-in player from an old connection to a new one
+// that has just given the right password: they keep their room and state.
+func (w *World) takeOver(old, s *Session) {
+	p := old.Player
+	old.println("*** You have logged in from another connection (" + s.Addr + "); this one is being closed.")
+	w.log.Info().Str("player", p.Name).Str("from", old.Addr).Str("to", s.Addr).Msg("session taken over")
+	// Move everything the player has from the old session to the new one.
+	s.Player, s.LoggedInAt, s.AFK, s.AFKMessage, s.ReplyTo = p, old.LoggedInAt, false, "", old.ReplyTo
+	s.Login = LoginState{Stage: StagePlaying, Name: p.Name}
+	s.LastInput = w.cfg.Now()
+	s.room = old.room
+	if s.room != nil {
+		s.room.replace(old, s)
+	}
+	w.online[p.Key()] = s
+	old.Player, old.room = nil, nil // so removing it logs nobody out
+	w.remove(old, "taken over")
+	old.conn.Close()
+	p.LastAddress = s.Addr
+	w.save(p)
+	s.println("Welcome back, " + p.Name + ": you have taken over your session.")
+	if s.room != nil {
+		w.toRoom(s.room, s, p.Name+" has reconnected.")
+		w.look(s)
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func digest(salt, pw string) string {
+	sum := sha256.Sum256([]byte(salt + "\x00" + pw))
+	return hex.EncodeToString(sum[:])
+}
+
+// loginGuard throttles failed logins per address and per name: after a few
+// failures, further attempts are refused for a time that doubles with each
+// failure, up to a cap. It is world-owned data.
+type loginGuard struct {
+	ByAddr map[string]*failures
+	ByName map[string]*failures
+}
+
+type failures struct {
+	Count int
+	Last  time.Time
+	Until time.Time
+}
+
+const (
+	guardFree     = 3                // failures allowed before any wait
+	guardBaseWait = 5 * time.Second  // the first wait
+	guardMaxWait  = 10 * time.Minute // the longest wait
+	guardForget   = 30 * time.Minute // failures older than this are forgotten
+)
+
+func newLoginGuard() loginGuard {
+	return loginGuard{ByAddr: map[string]*failures{}, ByName: map[string]*failures{}}
+}
+
+func (g *loginGuard) blocked(addr, name string, now time.Time) time.Duration {
+	var wait time.Duration
+	for _, f := range []*failures{g.ByAddr[addr], g.ByName[player.Key(name)]} {
+		if f != nil && f.Until.After(now) {
+			wait = max(wait, f.Until.Sub(now))
+		}
+	}
+	return wait
+}
+
+func (g *loginGuard) fail(addr, name string, now time.Time) {
+	for _, m := range []struct {
+		tab map[string]*failures
+		key string
+	}{{g.ByAddr, addr}, {g.ByName, player.Key(name)}} {
+		f := m.tab[m.key]
+		if f == nil {
+			f = &failures{}
+			m.tab[m.key] = f
+		}
+		f.Count++
+		f.Last = now
+		if f.Count >= guardFree {
+			wait := guardBaseWait << min(f.Count-guardFree, 16)
+			f.Until = now.Add(min(wait, guardMaxWait))
+		}
+	}
+}
+
+func (g *loginGuard) succeed(addr, name string) {
+	delete(g.ByAddr, addr)
+	delete(g.ByName, player.Key(name))
+}
+
+func (g *loginGuard) expire(now time.Time) {
+	for _, tab := range []map[string]*failures{g.ByAddr, g.ByName} {
+		for k, f := range tab {
+			if now.Sub(f.Last) > guardForget && now.After(f.Until) {
+				delete(tab, k)
+			}
+		}
+	}
+}

@@ -1,0 +1,138 @@
+package talker
+
+import (
+	"sort"
+	"strings"
+
+	"talker/talker/store"
+)
+
+// Room is a room as the world holds it: the stored room plus who is in it,
+// in order of arrival.
+type Room struct {
+	store.Room
+	Members []*Session
+}
+
+func (r *Room) add(s *Session) { r.Members = append(r.Members, s) }
+
+func (r *Room) remove(s *Session) {
+	for i, m := range r.Members {
+		if m == s {
+			r.Members = append(r.Members[:i], r.Members[i+1:]...)
+			return
+		}
+	}
+}
+
+// replace puts s where old was, keeping the order of arrival.
+func (r *Room) replace(old, s *Session) {
+	for i, m := range r.Members {
+		if m == old {
+			r.Members[i] = s
+			return
+		}
+	}
+	r.add(s)
+}
+
+// moveTo moves a session into a room, telling the rooms left and entered.
+func (w *World) moveTo(s *Session, to *Room, leaveMsg, arriveMsg string) {
+	if from := s.room; from != nil {
+		from.remove(s)
+		if leaveMsg != "" {
+			w.toRoom(from, s, leaveMsg)
+		}
+	}
+	s.room = to
+	to.add(s)
+	if arriveMsg != "" {
+		w.toRoom(to, s, arriveMsg)
+	}
+	if s.Player.Room != to.ID {
+		s.Player.Room = to.ID
+		w.save(s.Player)
+	}
+	w.look(s)
+}
+
+// findRoom finds a room by id, or by a unique prefix of its id or name.
+func (w *World) findRoom(name string, among []string) (*Room, string) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name == "" {
+		return nil, "Which room?"
+	}
+	candidates := among
+	if candidates == nil {
+		for id := range w.rooms {
+			candidates = append(candidates, id)
+		}
+		sort.Strings(candidates)
+	}
+	var matches []*Room
+	for _, id := range candidates {
+		r := w.rooms[id]
+		if r == nil {
+			continue
+		}
+		if r.ID == name || strings.ToLower(r.Name) == name {
+			return r, ""
+		}
+		lname := strings.ToLower(strings.TrimPrefix(r.Name, "The "))
+		if strings.HasPrefix(r.ID, name) || strings.HasPrefix(lname, name) {
+			matches = append(matches, r)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return nil, "There is no room called '" + name + "'" + map[bool]string{true: " that way.", false: "."}[among != nil]
+	case 1:
+		return matches[0], ""
+	default:
+		return nil, "'" + name + "' could mean more than one room; be more specific."
+	}
+}
+
+// look describes the session's room to it.
+func (w *World) look(s *Session) {
+	r := s.room
+	if r == nil {
+		return
+	}
+	s.println(r.Name + " (" + r.ID + ")")
+	if r.Description != "" {
+		s.println(r.Description)
+	}
+	s.println(w.exitsLine(r))
+	var others []string
+	for _, m := range r.Members {
+		if m != s {
+			d := displayName(m.Player)
+			if m.AFK {
+				d += " (AFK)"
+			}
+			others = append(others, d)
+		}
+	}
+	switch len(others) {
+	case 0:
+		s.println("You are alone here.")
+	case 1:
+		s.println(others[0] + " is here.")
+	default:
+		s.println("Here with you: " + strings.Join(others, ", ") + ".")
+	}
+}
+
+func (w *World) exitsLine(r *Room) string {
+	if len(r.Exits) == 0 {
+		return "There are no exits."
+	}
+	names := make([]string, 0, len(r.Exits))
+	for _, id := range r.Exits {
+		if dest := w.rooms[id]; dest != nil {
+			names = append(names, dest.ID)
+		}
+	}
+	return "Exits: " + strings.Join(names, ", ") + "."
+}

@@ -1,0 +1,122 @@
+package talker
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"talker/player"
+	"talker/talker/conn"
+	"talker/talker/telnet"
+	"talker/talker/text"
+)
+
+// Session is one connection's place in the world: its telnet state, where
+// it is in the login exchange and, once logged in, the player it plays.
+// Everything but the connection handle is plain data.
+type Session struct {
+	ID          uint64
+	Addr        string
+	ConnectedAt time.Time
+	LastInput   time.Time
+	Telnet      telnet.State
+	Login       LoginState
+
+	Player     *player.Player // nil until logged in
+	LoggedInAt time.Time
+	AFK        bool
+	AFKMessage string
+	ReplyTo    string // key of the last player who sent this one a tell
+
+	conn *conn.Conn
+	room *Room
+
+	checking bool           // a password check is running for this session
+	held     []telnet.Event // input that arrived while checking
+}
+
+// name is for logs: the player's name, or "" before login.
+func (s *Session) name() string {
+	if s.Player == nil {
+		return ""
+	}
+	return s.Player.Name
+}
+
+// width is the column count to wrap at.
+func (s *Session) width() int {
+	if w := s.Telnet.Width; w > 0 {
+		return w - 1 // the last column makes some terminals wrap on their own
+	}
+	return 79
+}
+
+// sendRaw queues bytes exactly as given (telnet negotiation).
+func (s *Session) sendRaw(b []byte) {
+	if len(b) > 0 {
+		s.send(b)
+	}
+}
+
+func (s *Session) send(b []byte) {
+	if !s.conn.Send(b) {
+		// Too far behind: the world notices when the reader reports the
+		// connection closed; abort now so that nothing more piles up.
+		s.conn.Abort()
+	}
+}
+
+// println sends a line of text, word-wrapped to the client's width.
+func (s *Session) println(msg string) {
+	msg = text.Wrap(msg, s.width(), 0)
+	b := make([]byte, 0, len(msg)+8)
+	b = telnet.AppendEscaped(b, msg)
+	b = append(b, '\r', '\n')
+	s.send(b)
+}
+
+// prompt sends text that waits for input on the same line, marked as a
+// prompt (EOR or GA) for clients that asked for that.
+func (s *Session) prompt(msg string) {
+	b := telnet.AppendEscaped(nil, msg)
+	b = append(b, s.Telnet.PromptEnd()...)
+	s.send(b)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// ago formats a duration the way people say it: "3 minutes", "2 days".
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return plural(int(d/time.Second), "second")
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute")
+	case d < 48*time.Hour:
+		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+		if m == 0 {
+			return plural(h, "hour")
+		}
+		return plural(h, "hour") + " " + plural(m, "minute")
+	default:
+		return plural(int(d/(24*time.Hour)), "day")
+	}
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return itoa(n) + " " + unit + "s"
+}
+
+// displayName is a player's name with their title.
+func displayName(p *player.Player) string {
+	if p.Title == "" {
+		return p.Name
+	}
+	if strings.HasPrefix(p.Title, "'") || strings.HasPrefix(p.Title, ",") {
+		return p.Name + p.Title
+	}
+	return p.Name + " " + p.Title
+}

@@ -1,0 +1,169 @@
+// Package store is the talker's durable storage: accounts, rooms and a small
+// key/value table of system state, in an embedded SQLite database (pure Go,
+// no cgo) inside the data directory.
+//
+// The database file and its journal are created private to the talker's
+// user (0600). Writes are small and synchronous; WAL mode keeps a reader
+// (`talker account create` from a shell, say) from blocking the talker.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// FileName is the database's name inside the data directory.
+const FileName = "talker.db"
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is an open database. It is safe for concurrent use, but the talker
+// keeps all writes on its world goroutine so that their order is the order
+// of events.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// Open opens (creating if needed) the database in dataDir and brings its
+// schema up to date.
+func Open(dataDir string) (*Store, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dataDir, FileName)
+	// Create the file ourselves so that it, and the -wal/-shm files SQLite
+	// derives from its mode, are never readable by other users.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	f.Close()
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	// One connection: SQLite serialises writers anyway, and a single
+	// connection means no SQLITE_BUSY between our own goroutines.
+	db.SetMaxOpenConns(1)
+	s := &Store{db: db, path: path}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database, checkpointing the WAL into the main file.
+func (s *Store) Close() error {
+	_, _ = s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	return s.db.Close()
+}
+
+// migrations bring an older schema up to date; migrations[i] moves the schema
+// from version i to version i+1. Append only: a released migration never
+// changes.
+var migrations = []string{
+	`CREATE TABLE meta (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	);
+	CREATE TABLE players (
+		key          TEXT PRIMARY KEY,
+		name         TEXT NOT NULL,
+		hash         TEXT NOT NULL,
+		rank         INTEGER NOT NULL DEFAULT 0,
+		title        TEXT NOT NULL DEFAULT '',
+		description  TEXT NOT NULL DEFAULT '',
+		room         TEXT NOT NULL DEFAULT '',
+		home         TEXT NOT NULL DEFAULT '',
+		created_at   INTEGER NOT NULL,
+		last_seen    INTEGER NOT NULL DEFAULT 0,
+		last_address TEXT NOT NULL DEFAULT '',
+		logins       INTEGER NOT NULL DEFAULT 0,
+		time_online  INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE TABLE rooms (
+		id          TEXT PRIMARY KEY,
+		name        TEXT NOT NULL,
+		description TEXT NOT NULL DEFAULT '',
+		owner       TEXT NOT NULL DEFAULT '',
+		created_at  INTEGER NOT NULL
+	);
+	CREATE TABLE exits (
+		room TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+		dest TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+		PRIMARY KEY (room, dest)
+	);`,
+}
+
+func (s *Store) migrate() error {
+	ctx := context.Background()
+	var version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this binary understands (%d); run a newer talker", version, len(migrations))
+	}
+	for v := version; v < len(migrations); v++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
+		if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
+// Meta reads a system-state value; ok is false when it is unset.
+func (s *Store) Meta(key string) (value string, ok bool, err error) {
+	err = s.db.QueryRow("SELECT value FROM meta WHERE key = ?", key).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return value, err == nil, err
+}
+
+// SetMeta durably stores a system-state value.
+func (s *Store) SetMeta(key, value string) error {
+	_, err := s.db.Exec("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value)
+	return err
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func timeOrZero(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}

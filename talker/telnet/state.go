@@ -1,0 +1,353 @@
+package telnet
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+)
+
+// Subnegotiation codes.
+const (
+	ttypeIS   = 0 // TTYPE IS <name> (client to server)
+	ttypeSEND = 1 // TTYPE SEND (server to client)
+
+	charsetRequest  = 1
+	charsetAccepted = 2
+	charsetRejected = 3
+
+	msspVar = 1
+	msspVal = 2
+)
+
+// Limits on client-supplied values.
+const (
+	MaxSize      = 1000 // NAWS width and height are capped here
+	MaxTTypeName = 64   // TTYPE replies are cut to this many bytes
+	maxTTypeSend = 3    // TTYPE SEND requests per cycle: name, terminal, MTTS
+)
+
+// MTTS bits (tintin.mudhalla.net/protocols/mtts/) that the server cares about.
+const (
+	MTTSANSI       = 1   // ANSI colour
+	MTTSVT100      = 2   // VT100 escape codes
+	MTTSUTF8       = 4   // UTF-8 output
+	MTTS256Colour  = 8   // xterm 256 colours
+	MTTSTrueColour = 256 // 24-bit colour
+)
+
+// Change reports what a State.Handle call changed, as bit flags. Option
+// flags are set when a client message moves the option into or out of the
+// agreed (QYes) state; a change the server started itself (SetPasswordMode
+// moving ECHO from YES to WANTNO) is not reported again when acknowledged.
+type Change uint8
+
+// Change flags.
+const (
+	ChangedSize    Change = 1 << iota // Width/Height (NAWS)
+	ChangedTType                      // ClientName, Terminal, MTTS or TTypeDone
+	ChangedCharset                    // Charset
+	ChangedEcho                       // ECHO was agreed or dropped on our side
+	ChangedPrompt                     // EOR or SGA agreement changed, so PromptEnd may differ
+)
+
+// MSSPVar is one MSSP variable, e.g. {"PLAYERS", "12"}.
+type MSSPVar struct{ Name, Value string }
+
+// State is one connection's negotiated telnet state: everything besides the
+// Decoder that must be carried across a reboot exec. It is plain data and
+// round-trips through encoding/json.
+type State struct {
+	Options       Options `json:"options"`
+	Width         int     `json:"width,omitempty"`         // from NAWS, at most MaxSize; 0 = unknown; kept if NAWS is dropped
+	Height        int     `json:"height,omitempty"`        // from NAWS; 0 = unknown
+	ClientName    string  `json:"clientName,omitempty"`    // first TTYPE reply, e.g. "MUDLET"
+	Terminal      string  `json:"terminal,omitempty"`      // second TTYPE reply, e.g. "XTERM-256COLOR"
+	MTTS          int     `json:"mtts,omitempty"`          // bits from an "MTTS <n>" reply
+	TTypeRequests int     `json:"ttypeRequests,omitempty"` // TTYPE SENDs in the current cycle
+	TTypeReplies  int     `json:"ttypeReplies,omitempty"`  // TTYPE IS replies in the current cycle
+	TTypeDone     bool    `json:"ttypeDone,omitempty"`     // the cycle is over
+	Charset       string  `json:"charset,omitempty"`       // "" unknown, "UTF-8" once agreed
+	PasswordMode  bool    `json:"passwordMode,omitempty"`  // we want the client not to echo (WILL ECHO)
+}
+
+// NewState returns the state of a connection before any negotiation.
+func NewState() State { return State{} }
+
+// Open returns what the server sends when a brand-new connection opens: it
+// offers SGA, EOR, CHARSET and MSSP and asks the client for NAWS and TTYPE,
+// recording each as pending (QWantYes). Options the client already raised
+// itself are not repeated. Do not call Open for a connection restored after
+// a reboot: clients do not renegotiate.
+func (s *State) Open() []byte {
+	var out []byte
+	for _, r := range [...]struct {
+		side Side
+		opt  byte
+	}{{SideUs, OptSGA}, {SideUs, OptEOR}, {SideHim, OptNAWS}, {SideHim, OptTType}, {SideUs, OptCharset}, {SideUs, OptMSSP}} {
+		if v := s.Options.Request(r.side, r.opt, true); v != 0 {
+			out = AppendNegotiation(out, v, r.opt)
+		}
+	}
+	return out
+}
+
+// accepts is the negotiation policy: whether we agree when the client asks
+// for opt on side. Everything not listed is refused once, including
+// LINEMODE, NEW-ENVIRON, MCCP2, MCCP3 and GMCP.
+func (s *State) accepts(side Side, opt byte) bool {
+	if side == SideHim {
+		return opt == OptNAWS || opt == OptTType
+	}
+	switch opt {
+	case OptSGA, OptEOR, OptCharset, OptMSSP:
+		return true
+	case OptEcho:
+		// Only while a password is being read; an unprompted DO ECHO would
+		// otherwise make Mudlet mask every line.
+		return s.PasswordMode
+	}
+	return false
+}
+
+// Handle processes one EventNegotiation or EventSubneg from the client and
+// returns the bytes to send back (nil if none) and what changed. Other
+// events are ignored. mssp supplies the variables sent when the client
+// enables MSSP; it is only called then, and nil means "send nothing".
+func (s *State) Handle(ev Event, mssp func() []MSSPVar) (reply []byte, changed Change) {
+	switch ev.Kind {
+	case EventNegotiation:
+		if ev.Verb >= WILL && ev.Verb <= DONT {
+			return s.negotiate(ev.Verb, ev.Option, mssp)
+		}
+	case EventSubneg:
+		return s.subneg(ev.Option, ev.Data)
+	}
+	return nil, 0
+}
+
+func (s *State) negotiate(verb, opt byte, mssp func() []MSSPVar) (reply []byte, changed Change) {
+	side := SideHim
+	if verb == DO || verb == DONT {
+		side = SideUs
+	}
+	send, from, to := s.Options.Receive(verb, opt, s.accepts(side, opt))
+	if send != 0 {
+		reply = AppendNegotiation(reply, send, opt)
+	}
+	if (from == QYes) == (to == QYes) {
+		return reply, 0 // not enabled or disabled: nothing more to do
+	}
+	on := to == QYes
+	switch {
+	case side == SideUs && opt == OptEcho:
+		changed = ChangedEcho
+	case side == SideUs && (opt == OptEOR || opt == OptSGA):
+		changed = ChangedPrompt
+	case side == SideUs && opt == OptCharset && on:
+		reply = AppendSubneg(reply, OptCharset, []byte{charsetRequest, ';', 'U', 'T', 'F', '-', '8'})
+	case side == SideUs && opt == OptMSSP && on && mssp != nil:
+		reply = AppendMSSP(reply, mssp())
+	case side == SideHim && opt == OptTType:
+		if on {
+			// A (re)enabled TTYPE starts a new cycle; the client resets
+			// its own cycle when it is told DONT TTYPE (MTTS spec).
+			s.TTypeRequests, s.TTypeReplies, s.TTypeDone = 0, 0, false
+			reply = s.requestTType(reply)
+		} else if !s.TTypeDone {
+			s.TTypeDone = true
+			changed = ChangedTType
+		}
+	}
+	return reply, changed
+}
+
+func (s *State) requestTType(reply []byte) []byte {
+	s.TTypeRequests++
+	return AppendSubneg(reply, OptTType, []byte{ttypeSEND})
+}
+
+func (s *State) subneg(opt byte, data []byte) (reply []byte, changed Change) {
+	switch opt {
+	case OptNAWS:
+		if !s.Options.Enabled(SideHim, OptNAWS) || len(data) != 4 {
+			return nil, 0 // unsolicited or malformed: ignore
+		}
+		w := clampSize(int(data[0])<<8 | int(data[1]))
+		h := clampSize(int(data[2])<<8 | int(data[3]))
+		if w != s.Width || h != s.Height {
+			s.Width, s.Height = w, h
+			changed = ChangedSize
+		}
+	case OptTType:
+		// Only replies we asked for count; this bounds the cycle even if
+		// the client sends IS replies on its own.
+		if !s.Options.Enabled(SideHim, OptTType) || s.TTypeDone ||
+			s.TTypeReplies >= s.TTypeRequests || len(data) == 0 || data[0] != ttypeIS {
+			return nil, 0
+		}
+		return s.ttypeReply(sanitiseName(data[1:]))
+	case OptCharset:
+		if !s.Options.Enabled(SideUs, OptCharset) || len(data) == 0 {
+			return nil, 0
+		}
+		return s.charset(data[0], data[1:])
+	}
+	return reply, changed
+}
+
+func clampSize(n int) int {
+	return min(n, MaxSize) // 0 stays 0: unknown
+}
+
+// ttypeReply records the n-th TTYPE IS reply and asks for the next one. The
+// cycle is client name, terminal type, "MTTS <bits>"; it ends early at an
+// MTTS reply or a reply repeating the previous one (end of the client's
+// list), and after at most three requests.
+func (s *State) ttypeReply(name string) (reply []byte, changed Change) {
+	s.TTypeReplies++
+	changed = ChangedTType
+	if bits, ok := parseMTTS(name); ok {
+		s.MTTS, s.TTypeDone = bits, true
+		return nil, changed
+	}
+	switch s.TTypeReplies {
+	case 1:
+		s.ClientName = name
+	case 2:
+		if name == s.ClientName {
+			s.TTypeDone = true // only one name: usually a plain terminal type
+			return nil, changed
+		}
+		s.Terminal = name
+	}
+	if s.TTypeReplies >= maxTTypeSend {
+		s.TTypeDone = true // third reply is neither MTTS nor new: give up
+		return nil, changed
+	}
+	return s.requestTType(nil), changed
+}
+
+// parseMTTS parses "MTTS <n>".
+func parseMTTS(name string) (int, bool) {
+	digits, ok := strings.CutPrefix(name, "MTTS ")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(digits)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// sanitiseName makes a client-supplied TTYPE reply safe to store and log:
+// printable ASCII only, upper case, trimmed, at most MaxTTypeName bytes.
+func sanitiseName(b []byte) string {
+	out := make([]byte, 0, min(len(b), MaxTTypeName))
+	for _, c := range b {
+		if len(out) == MaxTTypeName {
+			break
+		}
+		if c >= 0x20 && c < 0x7f {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			out = append(out, c)
+		}
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// charset handles an RFC 2066 CHARSET subnegotiation (code, rest).
+func (s *State) charset(code byte, rest []byte) (reply []byte, changed Change) {
+	switch code {
+	case charsetAccepted:
+		if isUTF8Name(rest) && s.Charset != "UTF-8" {
+			s.Charset = "UTF-8"
+			changed = ChangedCharset
+		}
+	case charsetRequest:
+		// REQUEST [ "[TTABLE]" <version> ] <sep> <name> { <sep> <name> }.
+		if after, ok := bytes.CutPrefix(rest, []byte("[TTABLE]")); ok && len(after) > 0 {
+			rest = after[1:]
+		}
+		if len(rest) > 1 {
+			for _, name := range bytes.Split(rest[1:], rest[:1]) {
+				if isUTF8Name(name) {
+					if s.Charset != "UTF-8" {
+						s.Charset = "UTF-8"
+						changed = ChangedCharset
+					}
+					// Echo the client's spelling, as RFC 2066 expects.
+					return AppendSubneg(nil, OptCharset, append([]byte{charsetAccepted}, name...)), changed
+				}
+			}
+		}
+		return AppendSubneg(nil, OptCharset, []byte{charsetRejected}), 0
+	}
+	// REJECTED (or anything else): leave Charset as it is.
+	return nil, changed
+}
+
+func isUTF8Name(b []byte) bool {
+	return bytes.EqualFold(b, []byte("UTF-8")) || bytes.EqualFold(b, []byte("UTF8"))
+}
+
+// SetPasswordMode turns password mode on (the server asks to echo, WILL
+// ECHO, so the client hides typed input) or off (WONT ECHO). It returns the
+// bytes to send, or nil when nothing would change. Because of the Q method a
+// phase costs at most one WILL and one WONT even if toggled while the client
+// has not answered yet; Mudlet stops masking passwords for good after five
+// ECHO negotiations in quick succession, so redundant ones must never go out.
+func (s *State) SetPasswordMode(on bool) []byte {
+	if s.PasswordMode == on {
+		return nil
+	}
+	s.PasswordMode = on
+	if v := s.Options.Request(SideUs, OptEcho, on); v != 0 {
+		return AppendNegotiation(nil, v, OptEcho)
+	}
+	return nil
+}
+
+// PromptEnd returns the bytes to append after a prompt so that clients can
+// tell it from a partial line: IAC EOR if the client agreed to EOR, else
+// IAC GA unless SGA is agreed, else nothing.
+func (s *State) PromptEnd() []byte { return s.AppendPromptEnd(nil) }
+
+// AppendPromptEnd appends PromptEnd's bytes to dst.
+func (s *State) AppendPromptEnd(dst []byte) []byte {
+	switch {
+	case s.Options.Enabled(SideUs, OptEOR):
+		return append(dst, IAC, EOR)
+	case !s.Options.Enabled(SideUs, OptSGA):
+		return append(dst, IAC, GA)
+	}
+	return dst
+}
+
+// UTF8 reports whether the client takes UTF-8: CHARSET UTF-8 was agreed or
+// MTTS announced it.
+func (s *State) UTF8() bool {
+	return s.Charset == "UTF-8" || s.MTTS&MTTSUTF8 != 0
+}
+
+// SupportsColour reports whether the client is known to understand ANSI
+// colour: MTTS says so, or the client or terminal name is a known
+// ANSI-capable one. It is false when nothing is known.
+func (s *State) SupportsColour() bool {
+	return s.MTTS&MTTSANSI != 0 || colourName(s.ClientName) || colourName(s.Terminal)
+}
+
+func colourName(name string) bool {
+	for _, p := range [...]string{
+		"XTERM", "ANSI", "VT100", "VT102", "VT220", "LINUX", "SCREEN", "TMUX",
+		"RXVT", "PUTTY", "KONSOLE", "MUDLET", "TINTIN", "MUSHCLIENT", "CMUD",
+		"ZMUD", "BLOWTORCH", "MUDRAMMER", "BEIP", "POTATO", "AXMUD",
+	} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return strings.Contains(name, "COLOR") || strings.Contains(name, "COLOUR")
+}

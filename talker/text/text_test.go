@@ -1,0 +1,76 @@
+package text
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestCleanNeutralisesEscapes(t *testing.T) {
+	cases := map[string]string{
+		"hello":                   "hello",
+		"  spaced  ":              "spaced",
+		"red \x1b[31mtext\x1b[0m": "red [31mtext[0m",
+		"bell\x07 and\x00nul":     "bell andnul",
+		"tab\there":               "tab here",
+		"c1 \xc2\x9b2J":           "c1 2J", // U+009B is a one-byte CSI on some terminals
+		"bidi \u202eevil":         "bidi evil",
+		"caf\xe9":                 "café", // Latin-1 fallback
+		"ok ünïcödé ✓":            "ok ünïcödé ✓",
+		"del\x7f":                 "del",
+		"osc \x1b]0;title\x07":    "osc ]0;title",
+	}
+	for in, want := range cases {
+		if got := Clean([]byte(in)); got != want {
+			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCleanNeverEmitsControls(t *testing.T) {
+	raw := make([]byte, 0, 512)
+	for i := 0; i < 256; i++ {
+		raw = append(raw, byte(i))
+	}
+	out := Clean(raw)
+	if !utf8.ValidString(out) {
+		t.Fatalf("invalid utf-8 out")
+	}
+	for _, r := range out {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			t.Fatalf("control %U survived", r)
+		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	s := "Alice says 'the quick brown fox jumps over the lazy dog and keeps running far away'"
+	got := Wrap(s, 30, 2)
+	for _, line := range strings.Split(got, "\n") {
+		if visibleLen(line) > 30 {
+			t.Errorf("line too long (%d): %q", visibleLen(line), line)
+		}
+	}
+	if strings.ReplaceAll(strings.ReplaceAll(got, "\n  ", " "), "\n", " ") != s {
+		t.Errorf("wrap lost words: %q", got)
+	}
+	long := strings.Repeat("x", 75)
+	for _, line := range strings.Split(Wrap(long, 30, 0), "\n") {
+		if len(line) > 30 {
+			t.Errorf("long word not cut: %q", line)
+		}
+	}
+	if Wrap("short", 80, 0) != "short" {
+		t.Error("short line changed")
+	}
+	colour := "\x1b[31m" + strings.Repeat("ab ", 10) + "\x1b[0m"
+	if strings.Contains(Wrap(colour, 40, 0), "\n") {
+		t.Error("escape codes counted as visible width")
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	if got := Truncate("ünïcödé", 3); got != "ünï" {
+		t.Errorf("got %q", got)
+	}
+}

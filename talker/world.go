@@ -1,0 +1,343 @@
+package talker
+
+import (
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"talker/player"
+	"talker/talker/conn"
+	"talker/talker/store"
+	"talker/talker/telnet"
+)
+
+// World owns every session, player and room. Only its own goroutine (run)
+// touches them; everything else — connections' readers, the accept loop,
+// password hashing, shutdown — sends it events. That single owner is what
+// gives a reboot one consistent point at which to take a snapshot.
+type World struct {
+	cfg   *Config
+	log   zerolog.Logger
+	store *store.Store
+
+	events chan any
+
+	sessions map[uint64]*Session // every connection, logged in or not
+	online   map[string]*Session // player key → the session playing it
+	rooms    map[string]*Room
+	perAddr  map[string]int
+	guard    loginGuard
+	commands *commandTable
+
+	hashSlots chan struct{} // bounds concurrent password hashing
+	startedAt time.Time
+	stopping  bool
+	stopped   chan struct{}
+}
+
+// events the world handles besides conn.Input.
+type (
+	// accepted is a new connection from the accept loop.
+	accepted struct{ c *conn.Conn }
+	// call runs fn on the world goroutine (shutdown, tests, admin tools).
+	call struct {
+		fn   func(*World)
+		done chan struct{}
+	}
+)
+
+func newWorld(cfg *Config, st *store.Store) (*World, error) {
+	w := &World{
+		cfg:       cfg,
+		log:       cfg.Log,
+		store:     st,
+		events:    make(chan any, 4096),
+		sessions:  map[uint64]*Session{},
+		online:    map[string]*Session{},
+		rooms:     map[string]*Room{},
+		perAddr:   map[string]int{},
+		guard:     newLoginGuard(),
+		commands:  newCommandTable(),
+		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
+		startedAt: cfg.Now(),
+		stopped:   make(chan struct{}),
+	}
+	rooms, err := st.Rooms()
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rooms {
+		w.rooms[r.ID] = &Room{Room: *r}
+	}
+	if w.rooms[cfg.StartRoom] == nil {
+		// A database without the start room (deleted by hand, say) must
+		// still have somewhere to put people.
+		r := &store.Room{ID: cfg.StartRoom, Name: "The Main Room", Description: "A plain room."}
+		if err := st.SaveRoom(r); err != nil {
+			return nil, err
+		}
+		w.rooms[r.ID] = &Room{Room: *r}
+	}
+	return w, nil
+}
+
+// run is the world's event loop. It returns when a shutdown has finished.
+func (w *World) run() {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case ev := <-w.events:
+			w.handle(ev)
+		case <-tick.C:
+			w.tick(w.cfg.Now())
+		}
+		if w.stopping && len(w.sessions) == 0 {
+			close(w.stopped)
+			return
+		}
+	}
+}
+
+// do runs fn on the world goroutine and waits for it.
+func (w *World) do(fn func(*World)) {
+	c := call{fn: fn, done: make(chan struct{})}
+	w.events <- c
+	<-c.done
+}
+
+func (w *World) handle(ev any) {
+	switch ev := ev.(type) {
+	case conn.Input:
+		w.input(ev)
+	case accepted:
+		w.accept(ev.c)
+	case hashResult:
+		w.hashDone(ev)
+	case call:
+		ev.fn(w)
+		close(ev.done)
+	default:
+		w.log.Error().Type("event", ev).Msg("unknown world event")
+	}
+}
+
+func (w *World) accept(c *conn.Conn) {
+	if w.stopping {
+		c.Send([]byte("The talker is shutting down; please try again in a minute.\r\n"))
+		c.Close()
+		c.Start()
+		return
+	}
+	if w.cfg.MaxPerAddress > 0 && w.perAddr[c.Addr] >= w.cfg.MaxPerAddress {
+		w.log.Warn().Str("addr", c.Addr).Int("limit", w.cfg.MaxPerAddress).Msg("connection refused: too many from this address")
+		c.Send([]byte("Too many connections from your address; please close one and try again.\r\n"))
+		c.Close()
+		c.Start()
+		return
+	}
+	now := w.cfg.Now()
+	s := &Session{ID: c.ID, conn: c, Addr: c.Addr, ConnectedAt: now, LastInput: now, Telnet: telnet.NewState()}
+	w.sessions[s.ID] = s
+	w.perAddr[s.Addr]++
+	w.log.Info().Uint64("conn", s.ID).Str("addr", s.Addr).Msg("connected")
+	s.sendRaw(s.Telnet.Open())
+	w.greet(s)
+	c.Start()
+}
+
+func (w *World) input(in conn.Input) {
+	s := w.sessions[in.Conn.ID]
+	if s == nil || s.conn != in.Conn {
+		return // already gone (quit, taken over, dropped)
+	}
+	if in.Closed != nil {
+		w.log.Info().Uint64("conn", s.ID).Str("player", s.name()).Err(in.Closed).Msg("connection closed")
+		w.remove(s, "connection lost")
+		return
+	}
+	if in.Flood {
+		w.log.Warn().Uint64("conn", s.ID).Str("addr", s.Addr).Str("player", s.name()).Msg("disconnected for flooding")
+		s.println("You have been disconnected for flooding.")
+		w.closeSession(s, "flooding")
+		return
+	}
+	if in.Dropped > 0 {
+		s.println("You are typing too fast: some of your input was ignored.")
+	}
+	for i, ev := range in.Events {
+		if s.checking {
+			// A password is being checked; what the player typed meanwhile
+			// is handled, in order, once the answer is in.
+			s.held = append(s.held, in.Events[i:]...)
+			return
+		}
+		w.event(s, ev)
+		if w.sessions[s.ID] != s {
+			return // the event ended the session (quit)
+		}
+	}
+}
+
+// event handles one decoded telnet event for a session.
+func (w *World) event(s *Session, ev telnet.Event) {
+	switch ev.Kind {
+	case telnet.EventLine:
+		s.LastInput = w.cfg.Now()
+		if ev.Truncated > 0 {
+			s.println("Your line was too long and was cut short.")
+		}
+		w.line(s, ev.Line)
+	case telnet.EventNegotiation, telnet.EventSubneg:
+		reply, _ := s.Telnet.Handle(ev, w.mssp)
+		s.sendRaw(reply)
+	}
+}
+
+// line dispatches one input line by the session's stage.
+func (w *World) line(s *Session, raw []byte) {
+	if s.Player == nil {
+		w.loginLine(s, raw)
+		return
+	}
+	w.command(s, raw)
+}
+
+func (w *World) tick(now time.Time) {
+	for _, s := range w.sessions {
+		if s.Player == nil {
+			if !s.checking && now.Sub(s.ConnectedAt) > w.cfg.LoginTimeout {
+				s.println("\r\nLogin timed out. Goodbye.")
+				w.closeSession(s, "login timeout")
+			}
+			continue
+		}
+		if w.cfg.IdleTimeout > 0 && now.Sub(s.LastInput) > w.cfg.IdleTimeout {
+			s.println("You have been idle too long and are being disconnected. Goodbye!")
+			w.closeSession(s, "idle timeout")
+		}
+	}
+	w.guard.expire(now)
+}
+
+// mssp answers a client's MSSP request.
+func (w *World) mssp() []telnet.MSSPVar {
+	return []telnet.MSSPVar{
+		{Name: "NAME", Value: w.cfg.Name},
+		{Name: "PLAYERS", Value: itoa(len(w.online))},
+		{Name: "UPTIME", Value: itoa(int(w.startedAt.Unix()))},
+		{Name: "CODEBASE", Value: "talker (Go)"},
+		{Name: "FAMILY", Value: "Custom"},
+		{Name: "GENRE", Value: "Social"},
+		{Name: "GAMESYSTEM", Value: "None"},
+		{Name: "LANGUAGE", Value: "English"},
+		{Name: "ANSI", Value: "1"},
+		{Name: "UTF-8", Value: "1"},
+		{Name: "MCCP", Value: "0"},
+		{Name: "PUEBLO", Value: "0"},
+		{Name: "VT100", Value: "0"},
+		{Name: "XTERM 256 COLORS", Value: "0"},
+	}
+}
+
+// closeSession ends a session deliberately: output already queued is sent
+// first, then the connection closes.
+func (w *World) closeSession(s *Session, reason string) {
+	w.remove(s, reason)
+	s.conn.Close()
+}
+
+// remove takes a session out of the world: a playing session is logged out
+// (saved, removed from its room, announced).
+func (w *World) remove(s *Session, reason string) {
+	if w.sessions[s.ID] != s {
+		return
+	}
+	delete(w.sessions, s.ID)
+	if w.perAddr[s.Addr]--; w.perAddr[s.Addr] <= 0 {
+		delete(w.perAddr, s.Addr)
+	}
+	if s.Player != nil && w.online[s.Player.Key()] == s {
+		w.logout(s, reason)
+	}
+}
+
+// logout saves a player and takes them out of the world.
+func (w *World) logout(s *Session, reason string) {
+	p := s.Player
+	now := w.cfg.Now()
+	p.TimeOnline += now.Sub(s.LoggedInAt)
+	p.LastSeen = now
+	if s.room != nil {
+		p.Room = s.room.ID
+		s.room.remove(s)
+		w.toRoom(s.room, s, p.Name+" has left the talker.")
+	}
+	delete(w.online, p.Key())
+	w.toAllExcept(s, "[ "+p.Name+" has disconnected ]")
+	w.save(p)
+	w.log.Info().Str("player", p.Name).Str("reason", reason).Msg("logged out")
+}
+
+// save writes a player's record, logging (not failing) on error: a failed
+// save must not take a player's session down with it.
+func (w *World) save(p *player.Player) {
+	if err := w.store.SavePlayer(p); err != nil {
+		w.log.Error().Err(err).Str("player", p.Name).Msg("could not save player")
+	}
+}
+
+// playing returns the logged-in sessions in name order.
+func (w *World) playing() []*Session {
+	out := make([]*Session, 0, len(w.online))
+	for _, s := range w.online {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Player.Name < out[j].Player.Name })
+	return out
+}
+
+// toRoom sends a line to everyone in a room except one session (nil for
+// nobody).
+func (w *World) toRoom(r *Room, except *Session, msg string) {
+	for _, m := range r.Members {
+		if m != except {
+			m.println(msg)
+		}
+	}
+}
+
+// toAllExcept sends a line to every logged-in player but one.
+func (w *World) toAllExcept(except *Session, msg string) {
+	for _, s := range w.online {
+		if s != except {
+			s.println(msg)
+		}
+	}
+}
+
+// findOnline finds a logged-in player by name or unique name prefix.
+func (w *World) findOnline(name string) (*Session, string) {
+	key := player.Key(name)
+	if key == "" {
+		return nil, "Who?"
+	}
+	if s := w.online[key]; s != nil {
+		return s, ""
+	}
+	var found *Session
+	for k, s := range w.online {
+		if len(k) >= len(key) && k[:len(key)] == key {
+			if found != nil {
+				return nil, "'" + name + "' could be more than one person; type more of the name."
+			}
+			found = s
+		}
+	}
+	if found == nil {
+		return nil, "Nobody called '" + name + "' is logged in."
+	}
+	return found, ""
+}
