@@ -7,8 +7,8 @@ import (
 	"os"
 
 	"talker/player"
-	"talker/talker"
-	"talker/talker/store"
+	"talker/server"
+	"talker/server/store"
 )
 
 // cmdAccount implements `talker account create --name N --rank R`, with the
@@ -18,7 +18,7 @@ func cmdAccount(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: talker account create --name NAME [--rank newbie|resident|staff|admin] [--data DIR]  (password on stdin)")
 		return 2
 	}
-	cfg := talker.DefaultConfig()
+	cfg := server.DefaultConfig()
 	fs := flag.NewFlagSet("account create", flag.ContinueOnError)
 	serverFlags(fs, &cfg, nil)
 	name := fs.String("name", "", "the account's name")
@@ -42,7 +42,7 @@ func cmdAccount(args []string) int {
 		var in []byte
 		in, err = io.ReadAll(io.LimitReader(os.Stdin, 4096))
 		if err == nil {
-			pw, err = talker.ReadPasswordLine(string(in))
+			pw, err = server.ReadPasswordLine(string(in))
 		}
 	}
 	if err != nil {
@@ -58,7 +58,7 @@ func cmdAccount(args []string) int {
 	// A brand-new data directory gets its rooms first, so the account has
 	// somewhere to be; the admin step is satisfied by this very account if
 	// it is an admin.
-	p, err := talker.CreateAccount(&cfg, st, *name, pw, rank)
+	p, err := server.CreateAccount(&cfg, st, *name, pw, rank)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "talker account create:", err)
 		return 1

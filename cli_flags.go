@@ -5,7 +5,7 @@ import (
 	"os"
 	"time"
 
-	"talker/talker"
+	"talker/server"
 )
 
 // defaultDataDir is $TALKER_DATA, or ./data.
@@ -20,7 +20,7 @@ const defaultListen = "127.0.0.1:4000"
 
 // serverFlags registers the flags that configure a talker and returns a
 // function that fills the config from them once parsed.
-func serverFlags(fs *flag.FlagSet, cfg *talker.Config, listen *string) {
+func serverFlags(fs *flag.FlagSet, cfg *server.Config, listen *string) {
 	fs.StringVar(&cfg.DataDir, "data", defaultDataDir(), "data directory (database, logs, sockets); default $TALKER_DATA or ./data")
 	if listen != nil {
 		fs.StringVar(listen, "listen", defaultListen, "address to listen on, HOST:PORT")

@@ -17,12 +17,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"talker/player"
-	"talker/talker"
-	"talker/talker/logging"
+	"talker/server"
+	"talker/server/logging"
 )
 
 func cmdRun(args []string) int {
-	cfg := talker.DefaultConfig()
+	cfg := server.DefaultConfig()
 	var listen string
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	serverFlags(fs, &cfg, &listen)
@@ -44,7 +44,7 @@ func cmdRun(args []string) int {
 	if player.WeakCost(cfg.HashCost) {
 		log.Warn().Int("hash_cost", cfg.HashCost).Msg("password hash cost is low: fit for tests and benchmarks only")
 	}
-	srv, err := talker.New(cfg)
+	srv, err := server.New(cfg)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start")
 		return 1

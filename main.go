@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 
-	"talker/talker/logging"
+	"talker/server/logging"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"os"
 
-	"talker/talker/store"
+	"talker/server/store"
 )
 
 // ownerSetup is the talker owner's hook into the initial setup: it runs

@@ -68,6 +68,11 @@ func (o *outbox) closeAfterFlush() {
 func (o *outbox) take(spare []byte) (data []byte, closing, closed bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if len(o.buf) == 0 {
+		// Nothing to take: keep both buffers where they are, or the spare
+		// would end up shared between writer and producers.
+		return nil, o.closing, o.closed
+	}
 	data, o.buf = o.buf, spare[:0]
 	o.inFlight = len(data)
 	return data, o.closing, o.closed

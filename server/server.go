@@ -1,4 +1,4 @@
-package talker
+package server
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"talker/talker/conn"
-	"talker/talker/store"
+	"talker/server/conn"
+	"talker/server/store"
 )
 
 // Server is a running talker: a listener, the world and the database. Its

@@ -1,9 +1,9 @@
-package talker
+package server
 
 import (
 	"sort"
 
-	"talker/talker/text"
+	"talker/server/text"
 )
 
 // Limits on what players can set about themselves.

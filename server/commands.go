@@ -1,11 +1,11 @@
-package talker
+package server
 
 import (
 	"sort"
 	"strings"
 
 	"talker/player"
-	"talker/talker/text"
+	"talker/server/text"
 )
 
 // command is one thing a logged-in player can type. Every command carries

@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"talker/talker/telnet"
+	"talker/server/telnet"
 )
 
 // Limits bound what one connection may cost the talker.
@@ -171,8 +171,11 @@ func (c *Conn) readLoop(done chan struct{}) {
 				c.deliver(in)
 			}
 			if in.Flood {
-				// The world disconnects it; stop spending time on it.
-				c.finishReading(errors.New("input flood"))
+				// Stop spending time on it; the world tells the client why
+				// and closes the connection after that message.
+				c.readMu.Lock()
+				c.reading = false
+				c.readMu.Unlock()
 				return
 			}
 			if pause := c.Throttle.Bytes(n, now); pause > 0 && err == nil {

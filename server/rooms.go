@@ -1,10 +1,10 @@
-package talker
+package server
 
 import (
 	"sort"
 	"strings"
 
-	"talker/talker/store"
+	"talker/server/store"
 )
 
 // Room is a room as the world holds it: the stored room plus who is in it,

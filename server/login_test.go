@@ -1,4 +1,4 @@
-package talker
+package server
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"talker/player"
-	"talker/talker/talkertest"
+	"talker/server/talkertest"
 )
 
 func TestRegisterAndLogin(t *testing.T) {

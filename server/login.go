@@ -1,4 +1,4 @@
-package talker
+package server
 
 import (
 	"crypto/rand"
@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"talker/player"
-	"talker/talker/store"
-	"talker/talker/text"
+	"talker/server/store"
+	"talker/server/text"
 )
 
 // Stage is where a connection is in the login exchange.

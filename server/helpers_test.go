@@ -1,4 +1,4 @@
-package talker
+package server
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"talker/talker/talkertest"
+	"talker/server/talkertest"
 )
 
 // testServer is an in-process talker on 127.0.0.1 with a temporary data

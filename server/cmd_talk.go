@@ -1,4 +1,4 @@
-package talker
+package server
 
 import (
 	"strings"

@@ -1,4 +1,4 @@
-package talker
+package server
 
 import (
 	"runtime"
@@ -8,9 +8,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"talker/player"
-	"talker/talker/conn"
-	"talker/talker/store"
-	"talker/talker/telnet"
+	"talker/server/conn"
+	"talker/server/store"
+	"talker/server/telnet"
 )
 
 // World owns every session, player and room. Only its own goroutine (run)

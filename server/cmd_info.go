@@ -1,4 +1,4 @@
-package talker
+package server
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"talker/player"
-	"talker/talker/store"
+	"talker/server/store"
 )
 
 func infoCommands() []*command {

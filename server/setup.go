@@ -1,4 +1,4 @@
-package talker
+package server
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"talker/player"
-	"talker/talker/store"
+	"talker/server/store"
 )
 
 // The initial setup of a new talker is a list of ordered steps. The name of

@@ -1,4 +1,4 @@
-package talker
+package server
 
 import (
 	"strconv"
@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"talker/player"
-	"talker/talker/conn"
-	"talker/talker/telnet"
-	"talker/talker/text"
+	"talker/server/conn"
+	"talker/server/telnet"
+	"talker/server/text"
 )
 
 // Session is one connection's place in the world: its telnet state, where
@@ -106,6 +106,9 @@ func ago(d time.Duration) string {
 func plural(n int, unit string) string {
 	if n == 1 {
 		return "1 " + unit
+	}
+	if unit == "person" {
+		return itoa(n) + " people"
 	}
 	return itoa(n) + " " + unit + "s"
 }
