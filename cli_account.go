@@ -20,7 +20,7 @@ func cmdAccount(args []string) int {
 	}
 	cfg := server.DefaultConfig()
 	fs := flag.NewFlagSet("account create", flag.ContinueOnError)
-	serverFlags(fs, &cfg, nil)
+	dataFlags(fs, &cfg)
 	name := fs.String("name", "", "the account's name")
 	rankName := fs.String("rank", "resident", "newbie, resident, staff or admin")
 	if err := fs.Parse(args[1:]); err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"os"
-	"time"
 
 	"talker/server"
 )
@@ -18,15 +17,18 @@ func defaultDataDir() string {
 
 const defaultListen = "127.0.0.1:4000"
 
-// serverFlags registers the flags that configure a talker and returns a
-// function that fills the config from them once parsed.
-func serverFlags(fs *flag.FlagSet, cfg *server.Config, listen *string) {
+// dataFlags registers the flags every command shares: where the data is,
+// and how passwords are hashed.
+func dataFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.StringVar(&cfg.DataDir, "data", defaultDataDir(), "data directory (database, logs, sockets); default $TALKER_DATA or ./data")
-	if listen != nil {
-		fs.StringVar(listen, "listen", defaultListen, "address to listen on, HOST:PORT")
-	}
-	fs.StringVar(&cfg.Name, "name", cfg.Name, "the talker's name")
 	fs.IntVar(&cfg.HashCost, "hash-cost", cfg.HashCost, "bcrypt cost for password hashes (lower only for tests and benchmarks)")
+}
+
+// serverFlags registers the flags that configure a running talker.
+func serverFlags(fs *flag.FlagSet, cfg *server.Config, listen *string) {
+	dataFlags(fs, cfg)
+	fs.StringVar(listen, "listen", defaultListen, "address to listen on, HOST:PORT")
+	fs.StringVar(&cfg.Name, "talker-name", cfg.Name, "the talker's name, shown in the banner and to MSSP crawlers")
 	fs.IntVar(&cfg.Limits.MaxLine, "max-line", cfg.Limits.MaxLine, "longest input line in bytes; longer lines are cut")
 	fs.Float64Var(&cfg.Limits.LineRate, "line-rate", cfg.Limits.LineRate, "input lines per second per connection, sustained (0 = unlimited)")
 	fs.IntVar(&cfg.Limits.LineBurst, "line-burst", cfg.Limits.LineBurst, "input lines a connection may send at once")
@@ -36,5 +38,3 @@ func serverFlags(fs *flag.FlagSet, cfg *server.Config, listen *string) {
 	fs.DurationVar(&cfg.LoginTimeout, "login-timeout", cfg.LoginTimeout, "time allowed at the login prompts")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "disconnect players idle this long (0 = never)")
 }
-
-var _ = time.Second

@@ -30,7 +30,7 @@ func cmdRun(args []string) int {
 		return 2
 	}
 	log, closer, err := logging.Open(logging.Options{DataDir: cfg.DataDir, File: "talker.log",
-		Console: os.Stderr, Level: zerolog.InfoLevel, Process: "talker"})
+		Console: os.Stderr, NoColor: !isTerminal(os.Stderr), Level: zerolog.InfoLevel, Process: "talker"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "talker run:", err)
 		return 1

@@ -41,7 +41,7 @@ func Open(o Options) (zerolog.Logger, io.Closer, error) {
 	}
 	var w io.Writer = f
 	if o.Console != nil {
-		w = zerolog.MultiLevelWriter(f, zerolog.ConsoleWriter{Out: o.Console, TimeFormat: "15:04:05.000"})
+		w = zerolog.MultiLevelWriter(f, zerolog.ConsoleWriter{Out: o.Console, TimeFormat: "15:04:05.000", NoColor: o.NoColor})
 	}
 	log := zerolog.New(w).Level(o.Level).With().Timestamp().Str("proc", o.Process).Int("pid", os.Getpid()).Logger()
 	return log, f, nil

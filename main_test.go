@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"talker/server/talkertest"
+)
+
+// The test binary doubles as the talker: with TALKER_TEST_MAIN set it runs
+// the real command line instead of the tests, so the tests below start real
+// child processes without building anything.
+func TestMain(m *testing.M) {
+	if os.Getenv("TALKER_TEST_MAIN") == "1" {
+		os.Exit(dispatch(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+func talkerCmd(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "TALKER_TEST_MAIN=1")
+	return cmd
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitListening(t *testing.T, addr string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("nothing listening on %s after %v", addr, within)
+}
+
+func TestAccountCreateRunAndStop(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	create := talkerCmd(t, "account", "create", "--data", data, "--name", "Boss", "--rank", "admin", "--hash-cost", "4")
+	create.Stdin = strings.NewReader("boss-password\n")
+	if out, err := create.CombinedOutput(); err != nil {
+		t.Fatalf("account create: %v\n%s", err, out)
+	}
+	dup := talkerCmd(t, "account", "create", "--data", data, "--name", "boss", "--hash-cost", "4")
+	dup.Stdin = strings.NewReader("other-password\n")
+	if out, err := dup.CombinedOutput(); err == nil || !strings.Contains(string(out), "already exists") {
+		t.Errorf("duplicate account create: err %v, output %s", err, out)
+	}
+	nopw := talkerCmd(t, "account", "create", "--data", data, "--name", "Quiet")
+	nopw.Stdin = strings.NewReader("")
+	if out, err := nopw.CombinedOutput(); err == nil || !strings.Contains(string(out), "no password") {
+		t.Errorf("account create without a password: err %v, output %s", err, out)
+	}
+
+	addr := freePort(t)
+	run := talkerCmd(t, "run", "--data", data, "--listen", addr, "--hash-cost", "4")
+	stderr, _ := run.StderrPipe()
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- run.Wait() }()
+	t.Cleanup(func() {
+		if run.ProcessState == nil {
+			_ = run.Process.Kill() // by PID, never by name
+			<-exited
+		}
+	})
+	console := make(chan string, 1000)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			console <- sc.Text()
+		}
+		close(console)
+	}()
+	waitListening(t, addr, 15*time.Second)
+
+	c := talkertest.Dial(t, addr, talkertest.Options{Width: 120, Height: 40})
+	c.Login("Boss", "boss-password")
+	c.Send("say hello from the admin")
+	c.Expect("You say 'hello from the admin'")
+
+	if err := run.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	c.Expect("shutting down")
+	c.WaitClosed()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("talker run exited with %v after SIGTERM, want 0", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("talker run did not exit after SIGTERM")
+	}
+	// The terminal log is human-readable, not JSON.
+	var lines []string
+	for l := range console {
+		lines = append(lines, l)
+	}
+	if len(lines) == 0 || strings.HasPrefix(lines[0], "{") {
+		t.Errorf("console log is not human-readable: %q", lines)
+	}
+	// The file log is JSON, and every file is private.
+	logPath := filepath.Join(data, "log", "talker.log")
+	raw, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(raw), "\n")
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(first), &rec); err != nil || rec["level"] == nil {
+		t.Errorf("log file line is not structured JSON: %q (%v)", first, err)
+	}
+	for path, want := range map[string]os.FileMode{data: 0o700, logPath: 0o600, filepath.Join(data, "talker.db"): 0o600} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s has mode %v, want %v", path, fi.Mode().Perm(), want)
+		}
+	}
+}
+
+func TestUnknownCommandAndUsage(t *testing.T) {
+	out, err := talkerCmd(t, "frobnicate").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "unknown command") {
+		t.Errorf("unknown command: %v %s", err, out)
+	}
+	out, _ = talkerCmd(t, "help").CombinedOutput()
+	for _, want := range []string{"run", "start", "stop", "reboot", "reset", "restart", "status", "log", "angel", "account"} {
+		if !strings.Contains(string(out), "  "+want) {
+			t.Errorf("usage lacks %q", want)
+		}
+	}
+}
