@@ -19,6 +19,7 @@ type Options struct {
 	DataDir string
 	File    string    // file name inside DataDir/log, e.g. "talker.log"
 	Console io.Writer // if not nil, also write human-readable lines here
+	NoColor bool      // plain console lines, for when Console is not a terminal
 	Level   zerolog.Level
 	Process string // "talker" or "angel": a field on every line, so merged logs stay readable
 }
