@@ -134,7 +134,7 @@ func (w *World) help(s *Session, args string) {
 		var lines []string
 		for _, c := range w.commands.list {
 			if c.category == cat && c.minRank <= s.Player.Rank {
-				lines = append(lines, "  "+pad(c.name, 12)+c.summary)
+				lines = append(lines, "  "+pad(c.name, 13)+c.summary)
 			}
 		}
 		if len(lines) > 0 {
