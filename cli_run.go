@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"talker/player"
+	"talker/reboot"
 	"talker/server"
 	"talker/server/logging"
 )
@@ -27,52 +27,147 @@ func cmdRun(args []string) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	serverFlags(fs, &cfg, &listen)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return reboot.ExitUsage
 	}
+	paths := dataPaths{cfg.DataDir}
 	log, closer, err := logging.Open(logging.Options{DataDir: cfg.DataDir, File: "talker.log",
 		Console: os.Stderr, NoColor: !isTerminal(os.Stderr), Level: zerolog.InfoLevel, Process: "talker"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "talker run:", err)
-		return 1
+		return reboot.ExitError
 	}
 	defer closer.Close()
 	cfg.Log = log
+	cfg.Version = version
 	cfg.Setup = ownerSetup
-	if isTerminal(os.Stdin) {
-		cfg.AskAdmin = askAdminOnTerminal
-	}
+	registerHooks(&cfg)
 	if player.WeakCost(cfg.HashCost) {
 		log.Warn().Int("hash_cost", cfg.HashCost).Msg("password hash cost is low: fit for tests and benchmarks only")
 	}
-	srv, err := server.New(cfg)
+
+	upg, err := reboot.New(reboot.Options{RunDir: paths.runDir(), PIDFile: paths.pidFile(), ReadyTimeout: cfg.ReadyTimeout})
 	if err != nil {
-		log.Error().Err(err).Msg("cannot start")
-		return 1
+		log.Error().Err(err).Msg("cannot set up reboots")
+		return reboot.ExitError
 	}
-	ln, err := net.Listen("tcp", listen)
+	cfg.Upgrader = upg
+	ln, err := upg.Listen("tcp", listen)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot listen")
-		srv.Shutdown(context.Background(), "")
-		return 1
+		return reboot.ExitConfig
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	ctl, err := upg.Listen("unix", paths.talkerSock())
+	if err != nil {
+		log.Error().Err(err).Msg("cannot open the control socket")
+		return reboot.ExitError
+	}
+
+	srv, code := startGeneration(upg, &cfg, log)
+	if srv == nil {
+		return code
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	go srv.ServeControl(ctl)
 	log.Info().Str("version", version).Str("listen", ln.Addr().String()).Str("data", cfg.DataDir).Msg("talker running")
-	select {
-	case sig := <-sigs:
-		log.Info().Str("signal", sig.String()).Msg("stopping")
-	case err := <-served:
-		log.Error().Err(err).Msg("listener failed; stopping")
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				log.Info().Msg("SIGHUP: seamless reboot")
+				go srv.Reboot(server.RebootRequest{Mode: reboot.ModeReboot, By: "signal", Reason: "SIGHUP"})
+				continue
+			}
+			log.Info().Str("signal", sig.String()).Msg("stopping")
+			return shutdown(srv, upg, log)
+		case <-srv.ShutdownRequested():
+			log.Info().Msg("stop requested")
+			return shutdown(srv, upg, log)
+		case <-srv.HandedOver():
+			// Every connection now belongs to the new generation: exit
+			// without touching any of them, once `talker reboot` has its
+			// answer.
+			srv.WaitControl(2 * time.Second)
+			return reboot.ExitHandedOver
+		case err := <-served:
+			log.Error().Err(err).Msg("listener failed; stopping")
+			shutdown(srv, upg, log)
+			return reboot.ExitError
+		}
 	}
+}
+
+// startGeneration starts this process's talker: cold, or restored from the
+// previous generation. It returns nil and an exit code if it cannot.
+func startGeneration(upg *reboot.Upgrader, cfg *server.Config, log zerolog.Logger) (*server.Server, int) {
+	in, err := upg.Receive(cfg.ReadyTimeout)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot receive state from the previous generation")
+		return nil, reboot.ExitError
+	}
+	if in == nil {
+		if isTerminal(os.Stdin) {
+			cfg.AskAdmin = askAdminOnTerminal
+		}
+		srv, err := server.New(*cfg)
+		if err != nil {
+			log.Error().Err(err).Msg("cannot start")
+			return nil, reboot.ExitError
+		}
+		if err := upg.Ready(); err != nil {
+			log.Error().Err(err).Msg("cannot mark ready")
+		}
+		return srv, 0
+	}
+	received := time.Now()
+	log.Info().Str("mode", string(in.Header.Mode)).Int("from_pid", in.Header.FromPID).
+		Int("sockets", len(in.FDs)).Int("state_bytes", len(in.State)).Msg("taking over from the previous generation")
+	if err := injectedFault(); err != nil {
+		in.Reject(err)
+		return nil, reboot.ExitError
+	}
+	r, err := server.Restore(*cfg, in.Header, in.State, in.FDs, received)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot restore; the previous generation carries on")
+		in.Reject(err)
+		return nil, reboot.ExitError
+	}
+	if err := in.Ready(r.Report(), cfg.ReadyTimeout); err != nil {
+		log.Error().Err(err).Msg("not committed; the previous generation carries on")
+		r.Abandon()
+		return nil, reboot.ExitError
+	}
+	r.Start()
+	return r.Server, 0
+}
+
+// injectedFault lets the rollback tests make a new generation fail in each
+// way a broken build can: TALKER_FAULT=reject-state|crash-restore|hang-restore.
+// It is only consulted by a generation that is taking over.
+func injectedFault() error {
+	switch os.Getenv("TALKER_FAULT") {
+	case "reject-state":
+		return errors.New("injected fault: state rejected")
+	case "crash-restore":
+		panic("injected fault: crash while restoring")
+	case "hang-restore":
+		select {}
+	}
+	return nil
+}
+
+func shutdown(srv *server.Server, upg *reboot.Upgrader, log zerolog.Logger) int {
+	upg.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx, ""); err != nil {
 		log.Error().Err(err).Msg("shutdown incomplete")
-		return 1
+		return reboot.ExitError
 	}
-	return 0
+	return reboot.ExitShutdown
 }
 
 func isTerminal(f *os.File) bool {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 
+	"talker/reboot"
 	"talker/server/logging"
 )
 
@@ -25,11 +26,11 @@ func subcommands() []subcommand {
 		{"run", "run the talker in the foreground (logs on the terminal; Ctrl-C stops it)", cmdRun},
 		{"account", "manage accounts: account create --name NAME --rank RANK (password on stdin)", cmdAccount},
 		{"start", "start the talker in the background under its angel", notYet("start")},
-		{"stop", "stop the talker and its angel", notYet("stop")},
-		{"reboot", "seamless reboot: a new binary takes over every connection", notYet("reboot")},
-		{"reset", "seamless reboot running the cold-start hooks", notYet("reset")},
+		{"stop", "stop the talker (players are told, saved and disconnected)", cmdStop},
+		{"reboot", "seamless reboot: a new binary takes over every connection", cmdReboot(reboot.ModeReboot)},
+		{"reset", "seamless reboot running the cold-start hooks", cmdReboot(reboot.ModeReset)},
 		{"restart", "full stop and start (players are disconnected)", notYet("restart")},
-		{"status", "show the state of the angel and the talker", notYet("status")},
+		{"status", "show the state of the talker", cmdStatus},
 		{"log", "show the logs (log -f to follow)", notYet("log")},
 		{"angel", "run the watchdog that keeps the talker up", notYet("angel")},
 		{"version", "print the version", func([]string) int { fmt.Println("talker", version); return 0 }},

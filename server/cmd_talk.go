@@ -12,6 +12,7 @@ func allCommands() []*command {
 	all = append(all, talkCommands()...)
 	all = append(all, infoCommands()...)
 	all = append(all, selfCommands()...)
+	all = append(all, adminCommands()...)
 	return all
 }
 

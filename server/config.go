@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"talker/player"
+	"talker/reboot"
 	"talker/server/conn"
 	"talker/server/store"
 )
@@ -49,8 +50,50 @@ type Config struct {
 	// returns the new admin's name and password.
 	AskAdmin func() (name, password string, err error)
 
+	// Upgrader performs seamless reboots (package reboot's Upgrader); nil
+	// disables them.
+	Upgrader Handoffer
+	// ReadyTimeout bounds every wait of a reboot: connections pausing, the
+	// new binary becoming ready.
+	ReadyTimeout time.Duration
+	// Version of this binary, shown to admins across a reboot.
+	Version string
+	// Messages players see around reboots.
+	Messages Messages
+	// Hooks are the lifecycle hooks (init, cold start, reload start, start,
+	// reload stop, cold stop, stop).
+	Hooks reboot.Hooks[*World]
+	// Faults injects failures for tests of the reboot's rollback.
+	Faults Faults
+
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+}
+
+// Messages are what players see around a reboot. Empty strings are not
+// sent.
+type Messages struct {
+	Rebooting    string // before a reboot
+	Resetting    string // before a reset
+	Rebooted     string // after, with %s for how long it took
+	RebootFailed string // when a reboot was called off
+}
+
+// DefaultMessages are one line before and one after, as players expect.
+func DefaultMessages() Messages {
+	return Messages{
+		Rebooting:    "*** The talker is rebooting, hold on...",
+		Resetting:    "*** The talker is resetting, hold on...",
+		Rebooted:     "*** Reboot complete in %s. Carry on!",
+		RebootFailed: "*** The reboot was called off. Carry on!",
+	}
+}
+
+// Faults are test-only failure injections.
+type Faults struct {
+	// CorruptSession makes the restore treat this player's record as
+	// unreadable.
+	CorruptSession string
 }
 
 // DefaultConfig returns the settings a talker starts with.
@@ -65,6 +108,9 @@ func DefaultConfig() Config {
 		IdleTimeout:      0,
 		MaxLoginFailures: 3,
 		StartRoom:        "main",
+		ReadyTimeout:     reboot.DefaultReadyTimeout,
+		Version:          "dev",
+		Messages:         DefaultMessages(),
 		Log:              zerolog.Nop(),
 		Now:              time.Now,
 	}
@@ -95,5 +141,11 @@ func (c *Config) fillDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.ReadyTimeout == 0 {
+		c.ReadyTimeout = d.ReadyTimeout
+	}
+	if c.Messages == (Messages{}) {
+		c.Messages = d.Messages
 	}
 }

@@ -5,58 +5,109 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"talker/reboot"
 	"talker/server/conn"
 	"talker/server/store"
 )
 
-// Server is a running talker: a listener, the world and the database. Its
-// shape follows net/http's Server: New, then Serve (blocks), then Shutdown
-// from another goroutine.
+// Server is a running talker: listeners, the world and the database. Its
+// shape follows net/http's Server: New (or Restore), then Serve (blocks),
+// then Shutdown from another goroutine.
 type Server struct {
 	cfg   Config
 	store *store.Store
 	world *World
 
 	nextConn atomic.Uint64
+	gate     acceptGate
 
 	mu        sync.Mutex
 	listeners []net.Listener
-	serving   bool
 	shutdown  bool
 	worldDone chan struct{}
+
+	rebootMu   sync.Mutex // held for the whole of a reboot
+	handedOver chan struct{}
+
+	controlState
+}
+
+// metaStopMode is where the mode of the last stop is stored durably.
+const metaStopMode = "stop_mode"
+
+func open(cfg *Config) (*Server, error) {
+	cfg.fillDefaults()
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: *cfg, store: st, worldDone: make(chan struct{}), handedOver: make(chan struct{})}
+	s.stopAsked = make(chan struct{})
+	s.gate.init()
+	w, err := newWorld(&s.cfg, st, &s.nextConn)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	w.reboot = s.Reboot
+	s.world = w
+	return s, nil
 }
 
 // New opens the database in cfg.DataDir, runs (or resumes) the initial
-// setup and loads the world. It does not listen yet.
+// setup, loads the world and runs the start hooks: a cold start. It does
+// not listen yet.
 func New(cfg Config) (*Server, error) {
 	cfg.fillDefaults()
 	st, err := store.Open(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	if err := RunSetup(&cfg, st); err != nil {
-		st.Close()
-		return nil, err
-	}
-	s := &Server{cfg: cfg, store: st, worldDone: make(chan struct{})}
-	w, err := newWorld(&s.cfg, st)
+	err = RunSetup(&cfg, st)
+	st.Close()
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
-	s.world = w
-	// Connection ids only need to be unique within this process for now;
-	// start from the clock so that logs from different runs do not reuse them.
-	s.nextConn.Store(uint64(time.Now().Unix()) << 20)
+	s, err := open(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	mode := reboot.ModeCold
+	if last, _, _ := s.store.Meta(metaStopMode); last == string(reboot.ModeRunning) {
+		// The previous generation never recorded a stop: it crashed.
+		mode = reboot.ModeCrash
+		cfg.Log.Warn().Msg("the previous run did not stop cleanly (crash or kill)")
+	}
+	now := s.cfg.Now()
+	s.world.system = SystemState{Generation: 1, ColdStartedAt: now, StartedAt: now}
+	// Connection ids only need to be unique within a talker's lifetime;
+	// starting from the clock keeps them distinct across cold starts too.
+	s.nextConn.Store(uint64(now.Unix()) << 20)
+	if err := s.cfg.Hooks.RunStart(mode, s.world); err != nil {
+		s.store.Close()
+		return nil, fmt.Errorf("start hooks: %w", err)
+	}
+	s.markRunning()
+	s.startWorld()
+	return s, nil
+}
+
+func (s *Server) markRunning() {
+	if err := s.store.SetMeta(metaStopMode, string(reboot.ModeRunning)); err != nil {
+		s.cfg.Log.Error().Err(err).Msg("could not record the run mode")
+	}
+}
+
+func (s *Server) startWorld() {
 	go func() {
-		w.run()
+		s.world.run()
 		close(s.worldDone)
 	}()
-	return s, nil
 }
 
 // Store gives access to the database (for tools and tests).
@@ -75,17 +126,23 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
+	s.gate.add()
+	defer s.gate.remove()
 	s.cfg.Log.Info().Str("addr", ln.Addr().String()).Msg("listening")
 	var backoff time.Duration
 	for {
+		s.gate.wait()
 		nc, err := ln.Accept()
 		if err != nil {
 			if s.isShutdown() {
 				return ErrServerClosed
 			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && s.gate.isPaused() {
+				continue // paused for a reboot; connections wait in the backlog
+			}
 			// Running out of descriptors must not end the talker: wait a
 			// little and try again, as net/http does.
-			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 				s.cfg.Log.Warn().Err(err).Dur("retry_in", backoff).Msg("accept failed")
@@ -129,9 +186,36 @@ func (s *Server) isShutdown() bool {
 	return s.shutdown
 }
 
-// Shutdown stops the talker cleanly: no new connections, every player is
-// told, saved and disconnected after their output is sent, and the database
-// is closed. It returns when all that is done or ctx expires.
+// pauseAccept stops every accept loop and waits until they have parked:
+// after it returns, no new connection reaches the world until
+// resumeAccept. Connections arriving meanwhile wait in the backlog.
+func (s *Server) pauseAccept() {
+	s.gate.pause()
+	s.mu.Lock()
+	for _, ln := range s.listeners {
+		if d, ok := ln.(interface{ SetDeadline(time.Time) error }); ok {
+			_ = d.SetDeadline(time.Unix(1, 0))
+		}
+	}
+	s.mu.Unlock()
+	s.gate.waitParked()
+}
+
+func (s *Server) resumeAccept() {
+	s.mu.Lock()
+	for _, ln := range s.listeners {
+		if d, ok := ln.(interface{ SetDeadline(time.Time) error }); ok {
+			_ = d.SetDeadline(time.Time{})
+		}
+	}
+	s.mu.Unlock()
+	s.gate.resume()
+}
+
+// Shutdown stops the talker cleanly: no new connections, the stop hooks
+// run, every player is told, saved and disconnected after their output is
+// sent, the stop is recorded and the database closed. It returns when all
+// that is done or ctx expires.
 func (s *Server) Shutdown(ctx context.Context, message string) error {
 	s.mu.Lock()
 	if s.shutdown {
@@ -144,11 +228,17 @@ func (s *Server) Shutdown(ctx context.Context, message string) error {
 		ln.Close()
 	}
 	s.mu.Unlock()
+	s.gate.resume() // let paused accept loops see the shutdown
 	if message == "" {
 		message = "The talker is shutting down. See you soon!"
 	}
 	var closing []*conn.Conn
-	s.world.do(func(w *World) { closing = w.shutdown(message) })
+	s.world.do(func(w *World) {
+		if err := w.cfg.Hooks.RunStop(reboot.ModeShutdown, w); err != nil {
+			w.log.Error().Err(err).Msg("stop hooks")
+		}
+		closing = w.shutdown(message)
+	})
 	var err error
 	for _, c := range closing {
 		select {
@@ -161,6 +251,9 @@ func (s *Server) Shutdown(ctx context.Context, message string) error {
 		}
 	}
 	<-s.worldDone
+	if merr := s.store.SetMeta(metaStopMode, string(reboot.ModeShutdown)); merr != nil && err == nil {
+		err = merr
+	}
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -172,6 +265,7 @@ func (s *Server) Shutdown(ctx context.Context, message string) error {
 // when the last one has gone.
 func (w *World) shutdown(message string) []*conn.Conn {
 	w.stopping = true
+	w.countdown = nil
 	var closing []*conn.Conn
 	for _, s := range w.sessions {
 		s.println("*** " + message)
@@ -186,3 +280,72 @@ func (w *World) shutdown(message string) []*conn.Conn {
 // Do runs fn on the world goroutine and waits for it. Tests and admin tools
 // use it to look at the world without racing it.
 func (s *Server) Do(fn func(*World)) { s.world.do(fn) }
+
+func pid() int { return os.Getpid() }
+
+// acceptGate lets a reboot pause the accept loops and know they have
+// stopped.
+type acceptGate struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	paused bool
+	loops  int // accept loops running
+	parked int // accept loops waiting at the gate
+}
+
+func (g *acceptGate) init() { g.cond = sync.NewCond(&g.mu) }
+
+func (g *acceptGate) add() {
+	g.mu.Lock()
+	g.loops++
+	g.mu.Unlock()
+}
+
+func (g *acceptGate) remove() {
+	g.mu.Lock()
+	g.loops--
+	g.cond.Broadcast()
+	g.mu.Unlock()
+}
+
+func (g *acceptGate) isPaused() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.paused
+}
+
+// wait blocks an accept loop while the gate is paused.
+func (g *acceptGate) wait() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.paused {
+		return
+	}
+	g.parked++
+	g.cond.Broadcast()
+	for g.paused {
+		g.cond.Wait()
+	}
+	g.parked--
+}
+
+func (g *acceptGate) pause() {
+	g.mu.Lock()
+	g.paused = true
+	g.mu.Unlock()
+}
+
+func (g *acceptGate) waitParked() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for g.parked < g.loops {
+		g.cond.Wait()
+	}
+}
+
+func (g *acceptGate) resume() {
+	g.mu.Lock()
+	g.paused = false
+	g.cond.Broadcast()
+	g.mu.Unlock()
+}

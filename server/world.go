@@ -3,11 +3,13 @@ package server
 import (
 	"runtime"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"talker/player"
+	"talker/reboot"
 	"talker/server/conn"
 	"talker/server/store"
 	"talker/server/telnet"
@@ -32,9 +34,16 @@ type World struct {
 	commands *commandTable
 
 	hashSlots chan struct{} // bounds concurrent password hashing
-	startedAt time.Time
 	stopping  bool
 	stopped   chan struct{}
+
+	system    SystemState
+	connIDs   *atomic.Uint64
+	quiesce   *quiesceState // a reboot is pausing connections
+	frozen    bool          // connections paused for a handoff: change nothing
+	countdown *countdown
+	reboot    func(RebootRequest) (*RebootTimings, error)
+	stopMode  reboot.Mode // how this generation is stopping, for the stop hooks
 }
 
 // events the world handles besides conn.Input.
@@ -48,7 +57,7 @@ type (
 	}
 )
 
-func newWorld(cfg *Config, st *store.Store) (*World, error) {
+func newWorld(cfg *Config, st *store.Store, connIDs *atomic.Uint64) (*World, error) {
 	w := &World{
 		cfg:       cfg,
 		log:       cfg.Log,
@@ -61,8 +70,8 @@ func newWorld(cfg *Config, st *store.Store) (*World, error) {
 		guard:     newLoginGuard(),
 		commands:  newCommandTable(),
 		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
-		startedAt: cfg.Now(),
 		stopped:   make(chan struct{}),
+		connIDs:   connIDs,
 	}
 	rooms, err := st.Rooms()
 	if err != nil {
@@ -94,6 +103,7 @@ func (w *World) run() {
 		case <-tick.C:
 			w.tick(w.cfg.Now())
 		}
+		w.checkQuiesced()
 		if w.stopping && len(w.sessions) == 0 {
 			close(w.stopped)
 			return
@@ -153,6 +163,12 @@ func (w *World) input(in conn.Input) {
 	if s == nil || s.conn != in.Conn {
 		return // already gone (quit, taken over, dropped)
 	}
+	if in.Stopped {
+		if w.quiesce != nil {
+			delete(w.quiesce.readers, s.ID)
+		}
+		return
+	}
 	if in.Closed != nil {
 		w.log.Info().Uint64("conn", s.ID).Str("player", s.name()).Err(in.Closed).Msg("connection closed")
 		w.remove(s, "connection lost")
@@ -206,6 +222,10 @@ func (w *World) line(s *Session, raw []byte) {
 }
 
 func (w *World) tick(now time.Time) {
+	if w.frozen {
+		return // a handoff is in progress: nothing may change
+	}
+	w.tickCountdown(now)
 	for _, s := range w.sessions {
 		if s.Player == nil {
 			if !s.checking && now.Sub(s.ConnectedAt) > w.cfg.LoginTimeout {
@@ -227,7 +247,7 @@ func (w *World) mssp() []telnet.MSSPVar {
 	return []telnet.MSSPVar{
 		{Name: "NAME", Value: w.cfg.Name},
 		{Name: "PLAYERS", Value: itoa(len(w.online))},
-		{Name: "UPTIME", Value: itoa(int(w.startedAt.Unix()))},
+		{Name: "UPTIME", Value: itoa(int(w.system.ColdStartedAt.Unix()))},
 		{Name: "CODEBASE", Value: "talker (Go)"},
 		{Name: "FAMILY", Value: "Custom"},
 		{Name: "GENRE", Value: "Social"},
@@ -256,6 +276,9 @@ func (w *World) remove(s *Session, reason string) {
 		return
 	}
 	delete(w.sessions, s.ID)
+	if w.quiesce != nil {
+		delete(w.quiesce.readers, s.ID)
+	}
 	if w.perAddr[s.Addr]--; w.perAddr[s.Addr] <= 0 {
 		delete(w.perAddr, s.Addr)
 	}
@@ -341,3 +364,6 @@ func (w *World) findOnline(name string) (*Session, string) {
 	}
 	return found, ""
 }
+
+// nextConnID is the id the next accepted connection will get.
+func (w *World) nextConnID() uint64 { return w.connIDs.Load() }

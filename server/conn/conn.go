@@ -12,6 +12,7 @@ package conn
 import (
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -84,8 +85,13 @@ type Conn struct {
 	stopReading bool
 	readDone    chan struct{}
 
-	out        outbox
-	writerDone chan struct{}
+	out outbox
+
+	writeMu       sync.Mutex
+	writing       bool
+	writerStopped chan struct{} // closed when the current writer goroutine ends
+	finished      chan struct{} // closed when the connection is over
+	finishOnce    sync.Once
 }
 
 // New wraps an accepted TCP connection. Call Start to begin reading and
@@ -99,7 +105,7 @@ func New(id uint64, nc *net.TCPConn, limits Limits, deliver Deliver) *Conn {
 		Decoder: telnet.NewDecoder(limits.MaxLine, limits.MaxSB)}
 	c.Throttle = NewThrottle(limits, time.Now())
 	c.out.init(limits.MaxBacklog)
-	c.writerDone = make(chan struct{})
+	c.finished = make(chan struct{})
 	_ = nc.SetNoDelay(true)
 	_ = nc.SetKeepAlive(true)
 	_ = nc.SetKeepAlivePeriod(time.Minute)
@@ -243,7 +249,7 @@ func (c *Conn) Close() {
 
 // Done is closed once the connection's writer has finished: everything it
 // was going to send is sent (or given up on) and the socket is closed.
-func (c *Conn) Done() <-chan struct{} { return c.writerDone }
+func (c *Conn) Done() <-chan struct{} { return c.finished }
 
 // Abort ends the connection at once, discarding queued output.
 func (c *Conn) Abort() {
@@ -258,5 +264,74 @@ func (c *Conn) hangup() {
 	if raw, err := c.nc.SyscallConn(); err == nil {
 		_ = raw.Control(func(fd uintptr) { _ = unix.Shutdown(int(fd), unix.SHUT_RDWR) })
 	}
+	_ = c.nc.Close()
+}
+
+// DupFD returns a close-on-exec duplicate of the socket's descriptor, for
+// handing to another process; the caller closes it. It does not go through
+// os.File.Fd, which would switch the shared socket to blocking mode in both
+// processes.
+func (c *Conn) DupFD() (int, error) {
+	raw, err := c.nc.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	dup := -1
+	var dupErr error
+	if err := raw.Control(func(fd uintptr) {
+		dup, dupErr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return -1, err
+	}
+	return dup, dupErr
+}
+
+// Carried is what a connection hands to the next generation besides its
+// socket: plain data.
+type Carried struct {
+	Decoder  telnet.Decoder
+	Throttle Throttle
+	Unsent   []byte
+}
+
+// Carry returns the connection's carried state. Call it only with the
+// reader and the writer stopped.
+func (c *Conn) Carry() Carried {
+	return Carried{Decoder: c.Decoder, Throttle: c.Throttle, Unsent: c.Unsent()}
+}
+
+// Adopt wraps a socket descriptor received from another process (a reboot)
+// as a connection with the state it had there. Nothing is read or written
+// until Start: until the new generation is committed, the old one may
+// still resume.
+func Adopt(id uint64, fd int, limits Limits, deliver Deliver, carried Carried) (*Conn, error) {
+	f := os.NewFile(uintptr(fd), "conn")
+	nc, err := net.FileConn(f)
+	// FileConn made its own duplicate; keeping f open would hold the socket
+	// open after the connection closes (no FIN).
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		nc.Close()
+		return nil, errors.New("adopted descriptor is not a TCP socket")
+	}
+	c := New(id, tc, limits, deliver)
+	c.Decoder = carried.Decoder
+	c.Throttle = carried.Throttle
+	c.Throttle.SetLimits(limits)
+	if len(carried.Unsent) > 0 {
+		c.out.buf = append(c.out.buf, carried.Unsent...)
+	}
+	return c, nil
+}
+
+// Abandon closes this process's handle on the socket without shutting the
+// connection down: another process (the generation that handed it over)
+// still owns it.
+func (c *Conn) Abandon() {
+	c.out.close()
 	_ = c.nc.Close()
 }

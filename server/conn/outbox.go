@@ -1,6 +1,11 @@
 package conn
 
-import "sync"
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
 
 // outbox is a connection's queue of bytes to send, drained by its writer
 // goroutine. Producers (the world) never block on it: a client that stops
@@ -12,6 +17,7 @@ type outbox struct {
 	max      int
 	closing  bool // send what is queued, then close
 	closed   bool
+	paused   bool // the writer is to stop, keeping what is unsent (reboot)
 	wake     chan struct{}
 }
 
@@ -64,18 +70,36 @@ func (o *outbox) closeAfterFlush() {
 	o.signal()
 }
 
-// take hands the writer everything queued, swapping in its spare buffer.
-func (o *outbox) take(spare []byte) (data []byte, closing, closed bool) {
+func (o *outbox) setPaused(p bool) {
+	o.mu.Lock()
+	o.paused = p
+	o.mu.Unlock()
+	o.signal()
+}
+
+func (o *outbox) isPaused() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if len(o.buf) == 0 {
+	return o.paused
+}
+
+type outState struct{ closing, closed, paused bool }
+
+// take hands the writer everything queued, swapping in its spare buffer.
+// While paused it hands out nothing.
+func (o *outbox) take(spare []byte) ([]byte, outState) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	st := outState{o.closing, o.closed, o.paused}
+	if len(o.buf) == 0 || o.paused {
 		// Nothing to take: keep both buffers where they are, or the spare
 		// would end up shared between writer and producers.
-		return nil, o.closing, o.closed
+		return nil, st
 	}
-	data, o.buf = o.buf, spare[:0]
+	data := o.buf
+	o.buf = spare[:0]
 	o.inFlight = len(data)
-	return data, o.closing, o.closed
+	return data, st
 }
 
 func (o *outbox) written() {
@@ -84,34 +108,109 @@ func (o *outbox) written() {
 	o.mu.Unlock()
 }
 
-func (c *Conn) startWriter() {
-	go c.writeLoop()
+// putBack returns bytes the writer took but could not write to the front of
+// the queue, so that nothing is lost or reordered.
+func (o *outbox) putBack(rest []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.inFlight = 0
+	if len(rest) == 0 {
+		return
+	}
+	buf := make([]byte, 0, len(rest)+len(o.buf))
+	buf = append(buf, rest...)
+	o.buf = append(buf, o.buf...)
 }
 
-func (c *Conn) writeLoop() {
-	defer close(c.writerDone)
+// pending returns a copy of the unsent bytes.
+func (o *outbox) pending() []byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]byte(nil), o.buf...)
+}
+
+func (c *Conn) startWriter() {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.writing {
+		return
+	}
+	c.writing = true
+	c.writerStopped = make(chan struct{})
+	c.out.setPaused(false)
+	_ = c.nc.SetWriteDeadline(time.Time{})
+	go c.writeLoop(c.writerStopped)
+}
+
+func (c *Conn) writeLoop(stopped chan struct{}) {
+	finished := false
+	defer func() {
+		c.writeMu.Lock()
+		c.writing = false
+		c.writeMu.Unlock()
+		if finished {
+			c.finishOnce.Do(func() { close(c.finished) })
+		}
+		close(stopped)
+	}()
 	var spare []byte
 	for {
-		data, closing, closed := c.out.take(spare)
-		if closed {
+		data, st := c.out.take(spare)
+		switch {
+		case st.closed:
+			finished = true
+			return
+		case st.paused:
 			return
 		}
 		if len(data) > 0 {
-			_, err := c.nc.Write(data)
-			c.out.written()
+			n, err := c.nc.Write(data)
 			if err != nil {
+				var ne net.Error
+				if c.out.isPaused() && errors.As(err, &ne) && ne.Timeout() {
+					// Interrupted by a pause: keep exactly what was not
+					// written, so that every byte is sent once.
+					c.out.putBack(data[n:])
+					return
+				}
+				c.out.written()
 				// The reader notices the broken connection and reports it;
 				// make sure it does even if the peer only stopped reading.
 				c.hangup()
+				finished = true
 				return
 			}
+			c.out.written()
 			spare = data
 			continue // more may have arrived meanwhile
 		}
-		if closing {
+		if st.closing {
 			c.hangup()
+			finished = true
 			return
 		}
 		<-c.out.wake
 	}
 }
+
+// StopWriting stops the writer at once, keeping every unsent byte (a write
+// in progress is interrupted and its unwritten part put back). It waits
+// until the writer has stopped.
+func (c *Conn) StopWriting() {
+	c.writeMu.Lock()
+	writing, stopped := c.writing, c.writerStopped
+	c.writeMu.Unlock()
+	c.out.setPaused(true)
+	if !writing {
+		return
+	}
+	_ = c.nc.SetWriteDeadline(time.Unix(1, 0))
+	<-stopped
+}
+
+// ResumeWriting restarts a writer stopped by StopWriting.
+func (c *Conn) ResumeWriting() { c.startWriter() }
+
+// Unsent returns a copy of the output queued and not yet written. It is
+// exact once the writer is stopped.
+func (c *Conn) Unsent() []byte { return c.out.pending() }

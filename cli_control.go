@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"talker/reboot"
+	"talker/server"
+)
+
+// controlCall sends one request to the running talker and waits (at most
+// timeout) for its reply.
+func controlCall(paths dataPaths, req server.ControlRequest, timeout time.Duration) (*server.ControlReply, error) {
+	c, err := net.DialTimeout("unix", paths.talkerSock(), 2*time.Second)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ECONNREFUSED) {
+			return nil, fmt.Errorf("the talker is not running (nothing answers at %s)", paths.talkerSock())
+		}
+		return nil, fmt.Errorf("cannot reach the talker: %w", err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	b, _ := json.Marshal(req)
+	if _, err := c.Write(append(b, '\n')); err != nil {
+		return nil, fmt.Errorf("cannot reach the talker: %w", err)
+	}
+	line, err := bufio.NewReader(c).ReadBytes('\n')
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, fmt.Errorf("no answer from the talker within %v", timeout)
+		}
+		return nil, fmt.Errorf("the talker closed the connection without answering: %w", err)
+	}
+	var reply server.ControlReply
+	if err := json.Unmarshal(line, &reply); err != nil {
+		return nil, fmt.Errorf("bad answer from the talker: %w", err)
+	}
+	return &reply, nil
+}
+
+func controlFlags(name string, args []string) (*flag.FlagSet, *string, *time.Duration, *string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	data := fs.String("data", defaultDataDir(), "data directory; default $TALKER_DATA or ./data")
+	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	reason := fs.String("reason", "", "reason shown to players")
+	err := fs.Parse(args)
+	return fs, data, timeout, reason, err
+}
+
+// cmdReboot implements `talker reboot` and `talker reset`.
+func cmdReboot(mode reboot.Mode) func([]string) int {
+	return func(args []string) int {
+		fs, data, timeout, reason, err := controlFlags(string(mode), args)
+		if err != nil {
+			return reboot.ExitUsage
+		}
+		if *reason == "" && fs.NArg() > 0 {
+			*reason = strings.Join(fs.Args(), " ")
+		}
+		user := os.Getenv("USER")
+		if user == "" {
+			user = "console"
+		}
+		start := time.Now()
+		reply, err := controlCall(dataPaths{*data}, server.ControlRequest{Cmd: string(mode), Reason: *reason, By: user + " (shell)"}, *timeout)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "talker %s: %v\n", mode, err)
+			return 1
+		}
+		if !reply.OK {
+			fmt.Fprintf(os.Stderr, "talker %s failed: %s\n", mode, reply.Error)
+			return 1
+		}
+		t := reply.Timings
+		fmt.Printf("%s done in %s: every connection is now served by pid %d (version %s, was pid %d version %s).\n",
+			mode, time.Since(start).Round(time.Millisecond), t.ToPID, t.ToVersion, t.FromPID, t.FromVersion)
+		fmt.Printf("phases: quiesce %s, snapshot %s, exec+handoff %s, restore %s; players paused %s; %d sessions carried",
+			dur(t.Quiesce), dur(t.Snapshot), dur(t.Handoff), dur(t.Restore), dur(t.Pause), t.Sessions)
+		if t.Dropped > 0 {
+			fmt.Printf(", %d could not be restored", t.Dropped)
+		}
+		fmt.Println(".")
+		return 0
+	}
+}
+
+func dur(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/1e6) }
+
+func cmdStatus(args []string) int {
+	_, data, timeout, _, err := controlFlags("status", args)
+	if err != nil {
+		return reboot.ExitUsage
+	}
+	reply, err := controlCall(dataPaths{*data}, server.ControlRequest{Cmd: "status"}, min(*timeout, 10*time.Second))
+	if err != nil {
+		fmt.Printf("talker: not running (%v)\n", err)
+		return 3
+	}
+	st := reply.Status
+	now := time.Now()
+	fmt.Printf("talker: running, pid %d, version %s, listening on %s\n", st.PID, st.Version, strings.Join(st.Listening, ", "))
+	fmt.Printf("generation %d; up %s since a cold start at %s; %d seamless reboots\n",
+		st.Generation, now.Sub(st.ColdStartedAt).Round(time.Second), st.ColdStartedAt.Format(time.RFC3339), st.Reboots)
+	fmt.Printf("%d players logged in, %d connections\n", st.Players, st.Connections)
+	if t := st.LastReboot; t != nil {
+		fmt.Printf("last %s %s ago by %s: quiesce %s, snapshot %s, exec+handoff %s, restore %s, players paused %s, %d sessions\n",
+			t.Mode, now.Sub(t.At).Round(time.Second), t.By, dur(t.Quiesce), dur(t.Snapshot), dur(t.Handoff), dur(t.Restore), dur(t.Pause), t.Sessions)
+	}
+	if st.Countdown != "" {
+		fmt.Println("countdown:", st.Countdown)
+	}
+	return 0
+}
+
+// cmdStop asks the talker to shut down and waits until its process has
+// gone.
+func cmdStop(args []string) int {
+	_, data, timeout, _, err := controlFlags("stop", args)
+	if err != nil {
+		return reboot.ExitUsage
+	}
+	paths := dataPaths{*data}
+	pid := readPID(paths.pidFile())
+	reply, err := controlCall(paths, server.ControlRequest{Cmd: "shutdown"}, *timeout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "talker stop:", err)
+		return 1
+	}
+	if !reply.OK {
+		fmt.Fprintln(os.Stderr, "talker stop:", reply.Error)
+		return 1
+	}
+	deadline := time.Now().Add(*timeout)
+	for pid > 0 && processAlive(pid) {
+		if time.Now().After(deadline) {
+			fmt.Fprintf(os.Stderr, "talker stop: pid %d still running after %v\n", pid, *timeout)
+			return 1
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	fmt.Println("talker stopped")
+	return 0
+}
+
+func readPID(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n
+}
+
+// processAlive reports whether pid exists and is not a zombie.
+func processAlive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || (s[i+2] != 'Z' && s[i+2] != 'X')
+}

@@ -1,0 +1,11 @@
+package main
+
+import "path/filepath"
+
+// Where things live inside the data directory. Everything is private to the
+// talker's user: the directory is 0700 and files are 0600.
+type dataPaths struct{ dir string }
+
+func (p dataPaths) runDir() string     { return filepath.Join(p.dir, "run") }
+func (p dataPaths) talkerSock() string { return filepath.Join(p.dir, "run", "talker.sock") }
+func (p dataPaths) pidFile() string    { return filepath.Join(p.dir, "talker.pid") }

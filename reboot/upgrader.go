@@ -1,0 +1,122 @@
+package reboot
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/cloudflare/tableflip"
+)
+
+// Options configure the process's Upgrader.
+type Options struct {
+	// RunDir is a private (0700) directory for the handoff socket and the
+	// state files. It is created if needed.
+	RunDir string
+	// PIDFile receives the pid of the generation that is ready.
+	PIDFile string
+	// ReadyTimeout is how long a new binary has to become ready before it
+	// is killed and the old generation resumes.
+	ReadyTimeout time.Duration
+}
+
+// DefaultReadyTimeout is the default for Options.ReadyTimeout.
+const DefaultReadyTimeout = 5 * time.Second
+
+// Upgrader is the process's one handle on reboots. The first generation
+// creates listeners through it; a later generation inherits them.
+type Upgrader struct {
+	tf   *tableflip.Upgrader
+	opts Options
+}
+
+// New creates the Upgrader. Only one may exist in a process.
+func New(opts Options) (*Upgrader, error) {
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = DefaultReadyTimeout
+	}
+	if err := os.MkdirAll(opts.RunDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create run directory: %w", err)
+	}
+	if err := os.Chmod(opts.RunDir, 0o700); err != nil {
+		return nil, err
+	}
+	// tableflip's own timeout only backs ours up: the handoff enforces
+	// ReadyTimeout itself, with a reason to report.
+	tf, err := tableflip.New(tableflip.Options{UpgradeTimeout: opts.ReadyTimeout, PIDFile: opts.PIDFile})
+	if err != nil {
+		return nil, err
+	}
+	return &Upgrader{tf: tf, opts: opts}, nil
+}
+
+// HasParent reports whether this process was started by a reboot.
+func (u *Upgrader) HasParent() bool { return u.tf.HasParent() }
+
+// Listen returns the inherited listener for network and address, or makes a
+// new one. Listeners made here are passed to every later generation, so
+// connections that arrive during a reboot wait in the backlog.
+func (u *Upgrader) Listen(network, addr string) (net.Listener, error) {
+	if network == "unix" {
+		// A stale socket file from a process that died would make the bind
+		// fail; remove it unless a listener is being inherited.
+		if ln, err := u.tf.Fds.Listener(network, addr); err != nil || ln != nil {
+			return ln, err
+		}
+		_ = os.Remove(addr)
+		ln, err := u.tf.Fds.Listen(network, addr)
+		if err == nil {
+			_ = os.Chmod(addr, 0o600)
+		}
+		return ln, err
+	}
+	return u.tf.Fds.Listen(network, addr)
+}
+
+// Ready marks this generation as serving: unclaimed inherited descriptors
+// are closed and the pid file written. For a cold start it is all there
+// is; after a reboot, call Incoming.Ready instead.
+func (u *Upgrader) Ready() error { return u.tf.Ready() }
+
+// Exit is closed when this process has handed over and must exit.
+func (u *Upgrader) Exit() <-chan struct{} { return u.tf.Exit() }
+
+// Stop gives up on reboots (the process is shutting down for good).
+func (u *Upgrader) Stop() { u.tf.Stop() }
+
+// WaitForParent waits until the previous generation has exited; a reboot
+// cannot start before that.
+func (u *Upgrader) WaitForParent(ctx context.Context) error { return u.tf.WaitForParent(ctx) }
+
+// Executable is the binary a reboot runs: the path this process was
+// started as (not /proc/self/exe, which resolves symlinks and pins the old
+// build), looked up again so that a rebuilt binary is picked up.
+func Executable() (string, error) {
+	path, err := exec.LookPath(os.Args[0])
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(path)
+}
+
+// Preflight checks that the binary a reboot would run exists and is
+// executable, so that an obvious mistake is reported before anything is
+// quiesced.
+func Preflight() (string, error) {
+	path, err := Executable()
+	if err != nil {
+		return "", fmt.Errorf("new binary: %w", err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("new binary: %w", err)
+	}
+	if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
+		return "", fmt.Errorf("new binary %s is not executable", path)
+	}
+	return path, nil
+}

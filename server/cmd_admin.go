@@ -1,0 +1,82 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"talker/player"
+	"talker/reboot"
+)
+
+// adminRank may reboot the talker.
+const adminRank = player.Admin
+
+func adminCommands() []*command {
+	return []*command{
+		{name: "reboot", minRank: adminRank, category: "Staff", usage: "reboot [seconds | cancel] [reason]",
+			summary: "seamless reboot: a new binary takes over, nobody is disconnected",
+			help: "Runs the binary the talker was started as (rebuilt or not) and hands it every connection, " +
+				"login and half-typed line; players see one line before and one after. With a number of " +
+				"seconds, counts down first with announcements; 'reboot cancel' stops a countdown. If the new " +
+				"binary fails in any way, nothing happens to anyone and you are told why.",
+			run: func(w *World, s *Session, args string) { w.cmdReboot(s, args, reboot.ModeReboot) }},
+		{name: "reset", minRank: adminRank, category: "Staff", usage: "reset [seconds | cancel] [reason]",
+			summary: "seamless reboot that runs the cold-start hooks",
+			help:    "Like reboot (nobody is disconnected), but the lifecycle hooks run as for a cold start.",
+			run:     func(w *World, s *Session, args string) { w.cmdReboot(s, args, reboot.ModeReset) }},
+		{name: "uptime", category: "Information", usage: "uptime",
+			summary: "how long the talker has been up, and its reboots",
+			help:    "Shows when the talker was last started from cold, how many seamless reboots it has had since, and when the last one was.",
+			run:     (*World).cmdUptime},
+	}
+}
+
+func (w *World) cmdReboot(s *Session, args string, mode reboot.Mode) {
+	first, rest, _ := strings.Cut(args, " ")
+	if strings.EqualFold(first, "cancel") {
+		if w.countdown == nil {
+			s.println("There is no countdown to cancel.")
+			return
+		}
+		w.countdown = nil
+		for _, o := range w.online {
+			o.println("*** The " + string(mode) + " countdown has been cancelled by " + s.Player.Name + ".")
+		}
+		w.log.Info().Str("by", s.Player.Name).Msg("reboot countdown cancelled")
+		return
+	}
+	seconds := 0
+	reason := args
+	if n, err := strconv.Atoi(first); err == nil {
+		if n < 0 || n > 24*3600 {
+			s.println("The countdown must be between 0 and 86400 seconds.")
+			return
+		}
+		seconds, reason = n, strings.TrimSpace(rest)
+	}
+	if w.cfg.Upgrader == nil {
+		s.println("Reboot is not available: this talker was not started by 'talker run'.")
+		return
+	}
+	if w.countdown != nil {
+		s.println("A countdown is already running; 'reboot cancel' stops it.")
+		return
+	}
+	req := RebootRequest{Mode: mode, Reason: reason, By: s.Player.Name, BySession: s.ID}
+	w.log.Info().Str("by", s.Player.Name).Int("seconds", seconds).Str("reason", reason).Str("mode", string(mode)).Msg("reboot requested in-game")
+	if seconds == 0 {
+		s.println("Rebooting now.")
+	}
+	w.scheduleReboot(req, seconds)
+}
+
+func (w *World) cmdUptime(s *Session, _ string) {
+	now := w.cfg.Now()
+	sys := w.system
+	s.println("Up for " + ago(now.Sub(sys.ColdStartedAt)) + " since a cold start; this is generation " +
+		itoa(sys.Generation) + " (" + plural(sys.Reboots, "seamless reboot") + ").")
+	if t := sys.LastReboot; t != nil {
+		s.println("Last reboot " + ago(now.Sub(t.At).Round(time.Second)) + " ago, by " + t.By + ": players paused for " + ms(t.Pause) + ".")
+	}
+}

@@ -1,0 +1,193 @@
+package server
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"talker/reboot"
+)
+
+// The control socket lets the launcher (`talker reboot`, `talker status`,
+// ...) talk to a running talker. It is a Unix socket in the data directory,
+// mode 0600, and every peer's uid is checked against ours. The protocol is
+// one JSON object per line each way.
+
+// ControlRequest is one command from the launcher.
+type ControlRequest struct {
+	Cmd    string // "status", "reboot", "reset", "shutdown"
+	Reason string `json:",omitempty"`
+	By     string `json:",omitempty"`
+}
+
+// ControlReply answers it.
+type ControlReply struct {
+	OK      bool
+	Error   string         `json:",omitempty"`
+	Status  *Status        `json:",omitempty"`
+	Timings *RebootTimings `json:",omitempty"`
+}
+
+// Status is what `talker status` shows about the talker.
+type Status struct {
+	PID           int
+	Version       string
+	Generation    int
+	ColdStartedAt time.Time
+	StartedAt     time.Time
+	Reboots       int
+	LastReboot    *RebootTimings `json:",omitempty"`
+	Players       int
+	Connections   int
+	Listening     []string
+	Countdown     string `json:",omitempty"`
+}
+
+// Status reports on the running talker.
+func (s *Server) Status() Status {
+	st := Status{PID: os.Getpid(), Version: s.cfg.Version}
+	s.mu.Lock()
+	for _, ln := range s.listeners {
+		st.Listening = append(st.Listening, ln.Addr().String())
+	}
+	s.mu.Unlock()
+	s.world.do(func(w *World) {
+		st.Generation = w.system.Generation
+		st.ColdStartedAt, st.StartedAt = w.system.ColdStartedAt, w.system.StartedAt
+		st.Reboots, st.LastReboot = w.system.Reboots, w.system.LastReboot
+		st.Players, st.Connections = len(w.online), len(w.sessions)
+		if c := w.countdown; c != nil {
+			st.Countdown = string(c.Req.Mode) + " in " + ago(c.At.Sub(w.cfg.Now()).Round(time.Second))
+		}
+	})
+	return st
+}
+
+// ShutdownRequested is closed when the launcher asks the talker to stop;
+// the program then calls Shutdown.
+func (s *Server) ShutdownRequested() <-chan struct{} { return s.stopAsked }
+
+// ServeControl answers launcher commands on ln until it is closed.
+func (s *Server) ServeControl(ln net.Listener) error {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if s.isShutdown() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		s.controlWG.Add(1)
+		go func() {
+			defer s.controlWG.Done()
+			s.control(c)
+		}()
+	}
+}
+
+// WaitControl waits (at most d) for control commands in progress, so that
+// a generation that has handed over still answers the `talker reboot` that
+// asked for it.
+func (s *Server) WaitControl(d time.Duration) {
+	done := make(chan struct{})
+	go func() { s.controlWG.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
+
+func (s *Server) control(c net.Conn) {
+	defer c.Close()
+	if err := samePeerUID(c); err != nil {
+		s.cfg.Log.Warn().Err(err).Msg("control connection refused")
+		return
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(io.LimitReader(c, 64<<10)).ReadBytes('\n')
+	if err != nil {
+		return
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	var req ControlRequest
+	reply := ControlReply{}
+	if err := json.Unmarshal(line, &req); err != nil {
+		reply.Error = "bad request: " + err.Error()
+	} else {
+		reply = s.handleControl(req)
+	}
+	b, _ := json.Marshal(reply)
+	_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	_, _ = c.Write(append(b, '\n'))
+}
+
+func (s *Server) handleControl(req ControlRequest) ControlReply {
+	by := req.By
+	if by == "" {
+		by = "console"
+	}
+	switch req.Cmd {
+	case "status":
+		st := s.Status()
+		return ControlReply{OK: true, Status: &st}
+	case "reboot", "reset":
+		mode := reboot.ModeReboot
+		if req.Cmd == "reset" {
+			mode = reboot.ModeReset
+		}
+		t, err := s.Reboot(RebootRequest{Mode: mode, Reason: req.Reason, By: by})
+		if err != nil {
+			return ControlReply{Error: err.Error()}
+		}
+		return ControlReply{OK: true, Timings: t}
+	case "shutdown":
+		s.stopOnce.Do(func() { close(s.stopAsked) })
+		return ControlReply{OK: true}
+	}
+	return ControlReply{Error: fmt.Sprintf("unknown command %q", req.Cmd)}
+}
+
+// samePeerUID refuses peers that are not our own user.
+func samePeerUID(c net.Conn) error {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return errors.New("not a Unix socket")
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var cred *unix.Ucred
+	var credErr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return err
+	}
+	if credErr != nil {
+		return credErr
+	}
+	if int(cred.Uid) != os.Getuid() {
+		return fmt.Errorf("peer uid %d is not ours", cred.Uid)
+	}
+	return nil
+}
+
+// controlState is the part of Server the control socket needs.
+type controlState struct {
+	controlWG sync.WaitGroup
+	stopAsked chan struct{}
+	stopOnce  sync.Once
+}

@@ -1,0 +1,382 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"talker/reboot"
+)
+
+// Handoffer is what the server needs from the process to reboot: package
+// reboot's Upgrader. Without one (an in-process test, say) reboots are
+// refused with a clear message.
+type Handoffer interface {
+	Handoff(req reboot.Request) (*reboot.Result, error)
+	WaitForParent(ctx context.Context) error
+}
+
+// RebootRequest asks for a seamless reboot (or reset).
+type RebootRequest struct {
+	Mode      reboot.Mode // ModeReboot or ModeReset
+	Reason    string
+	By        string // who asked, for messages and logs
+	BySession uint64 // the admin's session, to tell them the outcome in-game
+}
+
+// ErrRebootInProgress is returned when a reboot is asked for during one.
+var ErrRebootInProgress = errors.New("a reboot is already in progress")
+
+// Reboot hands every connection to a freshly started copy of the binary.
+// On success it returns the timings and the process must exit (HandedOver
+// is closed); on failure the talker has resumed serving and the error says
+// why.
+func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
+	if !s.rebootMu.TryLock() {
+		return nil, ErrRebootInProgress
+	}
+	defer s.rebootMu.Unlock()
+	log := s.cfg.Log.With().Str("mode", string(req.Mode)).Str("by", req.By).Logger()
+	fail := func(err error) (*RebootTimings, error) {
+		log.Error().Err(err).Msg("reboot failed; still serving")
+		s.world.do(func(w *World) { w.rebootFailed(req, err) })
+		return nil, err
+	}
+	if s.cfg.Upgrader == nil {
+		return nil, errors.New("reboot is not available: this talker was not started by 'talker run'")
+	}
+	if s.isShutdown() {
+		return nil, errors.New("the talker is shutting down")
+	}
+	path, err := reboot.Preflight()
+	if err != nil {
+		return fail(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ReadyTimeout)
+	err = s.cfg.Upgrader.WaitForParent(ctx)
+	cancel()
+	if err != nil {
+		return fail(fmt.Errorf("the previous generation has not exited yet: %w", err))
+	}
+	log.Info().Str("binary", path).Str("reason", req.Reason).Msg("reboot starting")
+	start := s.cfg.Now()
+	timings := &RebootTimings{Mode: req.Mode, At: start, By: req.By, BySession: req.BySession,
+		Reason: req.Reason, FromVersion: s.cfg.Version, FromPID: pid()}
+
+	// Stop hooks run while the world is still live, so they can still talk
+	// to players and change state that the snapshot then carries.
+	var hookErr error
+	s.world.do(func(w *World) {
+		w.announceReboot(req)
+		hookErr = w.runStopHooks(req.Mode)
+	})
+	if hookErr != nil {
+		s.world.do(func(w *World) { w.runStartHooksAfterRollback(req.Mode) })
+		return fail(hookErr)
+	}
+
+	s.pauseAccept()
+	quiesced := make(chan struct{})
+	s.world.do(func(w *World) { w.startQuiesce(quiesced) })
+	select {
+	case <-quiesced:
+	case <-time.After(s.cfg.ReadyTimeout):
+		s.resume(nil)
+		return fail(errors.New("timed out waiting for connections to pause"))
+	}
+	var state []byte
+	var fds []int
+	var snapErr error
+	s.world.do(func(w *World) {
+		t := s.cfg.Now()
+		timings.Quiesce = t.Sub(start)
+		state, fds, snapErr = w.snapshot(req.Mode, timings)
+		timings.Snapshot = s.cfg.Now().Sub(t)
+	})
+	if snapErr != nil {
+		s.resume(fds)
+		return fail(fmt.Errorf("snapshot: %w", snapErr))
+	}
+	log.Info().Int("sessions", len(fds)).Int("state_bytes", len(state)).
+		Dur("quiesce", timings.Quiesce).Dur("snapshot", timings.Snapshot).Msg("handing over")
+	res, err := s.cfg.Upgrader.Handoff(reboot.Request{Mode: req.Mode, State: state, FDs: fds,
+		Started: start, Version: s.cfg.Version})
+	if err != nil {
+		s.resume(fds)
+		return fail(err)
+	}
+	closeFDs(fds)
+	timings.Handoff = res.Exec + res.Transfer + res.StateWrite
+	timings.Restore = res.Child.Restored
+	timings.ToVersion = res.Child.Version
+	timings.ToPID = res.Child.PID
+	timings.Sessions, timings.Dropped = res.Child.Sessions, res.Child.Dropped
+	timings.Pause = s.cfg.Now().Sub(start)
+	log.Info().Int("new_pid", res.Child.PID).Dur("handoff", timings.Handoff).Dur("restore", timings.Restore).
+		Dur("total", timings.Pause).Msg("handed over to the new generation; exiting")
+	close(s.handedOver)
+	return timings, nil
+}
+
+// HandedOver is closed once a reboot has succeeded: the process must exit
+// (with reboot.ExitHandedOver) without closing any connection.
+func (s *Server) HandedOver() <-chan struct{} { return s.handedOver }
+
+// resume undoes a quiesce after a failed handoff: every writer, then every
+// reader, then the listener, exactly as before.
+func (s *Server) resume(fds []int) {
+	closeFDs(fds)
+	s.world.do(func(w *World) { w.resumeAll() })
+	s.resumeAccept()
+}
+
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}
+
+// announceReboot tells players a reboot is starting.
+func (w *World) announceReboot(req RebootRequest) {
+	w.countdown = nil
+	msg := w.cfg.Messages.Rebooting
+	if req.Mode == reboot.ModeReset {
+		msg = w.cfg.Messages.Resetting
+	}
+	if req.Reason != "" {
+		msg += " (" + req.Reason + ")"
+	}
+	for _, s := range w.online {
+		s.println(msg)
+	}
+}
+
+// rebootFailed tells players the reboot did not happen and the admin why.
+func (w *World) rebootFailed(req RebootRequest, err error) {
+	for _, s := range w.online {
+		if s.ID == req.BySession {
+			s.println("*** Reboot failed: " + err.Error())
+		} else if w.cfg.Messages.RebootFailed != "" {
+			s.println(w.cfg.Messages.RebootFailed)
+		}
+	}
+	for _, s := range w.online {
+		if s.ID != req.BySession && s.Player.Rank >= adminRank {
+			s.println("*** [staff] The reboot failed: " + err.Error())
+		}
+	}
+}
+
+// startQuiesce stops every reader; done is closed once all have stopped
+// and the world has handled everything they delivered.
+func (w *World) startQuiesce(done chan struct{}) {
+	w.quiesce = &quiesceState{readers: map[uint64]bool{}, done: done}
+	for id, s := range w.sessions {
+		w.quiesce.readers[id] = true
+		s.conn.StopReading()
+	}
+	w.checkQuiesced()
+}
+
+type quiesceState struct {
+	readers map[uint64]bool // sessions whose reader has not stopped yet
+	done    chan struct{}
+}
+
+// checkQuiesced closes the quiesce's done channel once nothing is in
+// flight: every reader stopped and no password check outstanding.
+func (w *World) checkQuiesced() {
+	q := w.quiesce
+	if q == nil || len(q.readers) > 0 {
+		return
+	}
+	for _, s := range w.sessions {
+		if s.checking {
+			return
+		}
+	}
+	w.quiesce = nil
+	w.frozen = true
+	close(q.done)
+}
+
+// snapshot stops every writer and captures the world. The descriptors
+// returned are duplicates the caller must close.
+func (w *World) snapshot(mode reboot.Mode, t *RebootTimings) ([]byte, []int, error) {
+	snap := &Snapshot{Mode: mode}
+	fds := make([]int, 0, len(w.sessions))
+	snap.Sessions = make([]json.RawMessage, 0, len(w.sessions))
+	for _, s := range w.sessions {
+		s.conn.StopWriting()
+	}
+	// Sessions in room order first, so that the new generation rebuilds
+	// each room's members in the order they arrived.
+	for _, s := range w.sessionsInRoomOrder() {
+		fd, err := s.conn.DupFD()
+		if err != nil {
+			return nil, fds, fmt.Errorf("duplicate socket of connection %d: %w", s.ID, err)
+		}
+		rec, err := json.Marshal(s.state(len(fds)))
+		fds = append(fds, fd)
+		if err != nil {
+			return nil, fds, fmt.Errorf("encode session %d: %w", s.ID, err)
+		}
+		snap.Sessions = append(snap.Sessions, rec)
+	}
+	snap.System = w.system
+	snap.System.LoginGuard = w.guard
+	snap.System.Countdown = w.countdown
+	snap.System.LastReboot = t
+	snap.System.NextConnID = w.nextConnID()
+	b, err := encodeSnapshot(snap)
+	return b, fds, err
+}
+
+// sessionsInRoomOrder lists rooms' members in arrival order, then every
+// session not in a room.
+func (w *World) sessionsInRoomOrder() []*Session {
+	out := make([]*Session, 0, len(w.sessions))
+	seen := make(map[*Session]bool, len(w.sessions))
+	for _, id := range w.roomIDs() {
+		for _, s := range w.rooms[id].Members {
+			out = append(out, s)
+			seen[s] = true
+		}
+	}
+	for _, s := range w.sessions {
+		if !seen[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// resumeAll restarts every writer, then every reader, after a failed
+// handoff: the world carries on from exactly where it stopped.
+func (w *World) resumeAll() {
+	w.frozen = false
+	w.quiesce = nil
+	for _, s := range w.sessions {
+		s.conn.ResumeWriting()
+	}
+	for _, s := range w.sessions {
+		s.conn.StartReading()
+	}
+}
+
+func (w *World) runStopHooks(mode reboot.Mode) error {
+	return w.cfg.Hooks.RunStop(mode, w)
+}
+
+// runStartHooksAfterRollback: the stop hooks have run, so a generation
+// that carries on after a failed reboot starts again as if it had been
+// reloaded into itself.
+func (w *World) runStartHooksAfterRollback(mode reboot.Mode) {
+	if err := w.cfg.Hooks.RunStart(mode, w); err != nil {
+		w.log.Error().Err(err).Msg("start hooks after a failed reboot")
+	}
+}
+
+// countdown is a reboot scheduled for later, announced as it nears.
+type countdown struct {
+	Req          RebootRequest
+	At           time.Time
+	LastAnnounce time.Time
+}
+
+// scheduleReboot starts a countdown, or reboots now for seconds <= 0.
+func (w *World) scheduleReboot(req RebootRequest, seconds int) {
+	if seconds <= 0 {
+		go w.requestReboot(req)
+		return
+	}
+	now := w.cfg.Now()
+	w.countdown = &countdown{Req: req, At: now.Add(time.Duration(seconds) * time.Second), LastAnnounce: now}
+	w.announceCountdown(time.Duration(seconds) * time.Second)
+}
+
+func (w *World) announceCountdown(left time.Duration) {
+	what := "reboot"
+	if w.countdown.Req.Mode == reboot.ModeReset {
+		what = "reset"
+	}
+	msg := "*** The talker will " + what + " in " + ago(left.Round(time.Second)) + "; you will stay connected."
+	if w.countdown.Req.Reason != "" {
+		msg += " (" + w.countdown.Req.Reason + ")"
+	}
+	for _, s := range w.online {
+		s.println(msg)
+	}
+}
+
+// tickCountdown announces a countdown every minute, then every 10 seconds
+// in the last minute, and fires it when it is due.
+func (w *World) tickCountdown(now time.Time) {
+	c := w.countdown
+	if c == nil {
+		return
+	}
+	left := c.At.Sub(now)
+	if left <= 0 {
+		w.countdown = nil
+		go w.requestReboot(c.Req)
+		return
+	}
+	every := time.Minute
+	if left <= time.Minute {
+		every = 10 * time.Second
+	}
+	if now.Sub(c.LastAnnounce) >= every {
+		c.LastAnnounce = now
+		w.announceCountdown(left)
+	}
+}
+
+// requestReboot is called off the world goroutine: the reboot needs the
+// world to answer its requests.
+func (w *World) requestReboot(req RebootRequest) {
+	if w.reboot == nil {
+		return
+	}
+	if _, err := w.reboot(req); err != nil && errors.Is(err, ErrRebootInProgress) {
+		w.do(func(w *World) {
+			if s := w.sessions[req.BySession]; s != nil {
+				s.println("A reboot is already in progress.")
+			}
+		})
+	}
+}
+
+func (w *World) roomIDs() []string {
+	ids := make([]string, 0, len(w.rooms))
+	for id := range w.rooms {
+		ids = append(ids, id)
+	}
+	sortStrings(ids)
+	return ids
+}
+
+// timingsLine formats a reboot's phases for admins.
+func timingsLine(t *RebootTimings) string {
+	parts := []string{
+		"quiesce " + ms(t.Quiesce),
+		"snapshot " + ms(t.Snapshot),
+		"exec+handoff " + ms(t.Handoff),
+		"restore " + ms(t.Restore),
+		"pause " + ms(t.Pause),
+	}
+	s := strings.Join(parts, ", ") + "; " + itoa(t.Sessions) + " sessions"
+	if t.Dropped > 0 {
+		s += " (" + itoa(t.Dropped) + " could not be restored)"
+	}
+	return s + "; version " + t.FromVersion + " -> " + t.ToVersion + ", pid " + itoa(t.FromPID) + " -> " + itoa(t.ToPID)
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}

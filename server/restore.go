@@ -1,0 +1,210 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"talker/player"
+	"talker/reboot"
+	"talker/server/conn"
+	"talker/server/telnet"
+)
+
+// Restored is a server rebuilt from a previous generation's state, not yet
+// running: nothing has been read from or written to any connection. The
+// caller reports to the old generation (Report), waits for its commit, and
+// only then calls Start. If anything fails before Start, the caller exits
+// and the old generation resumes as if nothing had happened.
+type Restored struct {
+	*Server
+	began    time.Time
+	received time.Time
+	report   reboot.Report
+	timings  *RebootTimings
+}
+
+// Restore rebuilds the talker from a handoff: the versioned state and the
+// sockets, in the order the state refers to them. received is when the
+// state arrived (for the timings).
+func Restore(cfg Config, hdr reboot.Header, state []byte, fds []int, received time.Time) (*Restored, error) {
+	began := time.Now()
+	snap, err := decodeSnapshot(state)
+	if err != nil {
+		closeFDs(fds)
+		return nil, err
+	}
+	s, err := open(&cfg)
+	if err != nil {
+		closeFDs(fds)
+		return nil, err
+	}
+	w := s.world
+	w.system = snap.System
+	w.guard = snap.System.LoginGuard
+	if w.guard.ByAddr == nil {
+		w.guard = newLoginGuard()
+	}
+	w.countdown = snap.System.Countdown
+	s.nextConn.Store(snap.System.NextConnID)
+	kept, dropped := w.restoreSessions(snap, fds, s.deliver)
+
+	t := snap.System.LastReboot
+	if t == nil {
+		t = &RebootTimings{Mode: snap.Mode, At: hdr.Started}
+	}
+	w.system.Generation++
+	w.system.Reboots++
+	w.system.StartedAt = time.Now()
+	t.ToVersion, t.ToPID = cfg.Version, os.Getpid()
+	t.Sessions, t.Dropped = kept, dropped
+	t.Handoff = received.Sub(t.At) - t.Quiesce - t.Snapshot
+	w.system.LastReboot = t
+
+	if err := s.cfg.Hooks.RunStart(snap.Mode, w); err != nil {
+		s.store.Close()
+		return nil, fmt.Errorf("start hooks: %w", err)
+	}
+	t.Restore = time.Since(began)
+	r := &Restored{Server: s, began: began, received: received, timings: t}
+	r.report = reboot.Report{Version: cfg.Version, Received: received.Sub(hdr.Started),
+		Restored: t.Restore, Sessions: kept, Dropped: dropped}
+	return r, nil
+}
+
+// Report is what to tell the old generation before becoming ready.
+func (r *Restored) Report() reboot.Report { return r.report }
+
+// Abandon gives up on a restore that was not committed: the sockets are
+// closed without being shut down (they still belong to the old
+// generation) and the database is closed.
+func (r *Restored) Abandon() {
+	for _, s := range r.world.sessions {
+		s.conn.Abandon()
+	}
+	r.store.Close()
+}
+
+// Start runs the restored talker: the world, then every connection's
+// writer (unsent output first, then the "reboot complete" line) and reader.
+// The caller then calls Serve on the inherited listener.
+func (r *Restored) Start() {
+	w := r.world
+	t := r.timings
+	t.Pause = time.Since(t.At)
+	r.markRunning()
+	msg := ""
+	if w.cfg.Messages.Rebooted != "" {
+		msg = fmt.Sprintf(w.cfg.Messages.Rebooted, ms(t.Pause))
+	}
+	for _, s := range w.sessions {
+		if s.Player != nil {
+			if msg != "" {
+				s.println(msg)
+			}
+			if s.ID == t.BySession || s.Player.Rank >= adminRank {
+				s.println("*** [staff] " + string(t.Mode) + " by " + t.By + ": " + timingsLine(t))
+			}
+		}
+	}
+	for _, s := range w.sessions {
+		s.conn.Start()
+	}
+	r.startWorld()
+	r.cfg.Log.Info().Int("generation", w.system.Generation).Int("sessions", t.Sessions).
+		Int("dropped", t.Dropped).Dur("pause", t.Pause).Dur("restore", t.Restore).
+		Str("from_version", t.FromVersion).Msg("reboot complete; serving")
+}
+
+// restoreSessions rebuilds every session from its record. A record that
+// cannot be read costs only that session: its connection is kept and
+// taken back to the login prompt, with an apology.
+func (w *World) restoreSessions(snap *Snapshot, fds []int, deliver conn.Deliver) (kept, dropped int) {
+	used := make([]bool, len(fds))
+	for i, raw := range snap.Sessions {
+		var st SessionState
+		err := json.Unmarshal(raw, &st)
+		if err == nil && st.Player != nil && w.cfg.Faults.CorruptSession != "" &&
+			player.Key(st.Player.Name) == player.Key(w.cfg.Faults.CorruptSession) {
+			err = fmt.Errorf("record marked corrupt by fault injection")
+		}
+		fdIndex := i // records are written in descriptor order
+		if err == nil {
+			fdIndex = st.FD
+		}
+		if fdIndex < 0 || fdIndex >= len(fds) || used[fdIndex] {
+			w.log.Error().Int("record", i).Msg("restore: session record refers to no descriptor")
+			dropped++
+			continue
+		}
+		used[fdIndex] = true
+		if err != nil {
+			w.log.Error().Err(err).Int("record", i).Msg("restore: unreadable session record; back to the login prompt")
+			w.restoreFresh(fds[fdIndex], deliver)
+			dropped++
+			continue
+		}
+		if err := w.restoreSession(st, fds[fdIndex], deliver); err != nil {
+			w.log.Error().Err(err).Uint64("conn", st.ID).Msg("restore: session lost")
+			dropped++
+			continue
+		}
+		kept++
+	}
+	for i, fd := range fds {
+		if !used[i] {
+			unix.Close(fd)
+		}
+	}
+	return kept, dropped
+}
+
+func (w *World) restoreSession(st SessionState, fd int, deliver conn.Deliver) error {
+	c, err := conn.Adopt(st.ID, fd, w.cfg.Limits, deliver, st.Conn)
+	if err != nil {
+		unix.Close(fd)
+		return err
+	}
+	s := &Session{ID: st.ID, conn: c, Addr: st.Addr, ConnectedAt: st.ConnectedAt, LastInput: st.LastInput,
+		Telnet: st.Telnet, Login: st.Login, LoggedInAt: st.LoggedInAt,
+		AFK: st.AFK, AFKMessage: st.AFKMessage, ReplyTo: st.ReplyTo}
+	if st.Player != nil && st.Login.Stage == StagePlaying {
+		s.Player = st.Player
+		room := w.rooms[st.Room]
+		if room == nil {
+			room = w.rooms[w.cfg.StartRoom]
+		}
+		s.room = room
+		room.add(s)
+		w.online[s.Player.Key()] = s
+	} else if st.Login.Stage == StagePlaying {
+		// A playing session without a player cannot be trusted: never
+		// log anyone in without their password.
+		s.Login = LoginState{}
+	}
+	w.sessions[s.ID] = s
+	w.perAddr[s.Addr]++
+	return nil
+}
+
+// restoreFresh keeps a connection whose record was unreadable, sending it
+// back to the login prompt.
+func (w *World) restoreFresh(fd int, deliver conn.Deliver) {
+	id := w.connIDs.Add(1)
+	c, err := conn.Adopt(id, fd, w.cfg.Limits, deliver, conn.Carried{
+		Decoder: telnet.NewDecoder(w.cfg.Limits.MaxLine, w.cfg.Limits.MaxSB)})
+	if err != nil {
+		unix.Close(fd)
+		return
+	}
+	now := w.cfg.Now()
+	s := &Session{ID: id, conn: c, Addr: c.Addr, ConnectedAt: now, LastInput: now, Telnet: telnet.NewState()}
+	w.sessions[id] = s
+	w.perAddr[s.Addr]++
+	s.println("")
+	s.println("*** Sorry: your session could not be carried across the reboot. Please log in again.")
+	s.prompt(promptName)
+}

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"talker/player"
+	"talker/reboot"
+	"talker/server/conn"
+	"talker/server/telnet"
+)
+
+// SnapshotVersion is the format of the state a reboot hands over. A binary
+// reads every version up to its own and refuses newer ones (before it is
+// ready, so the old generation simply carries on). Bump it when a change
+// cannot be read by the previous binary's decoder, and keep reading the old.
+const SnapshotVersion = 1
+
+// Snapshot is everything a new generation needs besides the sockets.
+type Snapshot struct {
+	Version int
+	Mode    reboot.Mode
+	System  SystemState
+	// Sessions are encoded one by one, so that a record this binary cannot
+	// read costs only that one session.
+	Sessions []json.RawMessage
+}
+
+// SystemState is the talker-wide state that lives in memory.
+type SystemState struct {
+	Generation    int       // 1 for a cold start, +1 per seamless reboot
+	ColdStartedAt time.Time // start of generation 1
+	StartedAt     time.Time // start of this generation
+	Reboots       int       // seamless reboots since the cold start
+	LastReboot    *RebootTimings
+	NextConnID    uint64
+	LoginGuard    loginGuard
+	Countdown     *countdown `json:",omitempty"`
+}
+
+// RebootTimings are the phases of one reboot, as admins see them.
+type RebootTimings struct {
+	Mode        reboot.Mode
+	At          time.Time
+	By          string // who asked (a player, "console", "signal")
+	BySession   uint64 // the session to tell, if in-game
+	Reason      string
+	FromVersion string
+	ToVersion   string
+	FromPID     int
+	ToPID       int
+	Sessions    int
+	Dropped     int
+	Quiesce     time.Duration // stop reading, drain the world, stop writing
+	Snapshot    time.Duration // encode the state
+	Handoff     time.Duration // write the state, exec the new binary, pass the sockets
+	Restore     time.Duration // decode and rebuild in the new binary
+	Pause       time.Duration // from the start of the quiesce to everyone resumed
+}
+
+// SessionState is one connection's state across a reboot: all plain data.
+type SessionState struct {
+	ID          uint64
+	FD          int // index into the handed-over descriptors
+	Addr        string
+	ConnectedAt time.Time
+	LastInput   time.Time
+	Telnet      telnet.State
+	Conn        conn.Carried
+	Login       LoginState
+	Player      *player.Player `json:",omitempty"`
+	LoggedInAt  time.Time
+	AFK         bool
+	AFKMessage  string
+	ReplyTo     string
+	Room        string
+}
+
+func (s *Session) state(fd int) SessionState {
+	st := SessionState{
+		ID: s.ID, FD: fd, Addr: s.Addr, ConnectedAt: s.ConnectedAt, LastInput: s.LastInput,
+		Telnet: s.Telnet, Conn: s.conn.Carry(), Login: s.Login, Player: s.Player,
+		LoggedInAt: s.LoggedInAt, AFK: s.AFK, AFKMessage: s.AFKMessage, ReplyTo: s.ReplyTo,
+	}
+	if s.room != nil {
+		st.Room = s.room.ID
+	}
+	return st
+}
+
+// encodeSnapshot writes the snapshot in its versioned format.
+func encodeSnapshot(snap *Snapshot) ([]byte, error) {
+	snap.Version = SnapshotVersion
+	return json.Marshal(snap)
+}
+
+// decodeSnapshot reads a snapshot of this version or an older one.
+func decodeSnapshot(b []byte) (*Snapshot, error) {
+	var head struct{ Version int }
+	if err := json.Unmarshal(b, &head); err != nil {
+		return nil, fmt.Errorf("state is unreadable: %w", err)
+	}
+	if head.Version < 1 || head.Version > SnapshotVersion {
+		return nil, fmt.Errorf("state format version %d is not one this binary reads (1..%d)", head.Version, SnapshotVersion)
+	}
+	var snap Snapshot
+	if err := json.Unmarshal(b, &snap); err != nil {
+		return nil, fmt.Errorf("state is unreadable: %w", err)
+	}
+	return &snap, nil
+}
