@@ -38,11 +38,11 @@ func subcommands() []subcommand {
 }
 
 func main() {
-	logging.Init()
 	os.Exit(dispatch(os.Args[1:]))
 }
 
 func dispatch(args []string) int {
+	logging.Init()
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage()
 		if len(args) == 0 {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -106,6 +107,11 @@ func (u *Upgrader) Handoff(req Request) (*Result, error) {
 	os.Unsetenv(envToken)
 	ln.Close()
 	if upErr != nil {
+		// tableflip leaves the parent's copies of the child's two pipe ends
+		// open after a failed start; they are unreachable, so a collection
+		// lets their finalizers close them instead of leaking two
+		// descriptors per failed reboot.
+		runtime.GC()
 		commit <- false
 		sr := <-served
 		reason := upErr.Error()

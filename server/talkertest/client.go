@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -40,6 +41,7 @@ type Options struct {
 	TTypes        []string // answers to TTYPE SEND, in order (nil = refuse TTYPE)
 	RefuseAll     bool     // refuse every option (a dumb client)
 	Timeout       time.Duration
+	ReadBuffer    int // if set, the socket receive buffer, set before connecting
 }
 
 // Client is one test connection.
@@ -54,6 +56,7 @@ type Client struct {
 	raw      []byte // every byte received
 	pos      int    // Expect consumes text up to here
 	closed   bool
+	held     bool // Hold: the reader stops reading until Release
 	prompts  int  // IAC GA / IAC EOR seen
 	echoOff  bool // the server said WILL ECHO (input hidden)
 	ttypeIdx int
@@ -66,7 +69,15 @@ func Dial(t testing.TB, addr string, opts Options) *Client {
 	if opts.Timeout == 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	nc, err := net.DialTimeout("tcp", addr, opts.Timeout)
+	d := net.Dialer{Timeout: opts.Timeout}
+	if opts.ReadBuffer > 0 {
+		d.Control = func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) {
+				_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, opts.ReadBuffer)
+			})
+		}
+	}
+	nc, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
@@ -87,6 +98,11 @@ func (c *Client) readLoop() {
 	buf := make([]byte, 8192)
 	var st parser
 	for {
+		c.mu.Lock()
+		for c.held {
+			c.cond.Wait()
+		}
+		c.mu.Unlock()
 		n, err := c.conn.Read(buf)
 		if n > 0 {
 			c.mu.Lock()
@@ -219,6 +235,22 @@ func (c *Client) subneg(data []byte) []byte {
 		return append(out, iac, se)
 	}
 	return nil
+}
+
+// Hold stops reading from the socket (after the read in progress), so
+// that output backs up in the server; Release starts again.
+func (c *Client) Hold() {
+	c.mu.Lock()
+	c.held = true
+	c.mu.Unlock()
+}
+
+// Release undoes Hold.
+func (c *Client) Release() {
+	c.mu.Lock()
+	c.held = false
+	c.cond.Broadcast()
+	c.mu.Unlock()
 }
 
 // Resize sends a new window size.

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRebootRollback swaps in every kind of broken binary in turn. Each
+// time, the reboot fails with the reason on the command line, in-game and
+// in the log; the old process carries on serving; nobody is disconnected
+// and no line is lost. Then a good binary reboots fine.
+func TestRebootRollback(t *testing.T) {
+	lt := startTalker(t)
+	lt.createAccount("Boss", "boss-password", "admin")
+	boss := lt.dial()
+	boss.Login("Boss", "boss-password")
+	alice := lt.dial()
+	alice.Register("Alice", "alice-pw")
+	pending := lt.dial()
+	pending.Expect("enter your name: ")
+	pending.Send("Boss")
+	pending.Expect("Password: ")
+	pid := lt.pid()
+	fdsBefore := openFDs(t, pid)
+
+	cases := []struct {
+		name   string
+		break_ func()
+		reason string
+	}{
+		{"missing binary", func() { os.Remove(lt.binary) }, "no such file"},
+		{"not executable", func() { lt.restoreBinary(); os.Chmod(lt.binary, 0o644) }, "permission denied"},
+		{"exits at once", func() { lt.swapBinary("#!/bin/sh\nexit 3\n") }, "exit status 3"},
+		{"hangs before ready", func() { lt.swapBinary("#!/bin/sh\nexec sleep 600\n") }, "timed out"},
+		{"crashes while restoring", func() {
+			lt.swapBinary(fmt.Sprintf("#!/bin/sh\nTALKER_FAULT=crash-restore exec %s \"$@\"\n", lt.good))
+		}, "exit status 2"},
+		{"rejects the state", func() {
+			lt.swapBinary(fmt.Sprintf("#!/bin/sh\nTALKER_FAULT=reject-state exec %s \"$@\"\n", lt.good))
+		}, "refused: injected fault: state rejected"},
+	}
+	for i, tc := range cases {
+		tc.break_()
+		// Alice talks while the reboot is being tried.
+		alice.Send(fmt.Sprintf("say before %d", i))
+		start := time.Now()
+		out, err := lt.cli("reboot")
+		took := time.Since(start)
+		if err == nil {
+			t.Fatalf("%s: talker reboot succeeded: %s", tc.name, out)
+		}
+		if !strings.Contains(out, tc.reason) {
+			t.Errorf("%s: reason %q not in %q", tc.name, tc.reason, out)
+		}
+		if took > 10*time.Second {
+			t.Errorf("%s: talker reboot took %v", tc.name, took)
+		}
+		alice.Send(fmt.Sprintf("say after %d", i))
+		boss.Expect(fmt.Sprintf("Alice says 'before %d'", i))
+		boss.Expect("reboot failed:")
+		boss.Expect(fmt.Sprintf("Alice says 'after %d'", i))
+		if got := lt.pid(); got != pid {
+			t.Fatalf("%s: pid changed to %d", tc.name, got)
+		}
+		lt.reapExited()
+	}
+	// The in-game command reports the reason to the admin who typed it.
+	os.Remove(lt.binary)
+	boss.Send("reboot")
+	boss.Expect("*** Reboot failed: new binary:")
+	alice.Expect("The reboot was called off")
+
+	if strings.Count(lt.out.String(), "reboot failed; still serving") < len(cases)+1 {
+		t.Errorf("the log does not record every failed reboot")
+	}
+	// Nothing was lost: every line once, nobody disconnected, the login
+	// in progress continues.
+	text := boss.Text()
+	for i := range cases {
+		for _, w := range []string{"before", "after"} {
+			if n := strings.Count(text, fmt.Sprintf("Alice says '%s %d'", w, i)); n != 1 {
+				t.Errorf("boss saw %q %d times", fmt.Sprint(w, " ", i), n)
+			}
+		}
+	}
+	// Finalizers close what tableflip leaves behind (see reboot.Handoff):
+	// give them a moment.
+	for deadline := time.Now().Add(3 * time.Second); openFDs(t, pid) != fdsBefore && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if after := openFDs(t, pid); after != fdsBefore {
+		ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		var targets []string
+		for _, e := range ents {
+			l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name()))
+			targets = append(targets, e.Name()+"->"+l)
+		}
+		t.Errorf("descriptors: %d before the failed reboots, %d after: %v", fdsBefore, after, targets)
+	}
+	pending.Send("boss-password")
+	pending.Expect("taken over your session")
+	boss.Expect("logged in from another connection")
+	if alice.Closed() || pending.Closed() {
+		t.Fatal("a client was disconnected by a failed reboot")
+	}
+	// And a good binary still takes over.
+	lt.restoreBinary()
+	lt.reboot()
+	alice.Send("say made it")
+	pending.Expect("Alice says 'made it'")
+}
+
+// TestRebootDescriptorsFlat reboots many times in a row with clients
+// connected: each generation has exactly as many descriptors as the first.
+func TestRebootDescriptorsFlat(t *testing.T) {
+	lt := startTalker(t)
+	a := lt.dial()
+	a.Register("Alice", "alice-pw")
+	b := lt.dial()
+	b.Register("Bob", "bob-pw-12")
+	c := lt.dial()
+	c.Expect("enter your name: ")
+	lt.reboot()
+	first := openFDs(t, lt.pid())
+	for i := 0; i < 25; i++ {
+		lt.reboot()
+		a.Send(fmt.Sprintf("say %d", i))
+		b.Expect(fmt.Sprintf("Alice says '%d'", i))
+	}
+	if last := openFDs(t, lt.pid()); last != first {
+		t.Errorf("descriptors after the first reboot %d, after 26: %d", first, last)
+	}
+	time.Sleep(100 * time.Millisecond) // the last generation's log line
+	if n := strings.Count(lt.out.String(), "reboot complete; serving"); n != 26 {
+		t.Errorf("%d reboots logged, want 26", n)
+	}
+}
