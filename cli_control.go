@@ -83,6 +83,11 @@ func cmdReboot(mode reboot.Mode) func([]string) int {
 			return 1
 		}
 		t := reply.Timings
+		if mode == reboot.ModeRestart {
+			fmt.Printf("restart done in %s: the talker is now pid %d (version %s), was pid %d.\n",
+				time.Since(start).Round(time.Millisecond), t.ToPID, t.ToVersion, t.FromPID)
+			return 0
+		}
 		fmt.Printf("%s done in %s: every connection is now served by pid %d (version %s, was pid %d version %s).\n",
 			mode, time.Since(start).Round(time.Millisecond), t.ToPID, t.ToVersion, t.FromPID, t.FromVersion)
 		fmt.Printf("phases: quiesce %s, snapshot %s, exec+handoff %s, restore %s; players paused %s; %d sessions carried",

@@ -29,6 +29,10 @@ func cmdRun(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return reboot.ExitUsage
 	}
+	// Signals are caught first of all: a SIGHUP (reboot) that arrives while
+	// this generation is still starting must wait for it, not kill it.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	paths := dataPaths{cfg.DataDir}
 	log, closer, err := logging.Open(logging.Options{DataDir: cfg.DataDir, File: "talker.log",
 		Console: os.Stderr, NoColor: !isTerminal(os.Stderr), Level: zerolog.InfoLevel, Process: "talker"})
@@ -71,8 +75,6 @@ func cmdRun(args []string) int {
 	go srv.ServeControl(ctl)
 	log.Info().Str("version", version).Str("listen", ln.Addr().String()).Str("data", cfg.DataDir).Msg("talker running")
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	for {
 		select {
 		case sig := <-sigs:
@@ -122,7 +124,24 @@ func startGeneration(upg *reboot.Upgrader, cfg *server.Config, log zerolog.Logge
 		}
 		return srv, 0
 	}
+	if in.Header.Mode == reboot.ModeRestart {
+		// A restart hands over only the listeners: start cold.
+		srv, err := server.New(*cfg)
+		if err != nil {
+			log.Error().Err(err).Msg("cannot start; the previous generation carries on")
+			in.Reject(err)
+			return nil, reboot.ExitError
+		}
+		if err := in.Ready(reboot.Report{Version: cfg.Version}, cfg.ReadyTimeout); err != nil {
+			log.Error().Err(err).Msg("not committed")
+			return nil, reboot.ExitError
+		}
+		return srv, 0
+	}
 	received := time.Now()
+	if name, ok := strings.CutPrefix(os.Getenv("TALKER_FAULT"), "corrupt-session:"); ok {
+		cfg.Faults.CorruptSession = name
+	}
 	log.Info().Str("mode", string(in.Header.Mode)).Int("from_pid", in.Header.FromPID).
 		Int("sockets", len(in.FDs)).Int("state_bytes", len(in.State)).Msg("taking over from the previous generation")
 	if err := injectedFault(); err != nil {
@@ -145,7 +164,8 @@ func startGeneration(upg *reboot.Upgrader, cfg *server.Config, log zerolog.Logge
 }
 
 // injectedFault lets the rollback tests make a new generation fail in each
-// way a broken build can: TALKER_FAULT=reject-state|crash-restore|hang-restore.
+// way a broken build can: TALKER_FAULT=reject-state|crash-restore|hang-restore
+// (and corrupt-session:NAME, which makes one player's record unreadable).
 // It is only consulted by a generation that is taking over.
 func injectedFault() error {
 	switch os.Getenv("TALKER_FAULT") {

@@ -29,7 +29,7 @@ func subcommands() []subcommand {
 		{"stop", "stop the talker (players are told, saved and disconnected)", cmdStop},
 		{"reboot", "seamless reboot: a new binary takes over every connection", cmdReboot(reboot.ModeReboot)},
 		{"reset", "seamless reboot running the cold-start hooks", cmdReboot(reboot.ModeReset)},
-		{"restart", "full stop and start (players are disconnected)", notYet("restart")},
+		{"restart", "full stop and start (players are disconnected; the listener stays open)", cmdReboot(reboot.ModeRestart)},
 		{"status", "show the state of the talker", cmdStatus},
 		{"log", "show the logs (log -f to follow)", notYet("log")},
 		{"angel", "run the watchdog that keeps the talker up", notYet("angel")},

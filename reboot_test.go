@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -199,8 +200,8 @@ func TestRebootKeepsEveryone(t *testing.T) {
 	}
 }
 
-// TestRebootHookOrder checks the hooks of a cold start, a reboot, a reset
-// and a shutdown, in the processes they belong to.
+// TestRebootHookOrder checks the hooks of a cold start, a reboot, a reset,
+// a restart and a shutdown, in the processes they belong to.
 func TestRebootHookOrder(t *testing.T) {
 	lt := startTalker(t)
 	gen1 := lt.pid()
@@ -214,6 +215,22 @@ func TestRebootHookOrder(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	gen3 := lt.pid()
+	lt.waitExit(gen2)
+	c := lt.dial()
+	c.Register("Restarted", "restart-pw")
+	if out, err := lt.cli("restart"); err != nil || !strings.Contains(out, "restart done") {
+		t.Fatalf("restart: %v %s", err, out)
+	}
+	c.Expect("you will be disconnected")
+	c.WaitClosed()
+	deadline = time.Now().Add(10 * time.Second)
+	for lt.pid() == gen3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	gen4 := lt.pid()
+	lt.waitExit(gen3)
+	again := lt.dial()
+	again.Login("Restarted", "restart-pw")
 	if out, err := lt.cli("stop"); err != nil {
 		t.Fatalf("stop: %v %s", err, out)
 	}
@@ -224,8 +241,72 @@ func TestRebootHookOrder(t *testing.T) {
 		fmt.Sprint(gen2, " cold_stop"), fmt.Sprint(gen2, " stop"),
 		fmt.Sprint(gen3, " init"), fmt.Sprint(gen3, " cold_start"), fmt.Sprint(gen3, " start"),
 		fmt.Sprint(gen3, " cold_stop"), fmt.Sprint(gen3, " stop"),
+		fmt.Sprint(gen4, " init"), fmt.Sprint(gen4, " cold_start"), fmt.Sprint(gen4, " start"),
+		fmt.Sprint(gen4, " cold_stop"), fmt.Sprint(gen4, " stop"),
 	}
 	if got := lt.hookTrace(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("hook trace:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// TestRebootUnreadableRecordCostsOnlyThatSession makes one player's record
+// unreadable in the new generation: that connection stays open and goes
+// back to the login prompt with an apology; everyone else is untouched.
+func TestRebootUnreadableRecordCostsOnlyThatSession(t *testing.T) {
+	lt := startTalker(t)
+	victim := lt.dial()
+	victim.Register("Victim", "victim-pw")
+	other := lt.dial()
+	other.Register("Other", "other-pw")
+	lt.swapBinary(fmt.Sprintf("#!/bin/sh\nTALKER_FAULT=corrupt-session:victim exec %s \"$@\"\n", lt.good))
+	out := lt.reboot()
+	if !strings.Contains(out, "1 could not be restored") {
+		t.Errorf("reboot output does not count the lost session: %s", out)
+	}
+	victim.Expect("could not be carried across the reboot.")
+	victim.Expect("enter your name: ")
+	victim.Send("victim")
+	victim.Expect("Password: ")
+	victim.Send("victim-pw")
+	victim.Expect("Welcome back, Victim!")
+	other.Expect("Reboot complete")
+	other.Send("say fine here")
+	other.Expect("You say 'fine here'")
+	victim.Expect("Other says 'fine here'")
+}
+
+// TestRebootCountdownCancelAndSignal drives reboots from in-game (with a
+// countdown, cancelled, then run) and from SIGHUP.
+func TestRebootCountdownCancelAndSignal(t *testing.T) {
+	lt := startTalker(t)
+	lt.createAccount("Boss", "boss-password", "admin")
+	boss := lt.dial()
+	boss.Login("Boss", "boss-password")
+	pleb := lt.dial()
+	pleb.Register("Pleb", "pleb-pw")
+	pleb.Send("reboot")
+	pleb.Expect("Unknown command 'reboot'")
+
+	boss.Send("reboot 30 new features")
+	pleb.Expect("The talker will reboot in 30 seconds; you will stay connected. (new features)")
+	boss.Send("reboot cancel")
+	pleb.Expect("countdown has been cancelled by Boss")
+	gen1 := lt.pid()
+	boss.Send("reboot 1 quick one")
+	pleb.Expect("will reboot in 1 second")
+	pleb.Expect("The talker is rebooting, hold on... (quick one)")
+	pleb.Expect("Reboot complete in")
+	boss.Expect("[staff] reboot by Boss: quiesce")
+	lt.waitExit(gen1)
+	gen2 := lt.pid()
+	if gen2 == gen1 {
+		t.Fatal("no new generation")
+	}
+	if err := syscall.Kill(gen2, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	pleb.Expect("Reboot complete in")
+	lt.waitExit(gen2)
+	boss.Send("uptime")
+	boss.Expect("this is generation 3 (2 seamless reboots)")
 }

@@ -75,6 +75,7 @@ type Config struct {
 type Messages struct {
 	Rebooting    string // before a reboot
 	Resetting    string // before a reset
+	Restarting   string // before a restart (players are disconnected)
 	Rebooted     string // after, with %s for how long it took
 	RebootFailed string // when a reboot was called off
 }
@@ -84,6 +85,7 @@ func DefaultMessages() Messages {
 	return Messages{
 		Rebooting:    "*** The talker is rebooting, hold on...",
 		Resetting:    "*** The talker is resetting, hold on...",
+		Restarting:   "*** The talker is restarting: you will be disconnected. Please reconnect in a few seconds.",
 		Rebooted:     "*** Reboot complete in %s. Carry on!",
 		RebootFailed: "*** The reboot was called off. Carry on!",
 	}

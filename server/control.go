@@ -142,11 +142,8 @@ func (s *Server) handleControl(req ControlRequest) ControlReply {
 	case "status":
 		st := s.Status()
 		return ControlReply{OK: true, Status: &st}
-	case "reboot", "reset":
-		mode := reboot.ModeReboot
-		if req.Cmd == "reset" {
-			mode = reboot.ModeReset
-		}
+	case "reboot", "reset", "restart":
+		mode := reboot.Mode(req.Cmd)
 		t, err := s.Reboot(RebootRequest{Mode: mode, Reason: req.Reason, By: by})
 		if err != nil {
 			return ControlReply{Error: err.Error()}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"talker/reboot"
+	"talker/server/conn"
 )
 
 // Handoffer is what the server needs from the process to reboot: package
@@ -81,6 +82,16 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	}
 
 	s.pauseAccept()
+	if req.Mode == reboot.ModeRestart {
+		// A restart disconnects everyone (after their last output) and
+		// hands over nothing but the listeners.
+		var closing []*conn.Conn
+		s.world.do(func(w *World) { closing = w.disconnectAll("restart") })
+		waitClosed(closing, s.cfg.Limits.FlushWait)
+		if err := s.store.SetMeta(metaStopMode, string(reboot.ModeRestart)); err != nil {
+			log.Error().Err(err).Msg("could not record the stop mode")
+		}
+	}
 	quiesced := make(chan struct{})
 	s.world.do(func(w *World) { w.startQuiesce(quiesced) })
 	select {
@@ -108,6 +119,9 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		Started: start, Version: s.cfg.Version})
 	if err != nil {
 		s.resume(fds)
+		if req.Mode == reboot.ModeRestart {
+			s.markRunning()
+		}
 		return fail(err)
 	}
 	closeFDs(fds)
@@ -145,8 +159,11 @@ func closeFDs(fds []int) {
 func (w *World) announceReboot(req RebootRequest) {
 	w.countdown = nil
 	msg := w.cfg.Messages.Rebooting
-	if req.Mode == reboot.ModeReset {
+	switch req.Mode {
+	case reboot.ModeReset:
 		msg = w.cfg.Messages.Resetting
+	case reboot.ModeRestart:
+		msg = w.cfg.Messages.Restarting
 	}
 	if req.Reason != "" {
 		msg += " (" + req.Reason + ")"
@@ -379,4 +396,27 @@ func timingsLine(t *RebootTimings) string {
 
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}
+
+// disconnectAll closes every session after its pending output, returning
+// the connections to wait for.
+func (w *World) disconnectAll(reason string) []*conn.Conn {
+	var closing []*conn.Conn
+	for _, s := range w.sessions {
+		closing = append(closing, s.conn)
+		w.closeSession(s, reason)
+	}
+	return closing
+}
+
+// waitClosed waits (at most d in all) for connections to finish closing.
+func waitClosed(conns []*conn.Conn, d time.Duration) {
+	deadline := time.After(d)
+	for _, c := range conns {
+		select {
+		case <-c.Done():
+		case <-deadline:
+			return
+		}
+	}
 }

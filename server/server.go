@@ -78,10 +78,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	mode := reboot.ModeCold
-	if last, _, _ := s.store.Meta(metaStopMode); last == string(reboot.ModeRunning) {
+	switch last, _, _ := s.store.Meta(metaStopMode); reboot.Mode(last) {
+	case reboot.ModeRunning:
 		// The previous generation never recorded a stop: it crashed.
 		mode = reboot.ModeCrash
 		cfg.Log.Warn().Msg("the previous run did not stop cleanly (crash or kill)")
+	case reboot.ModeRestart:
+		mode = reboot.ModeRestart
 	}
 	now := s.cfg.Now()
 	s.world.system = SystemState{Generation: 1, ColdStartedAt: now, StartedAt: now}

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"talker/reboot"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden snapshot files")
+
+// takeSnapshot quiesces an in-process server and snapshots it, then resumes.
+func takeSnapshot(t *testing.T, ts *testServer) []byte {
+	t.Helper()
+	s := ts.srv
+	s.pauseAccept()
+	done := make(chan struct{})
+	s.world.do(func(w *World) { w.startQuiesce(done) })
+	<-done
+	var state []byte
+	var fds []int
+	var err error
+	s.world.do(func(w *World) { state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}) })
+	s.resume(fds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return state
+}
+
+// TestSnapshotFormatV1StillReads keeps a snapshot of format version 1 in
+// testdata: every later binary must still read it (a reboot from an older
+// build must work).
+func TestSnapshotFormatV1StillReads(t *testing.T) {
+	const golden = "testdata/snapshot-v1.json"
+	if *updateGolden && SnapshotVersion == 1 {
+		ts := startServer(t)
+		a := ts.newPlayer("Alice")
+		a.Send("title the Golden")
+		a.Expect("Your title is now")
+		c := ts.dial()
+		c.Expect("name: ")
+		c.Send("alice")
+		c.Expect("Password: ")
+		state := takeSnapshot(t, ts)
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(golden, state, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := decodeSnapshot(b)
+	if err != nil {
+		t.Fatalf("a version 1 snapshot no longer reads: %v", err)
+	}
+	if snap.Mode != reboot.ModeReboot || len(snap.Sessions) != 2 {
+		t.Fatalf("snapshot: mode %s, %d sessions", snap.Mode, len(snap.Sessions))
+	}
+	var stages []Stage
+	var titles []string
+	for _, raw := range snap.Sessions {
+		var st SessionState
+		if err := json.Unmarshal(raw, &st); err != nil {
+			t.Fatalf("session record: %v", err)
+		}
+		stages = append(stages, st.Login.Stage)
+		if st.Player != nil {
+			titles = append(titles, st.Player.Title)
+		}
+	}
+	if len(titles) != 1 || titles[0] != "the Golden" {
+		t.Errorf("player records: %v", titles)
+	}
+	if !(stages[0] == StagePlaying && stages[1] == StagePassword || stages[1] == StagePlaying && stages[0] == StagePassword) {
+		t.Errorf("login stages: %v", stages)
+	}
+}
+
+func TestSnapshotFromTheFutureIsRefused(t *testing.T) {
+	b, _ := json.Marshal(map[string]any{"Version": SnapshotVersion + 1, "Sessions": []any{}})
+	if _, err := decodeSnapshot(b); err == nil || !strings.Contains(err.Error(), "version") {
+		t.Errorf("newer snapshot accepted: %v", err)
+	}
+	if _, err := decodeSnapshot([]byte("not json")); err == nil {
+		t.Error("garbage accepted")
+	}
+}
+
+// TestQuiesceResumeInProcess pauses and resumes a live world: clients lose
+// nothing, including a line typed while paused.
+func TestQuiesceResumeInProcess(t *testing.T) {
+	ts := startServer(t)
+	a, b := ts.newPlayer("Alice"), ts.newPlayer("Bob")
+	s := ts.srv
+	s.pauseAccept()
+	done := make(chan struct{})
+	s.world.do(func(w *World) { w.startQuiesce(done) })
+	<-done
+	a.Send("say typed while paused")
+	var fds []int
+	s.world.do(func(w *World) { _, fds, _ = w.snapshot(reboot.ModeReboot, &RebootTimings{}) })
+	if got := b.Quiet(200 * 1e6); strings.Contains(got, "typed while paused") {
+		t.Fatal("a line was handled while the world was frozen")
+	}
+	s.resume(fds)
+	b.Expect("Alice says 'typed while paused'")
+	late := ts.dial()
+	late.Expect("enter your name: ")
+}
