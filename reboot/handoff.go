@@ -41,14 +41,14 @@ type Header struct {
 // Report is what the child tells the parent before it becomes ready (or
 // instead of it, when it refuses).
 type Report struct {
-	OK        bool
-	Error     string        `json:",omitempty"`
-	PID       int           // the new generation's pid
-	Version   string        // the new binary's version
-	Received  time.Duration // from start of exec to state and descriptors received
-	Restored  time.Duration // decoding and rebuilding the world
-	Sessions  int           // sessions restored
-	Dropped   int           // sessions that could not be restored
+	OK       bool
+	Error    string        `json:",omitempty"`
+	PID      int           // the new generation's pid
+	Version  string        // the new binary's version
+	Received time.Duration // from start of exec to state and descriptors received
+	Restored time.Duration // decoding and rebuilding the world
+	Sessions int           // sessions restored
+	Dropped  int           // sessions that could not be restored
 }
 
 // Request is one reboot attempt, from the old generation's side.

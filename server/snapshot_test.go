@@ -23,7 +23,9 @@ func takeSnapshot(t *testing.T, ts *testServer) []byte {
 	var state []byte
 	var fds []int
 	var err error
-	s.world.do(func(w *World) { state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}) })
+	s.world.do(func(w *World) {
+		state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot})
+	})
 	s.resume(fds)
 	if err != nil {
 		t.Fatal(err)
