@@ -100,6 +100,13 @@ func TestRebootRollback(t *testing.T) {
 		}
 		t.Errorf("descriptors: %d before the failed reboots, %d after: %v", fdsBefore, after, targets)
 	}
+	// Each failure that got past the preflight (all but the missing and the
+	// non-executable binary) ran the stop hooks and then
+	// the start hooks again in the old process.
+	hooks := strings.Join(lt.hookTrace(), "\n")
+	if n := strings.Count(hooks, fmt.Sprint(pid, " reload_start")); n != len(cases)-2 {
+		t.Errorf("old process ran reload_start %d times after failed reboots, want %d:\n%s", n, len(cases)-2, hooks)
+	}
 	pending.Send("boss-password")
 	pending.Expect("taken over your session")
 	boss.Expect("logged in from another connection")

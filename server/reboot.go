@@ -43,9 +43,15 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	}
 	defer s.rebootMu.Unlock()
 	log := s.cfg.Log.With().Str("mode", string(req.Mode)).Str("by", req.By).Logger()
+	stopHooksRan := false
 	fail := func(err error) (*RebootTimings, error) {
 		log.Error().Err(err).Msg("reboot failed; still serving")
-		s.world.do(func(w *World) { w.rebootFailed(req, err) })
+		s.world.do(func(w *World) {
+			if stopHooksRan {
+				w.runStartHooksAfterRollback(req.Mode)
+			}
+			w.rebootFailed(req, err)
+		})
 		return nil, err
 	}
 	if s.cfg.Upgrader == nil {
@@ -76,8 +82,8 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		w.announceReboot(req)
 		hookErr = w.runStopHooks(req.Mode)
 	})
+	stopHooksRan = true
 	if hookErr != nil {
-		s.world.do(func(w *World) { w.runStartHooksAfterRollback(req.Mode) })
 		return fail(hookErr)
 	}
 
@@ -291,8 +297,8 @@ func (w *World) runStopHooks(mode reboot.Mode) error {
 }
 
 // runStartHooksAfterRollback: the stop hooks have run, so a generation
-// that carries on after a failed reboot starts again as if it had been
-// reloaded into itself.
+// that carries on after a failed reboot runs the start hooks of the same
+// mode, as if it had been reloaded into itself.
 func (w *World) runStartHooksAfterRollback(mode reboot.Mode) {
 	if err := w.cfg.Hooks.RunStart(mode, w); err != nil {
 		w.log.Error().Err(err).Msg("start hooks after a failed reboot")
