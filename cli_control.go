@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"talker/angel"
+	"talker/angel/link"
 	"talker/reboot"
 	"talker/server"
 )
@@ -107,13 +109,41 @@ func cmdStatus(args []string) int {
 	if err != nil {
 		return reboot.ExitUsage
 	}
-	reply, err := controlCall(dataPaths{*data}, server.ControlRequest{Cmd: "status"}, min(*timeout, 10*time.Second))
+	paths := dataPaths{*data}
+	now := time.Now()
+	code := 3
+	if angel.Locked(paths.angelLock()) {
+		r, err := link.Call(paths.angelSock(), "status", min(*timeout, 5*time.Second))
+		if err != nil || r.Status == nil {
+			fmt.Printf("angel: running (pid %d) but not answering: %v\n", angel.Holder(paths.angelLock()), err)
+		} else {
+			a := r.Status
+			line := fmt.Sprintf("angel: running, pid %d, up %s; talker %s", a.AngelPID, now.Sub(a.AngelSince).Round(time.Second), a.State)
+			if a.State == "restarting" {
+				line += fmt.Sprintf(" in %s", a.RestartIn.Round(100*time.Millisecond))
+			}
+			if a.Detail != "" {
+				line += " (" + a.Detail + ")"
+			}
+			fmt.Println(line)
+			fmt.Printf("angel: %d restarts", a.Restarts)
+			if a.LastExit != "" {
+				fmt.Printf("; last exit: %s", a.LastExit)
+			}
+			if a.Adopted {
+				fmt.Print("; talker adopted from a previous angel")
+			}
+			fmt.Println()
+		}
+	} else {
+		fmt.Println("angel: not running")
+	}
+	reply, err := controlCall(paths, server.ControlRequest{Cmd: "status"}, min(*timeout, 10*time.Second))
 	if err != nil {
 		fmt.Printf("talker: not running (%v)\n", err)
-		return 3
+		return code
 	}
 	st := reply.Status
-	now := time.Now()
 	fmt.Printf("talker: running, pid %d, version %s, listening on %s\n", st.PID, st.Version, strings.Join(st.Listening, ", "))
 	fmt.Printf("generation %d; up %s since a cold start at %s; %d seamless reboots\n",
 		st.Generation, now.Sub(st.ColdStartedAt).Round(time.Second), st.ColdStartedAt.Format(time.RFC3339), st.Reboots)
@@ -128,8 +158,7 @@ func cmdStatus(args []string) int {
 	return 0
 }
 
-// cmdStop asks the talker to shut down and waits until its process has
-// gone.
+// cmdStop stops the talker and its angel, and waits until both have gone.
 func cmdStop(args []string) int {
 	_, data, timeout, _, err := controlFlags("stop", args)
 	if err != nil {
@@ -137,16 +166,36 @@ func cmdStop(args []string) int {
 	}
 	paths := dataPaths{*data}
 	pid := readPID(paths.pidFile())
-	reply, err := controlCall(paths, server.ControlRequest{Cmd: "shutdown"}, *timeout)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "talker stop:", err)
-		return 1
-	}
-	if !reply.OK {
-		fmt.Fprintln(os.Stderr, "talker stop:", reply.Error)
-		return 1
-	}
 	deadline := time.Now().Add(*timeout)
+	switch {
+	case angel.Locked(paths.angelLock()):
+		r, err := link.Call(paths.angelSock(), "stop", *timeout)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "talker stop: the angel does not answer:", err)
+			return 1
+		}
+		if !r.OK {
+			fmt.Fprintln(os.Stderr, "talker stop:", r.Error)
+			return 1
+		}
+		for angel.Locked(paths.angelLock()) {
+			if time.Now().After(deadline) {
+				fmt.Fprintf(os.Stderr, "talker stop: the angel (pid %d) is still running after %v\n", angel.Holder(paths.angelLock()), *timeout)
+				return 1
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	default:
+		reply, err := controlCall(paths, server.ControlRequest{Cmd: "shutdown"}, *timeout)
+		if err != nil {
+			fmt.Println("talker is not running")
+			return 0
+		}
+		if !reply.OK {
+			fmt.Fprintln(os.Stderr, "talker stop:", reply.Error)
+			return 1
+		}
+	}
 	for pid > 0 && processAlive(pid) {
 		if time.Now().After(deadline) {
 			fmt.Fprintf(os.Stderr, "talker stop: pid %d still running after %v\n", pid, *timeout)

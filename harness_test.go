@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"talker/server/talkertest"
 )
 
@@ -58,18 +56,14 @@ var subreaperOnce sync.Once
 
 func startTalker(t *testing.T, extra ...string) *liveTalker {
 	t.Helper()
-	subreaperOnce.Do(func() {
-		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-			t.Fatalf("cannot become a child subreaper: %v", err)
-		}
-	})
+	becomeSubreaper(t)
 	dir := t.TempDir()
 	lt := &liveTalker{t: t, dir: dir, binary: filepath.Join(dir, "talker"), good: filepath.Join(dir, "talker.good"),
 		data: filepath.Join(dir, "data"), addr: freePort(t), hooks: filepath.Join(dir, "hooks.log"),
 		out: &syncBuffer{}, seenPID: map[int]bool{}}
 	copyFile(t, os.Args[0], lt.good, 0o755)
 	copyFile(t, os.Args[0], lt.binary, 0o755)
-	args := append([]string{"run", "--data", lt.data, "--listen", lt.addr, "--hash-cost", "4",
+	args := append([]string{"serve", "--data", lt.data, "--listen", lt.addr, "--hash-cost", "4",
 		"--max-per-address", "0", "--line-rate", "0", "--byte-rate", "0", "--ready-timeout", "3s"}, extra...)
 	lt.cmd = exec.Command(lt.binary, args...)
 	lt.cmd.Env = append(os.Environ(), "TALKER_TEST_MAIN=1", "TALKER_HOOK_TRACE="+lt.hooks)

@@ -23,16 +23,17 @@ type subcommand struct {
 
 func subcommands() []subcommand {
 	return []subcommand{
-		{"run", "run the talker in the foreground (logs on the terminal; Ctrl-C stops it)", cmdRun},
+		{"run", "run angel and talker in the foreground (logs on the terminal; Ctrl-C stops both)", cmdRun},
 		{"account", "manage accounts: account create --name NAME --rank RANK (password on stdin)", cmdAccount},
-		{"start", "start the talker in the background under its angel", notYet("start")},
-		{"stop", "stop the talker (players are told, saved and disconnected)", cmdStop},
+		{"start", "start the talker in the background under its angel, and wait until it serves", cmdStart},
+		{"stop", "stop the talker and its angel (players are told, saved and disconnected)", cmdStop},
 		{"reboot", "seamless reboot: a new binary takes over every connection", cmdReboot(reboot.ModeReboot)},
 		{"reset", "seamless reboot running the cold-start hooks", cmdReboot(reboot.ModeReset)},
 		{"restart", "full stop and start (players are disconnected; the listener stays open)", cmdReboot(reboot.ModeRestart)},
-		{"status", "show the state of the talker", cmdStatus},
-		{"log", "show the logs (log -f to follow)", notYet("log")},
-		{"angel", "run the watchdog that keeps the talker up", notYet("angel")},
+		{"status", "show the state of the angel and the talker", cmdStatus},
+		{"log", "show the angel's and the talker's logs merged in time order (log -f to follow)", cmdLog},
+		{"angel", "run the watchdog that keeps the talker up (--detach for cron)", cmdAngel},
+		{"serve", "the talker process itself (what the angel runs; no watchdog)", cmdServe},
 		{"version", "print the version", func([]string) int { fmt.Println("talker", version); return 0 }},
 	}
 }
@@ -65,12 +66,5 @@ func usage() {
 	fmt.Fprintln(os.Stderr, "\ncommands:")
 	for _, c := range subcommands() {
 		fmt.Fprintf(os.Stderr, "  %-9s %s\n", c.name, c.summary)
-	}
-}
-
-func notYet(name string) func([]string) int {
-	return func([]string) int {
-		fmt.Fprintf(os.Stderr, "talker %s: not available in this version yet; use 'talker run'\n", name)
-		return 3
 	}
 }

@@ -55,6 +55,18 @@ func waitListening(t *testing.T, addr string, within time.Duration) {
 	t.Fatalf("nothing listening on %s after %v", addr, within)
 }
 
+// killChildren kills, by pid, every process that is still our child (run's
+// angel, and its talker if orphaned to us), and reaps it.
+func killChildren(t *testing.T) {
+	for _, pid := range childrenOf(os.Getpid()) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		var ws syscall.WaitStatus
+		_, _ = syscall.Wait4(pid, &ws, 0, nil)
+	}
+}
+
+// TestAccountCreateRunAndStop: an admin account from a script, `talker run`
+// (angel and talker in the foreground), a login, and SIGTERM stopping both.
 func TestAccountCreateRunAndStop(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	create := talkerCmd(t, "account", "create", "--data", data, "--name", "Boss", "--rank", "admin", "--hash-cost", "4")
@@ -73,6 +85,8 @@ func TestAccountCreateRunAndStop(t *testing.T) {
 		t.Errorf("account create without a password: err %v, output %s", err, out)
 	}
 
+	becomeSubreaper(t)
+	t.Cleanup(func() { killChildren(t) })
 	addr := freePort(t)
 	run := talkerCmd(t, "run", "--data", data, "--listen", addr, "--hash-cost", "4")
 	stderr, _ := run.StderrPipe()
@@ -81,12 +95,7 @@ func TestAccountCreateRunAndStop(t *testing.T) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- run.Wait() }()
-	t.Cleanup(func() {
-		if run.ProcessState == nil {
-			_ = run.Process.Kill() // by PID, never by name
-			<-exited
-		}
-	})
+
 	console := make(chan string, 1000)
 	go func() {
 		sc := bufio.NewScanner(stderr)

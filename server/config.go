@@ -65,6 +65,9 @@ type Config struct {
 	Hooks reboot.Hooks[*World]
 	// Faults injects failures for tests of the reboot's rollback.
 	Faults Faults
+	// Heartbeat, if set, is called from the world's own loop about once a
+	// second, so that a watchdog can tell a hung talker from a busy one.
+	Heartbeat func(tick uint64)
 
 	// Now is the clock; tests may replace it.
 	Now func() time.Time

@@ -75,12 +75,17 @@ func (s *Server) Status() Status {
 // the program then calls Shutdown.
 func (s *Server) ShutdownRequested() <-chan struct{} { return s.stopAsked }
 
-// ServeControl answers launcher commands on ln until it is closed.
+// ServeControl answers launcher commands on ln until it is closed (by
+// Shutdown, or by a reboot that handed over: the listener is shared with
+// the new generation, which must answer from then on).
 func (s *Server) ServeControl(ln net.Listener) error {
+	s.mu.Lock()
+	s.controlListeners = append(s.controlListeners, ln)
+	s.mu.Unlock()
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			if s.isShutdown() || errors.Is(err, net.ErrClosed) {
+			if s.isShutdown() || errors.Is(err, net.ErrClosed) || isClosed(s.handedOver) {
 				return nil
 			}
 			var ne net.Error
@@ -184,7 +189,35 @@ func samePeerUID(c net.Conn) error {
 
 // controlState is the part of Server the control socket needs.
 type controlState struct {
-	controlWG sync.WaitGroup
-	stopAsked chan struct{}
-	stopOnce  sync.Once
+	controlWG        sync.WaitGroup
+	stopAsked        chan struct{}
+	stopOnce         sync.Once
+	controlListeners []net.Listener // guarded by Server.mu
+}
+
+// closeControl stops answering on the control socket in this process.
+func (s *Server) closeControl() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ln := range s.controlListeners {
+		ln.Close()
+	}
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// LastRebootPID is the pid of the generation the last reboot handed over
+// to (0 if none).
+func (st Status) LastRebootPID() int {
+	if st.LastReboot == nil {
+		return 0
+	}
+	return st.LastReboot.ToPID
 }

@@ -139,7 +139,9 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	timings.Pause = s.cfg.Now().Sub(start)
 	log.Info().Int("new_pid", res.Child.PID).Dur("handoff", timings.Handoff).Dur("restore", timings.Restore).
 		Dur("total", timings.Pause).Msg("handed over to the new generation; exiting")
+	s.world.do(func(w *World) { w.system.LastReboot = timings })
 	close(s.handedOver)
+	s.closeControl()
 	return timings, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"talker/player"
-	"talker/reboot"
 	"talker/server/conn"
 	"talker/server/store"
 	"talker/server/telnet"
@@ -43,7 +42,7 @@ type World struct {
 	frozen    bool          // connections paused for a handoff: change nothing
 	countdown *countdown
 	reboot    func(RebootRequest) (*RebootTimings, error)
-	stopMode  reboot.Mode // how this generation is stopping, for the stop hooks
+	ticks     uint64
 }
 
 // events the world handles besides conn.Input.
@@ -222,6 +221,10 @@ func (w *World) line(s *Session, raw []byte) {
 }
 
 func (w *World) tick(now time.Time) {
+	w.ticks++
+	if w.cfg.Heartbeat != nil {
+		w.cfg.Heartbeat(w.ticks)
+	}
 	if w.frozen {
 		return // a handoff is in progress: nothing may change
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -21,10 +22,12 @@ import (
 	"talker/server/logging"
 )
 
-func cmdRun(args []string) int {
+// cmdServe is the talker process itself: normally started (and restarted)
+// by the angel, and re-executed by every seamless reboot.
+func cmdServe(args []string) int {
 	cfg := server.DefaultConfig()
 	var listen string
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	serverFlags(fs, &cfg, &listen)
 	if err := fs.Parse(args); err != nil {
 		return reboot.ExitUsage
@@ -34,10 +37,16 @@ func cmdRun(args []string) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	paths := dataPaths{cfg.DataDir}
+	// Under a detached angel, stderr is a file that only crash output
+	// should go to; the log file has everything else.
+	var console io.Writer = os.Stderr
+	if os.Getenv(envConsole) == "0" {
+		console = nil
+	}
 	log, closer, err := logging.Open(logging.Options{DataDir: cfg.DataDir, File: "talker.log",
-		Console: os.Stderr, NoColor: !isTerminal(os.Stderr), Level: zerolog.InfoLevel, Process: "talker"})
+		Console: console, NoColor: !isTerminal(os.Stderr), Level: zerolog.InfoLevel, Process: "talker"})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "talker run:", err)
+		fmt.Fprintln(os.Stderr, "talker serve:", err)
 		return reboot.ExitError
 	}
 	defer closer.Close()
@@ -66,10 +75,13 @@ func cmdRun(args []string) int {
 		return reboot.ExitError
 	}
 
+	angelLink := startAngelLink(&cfg, ln.Addr().String())
 	srv, code := startGeneration(upg, &cfg, log)
 	if srv == nil {
+		angelLink.Close()
 		return code
 	}
+	angelLink.Start(srv.Status().Generation)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	go srv.ServeControl(ctl)
@@ -84,19 +96,20 @@ func cmdRun(args []string) int {
 				continue
 			}
 			log.Info().Str("signal", sig.String()).Msg("stopping")
-			return shutdown(srv, upg, log)
+			return shutdown(srv, upg, angelLink, log)
 		case <-srv.ShutdownRequested():
 			log.Info().Msg("stop requested")
-			return shutdown(srv, upg, log)
+			return shutdown(srv, upg, angelLink, log)
 		case <-srv.HandedOver():
 			// Every connection now belongs to the new generation: exit
 			// without touching any of them, once `talker reboot` has its
 			// answer.
+			angelLink.Bye("handed-over", srv.Status().LastRebootPID())
 			srv.WaitControl(2 * time.Second)
 			return reboot.ExitHandedOver
 		case err := <-served:
 			log.Error().Err(err).Msg("listener failed; stopping")
-			shutdown(srv, upg, log)
+			shutdown(srv, upg, angelLink, log)
 			return reboot.ExitError
 		}
 	}
@@ -179,8 +192,9 @@ func injectedFault() error {
 	return nil
 }
 
-func shutdown(srv *server.Server, upg *reboot.Upgrader, log zerolog.Logger) int {
+func shutdown(srv *server.Server, upg *reboot.Upgrader, angelLink *angelClient, log zerolog.Logger) int {
 	upg.Stop()
+	defer angelLink.Bye("shutdown", 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx, ""); err != nil {

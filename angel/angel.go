@@ -1,0 +1,593 @@
+package angel
+
+import (
+	"errors"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"talker/angel/link"
+	"talker/reboot"
+)
+
+// Config is what an angel needs.
+type Config struct {
+	Socket     string   // the angel's Unix socket (talkers and the launcher connect)
+	StopMarker string   // file recording a deliberate stop (a later angel does not undo it)
+	Executable string   // the talker binary
+	Args       []string // arguments that make it serve (e.g. "serve --data DIR ...")
+	Env        []string // its environment (the angel adds TALKER_ANGEL)
+	Stdout     *os.File // where the talker's output goes
+	Stderr     *os.File
+
+	Policy          Policy
+	BootTimeout     time.Duration // a new talker must say hello within this
+	HangTimeout     time.Duration // no heartbeat for this long: the talker is hung
+	QuitGrace       time.Duration // after SIGQUIT (goroutine dump), wait this long before SIGKILL
+	HandoverTimeout time.Duration // after a handed-over exit, the successor must say hello within this
+	StopTimeout     time.Duration // a stop waits this long for the talker to exit
+
+	// Shutdown asks the running talker to stop cleanly (through its control
+	// socket).
+	Shutdown func() error
+	// TalkerRunning reports the pid of a talker answering on its control
+	// socket, or 0: used to adopt a talker that outlived its angel.
+	TalkerRunning func() int
+
+	Log zerolog.Logger
+}
+
+// EnvSocket is the variable through which a talker learns where its angel
+// listens. It is inherited by every generation a reboot starts.
+const EnvSocket = "TALKER_ANGEL"
+
+// Angel is a running watchdog.
+type Angel struct {
+	cfg    Config
+	log    zerolog.Logger
+	events chan any
+	since  time.Time
+
+	state     string // see link.Status.State
+	detail    string
+	cur       *generation
+	retiring  map[int]*generation
+	exited    map[int]exitInfo // reaped children not yet matched to a generation
+	crashes   crashes
+	restartAt time.Time
+	restarts  int
+	lastExit  string
+	stopping  *stopRequest
+	quitAt    time.Time // when SIGQUIT was sent to a hung talker
+	cause     string    // why the angel is killing the current talker, if it is
+	replying  sync.WaitGroup
+	done      bool
+	exitCode  int
+}
+
+// generation is one talker process, known by pid and start time.
+type generation struct {
+	pid       int
+	start     uint64
+	number    int
+	startedAt time.Time
+	hello     bool
+	lastBeat  time.Time
+	bye       *link.Bye
+	adopted   bool
+}
+
+type stopRequest struct {
+	replies []chan link.Reply
+	since   time.Time
+}
+
+// events
+type (
+	helloEvent struct {
+		hello link.Hello
+		conn  net.Conn
+	}
+	beatEvent struct{ pid int }
+	byeEvent  struct {
+		pid int
+		bye link.Bye
+	}
+	cmdEvent struct {
+		cmd   string
+		reply chan link.Reply
+	}
+	sigEvent struct{ sig os.Signal }
+)
+
+// New prepares an angel; Run starts it.
+func New(cfg Config) *Angel {
+	if cfg.Policy == (Policy{}) {
+		cfg.Policy = DefaultPolicy()
+	}
+	for _, d := range []*time.Duration{&cfg.BootTimeout, &cfg.HangTimeout, &cfg.HandoverTimeout, &cfg.StopTimeout} {
+		if *d == 0 {
+			*d = 30 * time.Second
+		}
+	}
+	if cfg.QuitGrace == 0 {
+		cfg.QuitGrace = 3 * time.Second
+	}
+	return &Angel{cfg: cfg, log: cfg.Log, events: make(chan any, 256), retiring: map[int]*generation{},
+		exited: map[int]exitInfo{}, state: "starting"}
+}
+
+// Run listens on the socket, starts or adopts the talker and watches it
+// until the angel is told to stop. It returns the process exit code.
+func (a *Angel) Run() int {
+	a.since = time.Now()
+	if err := becomeSubreaper(); err != nil {
+		a.log.Error().Err(err).Msg("cannot become a child subreaper: generations started by reboots may not be reaped")
+	}
+	_ = os.Remove(a.cfg.Socket)
+	ln, err := net.Listen("unix", a.cfg.Socket)
+	if err != nil {
+		a.log.Error().Err(err).Msg("cannot listen on the angel socket")
+		return 1
+	}
+	_ = os.Chmod(a.cfg.Socket, 0o600)
+	defer func() {
+		ln.Close()
+		os.Remove(a.cfg.Socket)
+	}()
+	go a.accept(ln)
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		for s := range sigs {
+			a.events <- sigEvent{s}
+		}
+	}()
+
+	// A talker that outlived its previous angel keeps serving: adopt it
+	// (it reconnects to this socket and says hello) instead of starting a
+	// second one.
+	if pid := a.cfg.TalkerRunning(); pid > 0 {
+		a.log.Info().Int("talker_pid", pid).Msg("a talker is already running; waiting for it to say hello")
+		a.state, a.detail = "starting", "adopting pid "+strconv.Itoa(pid)
+		a.cur = &generation{pid: pid, startedAt: time.Now(), adopted: true}
+		a.cur.start, _ = link.StartTime(pid)
+	} else {
+		a.startTalker("cold start")
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for !a.done {
+		select {
+		case ev := <-a.events:
+			a.handle(ev)
+		case <-tick.C:
+			a.check(time.Now())
+		}
+	}
+	// Let the launcher that asked for the stop read its answer.
+	waited := make(chan struct{})
+	go func() { a.replying.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(2 * time.Second):
+	}
+	return a.exitCode
+}
+
+func (a *Angel) accept(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go a.serveConn(c)
+	}
+}
+
+// serveConn reads one connection: a talker's link or a launcher command.
+func (a *Angel) serveConn(c net.Conn) {
+	defer c.Close()
+	if err := samePeerUID(c); err != nil {
+		a.log.Warn().Err(err).Msg("angel connection refused")
+		return
+	}
+	r := link.NewReader(c)
+	var first link.Message
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := r.Read(&first); err != nil {
+		return
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	if first.Cmd != "" {
+		a.replying.Add(1)
+		defer a.replying.Done()
+		reply := make(chan link.Reply, 1)
+		a.events <- cmdEvent{cmd: first.Cmd, reply: reply}
+		_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		_ = link.Send(c, <-reply)
+		return
+	}
+	if first.Hello == nil {
+		return
+	}
+	pid := first.Hello.PID
+	a.events <- helloEvent{hello: *first.Hello, conn: c}
+	for {
+		var m link.Message
+		if err := r.Read(&m); err != nil {
+			return
+		}
+		switch {
+		case m.Beat != nil:
+			a.events <- beatEvent{pid: pid}
+		case m.Bye != nil:
+			a.events <- byeEvent{pid: pid, bye: *m.Bye}
+		}
+	}
+}
+
+func (a *Angel) handle(ev any) {
+	now := time.Now()
+	switch ev := ev.(type) {
+	case helloEvent:
+		a.hello(ev.hello, now)
+	case beatEvent:
+		if g := a.find(ev.pid); g != nil {
+			g.lastBeat = now
+		}
+	case byeEvent:
+		if g := a.find(ev.pid); g != nil {
+			b := ev.bye
+			g.bye = &b
+			a.log.Info().Int("talker_pid", ev.pid).Str("reason", b.Reason).Int("next", b.Next).Msg("talker says bye")
+		}
+	case cmdEvent:
+		a.command(ev, now)
+	case sigEvent:
+		switch ev.sig {
+		case syscall.SIGCHLD:
+			a.check(now)
+		case syscall.SIGINT, syscall.SIGTERM:
+			a.log.Info().Str("signal", ev.sig.String()).Msg("stopping the talker and the angel")
+			a.beginStop(nil, now)
+		}
+	}
+}
+
+func (a *Angel) find(pid int) *generation {
+	if a.cur != nil && a.cur.pid == pid {
+		return a.cur
+	}
+	return a.retiring[pid]
+}
+
+// hello: a talker generation introduces itself. A new pid is the next
+// generation of a seamless reboot (or a talker being adopted).
+func (a *Angel) hello(h link.Hello, now time.Time) {
+	start, alive := link.StartTime(h.PID)
+	if !alive || (h.StartTime != 0 && start != h.StartTime) {
+		a.log.Warn().Int("talker_pid", h.PID).Msg("hello from a process that is not alive; ignored")
+		return
+	}
+	g := a.cur
+	if g == nil || g.pid != h.PID {
+		if g != nil {
+			a.retiring[g.pid] = g
+		}
+		adopted := g == nil || g.adopted
+		g = &generation{pid: h.PID, start: start, startedAt: now, adopted: adopted}
+		a.cur = g
+	}
+	g.hello, g.lastBeat, g.number, g.start = true, now, h.Generation, start
+	if a.stopping == nil {
+		a.state, a.detail = "running", ""
+	}
+	a.quitAt = time.Time{}
+	a.log.Info().Int("talker_pid", h.PID).Int("generation", h.Generation).Str("version", h.Version).Msg("talker generation is up")
+}
+
+// check reaps children, and looks at the current generation: gone, hung,
+// or due for a restart.
+func (a *Angel) check(now time.Time) {
+	for _, e := range reapAll() {
+		a.exited[e.pid] = e
+	}
+	for pid, g := range a.retiring {
+		if a.gone(g) {
+			e, ok := a.exited[pid]
+			delete(a.exited, pid)
+			delete(a.retiring, pid)
+			how := "exited"
+			if ok {
+				how = e.describe()
+			}
+			a.log.Info().Int("talker_pid", pid).Str("how", how).Msg("previous generation retired")
+		}
+	}
+	// Reaped processes that were never a generation (a new binary that
+	// failed during a reboot the talker rolled back) need no more thought.
+	for pid := range a.exited {
+		if a.cur == nil || pid != a.cur.pid {
+			delete(a.exited, pid)
+		}
+	}
+	switch {
+	case a.cur != nil && a.gone(a.cur):
+		a.currentExited(now)
+	case a.cur != nil:
+		a.watch(now)
+	case a.state == "restarting" && !now.Before(a.restartAt) && a.stopping == nil:
+		a.startTalker("restart after a crash")
+	}
+	if a.stopping != nil {
+		a.continueStop(now)
+	}
+}
+
+// gone reports whether a generation's process has ended (a zombie counts:
+// it is reaped in check).
+func (a *Angel) gone(g *generation) bool {
+	if _, ok := a.exited[g.pid]; ok {
+		return true
+	}
+	start, alive := link.StartTime(g.pid)
+	return !alive || (g.start != 0 && start != g.start)
+}
+
+// watch checks the current generation's heartbeat and boot.
+func (a *Angel) watch(now time.Time) {
+	g := a.cur
+	if !g.hello {
+		if now.Sub(g.startedAt) > a.cfg.BootTimeout && a.quitAt.IsZero() {
+			a.log.Error().Int("talker_pid", g.pid).Dur("after", a.cfg.BootTimeout).Msg("talker never said hello; killing it")
+			a.kill(g, "never became ready", now)
+		}
+		return
+	}
+	if a.stopping != nil {
+		return
+	}
+	if a.quitAt.IsZero() && now.Sub(g.lastBeat) > a.cfg.HangTimeout {
+		a.log.Error().Int("talker_pid", g.pid).Dur("silent_for", now.Sub(g.lastBeat)).
+			Msg("talker is alive but hung: SIGQUIT for a goroutine dump, then SIGKILL")
+		a.kill(g, "hung (no heartbeat)", now)
+	}
+	if !a.quitAt.IsZero() && now.Sub(a.quitAt) > a.cfg.QuitGrace {
+		_ = syscall.Kill(g.pid, syscall.SIGKILL)
+	}
+}
+
+// kill starts the SIGQUIT-then-SIGKILL sequence.
+func (a *Angel) kill(g *generation, cause string, now time.Time) {
+	a.cause = cause
+	_ = syscall.Kill(g.pid, syscall.SIGQUIT)
+	// A stopped process only gets SIGKILL; SIGCONT lets the dump happen.
+	_ = syscall.Kill(g.pid, syscall.SIGCONT)
+	a.quitAt = now
+}
+
+// currentExited decides what the end of the current generation means.
+func (a *Angel) currentExited(now time.Time) {
+	g := a.cur
+	e, reaped := a.exited[g.pid]
+	delete(a.exited, g.pid)
+	a.cur = nil
+	a.quitAt = time.Time{}
+	code := -1
+	how := "exited (not our child: status unknown)"
+	if reaped {
+		how = e.describe()
+		if e.status.Exited() {
+			code = e.status.ExitStatus()
+		}
+	}
+	if a.cause != "" {
+		// The angel killed it: say why first.
+		how = a.cause + "; " + how
+		code = -2
+		a.cause = ""
+	}
+	reason := ""
+	if g.bye != nil {
+		reason = g.bye.Reason
+	}
+	switch {
+	case code == reboot.ExitHandedOver || (code == -1 && reason == "handed-over"):
+		// A seamless reboot whose successor has not said hello yet: wait
+		// for it a while.
+		a.log.Info().Int("talker_pid", g.pid).Str("how", how).Msg("previous generation retired; waiting for its successor to say hello")
+		a.state, a.detail = "starting", "waiting for the next generation"
+		next := &generation{startedAt: now, adopted: g.adopted}
+		if g.bye != nil && g.bye.Next > 0 {
+			next.pid = g.bye.Next
+			next.start, _ = link.StartTime(next.pid)
+			a.cur = next
+		} else {
+			a.restartAt = now.Add(a.cfg.HandoverTimeout)
+			a.state = "restarting"
+		}
+		return
+	case a.stopping != nil || code == reboot.ExitShutdown || (code == -1 && reason == "shutdown"):
+		a.lastExit = "shut down (" + how + ")"
+		a.log.Info().Int("talker_pid", g.pid).Str("how", how).Msg("talker shut down deliberately; not restarting")
+		a.state, a.detail = "stopped", "shut down deliberately"
+		a.markStopped()
+		if a.stopping == nil {
+			a.stopping = &stopRequest{since: now}
+		}
+		return
+	case code == reboot.ExitRestart || (code == -1 && reason == "restart"):
+		a.log.Info().Int("talker_pid", g.pid).Msg("talker asked for a restart")
+		a.startTalker("restart requested")
+		return
+	case code == reboot.ExitConfig:
+		a.lastExit = how
+		a.log.Error().Int("talker_pid", g.pid).Msg("talker configuration is broken (exit 78); not restarting until 'talker start'")
+		a.state, a.detail = "stopped", "configuration error: see the talker log"
+		return
+	}
+	// Anything else is a crash.
+	a.lastExit = how
+	upFor := now.Sub(g.startedAt)
+	delay, loop := a.crashes.crashed(a.cfg.Policy, now, upFor)
+	if loop {
+		a.state = "crash-loop"
+		a.detail = strconv.Itoa(a.cfg.Policy.CrashLimit) + " crashes within " + a.cfg.Policy.CrashWindow.String() + "; not restarting until 'talker start'"
+		a.log.Error().Int("talker_pid", g.pid).Str("how", how).Str("detail", a.detail).Msg("crash loop: giving up")
+		return
+	}
+	a.log.Error().Int("talker_pid", g.pid).Str("how", how).Dur("up_for", upFor).Dur("restart_in", delay).Msg("talker crashed; restarting")
+	a.state, a.detail = "restarting", "after: "+how
+	a.restartAt = now.Add(delay)
+}
+
+// startTalker starts a new generation.
+func (a *Angel) startTalker(why string) {
+	env := append(append([]string(nil), a.cfg.Env...), EnvSocket+"="+a.cfg.Socket)
+	pid, err := startTalker(a.cfg.Executable, a.cfg.Args, env, a.cfg.Stdout, a.cfg.Stderr)
+	now := time.Now()
+	if err != nil {
+		a.log.Error().Err(err).Msg("cannot start the talker")
+		a.lastExit = "could not start: " + err.Error()
+		delay, loop := a.crashes.crashed(a.cfg.Policy, now, 0)
+		if loop {
+			a.state, a.detail = "crash-loop", "the talker cannot be started: "+err.Error()
+			return
+		}
+		a.state, a.restartAt = "restarting", now.Add(delay)
+		return
+	}
+	a.restarts++
+	start, _ := link.StartTime(pid)
+	a.cur = &generation{pid: pid, start: start, startedAt: now}
+	a.state, a.detail = "starting", ""
+	a.log.Info().Int("talker_pid", pid).Str("why", why).Msg("talker started")
+}
+
+// command answers the launcher.
+func (a *Angel) command(ev cmdEvent, now time.Time) {
+	switch ev.cmd {
+	case "status":
+		st := a.status(now)
+		ev.reply <- link.Reply{OK: true, Status: &st}
+	case "stop":
+		a.beginStop(ev.reply, now)
+	case "resume":
+		// `talker start` on an angel that gave up or was stopped by a
+		// configuration error: forget the crashes and start afresh.
+		os.Remove(a.cfg.StopMarker)
+		if a.cur == nil && a.stopping == nil && a.state != "starting" && a.state != "running" {
+			a.crashes.reset()
+			a.startTalker("start requested")
+		}
+		st := a.status(now)
+		ev.reply <- link.Reply{OK: true, Status: &st}
+	default:
+		ev.reply <- link.Reply{Error: "unknown command " + strconv.Quote(ev.cmd)}
+	}
+}
+
+func (a *Angel) status(now time.Time) link.Status {
+	st := link.Status{AngelPID: os.Getpid(), AngelSince: a.since, State: a.state, Detail: a.detail,
+		Restarts: max(a.restarts-1, 0), LastExit: a.lastExit}
+	if g := a.cur; g != nil {
+		st.TalkerPID, st.Generation, st.LastBeat, st.Adopted = g.pid, g.number, g.lastBeat, g.adopted
+	}
+	if a.state == "restarting" {
+		st.RestartIn = max(a.restartAt.Sub(now), 0)
+	}
+	return st
+}
+
+// beginStop stops the talker (cleanly, through its control socket) and
+// then the angel.
+func (a *Angel) beginStop(reply chan link.Reply, now time.Time) {
+	a.markStopped()
+	if a.stopping == nil {
+		a.stopping = &stopRequest{since: now}
+		a.state, a.detail = "stopping", ""
+		if a.cur != nil {
+			if err := a.cfg.Shutdown(); err != nil {
+				a.log.Warn().Err(err).Msg("cannot ask the talker to stop; sending SIGTERM")
+				_ = syscall.Kill(a.cur.pid, syscall.SIGTERM)
+			}
+		}
+	}
+	if reply != nil {
+		a.stopping.replies = append(a.stopping.replies, reply)
+	}
+	a.continueStop(now)
+}
+
+func (a *Angel) continueStop(now time.Time) {
+	s := a.stopping
+	if a.cur != nil || len(a.retiring) > 0 {
+		if now.Sub(s.since) > a.cfg.StopTimeout {
+			for _, g := range append([]*generation{a.cur}, values(a.retiring)...) {
+				if g != nil {
+					a.log.Warn().Int("talker_pid", g.pid).Msg("talker did not stop in time; SIGKILL")
+					_ = syscall.Kill(g.pid, syscall.SIGKILL)
+				}
+			}
+		}
+		return
+	}
+	a.state = "stopped"
+	for _, r := range s.replies {
+		r <- link.Reply{OK: true}
+	}
+	a.log.Info().Msg("angel stopping")
+	a.done = true
+}
+
+// markStopped records a deliberate stop, so that an angel started later
+// (by cron) does not undo it.
+func (a *Angel) markStopped() {
+	_ = os.WriteFile(a.cfg.StopMarker, []byte(time.Now().Format(time.RFC3339)+"\n"), 0o600)
+}
+
+func values(m map[int]*generation) []*generation {
+	out := make([]*generation, 0, len(m))
+	for _, g := range m {
+		out = append(out, g)
+	}
+	return out
+}
+
+// samePeerUID refuses peers that are not our own user.
+func samePeerUID(c net.Conn) error {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return errors.New("not a Unix socket")
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var uid uint32
+	var credErr error
+	if err := raw.Control(func(fd uintptr) {
+		var cred *ucred
+		cred, credErr = getUcred(int(fd))
+		if cred != nil {
+			uid = cred.Uid
+		}
+	}); err != nil {
+		return err
+	}
+	if credErr != nil {
+		return credErr
+	}
+	if int(uid) != os.Getuid() {
+		return errors.New("peer is another user")
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+// Package link is the protocol between the angel and the processes that
+// talk to it over its Unix socket (DATA/angel.sock): each talker
+// generation (hello, heartbeats, bye) and the launcher (status, stop).
+// One JSON object per line.
+package link
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Message is any line on the angel socket. Exactly one field is set.
+type Message struct {
+	Hello *Hello `json:",omitempty"` // talker → angel, first line of a talker's connection
+	Beat  *Beat  `json:",omitempty"` // talker → angel, every second from the world's loop
+	Bye   *Bye   `json:",omitempty"` // talker → angel, just before a deliberate exit
+	Cmd   string `json:",omitempty"` // launcher → angel: "status", "stop", "resume"
+}
+
+// Hello identifies a talker generation.
+type Hello struct {
+	PID        int
+	StartTime  uint64 // field 22 of /proc/PID/stat: with the pid, an identity that pid reuse cannot fake
+	Generation int
+	Version    string
+	Listen     string
+}
+
+// Beat proves the talker's main loop is turning.
+type Beat struct {
+	Tick uint64
+}
+
+// Bye says why a generation is exiting, so that the angel knows even for a
+// process it cannot wait for (one it adopted).
+type Bye struct {
+	Reason string // "shutdown", "handed-over", "restart"
+	Next   int    // the pid of the generation taking over, if any
+}
+
+// Status is the angel's answer to "status".
+type Status struct {
+	AngelPID   int
+	AngelSince time.Time
+	State      string // "starting", "running", "restarting", "crash-loop", "stopped", "stopping"
+	Detail     string `json:",omitempty"`
+	TalkerPID  int    `json:",omitempty"`
+	Generation int    `json:",omitempty"`
+	RestartIn  time.Duration
+	Restarts   int
+	LastExit   string    `json:",omitempty"`
+	LastBeat   time.Time `json:",omitempty"`
+	Adopted    bool
+}
+
+// Reply answers a launcher command.
+type Reply struct {
+	OK     bool
+	Error  string  `json:",omitempty"`
+	Status *Status `json:",omitempty"`
+}
+
+// Send writes one message line.
+func Send(c net.Conn, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = c.Write(append(b, '\n'))
+	return err
+}
+
+// Reader reads message lines.
+type Reader struct{ r *bufio.Reader }
+
+// NewReader wraps a connection.
+func NewReader(c net.Conn) *Reader { return &Reader{bufio.NewReaderSize(c, 4096)} }
+
+// Read reads one line into v; lines longer than 64 KiB are an error.
+func (r *Reader) Read(v any) error {
+	line, err := r.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return errors.New("link: line too long")
+	}
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(line, v)
+}
+
+// Call sends a launcher command to the angel and reads its reply.
+func Call(sock, cmd string, timeout time.Duration) (*Reply, error) {
+	c, err := net.DialTimeout("unix", sock, timeout)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	if err := Send(c, Message{Cmd: cmd}); err != nil {
+		return nil, err
+	}
+	var r Reply
+	if err := NewReader(c).Read(&r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// StartTime reads a process's start time (clock ticks since boot), field
+// 22 of /proc/PID/stat, parsed after the last ')' because the command name
+// may contain spaces and parentheses. ok is false if the process does not
+// exist or is a zombie.
+func StartTime(pid int) (start uint64, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 >= len(s) {
+		return 0, false
+	}
+	fields := strings.Fields(s[i+2:])
+	// fields[0] is field 3 (state); field 22 is fields[19].
+	if len(fields) < 20 || fields[0] == "Z" || fields[0] == "X" {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range fields[19] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}

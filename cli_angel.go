@@ -1,0 +1,259 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"talker/angel"
+	"talker/angel/link"
+	"talker/reboot"
+	"talker/server"
+	"talker/server/logging"
+)
+
+// angelOptions are the flags of `talker angel`, `run` and `start`: the
+// angel's own, plus every `serve` flag, passed on to the talker.
+type angelOptions struct {
+	data      string
+	detach    bool
+	timeout   time.Duration
+	policy    angel.Policy
+	hang      time.Duration
+	boot      time.Duration
+	serveArgs []string
+}
+
+func parseAngelFlags(name string, args []string, withDetach bool) (*angelOptions, error) {
+	o := &angelOptions{policy: angel.DefaultPolicy()}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	cfg := server.DefaultConfig()
+	var listen string
+	serverFlags(fs, &cfg, &listen)
+	serveNames := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { serveNames[f.Name] = true })
+	if withDetach {
+		fs.BoolVar(&o.detach, "detach", false, "run in the background (as cron would start it)")
+	}
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "how long to wait for the talker to be ready")
+	fs.DurationVar(&o.hang, "hang-timeout", 30*time.Second, "a talker with no heartbeat for this long is hung: dump, kill, restart")
+	fs.DurationVar(&o.boot, "boot-timeout", 30*time.Second, "a new talker must be up within this")
+	fs.IntVar(&o.policy.CrashLimit, "crash-limit", o.policy.CrashLimit, "this many crashes within --crash-window is a crash loop: stop restarting")
+	fs.DurationVar(&o.policy.CrashWindow, "crash-window", o.policy.CrashWindow, "see --crash-limit")
+	fs.DurationVar(&o.policy.Initial, "backoff", o.policy.Initial, "first delay before restarting a crashed talker (doubles up to --backoff-max)")
+	fs.DurationVar(&o.policy.Max, "backoff-max", o.policy.Max, "longest delay before restarting a crashed talker")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	o.data = cfg.DataDir
+	o.serveArgs = []string{"serve"}
+	fs.Visit(func(f *flag.Flag) {
+		if serveNames[f.Name] {
+			o.serveArgs = append(o.serveArgs, "--"+f.Name+"="+f.Value.String())
+		}
+	})
+	if !hasFlag(o.serveArgs, "data") {
+		o.serveArgs = append(o.serveArgs, "--data="+o.data)
+	}
+	return o, nil
+}
+
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		if strings.HasPrefix(a, "--"+name+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// cmdAngel runs the watchdog: `talker angel [--detach] [flags]`.
+func cmdAngel(args []string) int {
+	o, err := parseAngelFlags("angel", args, true)
+	if err != nil {
+		return reboot.ExitUsage
+	}
+	paths := dataPaths{o.data}
+	if angel.Locked(paths.angelLock()) {
+		fmt.Printf("angel already running (pid %d)\n", angel.Holder(paths.angelLock()))
+		return 0
+	}
+	if b, err := os.ReadFile(paths.stopMarker()); err == nil {
+		fmt.Printf("the talker was stopped deliberately at %s; 'talker start' starts it again\n", strings.TrimSpace(string(b)))
+		return 0
+	}
+	if o.detach {
+		pid, err := detachAngel(args)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "talker angel:", err)
+			return 1
+		}
+		fmt.Printf("angel started in the background (pid %d)\n", pid)
+		return 0
+	}
+	return runAngel(o, false)
+}
+
+// cmdRun runs angel and talker in the foreground, logs on the terminal;
+// Ctrl-C stops both.
+func cmdRun(args []string) int {
+	o, err := parseAngelFlags("run", args, false)
+	if err != nil {
+		return reboot.ExitUsage
+	}
+	paths := dataPaths{o.data}
+	os.Remove(paths.stopMarker())
+	if angel.Locked(paths.angelLock()) {
+		fmt.Fprintf(os.Stderr, "talker run: an angel is already running for %s (pid %d); use 'talker status' or 'talker stop'\n",
+			o.data, angel.Holder(paths.angelLock()))
+		return 1
+	}
+	return runAngel(o, true)
+}
+
+// runAngel runs the angel in this process until it stops.
+func runAngel(o *angelOptions, foreground bool) int {
+	paths := dataPaths{o.data}
+	if err := os.MkdirAll(paths.runDir(), 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, "talker angel:", err)
+		return 1
+	}
+	lock, err := angel.Lock(paths.angelLock())
+	if errors.Is(err, angel.ErrLocked) {
+		fmt.Printf("angel already running (pid %d)\n", angel.Holder(paths.angelLock()))
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "talker angel:", err)
+		return 1
+	}
+	defer lock.Close()
+	var console *os.File
+	if foreground {
+		console = os.Stderr
+	}
+	opts := logging.Options{DataDir: o.data, File: "angel.log", Level: zerolog.InfoLevel, Process: "angel",
+		NoColor: !isTerminal(os.Stderr)}
+	if console != nil {
+		opts.Console = console
+	}
+	log, closer, err := logging.Open(opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "talker angel:", err)
+		return 1
+	}
+	defer closer.Close()
+	exe, err := reboot.Executable()
+	if err != nil {
+		log.Error().Err(err).Msg("cannot find the talker binary")
+		return 1
+	}
+	env := os.Environ()
+	stdout, stderr := os.Stdout, os.Stderr
+	if !foreground {
+		// Detached: the talker's stderr only ever carries crash output
+		// (panics, fatal errors, SIGQUIT goroutine dumps); keep it.
+		f, err := os.OpenFile(paths.logDir()+"/talker-crash.log", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			log.Error().Err(err).Msg("cannot open the crash log")
+			return 1
+		}
+		defer f.Close()
+		stdout, stderr = f, f
+		env = append(env, envConsole+"=0")
+	}
+	a := angel.New(angel.Config{
+		Socket: paths.angelSock(), StopMarker: paths.stopMarker(),
+		Executable: exe, Args: o.serveArgs, Env: env, Stdout: stdout, Stderr: stderr,
+		Policy: o.policy, BootTimeout: o.boot, HangTimeout: o.hang,
+		Shutdown: func() error {
+			r, err := controlCall(paths, server.ControlRequest{Cmd: "shutdown"}, 5*time.Second)
+			if err == nil && !r.OK {
+				err = errors.New(r.Error)
+			}
+			return err
+		},
+		TalkerRunning: func() int {
+			r, err := controlCall(paths, server.ControlRequest{Cmd: "status"}, 2*time.Second)
+			if err != nil || r.Status == nil {
+				return 0
+			}
+			return r.Status.PID
+		},
+		Log: log,
+	})
+	log.Info().Str("version", version).Str("data", o.data).Strs("talker", o.serveArgs).Msg("angel running")
+	return a.Run()
+}
+
+// detachAngel starts `talker angel` (without --detach) in a new session,
+// with no terminal, and returns its pid.
+func detachAngel(args []string) (int, error) {
+	exe, err := reboot.Executable()
+	if err != nil {
+		return 0, err
+	}
+	var rest []string
+	for _, a := range args {
+		if a != "--detach" && a != "-detach" && a != "--detach=true" && a != "-detach=true" {
+			rest = append(rest, a)
+		}
+	}
+	cmd := exec.Command(exe, append([]string{"angel"}, rest...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Env = os.Environ()
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	pid := cmd.Process.Pid
+	_ = cmd.Process.Release()
+	return pid, nil
+}
+
+// cmdStart starts the angel in the background if it is not running, and
+// waits until the talker serves.
+func cmdStart(args []string) int {
+	o, err := parseAngelFlags("start", args, false)
+	if err != nil {
+		return reboot.ExitUsage
+	}
+	paths := dataPaths{o.data}
+	os.Remove(paths.stopMarker())
+	if angel.Locked(paths.angelLock()) {
+		if _, err := link.Call(paths.angelSock(), "resume", 5*time.Second); err != nil {
+			fmt.Fprintln(os.Stderr, "talker start: the angel does not answer:", err)
+			return 1
+		}
+	} else if _, err := detachAngel(args); err != nil {
+		fmt.Fprintln(os.Stderr, "talker start:", err)
+		return 1
+	}
+	deadline := time.Now().Add(o.timeout)
+	for time.Now().Before(deadline) {
+		r, err := controlCall(paths, server.ControlRequest{Cmd: "status"}, time.Second)
+		if err == nil && r.OK && r.Status != nil {
+			st := r.Status
+			fmt.Printf("talker started: pid %d, listening on %s, version %s, generation %d\n",
+				st.PID, strings.Join(st.Listening, ", "), st.Version, st.Generation)
+			return 0
+		}
+		if ar, err := link.Call(paths.angelSock(), "status", time.Second); err == nil && ar.Status != nil {
+			if s := ar.Status.State; s == "crash-loop" || s == "stopped" {
+				fmt.Fprintf(os.Stderr, "talker start: the talker does not start: %s (%s)\n", s, ar.Status.Detail)
+				printLogTail(paths, 15)
+				return 1
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	fmt.Fprintf(os.Stderr, "talker start: the talker did not become ready within %v\n", o.timeout)
+	printLogTail(paths, 15)
+	return 1
+}
