@@ -85,11 +85,14 @@ func cmdAngel(args []string) int {
 		fmt.Printf("angel already running (pid %d)\n", angel.Holder(paths.angelLock()))
 		return 0
 	}
-	if b, err := os.ReadFile(paths.stopMarker()); err == nil {
-		fmt.Printf("the talker was stopped deliberately at %s; 'talker start' starts it again\n", strings.TrimSpace(string(b)))
-		return 0
-	}
 	if o.detach {
+		// --detach is how cron starts the angel: it must not undo a stop an
+		// admin asked for. A foreground angel (a shell, systemd) is an
+		// explicit start.
+		if b, err := os.ReadFile(paths.stopMarker()); err == nil {
+			fmt.Printf("the talker was stopped deliberately at %s; 'talker start' starts it again\n", strings.TrimSpace(string(b)))
+			return 0
+		}
 		pid, err := detachAngel(args)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "talker angel:", err)
@@ -98,7 +101,9 @@ func cmdAngel(args []string) int {
 		fmt.Printf("angel started in the background (pid %d)\n", pid)
 		return 0
 	}
-	return runAngel(o, false)
+	os.Remove(paths.stopMarker())
+	// Under systemd, stderr goes to the journal: log there too.
+	return runAngel(o, os.Getenv("JOURNAL_STREAM") != "")
 }
 
 // cmdRun runs angel and talker in the foreground, logs on the terminal;

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Keep the talker's angel running: run this from cron every few minutes.
+# It starts the angel (which starts the talker) unless one is already
+# running, in which case it says so and exits 0. It never undoes a
+# deliberate 'talker stop'.
+#
+#   */5 * * * * /home/talker/talker-src/scripts/cron-angel.sh
+#
+# TALKER_BIN and TALKER_DATA override the defaults below; extra arguments are
+# passed to the talker (for example --listen 0.0.0.0:4000).
+set -eu
+TALKER_BIN=${TALKER_BIN:-$HOME/bin/talker}
+TALKER_DATA=${TALKER_DATA:-$HOME/talker-data}
+exec "$TALKER_BIN" angel --detach --data "$TALKER_DATA" "$@"
