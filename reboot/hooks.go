@@ -40,7 +40,7 @@ const (
 
 // StartOrder returns the hooks a start in the given mode runs, in order.
 func StartOrder(m Mode) []string {
-	if m == ModeReboot {
+	if m.Reload() {
 		return []string{HookInit, HookReloadStart, HookStart}
 	}
 	return []string{HookInit, HookColdStart, HookStart}
@@ -48,7 +48,7 @@ func StartOrder(m Mode) []string {
 
 // StopOrder returns the hooks a stop in the given mode runs, in order.
 func StopOrder(m Mode) []string {
-	if m == ModeReboot {
+	if m.Reload() {
 		return []string{HookReloadStop, HookStop}
 	}
 	return []string{HookColdStop, HookStop}

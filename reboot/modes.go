@@ -11,12 +11,17 @@ const (
 	ModeReset    Mode = "reset"    // seamless handoff run with the cold hooks
 	ModeRestart  Mode = "restart"  // full stop and start: players are disconnected
 	ModeShutdown Mode = "shutdown" // deliberate stop
-	ModeCrash    Mode = "crash"    // the previous generation died without stopping
+	ModeCrash    Mode = "crash"    // the previous generation died without stopping; its players were lost
+	ModeRecover  Mode = "recover"  // a crash from which every connection was kept (panic reboot, or the angel's sockets)
 	ModeRunning  Mode = "running"  // stored while a generation runs: found at start, it means a crash
 )
 
 // Seamless reports whether the mode hands connections over.
-func (m Mode) Seamless() bool { return m == ModeReboot || m == ModeReset }
+func (m Mode) Seamless() bool { return m == ModeReboot || m == ModeReset || m == ModeRecover }
+
+// Reload reports whether the mode runs the reload hooks (players were kept
+// with their state) rather than the cold ones.
+func (m Mode) Reload() bool { return m == ModeReboot || m == ModeRecover }
 
 // Exit codes of the talker process. The angel reads them to tell a stop an
 // admin asked for from one it must repair.

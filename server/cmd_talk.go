@@ -13,6 +13,7 @@ func allCommands() []*command {
 	all = append(all, infoCommands()...)
 	all = append(all, selfCommands()...)
 	all = append(all, adminCommands()...)
+	all = append(all, crashCommands()...)
 	return all
 }
 

@@ -93,7 +93,11 @@ func (w *World) command(s *Session, raw []byte) {
 		s.AFK, s.AFKMessage = false, ""
 		s.println("You are no longer AFK.")
 	}
-	c.run(w, s, args)
+	if w.disabled[c.name] {
+		s.println("The '" + c.name + "' command has been disabled because it crashed the talker. An admin can turn it back on with 'enable " + c.name + "'.")
+		return
+	}
+	w.runCommand(s, c, args)
 }
 
 // usage tells the player how a command is typed.

@@ -80,6 +80,7 @@ type Messages struct {
 	Resetting    string // before a reset
 	Restarting   string // before a restart (players are disconnected)
 	Rebooted     string // after, with %s for how long it took
+	Recovered    string // after a crash the talker recovered from, with %s
 	RebootFailed string // when a reboot was called off
 }
 
@@ -90,6 +91,7 @@ func DefaultMessages() Messages {
 		Resetting:    "*** The talker is resetting, hold on...",
 		Restarting:   "*** The talker is restarting: you will be disconnected. Please reconnect in a few seconds.",
 		Rebooted:     "*** Reboot complete in %s. Carry on!",
+		Recovered:    "*** The talker tripped over something and recovered (%s). Carry on!",
 		RebootFailed: "*** The reboot was called off. Carry on!",
 	}
 }

@@ -168,6 +168,8 @@ func (w *World) announceReboot(req RebootRequest) {
 	w.countdown = nil
 	msg := w.cfg.Messages.Rebooting
 	switch req.Mode {
+	case reboot.ModeRecover:
+		return // players see one line, after: that the talker tripped and recovered
 	case reboot.ModeReset:
 		msg = w.cfg.Messages.Resetting
 	case reboot.ModeRestart:
@@ -183,6 +185,7 @@ func (w *World) announceReboot(req RebootRequest) {
 
 // rebootFailed tells players the reboot did not happen and the admin why.
 func (w *World) rebootFailed(req RebootRequest, err error) {
+	w.recovering = false
 	for _, s := range w.online {
 		if s.ID == req.BySession {
 			s.println("*** Reboot failed: " + err.Error())

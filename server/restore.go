@@ -97,8 +97,12 @@ func (r *Restored) Start() {
 	t.Pause = time.Since(t.At)
 	r.markRunning()
 	msg := ""
-	if w.cfg.Messages.Rebooted != "" {
-		msg = fmt.Sprintf(w.cfg.Messages.Rebooted, ms(t.Pause))
+	tmpl := w.cfg.Messages.Rebooted
+	if t.Mode == reboot.ModeRecover {
+		tmpl = w.cfg.Messages.Recovered
+	}
+	if tmpl != "" {
+		msg = fmt.Sprintf(tmpl, ms(t.Pause))
 	}
 	for _, s := range w.sessions {
 		if s.Player != nil {
@@ -163,7 +167,7 @@ func (w *World) restoreSessions(snap *Snapshot, fds []int, deliver conn.Deliver)
 }
 
 func (w *World) restoreSession(st SessionState, fd int, deliver conn.Deliver) error {
-	c, err := conn.Adopt(st.ID, fd, w.cfg.Limits, deliver, st.Conn)
+	c, err := conn.Adopt(st.ID, fd, w.cfg.Limits, deliver, w.reportPanic, st.Conn)
 	if err != nil {
 		unix.Close(fd)
 		return err
@@ -194,7 +198,7 @@ func (w *World) restoreSession(st SessionState, fd int, deliver conn.Deliver) er
 // back to the login prompt.
 func (w *World) restoreFresh(fd int, deliver conn.Deliver) {
 	id := w.connIDs.Add(1)
-	c, err := conn.Adopt(id, fd, w.cfg.Limits, deliver, conn.Carried{
+	c, err := conn.Adopt(id, fd, w.cfg.Limits, deliver, w.reportPanic, conn.Carried{
 		Decoder: telnet.NewDecoder(w.cfg.Limits.MaxLine, w.cfg.Limits.MaxSB)})
 	if err != nil {
 		unix.Close(fd)

@@ -161,7 +161,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			continue
 		}
 		id := s.nextConn.Add(1)
-		c := conn.New(id, tc, s.cfg.Limits, s.deliver)
+		c := conn.NewWithPanics(id, tc, s.cfg.Limits, s.deliver, s.world.reportPanic)
 		select {
 		case s.world.events <- accepted{c: c}:
 		case <-s.worldDone:

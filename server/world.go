@@ -43,6 +43,9 @@ type World struct {
 	countdown *countdown
 	reboot    func(RebootRequest) (*RebootTimings, error)
 	ticks     uint64
+
+	disabled   map[string]bool // commands turned off (see crash.go)
+	recovering bool            // a recovery reboot has been asked for
 }
 
 // events the world handles besides conn.Input.
@@ -72,6 +75,7 @@ func newWorld(cfg *Config, st *store.Store, connIDs *atomic.Uint64) (*World, err
 		stopped:   make(chan struct{}),
 		connIDs:   connIDs,
 	}
+	w.loadDisabled()
 	rooms, err := st.Rooms()
 	if err != nil {
 		return nil, err
@@ -98,9 +102,9 @@ func (w *World) run() {
 	for {
 		select {
 		case ev := <-w.events:
-			w.handle(ev)
+			w.safely("event", func() { w.handle(ev) })
 		case <-tick.C:
-			w.tick(w.cfg.Now())
+			w.safely("tick", func() { w.tick(w.cfg.Now()) })
 		}
 		w.checkQuiesced()
 		if w.stopping && len(w.sessions) == 0 {
@@ -125,9 +129,11 @@ func (w *World) handle(ev any) {
 		w.accept(ev.c)
 	case hashResult:
 		w.hashDone(ev)
+	case conn.Panic:
+		w.panicked("connection", "", "", ev.Value, ev.Stack)
 	case call:
+		defer close(ev.done) // even if fn panics: its caller must not hang
 		ev.fn(w)
-		close(ev.done)
 	default:
 		w.log.Error().Type("event", ev).Msg("unknown world event")
 	}
@@ -370,3 +376,11 @@ func (w *World) findOnline(name string) (*Session, string) {
 
 // nextConnID is the id the next accepted connection will get.
 func (w *World) nextConnID() uint64 { return w.connIDs.Load() }
+
+// reportPanic hands a connection goroutine's panic to the world.
+func (w *World) reportPanic(p conn.Panic) {
+	select {
+	case w.events <- p:
+	case <-w.stopped:
+	}
+}

@@ -11,8 +11,10 @@ package conn
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -63,9 +65,20 @@ type Input struct {
 	Stopped bool
 }
 
+// Panic reports a panic in a connection's reader or writer goroutine: the
+// world turns it into a crash-mode reboot.
+type Panic struct {
+	Conn  *Conn
+	Value string
+	Stack []byte
+}
+
 // Deliver hands a batch to the world. It may block: that is the back
 // pressure that keeps a busy world from being buried by its readers.
 type Deliver func(Input)
+
+// ReportPanic hands a Panic to the world (the same channel as Deliver).
+type ReportPanic func(Panic)
 
 // Conn is one client connection.
 type Conn struct {
@@ -74,6 +87,7 @@ type Conn struct {
 	nc      *net.TCPConn
 	limits  Limits
 	deliver Deliver
+	panics  ReportPanic
 
 	// Owned by the reader goroutine while it runs; by whoever called
 	// StopReading once the Stopped input has been delivered.
@@ -97,11 +111,17 @@ type Conn struct {
 // New wraps an accepted TCP connection. Call Start to begin reading and
 // writing.
 func New(id uint64, nc *net.TCPConn, limits Limits, deliver Deliver) *Conn {
+	return NewWithPanics(id, nc, limits, deliver, nil)
+}
+
+// NewWithPanics is New with a place to report panics in the connection's
+// goroutines.
+func NewWithPanics(id uint64, nc *net.TCPConn, limits Limits, deliver Deliver, panics ReportPanic) *Conn {
 	addr := nc.RemoteAddr().String()
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		addr = host
 	}
-	c := &Conn{ID: id, Addr: addr, nc: nc, limits: limits, deliver: deliver,
+	c := &Conn{ID: id, Addr: addr, nc: nc, limits: limits, deliver: deliver, panics: panics,
 		Decoder: telnet.NewDecoder(limits.MaxLine, limits.MaxSB)}
 	c.Throttle = NewThrottle(limits, time.Now())
 	c.out.init(limits.MaxBacklog)
@@ -154,6 +174,17 @@ func (c *Conn) stopRequested() bool {
 
 func (c *Conn) readLoop(done chan struct{}) {
 	defer close(done)
+	defer func() {
+		if r := recover(); r != nil {
+			// The reader is gone: count it as stopped, so that the reboot
+			// this panic causes does not wait for it.
+			c.readMu.Lock()
+			c.reading = false
+			c.readMu.Unlock()
+			c.reportPanic(r)
+			c.deliver(Input{Conn: c, Stopped: true})
+		}
+	}()
 	buf := make([]byte, 4096)
 	var evs []telnet.Event
 	for {
@@ -304,7 +335,7 @@ func (c *Conn) Carry() Carried {
 // as a connection with the state it had there. Nothing is read or written
 // until Start: until the new generation is committed, the old one may
 // still resume.
-func Adopt(id uint64, fd int, limits Limits, deliver Deliver, carried Carried) (*Conn, error) {
+func Adopt(id uint64, fd int, limits Limits, deliver Deliver, panics ReportPanic, carried Carried) (*Conn, error) {
 	f := os.NewFile(uintptr(fd), "conn")
 	nc, err := net.FileConn(f)
 	// FileConn made its own duplicate; keeping f open would hold the socket
@@ -318,7 +349,7 @@ func Adopt(id uint64, fd int, limits Limits, deliver Deliver, carried Carried) (
 		nc.Close()
 		return nil, errors.New("adopted descriptor is not a TCP socket")
 	}
-	c := New(id, tc, limits, deliver)
+	c := NewWithPanics(id, tc, limits, deliver, panics)
 	c.Decoder = carried.Decoder
 	c.Throttle = carried.Throttle
 	c.Throttle.SetLimits(limits)
@@ -334,4 +365,10 @@ func Adopt(id uint64, fd int, limits Limits, deliver Deliver, carried Carried) (
 func (c *Conn) Abandon() {
 	c.out.close()
 	_ = c.nc.Close()
+}
+
+func (c *Conn) reportPanic(r any) {
+	if c.panics != nil {
+		c.panics(Panic{Conn: c, Value: fmt.Sprint(r), Stack: debug.Stack()})
+	}
 }

@@ -145,6 +145,9 @@ func (c *Conn) startWriter() {
 func (c *Conn) writeLoop(stopped chan struct{}) {
 	finished := false
 	defer func() {
+		if r := recover(); r != nil {
+			c.reportPanic(r)
+		}
 		c.writeMu.Lock()
 		c.writing = false
 		c.writeMu.Unlock()
