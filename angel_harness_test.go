@@ -192,3 +192,14 @@ func (la *liveAngel) dialClient() *talkertest.Client {
 }
 
 func isLocked(data string) bool { return angel.Locked(data + "/angel.lock") }
+
+// swapTo replaces the binary the angel starts with a script.
+func (la *liveAngel) swapTo(script string) {
+	la.t.Helper()
+	if err := os.WriteFile(la.binary+".new", []byte(script), 0o755); err != nil {
+		la.t.Fatal(err)
+	}
+	if err := os.Rename(la.binary+".new", la.binary); err != nil {
+		la.t.Fatal(err)
+	}
+}

@@ -175,7 +175,7 @@ func runAngel(o *angelOptions, foreground bool) int {
 		env = append(env, envConsole+"=0")
 	}
 	a := angel.New(angel.Config{
-		Socket: paths.angelSock(), StopMarker: paths.stopMarker(),
+		Socket: paths.angelSock(), StopMarker: paths.stopMarker(), RunDir: paths.runDir(),
 		Executable: exe, Args: o.serveArgs, Env: env, Stdout: stdout, Stderr: stderr,
 		Policy: o.policy, BootTimeout: o.boot, HangTimeout: o.hang,
 		Shutdown: func() error {

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"errors"
+	"net"
 	"os"
 	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"talker/angel"
 	"talker/angel/link"
@@ -17,9 +22,10 @@ const envConsole = "TALKER_CONSOLE"
 // set by the angel and inherited by every generation a reboot starts).
 // Its methods are no-ops without an angel.
 type angelClient struct {
-	c     atomic.Pointer[link.Client] // set once the generation serves; read by the world's heartbeat
-	hello link.Hello
-	sock  string
+	c      atomic.Pointer[link.Client] // set once the generation serves; read by the world's heartbeat
+	hello  link.Hello
+	sock   string
+	holder *link.Holder
 }
 
 func startAngelLink(cfg *server.Config, listen string) *angelClient {
@@ -50,14 +56,64 @@ func (a *angelClient) Start(generation int) {
 	go c.Run()
 }
 
+// Hold starts the hold channel: the angel keeps a duplicate of every
+// listener and player socket and each session's checkpoint, so that a
+// crash of this process, however hard, disconnects nobody.
+func (a *angelClient) Hold(srv *server.Server, listeners map[string]net.Listener) {
+	if a.sock == "" {
+		return
+	}
+	sync := func() (link.HoldFrame, []int) {
+		var f link.HoldFrame
+		var fds []int
+		for name, ln := range listeners {
+			if fd, err := dupListener(ln); err == nil {
+				f.Listeners = append(f.Listeners, name)
+				fds = append(fds, fd)
+			}
+		}
+		system, ids, connFDs, records := srv.FullCheckpoint()
+		f.System, f.Add, f.Records = system, ids, records
+		return f, append(fds, connFDs...)
+	}
+	a.holder = link.NewHolder(a.sock, os.Getpid(), sync)
+	srv.SetHolder(a.holder)
+	go a.holder.Run()
+}
+
+func dupListener(ln net.Listener) (int, error) {
+	sc, ok := ln.(syscall.Conn)
+	if !ok {
+		return -1, errors.New("listener has no descriptor")
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	dup := -1
+	var dupErr error
+	if err := raw.Control(func(fd uintptr) { dup, dupErr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return -1, err
+	}
+	return dup, dupErr
+}
+
 func (a *angelClient) Bye(reason string, next int) {
 	if c := a.c.Load(); c != nil {
 		c.Bye(reason, next)
 	}
+	a.closeHolder()
 }
 
 func (a *angelClient) Close() {
 	if c := a.c.Load(); c != nil {
 		c.Close()
+	}
+	a.closeHolder()
+}
+
+func (a *angelClient) closeHolder() {
+	if a.holder != nil {
+		a.holder.Close()
 	}
 }

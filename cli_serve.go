@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -64,6 +65,13 @@ func cmdServe(args []string) int {
 		return reboot.ExitError
 	}
 	cfg.Upgrader = upg
+	// What the previous generation (a reboot) or the angel (after a crash)
+	// hands over comes first: it may include the listeners.
+	in, err := upg.Receive(cfg.ReadyTimeout)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot receive state from the previous generation")
+		return reboot.ExitError
+	}
 	ln, err := upg.Listen("tcp", listen)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot listen")
@@ -75,13 +83,15 @@ func cmdServe(args []string) int {
 		return reboot.ExitError
 	}
 
+	upg.CloseUnused()
 	angelLink := startAngelLink(&cfg, ln.Addr().String())
-	srv, code := startGeneration(upg, &cfg, log)
+	srv, code := startGeneration(upg, in, &cfg, log)
 	if srv == nil {
 		angelLink.Close()
 		return code
 	}
 	angelLink.Start(srv.Status().Generation)
+	angelLink.Hold(srv, map[string]net.Listener{"tcp:" + listen: ln, "unix:" + paths.talkerSock(): ctl})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	go srv.ServeControl(ctl)
@@ -117,12 +127,7 @@ func cmdServe(args []string) int {
 
 // startGeneration starts this process's talker: cold, or restored from the
 // previous generation. It returns nil and an exit code if it cannot.
-func startGeneration(upg *reboot.Upgrader, cfg *server.Config, log zerolog.Logger) (*server.Server, int) {
-	in, err := upg.Receive(cfg.ReadyTimeout)
-	if err != nil {
-		log.Error().Err(err).Msg("cannot receive state from the previous generation")
-		return nil, reboot.ExitError
-	}
+func startGeneration(upg *reboot.Upgrader, in *reboot.Incoming, cfg *server.Config, log zerolog.Logger) (*server.Server, int) {
 	if in == nil {
 		if isTerminal(os.Stdin) {
 			cfg.AskAdmin = askAdminOnTerminal

@@ -19,6 +19,7 @@ import (
 // Config is what an angel needs.
 type Config struct {
 	Socket     string   // the angel's Unix socket (talkers and the launcher connect)
+	RunDir     string   // private directory for recovery handoffs (state files, sockets)
 	StopMarker string   // file recording a deliberate stop (a later angel does not undo it)
 	Executable string   // the talker binary
 	Args       []string // arguments that make it serve (e.g. "serve --data DIR ...")
@@ -67,6 +68,10 @@ type Angel struct {
 	quitAt    time.Time // when SIGQUIT was sent to a hung talker
 	cause     string    // why the angel is killing the current talker, if it is
 	replying  sync.WaitGroup
+	held      holdings      // sockets and checkpoints for crash recovery (hold.go)
+	offer     *reboot.Offer // a recovery handoff in progress
+	crashedAt time.Time     // when the talker whose players are held died
+	lastDead  *generation
 	done      bool
 	exitCode  int
 }
@@ -76,6 +81,7 @@ type generation struct {
 	pid       int
 	start     uint64
 	number    int
+	version   string
 	startedAt time.Time
 	hello     bool
 	lastBeat  time.Time
@@ -215,6 +221,10 @@ func (a *Angel) serveConn(c net.Conn) {
 		_ = link.Send(c, <-reply)
 		return
 	}
+	if first.Hold != nil {
+		a.serveHold(c, first.Hold.PID)
+		return
+	}
 	if first.Hello == nil {
 		return
 	}
@@ -251,6 +261,10 @@ func (a *Angel) handle(ev any) {
 		}
 	case cmdEvent:
 		a.command(ev, now)
+	case holdEvent:
+		a.held.apply(ev.frame, ev.fds)
+	case offerEvent:
+		a.offerDone(ev, now)
 	case sigEvent:
 		switch ev.sig {
 		case syscall.SIGCHLD:
@@ -286,7 +300,7 @@ func (a *Angel) hello(h link.Hello, now time.Time) {
 		g = &generation{pid: h.PID, start: start, startedAt: now, adopted: adopted}
 		a.cur = g
 	}
-	g.hello, g.lastBeat, g.number, g.start = true, now, h.Generation, start
+	g.hello, g.lastBeat, g.number, g.start, g.version = true, now, h.Generation, start, h.Version
 	if a.stopping == nil {
 		a.state, a.detail = "running", ""
 	}
@@ -325,7 +339,11 @@ func (a *Angel) check(now time.Time) {
 	case a.cur != nil:
 		a.watch(now)
 	case a.state == "restarting" && !now.Before(a.restartAt) && a.stopping == nil:
-		a.startTalker("restart after a crash")
+		if a.held.empty() {
+			a.startTalker("restart after a crash")
+		} else {
+			a.recover()
+		}
 	}
 	if a.stopping != nil {
 		a.continueStop(now)
@@ -380,6 +398,11 @@ func (a *Angel) currentExited(now time.Time) {
 	e, reaped := a.exited[g.pid]
 	delete(a.exited, g.pid)
 	a.cur = nil
+	if a.offer != nil {
+		// It died before taking over what the angel holds.
+		a.offer.Finish(false)
+		a.offer = nil
+	}
 	a.quitAt = time.Time{}
 	code := -1
 	how := "exited (not our child: status unknown)"
@@ -419,6 +442,7 @@ func (a *Angel) currentExited(now time.Time) {
 		a.lastExit = "shut down (" + how + ")"
 		a.log.Info().Int("talker_pid", g.pid).Str("how", how).Msg("talker shut down deliberately; not restarting")
 		a.state, a.detail = "stopped", "shut down deliberately"
+		a.held.releaseAll(false)
 		a.markStopped()
 		if a.stopping == nil {
 			a.stopping = &stopRequest{since: now}
@@ -437,12 +461,23 @@ func (a *Angel) currentExited(now time.Time) {
 	// Anything else is a crash.
 	a.lastExit = how
 	upFor := now.Sub(g.startedAt)
+	if g.hello {
+		a.lastDead, a.crashedAt = g, now
+	}
 	delay, loop := a.crashes.crashed(a.cfg.Policy, now, upFor)
 	if loop {
 		a.state = "crash-loop"
 		a.detail = strconv.Itoa(a.cfg.Policy.CrashLimit) + " crashes within " + a.cfg.Policy.CrashWindow.String() + "; not restarting until 'talker start'"
 		a.log.Error().Int("talker_pid", g.pid).Str("how", how).Str("detail", a.detail).Msg("crash loop: giving up")
+		if !a.held.empty() {
+			a.log.Error().Int("players", len(a.held.conns)).Msg("telling the players held and closing their connections")
+			a.held.tell("*** The talker could not be restarted. Sorry! Please try again later.")
+			a.held.releaseAll(true)
+		}
 		return
+	}
+	if delay >= time.Second && len(a.held.conns) > 0 {
+		a.held.tell("*** The talker is restarting; please hold on (about " + delay.Round(time.Second).String() + ")...")
 	}
 	a.log.Error().Int("talker_pid", g.pid).Str("how", how).Dur("up_for", upFor).Dur("restart_in", delay).Msg("talker crashed; restarting")
 	a.state, a.detail = "restarting", "after: "+how
@@ -541,6 +576,7 @@ func (a *Angel) continueStop(now time.Time) {
 		return
 	}
 	a.state = "stopped"
+	a.held.releaseAll(false)
 	for _, r := range s.replies {
 		r <- link.Reply{OK: true}
 	}
@@ -590,4 +626,60 @@ func samePeerUID(c net.Conn) error {
 		return errors.New("peer is another user")
 	}
 	return nil
+}
+
+// recover starts a new generation and hands it every socket and checkpoint
+// held: the players of a talker that died stay connected and logged in.
+func (a *Angel) recover() {
+	o, err := a.held.offer(a.cfg.RunDir, a.lastDead, a.crashedAt)
+	if err != nil {
+		a.log.Error().Err(err).Msg("cannot prepare the recovery; starting cold")
+		a.held.releaseAll(true)
+		a.startTalker("restart after a crash")
+		return
+	}
+	env := append(append([]string(nil), a.cfg.Env...), EnvSocket+"="+a.cfg.Socket)
+	env = append(env, o.Env()...)
+	pid, err := startTalker(a.cfg.Executable, a.cfg.Args, env, a.cfg.Stdout, a.cfg.Stderr)
+	now := time.Now()
+	if err != nil {
+		o.Finish(false)
+		a.log.Error().Err(err).Msg("cannot start the talker")
+		delay, loop := a.crashes.crashed(a.cfg.Policy, now, 0)
+		if loop {
+			a.state, a.detail = "crash-loop", "the talker cannot be started: "+err.Error()
+			return
+		}
+		a.state, a.restartAt = "restarting", now.Add(delay)
+		return
+	}
+	a.restarts++
+	a.offer = o
+	start, _ := link.StartTime(pid)
+	a.cur = &generation{pid: pid, start: start, startedAt: now}
+	a.state, a.detail = "starting", "recovering "+strconv.Itoa(len(a.held.conns))+" connections"
+	a.log.Info().Int("talker_pid", pid).Int("connections", len(a.held.conns)).Msg("talker started with the sockets and checkpoints of the one that died")
+	go func() {
+		rep, err := o.Report(a.cfg.BootTimeout)
+		a.events <- offerEvent{pid: pid, report: rep, err: err}
+	}()
+}
+
+// offerDone commits a recovery the new generation accepted, or gives up on
+// it (the generation is killed; the held sockets stay for the next try).
+func (a *Angel) offerDone(ev offerEvent, now time.Time) {
+	if a.offer == nil || a.cur == nil || a.cur.pid != ev.pid {
+		return
+	}
+	o := a.offer
+	a.offer = nil
+	if ev.err != nil {
+		o.Finish(false)
+		a.log.Error().Err(ev.err).Int("talker_pid", ev.pid).Msg("recovery failed")
+		a.kill(a.cur, "recovery failed: "+ev.err.Error(), now)
+		return
+	}
+	o.Finish(true)
+	a.log.Info().Int("talker_pid", ev.pid).Int("sessions", ev.report.Sessions).Int("dropped", ev.report.Dropped).
+		Dur("restore", ev.report.Restored).Dur("since_crash", now.Sub(a.crashedAt)).Msg("recovery handed over")
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -36,6 +37,11 @@ type Header struct {
 	Started   time.Time // when the reboot began (for the pause the players saw)
 	FromPID   int
 	FromVer   string
+	// Listeners names listening sockets handed over after the sessions'
+	// descriptors (the last len(Listeners) of them), as "network:address".
+	// A reboot's listeners come through tableflip instead; the angel, which
+	// is not the new generation's parent, sends them this way.
+	Listeners []string `json:",omitempty"`
 }
 
 // Report is what the child tells the parent before it becomes ready (or
@@ -75,45 +81,28 @@ type Result struct {
 // caller, which resumes serving; the error says why.
 func (u *Upgrader) Handoff(req Request) (*Result, error) {
 	begin := time.Now()
-	res := &Result{}
-	stateFile, err := writeStateFile(u.opts.RunDir, req.State)
+	hdr := Header{Mode: req.Mode, Started: req.Started, FromPID: os.Getpid(), FromVer: req.Version}
+	o, err := NewOffer(u.opts.RunDir, hdr, req.State, req.FDs)
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(stateFile) // the child removes it too, once restored
-	res.StateWrite = time.Since(begin)
-
-	token := randomHex(16)
-	sockPath := filepath.Join(u.opts.RunDir, "handoff-"+randomHex(8)+".sock")
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath, Net: "unix"})
-	if err != nil {
-		return nil, fmt.Errorf("handoff socket: %w", err)
-	}
-	defer ln.Close() // also unlinks the socket file
-	_ = os.Chmod(sockPath, 0o600)
-
-	hdr := Header{Mode: req.Mode, StateFile: stateFile, Started: req.Started, FromPID: os.Getpid(), FromVer: req.Version}
-	commit := make(chan bool, 1)
-	served := make(chan serveResult, 1)
-	execStart := time.Now()
-	go func() { served <- serve(ln, token, hdr, req.FDs, commit, execStart) }()
-
+	res := &Result{StateWrite: o.stateWrite}
 	// The child inherits the environment as it is when tableflip starts it,
 	// which happens inside Upgrade; the variables are removed once it returns.
-	os.Setenv(envHandoff, sockPath)
-	os.Setenv(envToken, token)
+	for _, kv := range o.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
 	upErr := u.tf.Upgrade()
 	os.Unsetenv(envHandoff)
 	os.Unsetenv(envToken)
-	ln.Close()
 	if upErr != nil {
 		// tableflip leaves the parent's copies of the child's two pipe ends
 		// open after a failed start; they are unreachable, so a collection
 		// lets their finalizers close them instead of leaking two
 		// descriptors per failed reboot.
 		runtime.GC()
-		commit <- false
-		sr := <-served
+		sr := o.Finish(false)
 		reason := upErr.Error()
 		if sr.report.Error != "" {
 			reason = "the new binary refused: " + sr.report.Error
@@ -122,8 +111,7 @@ func (u *Upgrader) Handoff(req Request) (*Result, error) {
 		}
 		return nil, errors.New(reason)
 	}
-	commit <- true
-	sr := <-served
+	sr := o.Finish(true)
 	res.Child = sr.report
 	res.Exec, res.Transfer = sr.exec, sr.transfer
 	res.Total = time.Since(begin)
@@ -136,50 +124,125 @@ type serveResult struct {
 	stage    string // how far the child got, for error messages
 	exec     time.Duration
 	transfer time.Duration
+	conn     *net.UnixConn
 }
 
-// serve answers the one child of this reboot.
-func serve(ln *net.UnixListener, token string, hdr Header, fds []int, commit <-chan bool, execStart time.Time) (sr serveResult) {
+// Offer is the giving side of a handoff: a state file, a private socket
+// and a one-time token, served to the one process that is started with
+// Env(). The old generation (through tableflip) and the angel (recovering
+// from a crash) both hand over this way.
+type Offer struct {
+	stateFile  string
+	sockPath   string
+	token      string
+	ln         *net.UnixListener
+	reported   chan serveResult // the child's report, or why it never came
+	commit     chan bool
+	done       chan serveResult
+	stateWrite time.Duration
+}
+
+// NewOffer writes the state and starts serving it with fds. hdr.StateFile
+// is filled in.
+func NewOffer(runDir string, hdr Header, state []byte, fds []int) (*Offer, error) {
+	begin := time.Now()
+	stateFile, err := writeStateFile(runDir, state)
+	if err != nil {
+		return nil, err
+	}
+	o := &Offer{stateFile: stateFile, token: randomHex(16), stateWrite: time.Since(begin),
+		sockPath: filepath.Join(runDir, "handoff-"+randomHex(8)+".sock"),
+		reported: make(chan serveResult, 1), commit: make(chan bool, 1), done: make(chan serveResult, 1)}
+	o.ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: o.sockPath, Net: "unix"})
+	if err != nil {
+		os.Remove(stateFile)
+		return nil, fmt.Errorf("handoff socket: %w", err)
+	}
+	_ = os.Chmod(o.sockPath, 0o600)
+	hdr.StateFile = stateFile
+	go func() { o.done <- o.serve(hdr, fds, time.Now()) }()
+	return o, nil
+}
+
+// Env is what the receiving process's environment must contain.
+func (o *Offer) Env() []string {
+	return []string{envHandoff + "=" + o.sockPath, envToken + "=" + o.token}
+}
+
+// Report waits (at most timeout) for the receiver's report.
+func (o *Offer) Report(timeout time.Duration) (Report, error) {
+	select {
+	case sr := <-o.reported:
+		o.reported <- sr // Finish reads it again
+		if sr.err != nil {
+			return sr.report, fmt.Errorf("%s: %w", sr.stage, sr.err)
+		}
+		if !sr.report.OK {
+			return sr.report, errors.New("the new binary refused: " + sr.report.Error)
+		}
+		return sr.report, nil
+	case <-time.After(timeout):
+		return Report{}, fmt.Errorf("no report within %v", timeout)
+	}
+}
+
+// Finish commits (the receiver may now use the descriptors) or rolls back
+// (the receiver must not, and is expected to have been killed or to exit),
+// then cleans up. It returns how the handoff went.
+func (o *Offer) Finish(commit bool) serveResult {
+	o.commit <- commit
+	o.ln.Close() // unblocks a serve still waiting for its receiver
+	sr := <-o.done
+	os.Remove(o.stateFile)
+	return sr
+}
+
+// serve answers the one receiver of this offer.
+func (o *Offer) serve(hdr Header, fds []int, execStart time.Time) (sr serveResult) {
+	defer func() {
+		select {
+		case o.reported <- sr:
+		default:
+		}
+		if ok := <-o.commit; ok && sr.err == nil && sr.report.OK && sr.conn != nil {
+			_, _ = sr.conn.Write([]byte("{\"Commit\":true}\n"))
+		}
+		if sr.conn != nil {
+			sr.conn.Close()
+		}
+	}()
 	sr.stage = "the new binary never asked for its state"
-	c, err := ln.AcceptUnix()
+	c, err := o.ln.AcceptUnix()
 	if err != nil {
 		sr.err = err
-		<-commit
 		return sr
 	}
-	defer c.Close()
+	sr.conn = c
 	sr.exec = time.Since(execStart)
 	sr.stage = "the new binary failed before it was sent its state"
 	if err := checkPeer(c); err != nil {
 		sr.err = err
-		<-commit
 		return sr
 	}
 	rd := bufio.NewReader(c)
 	var hello struct{ Token string }
-	if err := readJSONLine(rd, &hello); err != nil || hello.Token != token {
+	if err := readJSONLine(rd, &hello); err != nil || hello.Token != o.token {
 		sr.err = errors.New("handoff: bad hello from the new binary")
-		<-commit
 		return sr
 	}
 	data, _ := json.Marshal(hdr)
 	t0 := time.Now()
 	if err := fdpass.Send(c, data, fds); err != nil {
 		sr.err = err
-		<-commit
 		return sr
 	}
 	sr.transfer = time.Since(t0)
 	sr.stage = "the new binary failed while restoring"
 	if err := readJSONLine(rd, &sr.report); err != nil {
 		sr.err = err
-		<-commit
 		return sr
 	}
 	sr.stage = ""
-	if ok := <-commit; ok {
-		_, _ = c.Write([]byte("{\"Commit\":true}\n"))
-	}
 	return sr
 }
 
@@ -254,8 +317,8 @@ func (u *Upgrader) Receive(timeout time.Duration) (*Incoming, error) {
 	token := os.Getenv(envToken)
 	os.Unsetenv(envHandoff)
 	os.Unsetenv(envToken)
-	if !u.HasParent() || path == "" {
-		return nil, nil
+	if path == "" {
+		return nil, nil // a cold start (or a restart by the angel with nothing to hand over)
 	}
 	c, err := net.DialTimeout("unix", path, timeout)
 	if err != nil {
@@ -277,6 +340,19 @@ func (u *Upgrader) Receive(timeout time.Duration) (*Incoming, error) {
 	if err := json.Unmarshal(data, &in.Header); err != nil {
 		in.Reject(fmt.Errorf("bad handoff header: %w", err))
 		return nil, err
+	}
+	if n := len(in.Header.Listeners); n > 0 {
+		if n > len(fds) {
+			err := errors.New("handoff names more listeners than it sent descriptors")
+			in.Reject(err)
+			return nil, err
+		}
+		lfds := fds[len(fds)-n:]
+		in.FDs = fds[:len(fds)-n]
+		if err := u.adoptListeners(in.Header.Listeners, lfds); err != nil {
+			in.Reject(err)
+			return nil, err
+		}
 	}
 	if filepath.Dir(in.Header.StateFile) != filepath.Clean(u.opts.RunDir) {
 		err := fmt.Errorf("state file %q is outside the run directory", in.Header.StateFile)

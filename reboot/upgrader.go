@@ -32,6 +32,9 @@ const DefaultReadyTimeout = 5 * time.Second
 type Upgrader struct {
 	tf   *tableflip.Upgrader
 	opts Options
+	// handedListeners came with a handoff from the angel (not inherited
+	// from a tableflip parent), by "network:address".
+	handedListeners map[string]net.Listener
 }
 
 // New creates the Upgrader. Only one may exist in a process.
@@ -61,6 +64,16 @@ func (u *Upgrader) HasParent() bool { return u.tf.HasParent() }
 // new one. Listeners made here are passed to every later generation, so
 // connections that arrive during a reboot wait in the backlog.
 func (u *Upgrader) Listen(network, addr string) (net.Listener, error) {
+	if ln := u.handedListeners[network+":"+addr]; ln != nil {
+		delete(u.handedListeners, network+":"+addr)
+		// Registered with tableflip, so that the next reboot passes it on.
+		if tl, ok := ln.(tableflip.Listener); ok {
+			if err := u.tf.Fds.AddListener(network, addr, tl); err != nil {
+				return nil, err
+			}
+		}
+		return ln, nil
+	}
 	if network == "unix" {
 		// A stale socket file from a process that died would make the bind
 		// fail; remove it unless a listener is being inherited.
@@ -119,4 +132,30 @@ func Preflight() (string, error) {
 		return "", fmt.Errorf("new binary %s is not executable", path)
 	}
 	return path, nil
+}
+
+// adoptListeners wraps listening sockets received in a handoff.
+func (u *Upgrader) adoptListeners(names []string, fds []int) error {
+	u.handedListeners = map[string]net.Listener{}
+	for i, name := range names {
+		f := os.NewFile(uintptr(fds[i]), name)
+		ln, err := net.FileListener(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("handed-over listener %s: %w", name, err)
+		}
+		if ul, ok := ln.(*net.UnixListener); ok {
+			ul.SetUnlinkOnClose(false)
+		}
+		u.handedListeners[name] = ln
+	}
+	return nil
+}
+
+// CloseUnused closes handed-over listeners nobody asked for.
+func (u *Upgrader) CloseUnused() {
+	for name, ln := range u.handedListeners {
+		ln.Close()
+		delete(u.handedListeners, name)
+	}
 }

@@ -155,6 +155,7 @@ func (w *World) tell(s *Session, rs []*Session, msg string) {
 			r.println(s.Player.Name + " " + they + " you '" + msg + "'")
 		}
 		r.ReplyTo = s.Player.Key()
+		w.touch(r)
 		w.afkNotice(s, r)
 	}
 	s.println("You " + you + " " + names(rs) + " '" + msg + "'")
@@ -197,6 +198,7 @@ func (w *World) cmdRemote(s *Session, args string) {
 	for _, r := range rs {
 		r.println(line)
 		r.ReplyTo = s.Player.Key()
+		w.touch(r)
 		w.afkNotice(s, r)
 	}
 	s.println("You emote to " + names(rs) + ": " + line)

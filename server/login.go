@@ -213,6 +213,7 @@ func (w *World) hashDone(res hashResult) {
 		return // disconnected while waiting
 	}
 	s.checking = false
+	w.touch(s)
 	if res.job.register {
 		w.finishRegistration(s, res)
 	} else {
@@ -316,6 +317,7 @@ func (w *World) enter(s *Session, p *player.Player, isNew bool) {
 	if isNew {
 		s.println("Type 'help' to see what you can do here. 'who' shows who is around.")
 	}
+	w.touchNow(s)
 }
 
 // takeOver moves a logged-in player from an old connection to a new one
@@ -333,6 +335,7 @@ func (w *World) takeOver(old, s *Session) {
 		s.room.replace(old, s)
 	}
 	w.online[p.Key()] = s
+	w.touchNow(s)
 	old.Player, old.room = nil, nil // so removing it logs nobody out
 	w.remove(old, "taken over")
 	old.conn.Close()

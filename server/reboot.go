@@ -256,11 +256,8 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings) ([]byte, []int, err
 		}
 		snap.Sessions = append(snap.Sessions, rec)
 	}
-	snap.System = w.system
-	snap.System.LoginGuard = w.guard
-	snap.System.Countdown = w.countdown
+	snap.System = w.systemState()
 	snap.System.LastReboot = t
-	snap.System.NextConnID = w.nextConnID()
 	b, err := encodeSnapshot(snap)
 	return b, fds, err
 }

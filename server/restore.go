@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -25,6 +26,9 @@ type Restored struct {
 	received time.Time
 	report   reboot.Report
 	timings  *RebootTimings
+	// fromCheckpoint: rebuilt by the angel after a crash; sessions at a
+	// login prompt get their prompt again (what they typed may be lost).
+	fromCheckpoint bool
 }
 
 // Restore rebuilds the talker from a handoff: the versioned state and the
@@ -53,11 +57,16 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, fds []int, received ti
 	kept, dropped := w.restoreSessions(snap, fds, s.deliver)
 
 	t := snap.System.LastReboot
-	if t == nil {
-		t = &RebootTimings{Mode: snap.Mode, At: hdr.Started}
+	if t == nil || snap.Checkpoint {
+		// Rebuilt from the angel's checkpoints: there was no old generation
+		// to measure anything.
+		t = &RebootTimings{Mode: snap.Mode, At: hdr.Started, By: "the angel", Reason: "the talker died",
+			FromVersion: hdr.FromVer, FromPID: hdr.FromPID}
 	}
 	w.system.Generation++
-	w.system.Reboots++
+	if !snap.Checkpoint {
+		w.system.Reboots++ // a crash recovery is not a reboot
+	}
 	w.system.StartedAt = time.Now()
 	t.ToVersion, t.ToPID = cfg.Version, os.Getpid()
 	t.Sessions, t.Dropped = kept, dropped
@@ -69,7 +78,7 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, fds []int, received ti
 		return nil, fmt.Errorf("start hooks: %w", err)
 	}
 	t.Restore = time.Since(began)
-	r := &Restored{Server: s, began: began, received: received, timings: t}
+	r := &Restored{Server: s, began: began, received: received, timings: t, fromCheckpoint: snap.Checkpoint}
 	r.report = reboot.Report{Version: cfg.Version, Received: received.Sub(hdr.Started),
 		Restored: t.Restore, Sessions: kept, Dropped: dropped}
 	return r, nil
@@ -105,6 +114,9 @@ func (r *Restored) Start() {
 		msg = fmt.Sprintf(tmpl, ms(t.Pause))
 	}
 	for _, s := range w.sessions {
+		if s.Player == nil && r.fromCheckpoint {
+			w.reprompt(s)
+		}
 		if s.Player != nil {
 			if msg != "" {
 				s.println(msg)
@@ -131,6 +143,9 @@ func (w *World) restoreSessions(snap *Snapshot, fds []int, deliver conn.Deliver)
 	for i, raw := range snap.Sessions {
 		var st SessionState
 		err := json.Unmarshal(raw, &st)
+		if err == nil && st.ID == 0 {
+			err = errors.New("empty record (a connection never checkpointed)")
+		}
 		if err == nil && st.Player != nil && w.cfg.Faults.CorruptSession != "" &&
 			player.Key(st.Player.Name) == player.Key(w.cfg.Faults.CorruptSession) {
 			err = fmt.Errorf("record marked corrupt by fault injection")
@@ -138,6 +153,9 @@ func (w *World) restoreSessions(snap *Snapshot, fds []int, deliver conn.Deliver)
 		fdIndex := i // records are written in descriptor order
 		if err == nil {
 			fdIndex = st.FD
+		}
+		if i < len(snap.SessionFDs) {
+			fdIndex = snap.SessionFDs[i]
 		}
 		if fdIndex < 0 || fdIndex >= len(fds) || used[fdIndex] {
 			w.log.Error().Int("record", i).Msg("restore: session record refers to no descriptor")
@@ -211,4 +229,21 @@ func (w *World) restoreFresh(fd int, deliver conn.Deliver) {
 	s.println("")
 	s.println("*** Sorry: your session could not be carried across the reboot. Please log in again.")
 	s.prompt(promptName)
+}
+
+// reprompt repeats a login-stage session's current prompt.
+func (w *World) reprompt(s *Session) {
+	s.println("")
+	switch s.Login.Stage {
+	case StageName:
+		s.prompt(promptName)
+	case StagePassword:
+		s.prompt(promptPassword)
+	case StageConfirmNew:
+		s.prompt("Create a new account called " + s.Login.Name + "? (yes/no): ")
+	case StageNewPassword:
+		s.prompt(promptNewPassword)
+	case StageConfirmPassword:
+		s.prompt(promptConfirmPass)
+	}
 }

@@ -25,6 +25,14 @@ type Snapshot struct {
 	// Sessions are encoded one by one, so that a record this binary cannot
 	// read costs only that one session.
 	Sessions []json.RawMessage
+	// SessionFDs, if present, gives each record's descriptor index (a
+	// record's own FD field is then ignored: the angel builds this envelope
+	// from checkpoints that do not know the order it sends sockets in).
+	SessionFDs []int `json:",omitempty"`
+	// Checkpoint marks state rebuilt by the angel from checkpoints after a
+	// crash, rather than handed over by a live generation: partial lines
+	// and unsent output are gone, and players are told.
+	Checkpoint bool `json:",omitempty"`
 }
 
 // SystemState is the talker-wide state that lives in memory.

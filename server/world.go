@@ -44,6 +44,8 @@ type World struct {
 	reboot    func(RebootRequest) (*RebootTimings, error)
 	ticks     uint64
 
+	holder     Holder          // the angel, keeping sockets and checkpoints (checkpoint.go)
+	dirty      map[uint64]bool // sessions changed since the last checkpoint
 	disabled   map[string]bool // commands turned off (see crash.go)
 	recovering bool            // a recovery reboot has been asked for
 }
@@ -74,6 +76,7 @@ func newWorld(cfg *Config, st *store.Store, connIDs *atomic.Uint64) (*World, err
 		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
 		stopped:   make(chan struct{}),
 		connIDs:   connIDs,
+		dirty:     map[uint64]bool{},
 	}
 	w.loadDisabled()
 	rooms, err := st.Rooms()
@@ -99,12 +102,16 @@ func newWorld(cfg *Config, st *store.Store, connIDs *atomic.Uint64) (*World, err
 func (w *World) run() {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	cp := time.NewTicker(checkpointEvery)
+	defer cp.Stop()
 	for {
 		select {
 		case ev := <-w.events:
 			w.safely("event", func() { w.handle(ev) })
 		case <-tick.C:
 			w.safely("tick", func() { w.tick(w.cfg.Now()) })
+		case <-cp.C:
+			w.safely("checkpoint", w.checkpoint)
 		}
 		w.checkQuiesced()
 		if w.stopping && len(w.sessions) == 0 {
@@ -157,6 +164,8 @@ func (w *World) accept(c *conn.Conn) {
 	s := &Session{ID: c.ID, conn: c, Addr: c.Addr, ConnectedAt: now, LastInput: now, Telnet: telnet.NewState()}
 	w.sessions[s.ID] = s
 	w.perAddr[s.Addr]++
+	w.holdConn(c)
+	w.touch(s)
 	w.log.Info().Uint64("conn", s.ID).Str("addr", s.Addr).Msg("connected")
 	s.sendRaw(s.Telnet.Open())
 	w.greet(s)
@@ -204,6 +213,7 @@ func (w *World) input(in conn.Input) {
 
 // event handles one decoded telnet event for a session.
 func (w *World) event(s *Session, ev telnet.Event) {
+	w.touch(s)
 	switch ev.Kind {
 	case telnet.EventLine:
 		s.LastInput = w.cfg.Now()
@@ -285,6 +295,10 @@ func (w *World) remove(s *Session, reason string) {
 		return
 	}
 	delete(w.sessions, s.ID)
+	delete(w.dirty, s.ID)
+	if w.holder != nil {
+		w.holder.Drop(s.ID)
+	}
 	if w.quiesce != nil {
 		delete(w.quiesce.readers, s.ID)
 	}

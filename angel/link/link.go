@@ -17,10 +17,11 @@ import (
 
 // Message is any line on the angel socket. Exactly one field is set.
 type Message struct {
-	Hello *Hello `json:",omitempty"` // talker → angel, first line of a talker's connection
-	Beat  *Beat  `json:",omitempty"` // talker → angel, every second from the world's loop
-	Bye   *Bye   `json:",omitempty"` // talker → angel, just before a deliberate exit
-	Cmd   string `json:",omitempty"` // launcher → angel: "status", "stop", "resume"
+	Hello *Hello     `json:",omitempty"` // talker → angel, first line of a talker's connection
+	Beat  *Beat      `json:",omitempty"` // talker → angel, every second from the world's loop
+	Bye   *Bye       `json:",omitempty"` // talker → angel, just before a deliberate exit
+	Hold  *HoldHello `json:",omitempty"` // talker → angel: opens the hold channel (see hold.go)
+	Cmd   string     `json:",omitempty"` // launcher → angel: "status", "stop", "resume"
 }
 
 // Hello identifies a talker generation.

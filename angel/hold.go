@@ -1,0 +1,194 @@
+package angel
+
+import (
+	"encoding/json"
+	"net"
+	"sort"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"talker/angel/link"
+	"talker/reboot"
+)
+
+// What the angel holds for crash recovery: a duplicate of every socket the
+// talker serves and the latest checkpoint of every session. The angel never
+// reads a player's socket; it only keeps it open, writes a line to it while
+// no talker is running, and hands it to the next generation.
+
+type heldConn struct {
+	fd     int
+	record json.RawMessage
+}
+
+type heldListener struct {
+	name string
+	fd   int
+}
+
+// holdings is owned by the angel's goroutine.
+type holdings struct {
+	conns     map[uint64]*heldConn
+	listeners []heldListener
+	system    json.RawMessage
+}
+
+func (h *holdings) empty() bool { return len(h.conns) == 0 && len(h.listeners) == 0 }
+
+// apply folds one frame from the talker into what is held; fds are the
+// frame's descriptors (listeners first, then added connections).
+func (h *holdings) apply(f link.HoldFrame, fds []int) {
+	if h.conns == nil {
+		h.conns = map[uint64]*heldConn{}
+	}
+	next := 0
+	take := func() int {
+		if next >= len(fds) {
+			return -1
+		}
+		next++
+		return fds[next-1]
+	}
+	if f.Sync {
+		h.releaseAll(false)
+		for _, name := range f.Listeners {
+			if fd := take(); fd >= 0 {
+				h.listeners = append(h.listeners, heldListener{name: name, fd: fd})
+			}
+		}
+	}
+	for _, id := range f.Add {
+		fd := take()
+		if fd < 0 {
+			break
+		}
+		if old := h.conns[id]; old != nil {
+			unix.Close(old.fd)
+			old.fd = fd
+			continue
+		}
+		h.conns[id] = &heldConn{fd: fd}
+	}
+	for ; next < len(fds); next++ {
+		unix.Close(fds[next]) // more descriptors than the frame names
+	}
+	for _, id := range f.Drop {
+		if c := h.conns[id]; c != nil {
+			unix.Close(c.fd)
+			delete(h.conns, id)
+		}
+	}
+	for id, rec := range f.Records {
+		if c := h.conns[id]; c != nil {
+			c.record = rec
+		}
+	}
+	if f.System != nil {
+		h.system = f.System
+	}
+}
+
+// releaseAll closes every held descriptor. With hangUp, player connections
+// are shut down too (the angel is giving up on them); without, they are
+// only closed here (someone else serves them).
+func (h *holdings) releaseAll(hangUp bool) {
+	for id, c := range h.conns {
+		if hangUp {
+			_ = unix.Shutdown(c.fd, unix.SHUT_RDWR)
+		}
+		unix.Close(c.fd)
+		delete(h.conns, id)
+	}
+	for _, l := range h.listeners {
+		unix.Close(l.fd)
+	}
+	h.listeners = nil
+}
+
+// tell writes a line to every held player connection, without blocking:
+// the sockets are non-blocking, and a full buffer just misses the line.
+func (h *holdings) tell(line string) {
+	b := []byte(line + "\r\n")
+	for _, c := range h.conns {
+		_, _ = unix.Write(c.fd, b)
+	}
+}
+
+// envelope is the state format the talker restores from (server.Snapshot,
+// version 1), built from checkpoints: the session records and system state
+// are the talker's own JSON, passed through untouched.
+type envelope struct {
+	Version    int
+	Mode       reboot.Mode
+	System     json.RawMessage `json:",omitempty"`
+	Sessions   []json.RawMessage
+	SessionFDs []int
+	Checkpoint bool
+}
+
+// offer prepares the handoff of everything held to a new generation.
+func (h *holdings) offer(runDir string, dead *generation, crashedAt time.Time) (*reboot.Offer, error) {
+	env := envelope{Version: 1, Mode: reboot.ModeRecover, System: h.system, Checkpoint: true}
+	ids := make([]uint64, 0, len(h.conns))
+	for id := range h.conns {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var fds []int
+	for _, id := range ids {
+		c := h.conns[id]
+		if c.record == nil {
+			// Accepted but never checkpointed: still a connection worth
+			// keeping; the new generation sends it to the login prompt.
+			c.record = json.RawMessage(`null`)
+		}
+		env.Sessions = append(env.Sessions, c.record)
+		env.SessionFDs = append(env.SessionFDs, len(fds))
+		fds = append(fds, c.fd)
+	}
+	hdr := reboot.Header{Mode: reboot.ModeRecover, Started: crashedAt}
+	if dead != nil {
+		hdr.FromPID, hdr.FromVer = dead.pid, dead.version
+	}
+	for _, l := range h.listeners {
+		hdr.Listeners = append(hdr.Listeners, l.name)
+		fds = append(fds, l.fd)
+	}
+	state, err := json.Marshal(env)
+	if err != nil {
+		return nil, err
+	}
+	return reboot.NewOffer(runDir, hdr, state, fds)
+}
+
+// serveHold reads a talker's hold channel until it ends.
+func (a *Angel) serveHold(c net.Conn, pid int) {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return
+	}
+	if _, err := uc.Write([]byte("ok\n")); err != nil {
+		return
+	}
+	for {
+		f, fds, err := link.RecvFrame(uc)
+		if err != nil {
+			return
+		}
+		a.events <- holdEvent{pid: pid, frame: f, fds: fds}
+	}
+}
+
+type holdEvent struct {
+	pid   int
+	frame link.HoldFrame
+	fds   []int
+}
+
+// offerEvent reports how a recovery handoff went.
+type offerEvent struct {
+	pid    int
+	report reboot.Report
+	err    error
+}

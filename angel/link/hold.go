@@ -1,0 +1,239 @@
+package link
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"talker/fdpass"
+)
+
+// The hold channel: a talker generation keeps the angel holding a
+// duplicate of every socket it serves (listeners and players) and a recent
+// checkpoint of every session, so that if the talker dies however hard,
+// the angel can give them all to the next generation. After a hello line
+// ({"Hold":...}) and the angel's ack, every message is an fdpass frame: a
+// JSON HoldFrame with its descriptors.
+
+// HoldHello opens a hold channel.
+type HoldHello struct{ PID int }
+
+// HoldFrame updates what the angel holds. It is applied in field order:
+// Sync replaces everything; then Add, Drop, Records, System.
+type HoldFrame struct {
+	Sync      bool                       `json:",omitempty"`
+	Listeners []string                   `json:",omitempty"` // with Sync: the first len(Listeners) descriptors
+	Add       []uint64                   `json:",omitempty"` // connections whose sockets follow, in order
+	Drop      []uint64                   `json:",omitempty"` // connections that have ended
+	Records   map[uint64]json.RawMessage `json:",omitempty"` // each session's latest checkpoint
+	System    json.RawMessage            `json:",omitempty"` // the talker-wide checkpoint
+}
+
+// maxHoldFrame bounds a frame's JSON (a full sync of 10,000 sessions is a
+// few megabytes).
+const maxHoldFrame = 256 << 20
+
+// SendFrame writes a frame with its descriptors.
+func SendFrame(c *net.UnixConn, f HoldFrame, fds []int) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	return fdpass.Send(c, b, fds)
+}
+
+// RecvFrame reads one frame.
+func RecvFrame(c *net.UnixConn) (HoldFrame, []int, error) {
+	var f HoldFrame
+	data, fds, err := fdpass.Recv(c, maxHoldFrame)
+	if err != nil {
+		return f, nil, err
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return f, nil, err
+	}
+	return f, fds, nil
+}
+
+// SyncFunc produces a full sync: the frame and its descriptors (duplicates,
+// closed by the Holder once sent).
+type SyncFunc func() (HoldFrame, []int)
+
+// Holder is a talker's side of the hold channel. Add, Drop and Checkpoint
+// never block; they are batched and sent every few milliseconds. While the
+// angel is not connected they are dropped: a full sync follows every
+// (re)connection.
+type Holder struct {
+	sock string
+	pid  int
+	sync SyncFunc
+
+	mu        sync.Mutex
+	connected bool
+	pending   HoldFrame
+	fds       []int
+	wake      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// NewHolder prepares a hold channel to the angel at sock.
+func NewHolder(sock string, pid int, sync SyncFunc) *Holder {
+	return &Holder{sock: sock, pid: pid, sync: sync, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+func (h *Holder) signal() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Add hands the angel a duplicate of a new connection's socket; fd is
+// consumed (closed here once sent, or at once if there is no angel).
+func (h *Holder) Add(id uint64, fd int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.connected {
+		unix.Close(fd)
+		return
+	}
+	h.pending.Add = append(h.pending.Add, id)
+	h.fds = append(h.fds, fd)
+	h.signal()
+}
+
+// Drop tells the angel a connection has ended.
+func (h *Holder) Drop(id uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.connected {
+		return
+	}
+	h.pending.Drop = append(h.pending.Drop, id)
+	h.signal()
+}
+
+// Checkpoint queues the latest records of changed sessions and the system
+// state.
+func (h *Holder) Checkpoint(system json.RawMessage, records map[uint64]json.RawMessage) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.connected {
+		return
+	}
+	if system != nil {
+		h.pending.System = system
+	}
+	if len(records) > 0 && h.pending.Records == nil {
+		h.pending.Records = map[uint64]json.RawMessage{}
+	}
+	for id, r := range records {
+		h.pending.Records[id] = r
+	}
+	h.signal()
+}
+
+// Run keeps the channel up until Close.
+func (h *Holder) Run() {
+	for {
+		select {
+		case <-h.done:
+			return
+		default:
+		}
+		c, err := h.connect()
+		if err != nil {
+			select {
+			case <-h.done:
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+			continue
+		}
+		h.serve(c)
+		c.Close()
+		h.mu.Lock()
+		h.connected = false
+		for _, fd := range h.fds {
+			unix.Close(fd)
+		}
+		h.pending, h.fds = HoldFrame{}, nil
+		h.mu.Unlock()
+	}
+}
+
+func (h *Holder) connect() (*net.UnixConn, error) {
+	c, err := net.DialTimeout("unix", h.sock, time.Second)
+	if err != nil {
+		return nil, err
+	}
+	uc := c.(*net.UnixConn)
+	_ = uc.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := Send(uc, Message{Hold: &HoldHello{PID: h.pid}}); err != nil {
+		uc.Close()
+		return nil, err
+	}
+	// Wait for the ack before sending frames: the angel reads the hello
+	// line through a buffer that must not swallow a frame's descriptors.
+	var ack [3]byte
+	if _, err := uc.Read(ack[:]); err != nil || string(ack[:]) != "ok\n" {
+		uc.Close()
+		return nil, errors.New("hold: no ack from the angel")
+	}
+	_ = uc.SetDeadline(time.Time{})
+	return uc, nil
+}
+
+// serve sends a full sync, then batches until the connection breaks.
+func (h *Holder) serve(c *net.UnixConn) {
+	h.mu.Lock()
+	h.connected = true
+	h.mu.Unlock()
+	frame, fds := h.sync()
+	frame.Sync = true
+	err := SendFrame(c, frame, fds)
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+	if err != nil {
+		return
+	}
+	keepalive := time.NewTicker(time.Second)
+	defer keepalive.Stop()
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-h.wake:
+		case <-keepalive.C:
+			// An empty frame now and then notices an angel that has gone,
+			// so that the channel is re-established with its successor.
+		}
+		// Let a burst of accepts gather into one frame.
+		time.Sleep(5 * time.Millisecond)
+		h.mu.Lock()
+		frame, fds := h.pending, h.fds
+		h.pending, h.fds = HoldFrame{}, nil
+		h.mu.Unlock()
+		err := SendFrame(c, frame, fds)
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Close stops the channel.
+func (h *Holder) Close() {
+	h.closeOnce.Do(func() { close(h.done) })
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestKill9KeepsEveryoneConnected: the angel holds a duplicate of every
+// socket and a checkpoint of every session, so kill -9 of the talker with
+// clients connected and chatting disconnects nobody: they stay logged in
+// and can chat again within two seconds. A client that quit before the
+// kill was really disconnected (EOF), not held open by the angel.
+func TestKill9KeepsEveryoneConnected(t *testing.T) {
+	la := startAngel(t)
+	alice := la.dialClient()
+	alice.Register("Alice", "alice-pw")
+	bob := la.dialClient()
+	bob.Register("Bob", "bob-pw-12")
+	bob.Send("go lounge")
+	bob.Expect("The Lounge")
+	bob.Send("title the Steadfast")
+	bob.Expect("Your title is now")
+	carol := la.dialClient()
+	carol.Register("Carol", "carol-pw")
+	carol.Send("quit")
+	carol.Expect("Goodbye")
+	carol.WaitClosed() // really closed: EOF, although the angel holds dups
+	pending := la.dialClient()
+	pending.Expect("enter your name: ")
+	pending.Send("alice")
+	pending.Expect("Password: ")
+	for i := 0; i < 5; i++ {
+		alice.Send(fmt.Sprintf("tell bob before %d", i))
+		bob.Expect(fmt.Sprintf("Alice says you 'before %d'", i))
+	}
+	time.Sleep(400 * time.Millisecond) // a checkpoint interval or two
+
+	victim := la.talkerPID()
+	killedAt := time.Now()
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	alice.Expect("tripped over something and recovered")
+	bob.Expect("tripped over something and recovered")
+	alice.Send("tell bob after")
+	bob.Expect("Alice says you 'after'")
+	if d := time.Since(killedAt); d > 2*time.Second {
+		t.Errorf("chatting again took %v after kill -9", d)
+	}
+	bob.Send("look")
+	bob.Expect("The Lounge")
+	bob.Send("who")
+	bob.Expect("Bob the Steadfast")
+	bob.Send("reply back at you")
+	alice.Expect("Bob says you 'back at you'")
+	pending.Expect("Password: ")
+	pending.Send("alice-pw")
+	pending.Expect("taken over your session")
+	alice.Expect("logged in from another connection")
+	for name, c := range map[string]interface{ Closed() bool }{"bob": bob, "pending": pending} {
+		if c.Closed() {
+			t.Errorf("%s was disconnected by kill -9", name)
+		}
+	}
+	st := la.waitStatus("talker running", 5*time.Second)
+	if !strings.Contains(st, "last recover") || !strings.Contains(st, "last exit: killed by SIGKILL") {
+		t.Errorf("status after recovery:\n%s", st)
+	}
+	// And again, in the recovered generation.
+	second := la.talkerPID()
+	syscall.Kill(second, syscall.SIGKILL)
+	bob.Expect("tripped over something and recovered")
+	bob.Send("tell alice still here")
+	pending.Expect("Bob says you 'still here'")
+}
+
+// TestCrashLoopTellsHeldPlayersAndCloses: when the angel gives up, the
+// players it holds are told and disconnected cleanly.
+func TestCrashLoopTellsHeldPlayersAndCloses(t *testing.T) {
+	la := startAngel(t, "--crash-limit", "3", "--backoff", "1s")
+	c := la.dialClient()
+	c.Register("Patient", "patient-pw")
+	time.Sleep(400 * time.Millisecond)
+	copyFile(t, la.good, la.binary+".bak", 0o755)
+	la.swapTo("#!/bin/sh\nexit 1\n")
+	syscall.Kill(la.talkerPID(), syscall.SIGKILL)
+	c.Expect("The talker is restarting; please hold on")
+	c.Expect("could not be restarted")
+	c.WaitClosed()
+}

@@ -1,0 +1,125 @@
+package server
+
+import (
+	"encoding/json"
+	"time"
+
+	"talker/server/conn"
+)
+
+// Holder keeps, outside this process, a duplicate of every connection's
+// socket and a recent checkpoint of every session: the angel (package
+// angel/link's Holder). If the talker dies however hard, the next
+// generation gets them back, so players stay connected and logged in.
+type Holder interface {
+	Add(id uint64, fd int) // fd is a duplicate the holder takes over
+	Drop(id uint64)
+	Checkpoint(system json.RawMessage, records map[uint64]json.RawMessage)
+}
+
+// checkpointEvery is how stale the angel's copy of a session may get.
+const checkpointEvery = 200 * time.Millisecond
+
+// SetHolder starts keeping h up to date.
+func (s *Server) SetHolder(h Holder) { s.world.do(func(w *World) { w.holder = h }) }
+
+// touch marks a session as changed since the last checkpoint.
+func (w *World) touch(s *Session) {
+	if w.holder != nil {
+		w.dirty[s.ID] = true
+	}
+}
+
+// touchNow checkpoints a session at once: for changes that must not be
+// lost to a crash in the next fraction of a second (logging in).
+func (w *World) touchNow(s *Session) {
+	if w.holder == nil || w.frozen {
+		return
+	}
+	if b, err := json.Marshal(s.checkpointState()); err == nil {
+		w.holder.Checkpoint(nil, map[uint64]json.RawMessage{s.ID: b})
+		delete(w.dirty, s.ID)
+	}
+}
+
+// holdConn gives the holder a duplicate of a new connection's socket.
+func (w *World) holdConn(c *conn.Conn) {
+	if w.holder == nil {
+		return
+	}
+	fd, err := c.DupFD()
+	if err != nil {
+		w.log.Error().Err(err).Msg("cannot duplicate a socket for the angel")
+		return
+	}
+	w.holder.Add(c.ID, fd)
+}
+
+// checkpoint sends the changed sessions' records and the system state.
+func (w *World) checkpoint() {
+	if w.holder == nil || w.frozen {
+		return
+	}
+	var records map[uint64]json.RawMessage
+	if len(w.dirty) > 0 {
+		records = make(map[uint64]json.RawMessage, len(w.dirty))
+		for id := range w.dirty {
+			if s := w.sessions[id]; s != nil {
+				if b, err := json.Marshal(s.checkpointState()); err == nil {
+					records[id] = b
+				}
+			}
+			delete(w.dirty, id)
+		}
+	}
+	sys, _ := json.Marshal(w.systemState())
+	w.holder.Checkpoint(sys, records)
+}
+
+// checkpointState is a session's state without what only the connection's
+// own goroutines may read while they run (the decoder's partial line, the
+// throttle, unsent output): after a crash those are lost, the rest is not.
+func (s *Session) checkpointState() SessionState {
+	st := SessionState{
+		ID: s.ID, FD: -1, Addr: s.Addr, ConnectedAt: s.ConnectedAt, LastInput: s.LastInput,
+		Telnet: s.Telnet, Login: s.Login, Player: s.Player,
+		LoggedInAt: s.LoggedInAt, AFK: s.AFK, AFKMessage: s.AFKMessage, ReplyTo: s.ReplyTo,
+	}
+	if s.room != nil {
+		st.Room = s.room.ID
+	}
+	return st
+}
+
+// systemState is the system state as a snapshot or checkpoint carries it.
+func (w *World) systemState() SystemState {
+	sys := w.system
+	sys.LoginGuard = w.guard
+	sys.Countdown = w.countdown
+	sys.NextConnID = w.nextConnID()
+	return sys
+}
+
+// FullCheckpoint is everything the holder needs after it (re)connects:
+// the system state, and for every session a duplicate of its socket and
+// its record.
+func (s *Server) FullCheckpoint() (system json.RawMessage, ids []uint64, fds []int, records map[uint64]json.RawMessage) {
+	s.world.do(func(w *World) {
+		records = make(map[uint64]json.RawMessage, len(w.sessions))
+		for id, sess := range w.sessions {
+			fd, err := sess.conn.DupFD()
+			if err != nil {
+				continue
+			}
+			b, err := json.Marshal(sess.checkpointState())
+			if err != nil {
+				continue
+			}
+			ids, fds = append(ids, id), append(fds, fd)
+			records[id] = b
+			delete(w.dirty, id)
+		}
+		system, _ = json.Marshal(w.systemState())
+	})
+	return system, ids, fds, records
+}
