@@ -163,9 +163,9 @@ func runAngel(o *angelOptions, foreground bool) int {
 	env := os.Environ()
 	stdout, stderr := os.Stdout, os.Stderr
 	if !foreground {
-		// Detached: the talker's stderr only ever carries crash output
-		// (panics, fatal errors, SIGQUIT goroutine dumps); keep it.
-		f, err := os.OpenFile(paths.logDir()+"/talker-crash.log", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		// Detached: keep whatever the talker writes to stderr (its log goes
+		// to its log file; crash traces also go to the crash log).
+		f, err := os.OpenFile(paths.logDir()+"/talker-stderr.log", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {
 			log.Error().Err(err).Msg("cannot open the crash log")
 			return 1
@@ -176,6 +176,7 @@ func runAngel(o *angelOptions, foreground bool) int {
 	}
 	a := angel.New(angel.Config{
 		Socket: paths.angelSock(), StopMarker: paths.stopMarker(), RunDir: paths.runDir(),
+		CrashLog: paths.crashLog(),
 		Executable: exe, Args: o.serveArgs, Env: env, Stdout: stdout, Stderr: stderr,
 		Policy: o.policy, BootTimeout: o.boot, HangTimeout: o.hang,
 		Shutdown: func() error {

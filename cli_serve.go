@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -51,6 +52,15 @@ func cmdServe(args []string) int {
 		return reboot.ExitError
 	}
 	defer closer.Close()
+	// Fatal errors (which recover cannot catch: concurrent map writes, out
+	// of memory) and unrecovered panics are also written here, where the
+	// angel picks them up for its log.
+	if f, err := os.OpenFile(paths.crashLog(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
+		if err := debug.SetCrashOutput(f, debug.CrashOptions{}); err != nil {
+			log.Warn().Err(err).Msg("cannot set the crash output")
+		}
+		f.Close() // SetCrashOutput keeps its own duplicate
+	}
 	cfg.Log = log
 	cfg.Version = version
 	cfg.Setup = ownerSetup

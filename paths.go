@@ -13,3 +13,4 @@ func (p dataPaths) angelSock() string  { return filepath.Join(p.dir, "run", "ang
 func (p dataPaths) angelLock() string  { return filepath.Join(p.dir, "angel.lock") }
 func (p dataPaths) stopMarker() string { return filepath.Join(p.dir, "stopped") }
 func (p dataPaths) logDir() string     { return filepath.Join(p.dir, "log") }
+func (p dataPaths) crashLog() string   { return filepath.Join(p.dir, "log", "talker-crash.log") }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -90,4 +92,31 @@ func TestCrashLoopTellsHeldPlayersAndCloses(t *testing.T) {
 	c.Expect("The talker is restarting; please hold on")
 	c.Expect("could not be restarted")
 	c.WaitClosed()
+}
+
+// TestFatalErrorIsRecoveredAndTraced: a Go fatal error cannot be caught in
+// the process; the angel restarts the talker with every connection, and
+// the fatal error's trace reaches the angel's log.
+func TestFatalErrorIsRecoveredAndTraced(t *testing.T) {
+	la := startAngel(t)
+	cmd := exec.Command(la.good, "account", "create", "--data", la.data, "--name", "Boss", "--rank", "admin", "--hash-cost", "4")
+	cmd.Env = append(os.Environ(), "TALKER_TEST_MAIN=1")
+	cmd.Stdin = strings.NewReader("boss-password\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	boss := la.dialClient()
+	boss.Login("Boss", "boss-password")
+	other := la.dialClient()
+	other.Register("Other", "other-pw")
+	time.Sleep(300 * time.Millisecond)
+	boss.Send("crash fatal")
+	other.Expect("tripped over something and recovered")
+	boss.Expect("tripped over something and recovered")
+	other.Send("say fine")
+	boss.Expect("Other says 'fine'")
+	logs := la.logs()
+	if !strings.Contains(logs, "talker crash output") || !strings.Contains(logs, "sync.(*Mutex).Unlock") {
+		t.Errorf("the fatal error's trace is not in the angel's log:\n%s", logs)
+	}
 }

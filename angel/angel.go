@@ -20,6 +20,7 @@ import (
 type Config struct {
 	Socket     string   // the angel's Unix socket (talkers and the launcher connect)
 	RunDir     string   // private directory for recovery handoffs (state files, sockets)
+	CrashLog   string   // where talkers write fatal errors (debug.SetCrashOutput); logged after a crash
 	StopMarker string   // file recording a deliberate stop (a later angel does not undo it)
 	Executable string   // the talker binary
 	Args       []string // arguments that make it serve (e.g. "serve --data DIR ...")
@@ -55,25 +56,26 @@ type Angel struct {
 	events chan any
 	since  time.Time
 
-	state     string // see link.Status.State
-	detail    string
-	cur       *generation
-	retiring  map[int]*generation
-	exited    map[int]exitInfo // reaped children not yet matched to a generation
-	crashes   crashes
-	restartAt time.Time
-	restarts  int
-	lastExit  string
-	stopping  *stopRequest
-	quitAt    time.Time // when SIGQUIT was sent to a hung talker
-	cause     string    // why the angel is killing the current talker, if it is
-	replying  sync.WaitGroup
-	held      holdings      // sockets and checkpoints for crash recovery (hold.go)
-	offer     *reboot.Offer // a recovery handoff in progress
-	crashedAt time.Time     // when the talker whose players are held died
-	lastDead  *generation
-	done      bool
-	exitCode  int
+	state      string // see link.Status.State
+	detail     string
+	cur        *generation
+	retiring   map[int]*generation
+	exited     map[int]exitInfo // reaped children not yet matched to a generation
+	crashes    crashes
+	restartAt  time.Time
+	restarts   int
+	lastExit   string
+	stopping   *stopRequest
+	quitAt     time.Time // when SIGQUIT was sent to a hung talker
+	cause      string    // why the angel is killing the current talker, if it is
+	replying   sync.WaitGroup
+	held       holdings      // sockets and checkpoints for crash recovery (hold.go)
+	offer      *reboot.Offer // a recovery handoff in progress
+	crashedAt  time.Time     // when the talker whose players are held died
+	lastDead   *generation
+	crashLogAt int64 // how much of the crash log has been logged already
+	done       bool
+	exitCode   int
 }
 
 // generation is one talker process, known by pid and start time.
@@ -133,6 +135,9 @@ func New(cfg Config) *Angel {
 // until the angel is told to stop. It returns the process exit code.
 func (a *Angel) Run() int {
 	a.since = time.Now()
+	if fi, err := os.Stat(a.cfg.CrashLog); err == nil {
+		a.crashLogAt = fi.Size() // old crashes were logged by an earlier angel
+	}
 	if err := becomeSubreaper(); err != nil {
 		a.log.Error().Err(err).Msg("cannot become a child subreaper: generations started by reboots may not be reaped")
 	}
@@ -460,6 +465,7 @@ func (a *Angel) currentExited(now time.Time) {
 	}
 	// Anything else is a crash.
 	a.lastExit = how
+	a.logCrashOutput(g.pid)
 	upFor := now.Sub(g.startedAt)
 	if g.hello {
 		a.lastDead, a.crashedAt = g, now
@@ -682,4 +688,30 @@ func (a *Angel) offerDone(ev offerEvent, now time.Time) {
 	o.Finish(true)
 	a.log.Info().Int("talker_pid", ev.pid).Int("sessions", ev.report.Sessions).Int("dropped", ev.report.Dropped).
 		Dur("restore", ev.report.Restored).Dur("since_crash", now.Sub(a.crashedAt)).Msg("recovery handed over")
+}
+
+// logCrashOutput copies what talkers wrote to the crash log since the last
+// look (a Go fatal error's trace, an unrecovered panic, a SIGQUIT dump) into
+// the angel's log, bounded.
+func (a *Angel) logCrashOutput(pid int) {
+	if a.cfg.CrashLog == "" {
+		return
+	}
+	// Give the dying process's last write a moment to land.
+	time.Sleep(20 * time.Millisecond)
+	f, err := os.Open(a.cfg.CrashLog)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() <= a.crashLogAt {
+		return
+	}
+	const limit = 64 << 10
+	start := max(a.crashLogAt, fi.Size()-limit)
+	buf := make([]byte, fi.Size()-start)
+	n, _ := f.ReadAt(buf, start)
+	a.crashLogAt = fi.Size()
+	a.log.Error().Int("talker_pid", pid).Str("trace", string(buf[:n])).Msg("talker crash output")
 }

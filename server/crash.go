@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"talker/reboot"
@@ -129,10 +130,19 @@ func crashCommands() []*command {
 			summary: "turn a command off for everyone",
 			help:    "Disables a command until 'enable <command>', as the talker does by itself for a command that keeps crashing it.",
 			run:     (*World).cmdDisable},
-		{name: "crash", minRank: adminRank, category: "Staff", usage: "crash",
+		{name: "crash", minRank: adminRank, category: "Staff", usage: "crash [fatal]",
 			summary: "deliberately crash the talker, to check that it recovers",
-			help:    "Makes the command handler panic. The talker catches it, logs it and recovers with a seamless reboot: nobody is disconnected. Doing it twice within ten minutes disables this command, as for any command that keeps crashing.",
-			run:     func(*World, *Session, string) { panic("deliberate crash (the 'crash' command)") }},
+			help: "Makes the command handler panic. The talker catches it, logs it and recovers with a seamless reboot: nobody is disconnected. " +
+				"Doing it twice within ten minutes disables this command, as for any command that keeps crashing. " +
+				"'crash fatal' causes a Go fatal error instead, which nothing in the process can catch: the angel restarts the talker with every connection it holds.",
+			run: func(w *World, s *Session, args string) {
+				if strings.TrimSpace(args) == "fatal" {
+					w.log.Warn().Str("by", s.Player.Name).Msg("deliberate fatal error")
+					var mu sync.Mutex
+					mu.Unlock() // "fatal error: sync: unlock of unlocked mutex": no recover catches it
+				}
+				panic("deliberate crash (the 'crash' command)")
+			}},
 	}
 }
 
