@@ -14,8 +14,10 @@ import (
 
 	"talker/angel"
 	"talker/angel/link"
+	"talker/player"
 	"talker/reboot"
 	"talker/server"
+	"talker/server/store"
 	"talker/server/logging"
 )
 
@@ -29,6 +31,7 @@ type angelOptions struct {
 	hang      time.Duration
 	boot      time.Duration
 	serveArgs []string
+	hashCost  int
 }
 
 func parseAngelFlags(name string, args []string, withDetach bool) (*angelOptions, error) {
@@ -53,6 +56,7 @@ func parseAngelFlags(name string, args []string, withDetach bool) (*angelOptions
 		return nil, err
 	}
 	o.data = cfg.DataDir
+	o.hashCost = cfg.HashCost
 	o.serveArgs = []string{"serve"}
 	fs.Visit(func(f *flag.Flag) {
 		if serveNames[f.Name] {
@@ -120,7 +124,40 @@ func cmdRun(args []string) int {
 			o.data, angel.Holder(paths.angelLock()))
 		return 1
 	}
+	if isTerminal(os.Stdin) {
+		if err := ensureAdmin(o); err != nil {
+			fmt.Fprintln(os.Stderr, "talker run:", err)
+		}
+	}
 	return runAngel(o, true)
+}
+
+// ensureAdmin asks for the first admin account on the terminal that
+// started `talker run`, if the database has none. (The talker itself runs
+// without a terminal, under the angel; it never makes an admin of whoever
+// connects first.)
+func ensureAdmin(o *angelOptions) error {
+	st, err := store.Open(o.data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if n, err := st.CountPlayersWithRank(player.Admin); err != nil || n > 0 {
+		return err
+	}
+	name, pw, err := askAdminOnTerminal()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "no admin created; 'talker account create --rank admin' makes one later")
+		return nil
+	}
+	cfg := server.DefaultConfig()
+	cfg.DataDir, cfg.HashCost = o.data, o.hashCost
+	p, err := server.CreateAccount(&cfg, st, name, pw, player.Admin)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "admin account %s created\n", p.Name)
+	return nil
 }
 
 // runAngel runs the angel in this process until it stops.
