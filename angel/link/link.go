@@ -122,7 +122,11 @@ func StartTime(pid int) (start uint64, ok bool) {
 	if err != nil {
 		return 0, false
 	}
-	s := string(b)
+	return parseStartTime(string(b))
+}
+
+// parseStartTime reads field 22 of a /proc/PID/stat line, refusing zombies.
+func parseStartTime(s string) (uint64, bool) {
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 || i+2 >= len(s) {
 		return 0, false
@@ -132,12 +136,6 @@ func StartTime(pid int) (start uint64, ok bool) {
 	if len(fields) < 20 || fields[0] == "Z" || fields[0] == "X" {
 		return 0, false
 	}
-	var n uint64
-	for _, c := range fields[19] {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	return n, true
+	n, err := strconv.ParseUint(fields[19], 10, 64)
+	return n, err == nil
 }
