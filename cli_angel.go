@@ -17,8 +17,8 @@ import (
 	"talker/player"
 	"talker/reboot"
 	"talker/server"
-	"talker/server/store"
 	"talker/server/logging"
+	"talker/server/store"
 )
 
 // angelOptions are the flags of `talker angel`, `run` and `start`: the
@@ -213,7 +213,7 @@ func runAngel(o *angelOptions, foreground bool) int {
 	}
 	a := angel.New(angel.Config{
 		Socket: paths.angelSock(), StopMarker: paths.stopMarker(), RunDir: paths.runDir(),
-		CrashLog: paths.crashLog(),
+		CrashLog:   paths.crashLog(),
 		Executable: exe, Args: o.serveArgs, Env: env, Stdout: stdout, Stderr: stderr,
 		Policy: o.policy, BootTimeout: o.boot, HangTimeout: o.hang,
 		Shutdown: func() error {

@@ -79,6 +79,87 @@ type Player struct {
 	LastAddress  string    // address of the last login
 	Logins       int       // number of successful logins
 	TimeOnline   time.Duration
+
+	// Settings the player chooses (see the talker's colour, prompt,
+	// timestamps, earmuffs, entermsg and exitmsg commands).
+	Colour     bool   // colour codes become ANSI colour (off: they are stripped)
+	Prompt     bool   // send a prompt after the output of each command
+	PromptText string // the prompt ("" = the default)
+	Timestamps bool   // prefix conversation with [HH:MM]
+	Earmuffs   bool   // hear no shouts
+	EnterMsg   string // shown after the name on arriving in a room ("" = "arrives.")
+	ExitMsg    string // shown after the name on leaving a room ("" = "goes to <room>.")
+
+	// What staff have done to the player.
+	Gagged bool // may not talk to anyone
+	Jailed bool // kept in the jail room
+
+	// Lists are the player's per-person flags (friend, ignore, invite),
+	// keyed by the other person's Key.
+	Lists map[string]ListEntry `json:",omitempty"`
+}
+
+// Ignore is what of someone a player does not want to hear, as bits.
+type Ignore uint8
+
+// What can be ignored. IgnoreAll is every bit.
+const (
+	IgnoreTells  Ignore = 1 << iota // tells, remotes, whispers, replies and mail
+	IgnoreShouts                    // shouts
+	IgnoreRoom                      // says, emotes and thoughts in the room, log-in notices
+	IgnoreAll    = IgnoreTells | IgnoreShouts | IgnoreRoom
+)
+
+// String names what is ignored: "all", "tells", "tells and shouts", ...
+func (i Ignore) String() string {
+	if i&IgnoreAll == IgnoreAll {
+		return "everything"
+	}
+	var parts []string
+	for _, b := range []struct {
+		bit  Ignore
+		name string
+	}{{IgnoreTells, "tells"}, {IgnoreShouts, "shouts"}, {IgnoreRoom, "room talk"}} {
+		if i&b.bit != 0 {
+			parts = append(parts, b.name)
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, " and ")
+}
+
+// ListEntry is what a player has said about one other person.
+type ListEntry struct {
+	Name   string // the other person's name as registered, for display
+	Friend bool   // told when they log in and out; listed by fwho
+	Ignore Ignore // what of theirs is not shown
+	Invite bool   // may enter this player's rooms even when locked
+}
+
+// Empty reports whether the entry says nothing (and can be dropped).
+func (e ListEntry) Empty() bool { return !e.Friend && e.Ignore == 0 && !e.Invite }
+
+// Entry returns the player's list entry for another player's key.
+func (p *Player) Entry(key string) ListEntry { return p.Lists[key] }
+
+// IsFriend reports whether the player has the other on their friend list.
+func (p *Player) IsFriend(key string) bool { return p.Lists[key].Friend }
+
+// Ignores reports whether the player ignores any of what of the other.
+func (p *Player) Ignores(key string, what Ignore) bool { return p.Lists[key].Ignore&what != 0 }
+
+// SetEntry replaces the entry for key, dropping it when it is empty.
+func (p *Player) SetEntry(key string, e ListEntry) {
+	if e.Empty() {
+		delete(p.Lists, key)
+		return
+	}
+	if p.Lists == nil {
+		p.Lists = map[string]ListEntry{}
+	}
+	p.Lists[key] = e
 }
 
 // Key returns the name in the form used to look accounts up: names are

@@ -84,6 +84,7 @@ func (s *Session) checkpointState() SessionState {
 		ID: s.ID, FD: -1, Addr: s.Addr, ConnectedAt: s.ConnectedAt, LastInput: s.LastInput,
 		Telnet: s.Telnet, Login: s.Login, Player: s.Player,
 		LoggedInAt: s.LoggedInAt, AFK: s.AFK, AFKMessage: s.AFKMessage, ReplyTo: s.ReplyTo,
+		TellReview: s.TellReview,
 	}
 	if s.room != nil {
 		st.Room = s.room.ID
@@ -96,6 +97,8 @@ func (w *World) systemState() SystemState {
 	sys := w.system
 	sys.LoginGuard = w.guard
 	sys.Countdown = w.countdown
+	sys.Shutdown = w.shutdownCountdown
+	sys.RoomReview = w.review
 	sys.NextConnID = w.nextConnID()
 	return sys
 }

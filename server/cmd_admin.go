@@ -44,6 +44,7 @@ func (w *World) cmdReboot(s *Session, args string, mode reboot.Mode) {
 			o.println("*** The " + string(mode) + " countdown has been cancelled by " + s.Player.Name + ".")
 		}
 		w.log.Info().Str("by", s.Player.Name).Msg("reboot countdown cancelled")
+		w.staffLog(s, string(mode), "", "countdown cancelled")
 		return
 	}
 	seconds := 0
@@ -65,6 +66,11 @@ func (w *World) cmdReboot(s *Session, args string, mode reboot.Mode) {
 	}
 	req := RebootRequest{Mode: mode, Reason: reason, By: s.Player.Name, BySession: s.ID}
 	w.log.Info().Str("by", s.Player.Name).Int("seconds", seconds).Str("reason", reason).Str("mode", string(mode)).Msg("reboot requested in-game")
+	logReason := reason
+	if seconds > 0 {
+		logReason = strings.TrimSpace("in " + plural(seconds, "second") + " " + reason)
+	}
+	w.staffLog(s, string(mode), "", logReason)
 	if seconds == 0 {
 		s.println("Rebooting now.")
 	}

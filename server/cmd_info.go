@@ -29,20 +29,23 @@ func infoCommands() []*command {
 			run:     (*World).cmdIdle},
 		{name: "rooms", category: "Information", usage: "rooms",
 			summary: "list every room and how many are in each",
-			help:    "Lists all the rooms on the talker with the number of people in each. Use 'go <room>' to move to a room next to yours.",
-			run:     (*World).cmdRooms},
+			help: "Lists the talker's rooms with the number of people in each; players' own rooms are listed while someone is in them. " +
+				"Use 'go <room>' to move to a room next to yours, 'visit <name>' to go to someone's home.",
+			run: (*World).cmdRooms},
 		{name: "exits", category: "Moving", usage: "exits",
 			summary: "list the rooms you can go to from here",
 			help:    "Lists the rooms next to yours; 'go <room>' takes you to one of them.",
 			run:     func(w *World, s *Session, _ string) { s.println(w.exitsLine(s.room)) }},
 		{name: "go", category: "Moving", usage: "go <room>",
 			summary: "move to a room next to yours",
-			help:    "Moves you through an exit to a neighbouring room. You may type the start of the room's name. 'exits' lists where you can go.",
-			run:     (*World).cmdGo},
+			help: "Moves you through an exit to a neighbouring room. You may type the start of the room's name. 'exits' lists where you can go. " +
+				"A locked room lets in only its owner and those they have invited.",
+			run: (*World).cmdGo},
 		{name: "home", category: "Moving", usage: "home",
 			summary: "go back to your home room",
-			help:    "Takes you straight to your home room (the main room unless you have one of your own), from anywhere.",
-			run:     (*World).cmdHome},
+			help: "Takes you straight to your home room from anywhere. Residents get a room of their own the first time they type it " +
+				"(see 'help room'); newbies go to the main room.",
+			run: (*World).cmdHome},
 		{name: "help", aliases: []string{"?", "commands"}, category: "Information", usage: "help [command]",
 			summary: "list commands, or explain one",
 			help:    "With no argument, lists every command you can use. 'help <command>' explains one, including its shortcuts.",
@@ -122,6 +125,16 @@ func (w *World) cmdExamine(s *Session, args string) {
 		s.println("Has never logged in.")
 	}
 	s.println("Total time on the talker: " + ago(total) + ".")
+	if s.Player.Rank >= player.Staff && (p.Gagged || p.Jailed) {
+		var flags []string
+		if p.Gagged {
+			flags = append(flags, "gagged")
+		}
+		if p.Jailed {
+			flags = append(flags, "in jail")
+		}
+		s.println("[staff] " + p.Name + " is " + strings.Join(flags, " and ") + ".")
+	}
 }
 
 func (w *World) cmdIdle(s *Session, args string) {
@@ -152,37 +165,18 @@ func (w *World) cmdRooms(s *Session, _ string) {
 	sortStrings(ids)
 	for _, id := range ids {
 		r := w.rooms[id]
+		if r.Owner != "" && len(r.Members) == 0 {
+			continue // personal rooms are listed while someone is in them
+		}
 		line := pad(r.ID, 14) + pad(r.Name, 28)
 		if n := len(r.Members); n > 0 {
 			line += plural(n, "person")
 		} else {
 			line += "empty"
 		}
+		if r.Locked {
+			line += " (locked)"
+		}
 		s.println(line)
 	}
-}
-
-func (w *World) cmdGo(s *Session, args string) {
-	if args == "" {
-		s.println(w.exitsLine(s.room))
-		return
-	}
-	to, msg := w.findRoom(args, s.room.Exits)
-	if to == nil {
-		s.println(msg)
-		return
-	}
-	w.moveTo(s, to, s.Player.Name+" goes to "+to.Name+".", s.Player.Name+" arrives.")
-}
-
-func (w *World) cmdHome(s *Session, _ string) {
-	home := w.rooms[s.Player.Home]
-	if home == nil {
-		home = w.rooms[w.cfg.StartRoom]
-	}
-	if home == s.room {
-		s.println("You are already home.")
-		return
-	}
-	w.moveTo(s, home, s.Player.Name+" goes home.", s.Player.Name+" arrives home.")
 }

@@ -14,39 +14,53 @@ func allCommands() []*command {
 	all = append(all, selfCommands()...)
 	all = append(all, adminCommands()...)
 	all = append(all, crashCommands()...)
+	all = append(all, listCommands()...)
+	all = append(all, mailCommands()...)
+	all = append(all, roomCommands()...)
+	all = append(all, settingsCommands()...)
+	all = append(all, reviewCommands()...)
+	all = append(all, staffCommands()...)
 	return all
 }
 
 func talkCommands() []*command {
 	return []*command{
-		{name: "say", shortcuts: `'"`, category: "Talking", usage: "say <message>",
+		{name: "say", talk: true, shortcuts: `'"`, category: "Talking", usage: "say <message>",
 			summary: "say something to everyone in the room",
-			help:    "Everyone in the room with you hears what you say. A message ending in '?' is asked and one ending in '!' is exclaimed. Shortcuts: 'hello or \"hello.",
-			run:     (*World).cmdSay},
-		{name: "emote", shortcuts: ":;", aliases: []string{"me"}, category: "Talking", usage: "emote <action>",
+			help: "Everyone in the room with you hears what you say. A message ending in '?' is asked and one ending in '!' is exclaimed. Shortcuts: 'hello or \"hello. " +
+				"Colour codes work here as everywhere: '^^Rred^^N' (see 'help colour').",
+			run: (*World).cmdSay},
+		{name: "emote", talk: true, shortcuts: ":;", aliases: []string{"me"}, category: "Talking", usage: "emote <action>",
 			summary: "act something out in the room",
 			help:    "Shows your name followed by the text to everyone in the room: ':waves' shows 'Alice waves'. Start with an apostrophe for a possessive: \":'s hat is green\" shows \"Alice's hat is green\".",
 			run:     (*World).cmdEmote},
-		{name: "think", category: "Talking", usage: "think <thought>",
+		{name: "think", talk: true, category: "Talking", usage: "think <thought>",
 			summary: "think out loud in the room",
 			help:    "Everyone in the room sees your thought bubble: Alice thinks . o O ( tea? )",
 			run:     (*World).cmdThink},
-		{name: "tell", shortcuts: ">", category: "Talking", usage: "tell <name>[,<name>...] <message>",
+		{name: "tell", talk: true, shortcuts: ">", category: "Talking", usage: "tell <name>[,<name>...] <message>",
 			summary: "say something privately to someone anywhere",
-			help:    "Sends a private message to one or more people wherever they are. Separate several names with commas: '>bob,carol lunch?'. They can answer with 'reply'.",
-			run:     (*World).cmdTell},
-		{name: "remote", shortcuts: "<", aliases: []string{"pemote"}, category: "Talking", usage: "remote <name> <action>",
+			help: "Sends a private message to one or more people wherever they are. Separate several names with commas: '>bob,carol lunch?'. They can answer with 'reply'. " +
+				"Someone who ignores your tells does not get it, and you are told so. 'recap' shows your last tells.",
+			run: (*World).cmdTell},
+		{name: "remote", talk: true, shortcuts: "<", aliases: []string{"pemote"}, category: "Talking", usage: "remote <name> <action>",
 			summary: "emote privately to someone anywhere",
 			help:    "Like emote, but only the person named sees it, wherever they are: '<bob waves' shows Bob 'Alice waves'.",
 			run:     (*World).cmdRemote},
-		{name: "reply", aliases: []string{"re"}, category: "Talking", usage: "reply <message>",
+		{name: "reply", talk: true, aliases: []string{"re"}, category: "Talking", usage: "reply <message>",
 			summary: "answer the last person who told you something",
 			help:    "Sends a tell to the last person who sent you a tell or a remote emote.",
 			run:     (*World).cmdReply},
-		{name: "shout", shortcuts: "!", category: "Talking", usage: "shout <message>",
+		{name: "shout", talk: true, shortcuts: "!", category: "Talking", usage: "shout <message>",
 			summary: "say something to everyone on the talker",
-			help:    "Everyone logged in hears a shout, whichever room they are in. Use it sparingly.",
-			run:     (*World).cmdShout},
+			help: "Everyone logged in hears a shout, whichever room they are in, except those wearing earmuffs ('help earmuffs') " +
+				"or ignoring your shouts. Use it sparingly. You cannot shout from the jail.",
+			run: (*World).cmdShout},
+		{name: "whisper", talk: true, shortcuts: "=", category: "Talking", usage: "whisper <name> <message>",
+			summary: "say something privately to someone in the same room",
+			help: "Only the person named hears the words; everyone else in the room sees that you whispered something to them. " +
+				"They must be in the room with you (use 'tell' for anyone anywhere). Shortcut: '=bob psst'.",
+			run: (*World).cmdWhisper},
 	}
 }
 
@@ -68,8 +82,26 @@ func (w *World) cmdSay(s *Session, args string) {
 		return
 	}
 	you, they := sayVerb(args)
-	s.println("You " + you + " '" + args + "'")
-	w.toRoom(s.room, s, s.Player.Name+" "+they+" '"+args+"'")
+	w.roomTalk(s, "You "+you+" '"+args+"'", s.Player.Name+" "+they+" '"+args+"'")
+}
+
+// roomTalk delivers something a player says or does in their room: self
+// is what they see, others what everyone else there sees, unless they
+// ignore the player. The line is remembered for 'review'.
+func (w *World) roomTalk(from *Session, self, others string) {
+	from.hear(self)
+	for _, m := range from.room.Members {
+		if m != from && !w.ignoring(m, from, player.IgnoreRoom) {
+			m.hear(others)
+		}
+	}
+	w.rememberInRoom(from.room, from, others)
+}
+
+// ignoring reports whether o ignores what of from. Staff cannot be
+// ignored, so that warnings reach everyone.
+func (w *World) ignoring(o, from *Session, what player.Ignore) bool {
+	return from.Player.Rank < player.Staff && o.Player.Ignores(from.Player.Key(), what)
 }
 
 // emoteText joins a name and an action: "Alice waves", "Alice's hat".
@@ -85,7 +117,8 @@ func (w *World) cmdEmote(s *Session, args string) {
 		usage(s, "emote", w)
 		return
 	}
-	w.toRoom(s.room, nil, emoteText(s.Player.Name, args))
+	line := emoteText(s.Player.Name, args)
+	w.roomTalk(s, line, line)
 }
 
 func (w *World) cmdThink(s *Session, args string) {
@@ -93,7 +126,8 @@ func (w *World) cmdThink(s *Session, args string) {
 		usage(s, "think", w)
 		return
 	}
-	w.toRoom(s.room, nil, s.Player.Name+" thinks . o O ( "+args+" )")
+	line := s.Player.Name + " thinks . o O ( " + args + " )"
+	w.roomTalk(s, line, line)
 }
 
 // recipients resolves a comma-separated list of online names.
@@ -112,6 +146,10 @@ func (w *World) recipients(s *Session, names string) []*Session {
 		}
 		if r == s {
 			s.println("Talking to yourself is the first sign of madness.")
+			continue
+		}
+		if w.ignoring(r, s, player.IgnoreTells) {
+			s.println(r.Player.Name + " is ignoring you.")
 			continue
 		}
 		if !seen[r] {
@@ -149,16 +187,24 @@ func (w *World) tell(s *Session, rs []*Session, msg string) {
 	}
 	you, they := sayVerb(msg)
 	for _, r := range rs {
+		line := s.Player.Name + " " + they + " you '" + msg + "'"
 		if len(rs) > 1 {
-			r.println(s.Player.Name + " " + they + " you (and " + names(others(rs, r)) + ") '" + msg + "'")
-		} else {
-			r.println(s.Player.Name + " " + they + " you '" + msg + "'")
+			line = s.Player.Name + " " + they + " you (and " + names(others(rs, r)) + ") '" + msg + "'"
 		}
-		r.ReplyTo = s.Player.Key()
-		w.touch(r)
-		w.afkNotice(s, r)
+		w.deliverTell(s, r, line)
 	}
-	s.println("You " + you + " " + names(rs) + " '" + msg + "'")
+	mine := "You " + you + " " + names(rs) + " '" + msg + "'"
+	s.hear(mine)
+	w.rememberTell(s, s, mine)
+}
+
+// deliverTell gives a private line (tell, remote, whisper) to r: it can
+// be answered with reply and is remembered for recap.
+func (w *World) deliverTell(from, r *Session, line string) {
+	r.hear(line)
+	r.ReplyTo = from.Player.Key()
+	w.rememberTell(r, from, line)
+	w.afkNotice(from, r)
 }
 
 func others(all []*Session, but *Session) []*Session {
@@ -196,12 +242,11 @@ func (w *World) cmdRemote(s *Session, args string) {
 	}
 	line := emoteText(s.Player.Name, action)
 	for _, r := range rs {
-		r.println(line)
-		r.ReplyTo = s.Player.Key()
-		w.touch(r)
-		w.afkNotice(s, r)
+		w.deliverTell(s, r, line)
 	}
-	s.println("You emote to " + names(rs) + ": " + line)
+	mine := "You emote to " + names(rs) + ": " + line
+	s.hear(mine)
+	w.rememberTell(s, s, mine)
 }
 
 func (w *World) cmdReply(s *Session, args string) {
@@ -218,6 +263,10 @@ func (w *World) cmdReply(s *Session, args string) {
 		s.println("The person you would reply to is no longer logged in.")
 		return
 	}
+	if w.ignoring(r, s, player.IgnoreTells) {
+		s.println(r.Player.Name + " is ignoring you.")
+		return
+	}
 	w.tell(s, []*Session{r}, args)
 }
 
@@ -226,12 +275,59 @@ func (w *World) cmdShout(s *Session, args string) {
 		usage(s, "shout", w)
 		return
 	}
+	if s.Player.Jailed {
+		s.println("Nobody can hear you shout from the jail.")
+		return
+	}
 	you, they := sayVerb(args)
 	if they == "says" {
 		you, they = "shout", "shouts"
 	}
-	s.println("You " + you + " '" + args + "'")
-	w.toAllExcept(s, s.Player.Name+" "+they+" '"+args+"'")
+	s.hear("You " + you + " '" + args + "'")
+	if s.Player.Earmuffs {
+		s.println("(You are wearing earmuffs: you will not hear anyone shout back. 'earmuffs off' takes them off.)")
+	}
+	line := s.Player.Name + " " + they + " '" + args + "'"
+	for _, o := range w.online {
+		if o != s && !o.Player.Earmuffs && !w.ignoring(o, s, player.IgnoreShouts) {
+			o.hear(line)
+		}
+	}
+}
+
+func (w *World) cmdWhisper(s *Session, args string) {
+	to, msg, _ := strings.Cut(args, " ")
+	msg = strings.TrimSpace(msg)
+	if to == "" || msg == "" {
+		usage(s, "whisper", w)
+		return
+	}
+	r, why := w.findOnline(to)
+	switch {
+	case r == nil:
+		s.println(why)
+		return
+	case r == s:
+		s.println("You whisper sweet nothings to yourself.")
+		return
+	case r.room != s.room:
+		s.println(r.Player.Name + " is not here; 'tell' reaches people in other rooms.")
+		return
+	case w.ignoring(r, s, player.IgnoreTells):
+		s.println(r.Player.Name + " is ignoring you.")
+		return
+	}
+	w.deliverTell(s, r, s.Player.Name+" whispers '"+msg+"' to you.")
+	mine := "You whisper '" + msg + "' to " + r.Player.Name + "."
+	s.hear(mine)
+	w.rememberTell(s, s, mine)
+	notice := s.Player.Name + " whispers something to " + r.Player.Name + "."
+	for _, m := range s.room.Members {
+		if m != s && m != r && !w.ignoring(m, s, player.IgnoreRoom) {
+			m.hear(notice)
+		}
+	}
+	w.rememberInRoom(s.room, s, notice)
 }
 
 // rankMark is the who-list mark for staff ranks.

@@ -20,6 +20,9 @@ type command struct {
 	summary   string // one line for the index
 	help      string // the full text for `help <command>`
 	run       func(w *World, s *Session, args string)
+	// talk marks commands that make others hear the player: a gagged
+	// player may not use them.
+	talk bool
 }
 
 // commandTable finds commands by name, alias, shortcut or unique prefix.
@@ -30,7 +33,7 @@ type commandTable struct {
 	categories []string
 }
 
-var categoryOrder = []string{"Talking", "Information", "Moving", "Yourself", "Staff"}
+var categoryOrder = []string{"Talking", "Information", "Moving", "Rooms", "Lists", "Mail", "Yourself", "Staff"}
 
 func newCommandTable() *commandTable {
 	t := &commandTable{byWord: map[string]*command{}, byShort: map[byte]*command{}, categories: categoryOrder}
@@ -73,8 +76,10 @@ func (t *commandTable) lookup(word string, rank player.Rank) (*command, string) 
 func (w *World) command(s *Session, raw []byte) {
 	line := text.Clean(raw)
 	if line == "" {
+		w.sendPrompt(s)
 		return
 	}
+	defer w.sendPrompt(s)
 	var c *command
 	var args string
 	if sc := w.commands.byShort[line[0]]; sc != nil && sc.minRank <= s.Player.Rank {
@@ -92,6 +97,10 @@ func (w *World) command(s *Session, raw []byte) {
 	if s.AFK && c.name != "afk" {
 		s.AFK, s.AFKMessage = false, ""
 		s.println("You are no longer AFK.")
+	}
+	if c.talk && s.Player.Gagged {
+		s.println("You have been gagged: you cannot talk to anyone until a member of staff ungags you.")
+		return
 	}
 	if w.disabled[c.name] {
 		s.println("The '" + c.name + "' command has been disabled because it crashed the talker. An admin can turn it back on with 'enable " + c.name + "'.")
@@ -131,6 +140,9 @@ func (w *World) help(s *Session, args string) {
 			s.println("Also: " + strings.Join(also, " "))
 		}
 		s.println(c.help)
+		if c.minRank > player.Newbie {
+			s.println("(For " + c.minRank.String() + " and above.)")
+		}
 		return
 	}
 	s.println("Commands (type 'help <command>' for more on one):")

@@ -66,6 +66,8 @@ func (s *Server) Status() Status {
 		st.Players, st.Connections = len(w.online), len(w.sessions)
 		if c := w.countdown; c != nil {
 			st.Countdown = string(c.Req.Mode) + " in " + ago(c.At.Sub(w.cfg.Now()).Round(time.Second))
+		} else if c := w.shutdownCountdown; c != nil {
+			st.Countdown = "shutdown in " + ago(c.At.Sub(w.cfg.Now()).Round(time.Second))
 		}
 	})
 	return st

@@ -168,6 +168,7 @@ func (w *World) cmdEnable(s *Session, args string) {
 	delete(w.disabled, name)
 	w.saveDisabled()
 	w.log.Info().Str("command", name).Str("by", s.Player.Name).Msg("command enabled")
+	w.staffLog(s, "enable", name, "")
 	s.println("'" + name + "' is enabled again.")
 }
 
@@ -185,5 +186,6 @@ func (w *World) cmdDisable(s *Session, args string) {
 	w.disabled[c.name] = true
 	w.saveDisabled()
 	w.log.Info().Str("command", c.name).Str("by", s.Player.Name).Msg("command disabled")
+	w.staffLog(s, "disable", c.name, "")
 	s.println("'" + c.name + "' is disabled.")
 }

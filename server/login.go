@@ -86,6 +86,12 @@ func (w *World) loginName(s *Session, name string) {
 		s.prompt(promptName)
 		return
 	}
+	if b := w.nameBan(valid); b != nil {
+		w.log.Warn().Str("addr", s.Addr).Str("name", valid).Msg("login refused: banned name")
+		s.println(nameBanMessage(w, b))
+		w.closeSession(s, "banned name")
+		return
+	}
 	exists, err := w.store.PlayerExists(valid)
 	if err != nil {
 		w.log.Error().Err(err).Msg("player lookup failed")
@@ -100,12 +106,23 @@ func (w *World) loginName(s *Session, name string) {
 		s.prompt(promptPassword)
 		return
 	}
+	if w.newbiesClosed {
+		s.println(newbiesClosedMessage(w))
+		s.Login = LoginState{}
+		s.prompt(promptName)
+		return
+	}
 	s.Login.Stage = StageConfirmNew
 	s.prompt("There is nobody called " + valid + " here. Create a new account called " + valid + "? (yes/no): ")
 }
 
 func (w *World) loginConfirmNew(s *Session, answer string) {
 	switch {
+	case (answer == "y" || answer == "yes") && w.newbiesClosed:
+		// Closed while this player was being asked.
+		s.println(newbiesClosedMessage(w))
+		s.Login = LoginState{}
+		s.prompt(promptName)
 	case answer == "y" || answer == "yes":
 		s.Login.Stage = StageNewPassword
 		s.println("Your password must be at least " + itoa(player.MinPasswordLen) + " characters long.")
@@ -152,6 +169,13 @@ func (w *World) loginPassword(s *Session, pw string) {
 		s.println("Too many failed logins; please try again in " + ago(wait.Round(time.Second)) + ".")
 		s.sendRaw(s.Telnet.SetPasswordMode(false))
 		w.closeSession(s, "login throttled")
+		return
+	}
+	if b := w.nameBan(s.Login.Name); b != nil {
+		// Banned while this player was typing the password.
+		s.sendRaw(s.Telnet.SetPasswordMode(false))
+		s.println(nameBanMessage(w, b))
+		w.closeSession(s, "banned name")
 		return
 	}
 	p, err := w.store.Player(s.Login.Name)
@@ -309,15 +333,42 @@ func (w *World) enter(s *Session, p *player.Player, isNew bool) {
 	w.save(p)
 	w.log.Info().Str("player", p.Name).Str("addr", s.Addr).Uint64("conn", s.ID).Msg("logged in")
 	room := w.rooms[p.Room]
-	if room == nil {
+	switch {
+	case p.Jailed:
+		room = w.jail()
+	case room == nil || !w.mayEnter(p, room):
 		room = w.rooms[w.cfg.StartRoom]
 	}
-	w.toAllExcept(s, "[ "+p.Name+" has connected ]")
-	w.moveTo(s, room, "", p.Name+" arrives.")
+	w.announceLogin(s, true)
+	w.moveTo(s, room, "", p.Name+" "+arriveText(p))
 	if isNew {
 		s.println("Type 'help' to see what you can do here. 'who' shows who is around.")
 	}
+	w.mailNotice(s)
+	if p.Jailed {
+		s.println("You are in jail; only staff can let you out.")
+	}
+	w.sendPrompt(s)
 	w.touchNow(s)
+}
+
+// announceLogin tells everyone that a player has connected (in) or
+// disconnected, their friends as friends; not those who ignore them.
+func (w *World) announceLogin(s *Session, in bool) {
+	p := s.Player
+	what := "disconnected"
+	if in {
+		what = "connected"
+	}
+	for _, o := range w.online {
+		switch {
+		case o == s || w.ignoring(o, s, player.IgnoreRoom):
+		case o.Player.IsFriend(p.Key()):
+			o.hear("[ Your friend " + p.Name + " has " + what + " ]")
+		default:
+			o.hear("[ " + p.Name + " has " + what + " ]")
+		}
+	}
 }
 
 // takeOver moves a logged-in player from an old connection to a new one
@@ -328,6 +379,7 @@ func (w *World) takeOver(old, s *Session) {
 	w.log.Info().Str("player", p.Name).Str("from", old.Addr).Str("to", s.Addr).Msg("session taken over")
 	// Move everything the player has from the old session to the new one.
 	s.Player, s.LoggedInAt, s.AFK, s.AFKMessage, s.ReplyTo = p, old.LoggedInAt, false, "", old.ReplyTo
+	s.TellReview = old.TellReview
 	s.Login = LoginState{Stage: StagePlaying, Name: p.Name}
 	s.LastInput = w.cfg.Now()
 	s.room = old.room

@@ -307,7 +307,8 @@ func (w *World) runStartHooksAfterRollback(mode reboot.Mode) {
 	}
 }
 
-// countdown is a reboot scheduled for later, announced as it nears.
+// countdown is a reboot (or, in World.shutdownCountdown, a shutdown)
+// scheduled for later, announced as it nears.
 type countdown struct {
 	Req          RebootRequest
 	At           time.Time
@@ -346,11 +347,22 @@ func (w *World) tickCountdown(now time.Time) {
 	if c == nil {
 		return
 	}
-	left := c.At.Sub(now)
-	if left <= 0 {
+	fire, announce, left := c.step(now)
+	switch {
+	case fire:
 		w.countdown = nil
 		go w.requestReboot(c.Req)
-		return
+	case announce:
+		w.announceCountdown(left)
+	}
+}
+
+// step advances a countdown to now: fire when it is due, or announce (with
+// the time left) every minute, then every 10 seconds in the last minute.
+func (c *countdown) step(now time.Time) (fire, announce bool, left time.Duration) {
+	left = c.At.Sub(now)
+	if left <= 0 {
+		return true, false, 0
 	}
 	every := time.Minute
 	if left <= time.Minute {
@@ -358,8 +370,9 @@ func (w *World) tickCountdown(now time.Time) {
 	}
 	if now.Sub(c.LastAnnounce) >= every {
 		c.LastAnnounce = now
-		w.announceCountdown(left)
+		return false, true, left
 	}
+	return false, false, left
 }
 
 // requestReboot is called off the world goroutine: the reboot needs the

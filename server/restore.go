@@ -53,6 +53,8 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, fds []int, received ti
 		w.guard = newLoginGuard()
 	}
 	w.countdown = snap.System.Countdown
+	w.shutdownCountdown = snap.System.Shutdown
+	w.review = snap.System.RoomReview
 	s.nextConn.Store(snap.System.NextConnID)
 	kept, dropped := w.restoreSessions(snap, fds, s.deliver)
 
@@ -192,7 +194,7 @@ func (w *World) restoreSession(st SessionState, fd int, deliver conn.Deliver) er
 	}
 	s := &Session{ID: st.ID, conn: c, Addr: st.Addr, ConnectedAt: st.ConnectedAt, LastInput: st.LastInput,
 		Telnet: st.Telnet, Login: st.Login, LoggedInAt: st.LoggedInAt,
-		AFK: st.AFK, AFKMessage: st.AFKMessage, ReplyTo: st.ReplyTo}
+		AFK: st.AFK, AFKMessage: st.AFKMessage, ReplyTo: st.ReplyTo, TellReview: st.TellReview, clock: w.cfg.Now}
 	if st.Player != nil && st.Login.Stage == StagePlaying {
 		s.Player = st.Player
 		room := w.rooms[st.Room]
@@ -223,7 +225,7 @@ func (w *World) restoreFresh(fd int, deliver conn.Deliver) {
 		return
 	}
 	now := w.cfg.Now()
-	s := &Session{ID: id, conn: c, Addr: c.Addr, ConnectedAt: now, LastInput: now, Telnet: telnet.NewState()}
+	s := &Session{ID: id, conn: c, Addr: c.Addr, ConnectedAt: now, LastInput: now, Telnet: telnet.NewState(), clock: w.cfg.Now}
 	w.sessions[id] = s
 	w.perAddr[s.Addr]++
 	s.println("")

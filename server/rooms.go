@@ -99,7 +99,11 @@ func (w *World) look(s *Session) {
 	if r == nil {
 		return
 	}
-	s.println(r.Name + " (" + r.ID + ")")
+	head := r.Name + " (" + r.ID + ")"
+	if r.Locked {
+		head += " [locked]"
+	}
+	s.println(head)
 	if r.Description != "" {
 		s.println(r.Description)
 	}

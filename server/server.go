@@ -55,6 +55,9 @@ func open(cfg *Config) (*Server, error) {
 		return nil, err
 	}
 	w.reboot = s.Reboot
+	// An in-game shutdown ends the way `talker stop` does: the program
+	// watching ShutdownRequested calls Shutdown.
+	w.requestStop = func() { s.stopOnce.Do(func() { close(s.stopAsked) }) }
 	s.world = w
 	return s, nil
 }
@@ -269,6 +272,7 @@ func (s *Server) Shutdown(ctx context.Context, message string) error {
 func (w *World) shutdown(message string) []*conn.Conn {
 	w.stopping = true
 	w.countdown = nil
+	w.shutdownCountdown = nil
 	var closing []*conn.Conn
 	for _, s := range w.sessions {
 		s.println("*** " + message)

@@ -27,9 +27,13 @@ type Session struct {
 	AFK        bool
 	AFKMessage string
 	ReplyTo    string // key of the last player who sent this one a tell
+	// TellReview is the last tells (and remotes and whispers) this session
+	// sent and got, for 'recap'.
+	TellReview []ReviewLine
 
-	conn *conn.Conn
-	room *Room
+	conn  *conn.Conn
+	room  *Room
+	clock func() time.Time // the world's clock, for timestamps
 
 	checking bool           // a password check is running for this session
 	held     []telnet.Event // input that arrived while checking
@@ -66,19 +70,60 @@ func (s *Session) send(b []byte) {
 	}
 }
 
+// colour reports whether the session's player wants colour.
+func (s *Session) colour() bool { return s.Player != nil && s.Player.Colour }
+
+// now is the time by the world's clock.
+func (s *Session) now() time.Time {
+	if s.clock == nil {
+		return time.Now()
+	}
+	return s.clock()
+}
+
+// render prepares text for this session's terminal: control characters
+// removed (whatever their origin), colour codes turned into ANSI or
+// stripped, word wrap (if wrap), and no colour left on past a line's end.
+func (s *Session) render(msg string, wrap bool) string {
+	msg = text.StripControls(msg)
+	colour := s.colour()
+	if colour {
+		msg = text.Colourize(msg)
+	} else {
+		msg = text.StripColour(msg)
+	}
+	if wrap {
+		msg = text.Wrap(msg, s.width(), 0)
+	}
+	if colour {
+		msg = text.CloseColours(msg)
+	}
+	return msg
+}
+
 // println sends a line of text, word-wrapped to the client's width.
 func (s *Session) println(msg string) {
-	msg = text.Wrap(msg, s.width(), 0)
+	msg = s.render(msg, true)
 	b := make([]byte, 0, len(msg)+8)
 	b = telnet.AppendEscaped(b, msg)
 	b = append(b, '\r', '\n')
 	s.send(b)
 }
 
+// hear sends a line of conversation — something someone said or did, as
+// opposed to the output of the player's own command — stamped with the
+// time for a player who has timestamps on.
+func (s *Session) hear(msg string) {
+	if s.Player != nil && s.Player.Timestamps {
+		msg = "[" + s.now().Format("15:04") + "] " + msg
+	}
+	s.println(msg)
+}
+
 // prompt sends text that waits for input on the same line, marked as a
 // prompt (EOR or GA) for clients that asked for that.
 func (s *Session) prompt(msg string) {
-	b := telnet.AppendEscaped(nil, msg)
+	b := telnet.AppendEscaped(nil, s.render(msg, false))
 	b = append(b, s.Telnet.PromptEnd()...)
 	s.send(b)
 }

@@ -45,6 +45,10 @@ type SystemState struct {
 	NextConnID    uint64
 	LoginGuard    loginGuard
 	Countdown     *countdown `json:",omitempty"`
+	// Shutdown is an in-game shutdown countdown (shutdown.go).
+	Shutdown *countdown `json:",omitempty"`
+	// RoomReview is each room's review buffer (review.go), by room id.
+	RoomReview map[string][]ReviewLine `json:",omitempty"`
 }
 
 // RebootTimings are the phases of one reboot, as admins see them.
@@ -83,6 +87,7 @@ type SessionState struct {
 	AFKMessage  string
 	ReplyTo     string
 	Room        string
+	TellReview  []ReviewLine `json:",omitempty"` // the session's recap buffer
 }
 
 func (s *Session) state(fd int) SessionState {
@@ -90,6 +95,7 @@ func (s *Session) state(fd int) SessionState {
 		ID: s.ID, FD: fd, Addr: s.Addr, ConnectedAt: s.ConnectedAt, LastInput: s.LastInput,
 		Telnet: s.Telnet, Conn: s.conn.Carry(), Login: s.Login, Player: s.Player,
 		LoggedInAt: s.LoggedInAt, AFK: s.AFK, AFKMessage: s.AFKMessage, ReplyTo: s.ReplyTo,
+		TellReview: s.TellReview,
 	}
 	if s.room != nil {
 		st.Room = s.room.ID

@@ -12,6 +12,7 @@ import (
 	"talker/server/conn"
 	"talker/server/store"
 	"talker/server/telnet"
+	"talker/server/text"
 )
 
 // World owns every session, player and room. Only its own goroutine (run)
@@ -43,6 +44,12 @@ type World struct {
 	countdown *countdown
 	reboot    func(RebootRequest) (*RebootTimings, error)
 	ticks     uint64
+
+	shutdownCountdown *countdown              // an in-game shutdown in progress (shutdown.go)
+	requestStop       func()                  // asks the program to shut the talker down
+	review            map[string][]ReviewLine // room id → the last lines said there (review.go)
+	bans              []store.Ban             // loaded from the database (bans.go)
+	newbiesClosed     bool                    // registration refused (stored in meta)
 
 	holder     Holder          // the angel, keeping sockets and checkpoints (checkpoint.go)
 	dirty      map[uint64]bool // sessions changed since the last checkpoint
@@ -95,6 +102,14 @@ func newWorld(cfg *Config, st *store.Store, connIDs *atomic.Uint64) (*World, err
 		}
 		w.rooms[r.ID] = &Room{Room: *r}
 	}
+	if err := w.loadBans(); err != nil {
+		return nil, err
+	}
+	v, _, err := st.Meta(metaNewbiesClosed)
+	if err != nil {
+		return nil, err
+	}
+	w.newbiesClosed = v == "1"
 	return w, nil
 }
 
@@ -160,8 +175,16 @@ func (w *World) accept(c *conn.Conn) {
 		c.Start()
 		return
 	}
+	if b := w.siteBan(c.Addr); b != nil {
+		w.log.Warn().Str("addr", c.Addr).Str("ban", b.Pattern).Msg("connection refused: banned site")
+		// Not a session yet, so no println: strip what println would.
+		c.Send([]byte(text.StripColour(text.StripControls(siteBanMessage(w, b))) + "\r\n"))
+		c.Close()
+		c.Start()
+		return
+	}
 	now := w.cfg.Now()
-	s := &Session{ID: c.ID, conn: c, Addr: c.Addr, ConnectedAt: now, LastInput: now, Telnet: telnet.NewState()}
+	s := &Session{ID: c.ID, conn: c, Addr: c.Addr, ConnectedAt: now, LastInput: now, Telnet: telnet.NewState(), clock: w.cfg.Now}
 	w.sessions[s.ID] = s
 	w.perAddr[s.Addr]++
 	w.holdConn(c)
@@ -245,6 +268,7 @@ func (w *World) tick(now time.Time) {
 		return // a handoff is in progress: nothing may change
 	}
 	w.tickCountdown(now)
+	w.tickShutdown(now)
 	for _, s := range w.sessions {
 		if s.Player == nil {
 			if !s.checking && now.Sub(s.ConnectedAt) > w.cfg.LoginTimeout {
@@ -322,7 +346,7 @@ func (w *World) logout(s *Session, reason string) {
 		w.toRoom(s.room, s, p.Name+" has left the talker.")
 	}
 	delete(w.online, p.Key())
-	w.toAllExcept(s, "[ "+p.Name+" has disconnected ]")
+	w.announceLogin(s, false)
 	w.save(p)
 	w.log.Info().Str("player", p.Name).Str("reason", reason).Msg("logged out")
 }
@@ -350,7 +374,7 @@ func (w *World) playing() []*Session {
 func (w *World) toRoom(r *Room, except *Session, msg string) {
 	for _, m := range r.Members {
 		if m != except {
-			m.println(msg)
+			m.hear(msg)
 		}
 	}
 }
@@ -359,7 +383,7 @@ func (w *World) toRoom(r *Room, except *Session, msg string) {
 func (w *World) toAllExcept(except *Session, msg string) {
 	for _, s := range w.online {
 		if s != except {
-			s.println(msg)
+			s.hear(msg)
 		}
 	}
 }

@@ -4,18 +4,21 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"talker/player"
 )
 
-const playerColumns = `name, hash, rank, title, description, room, home, created_at, last_seen, last_address, logins, time_online`
+const playerColumns = `name, hash, rank, title, description, room, home, created_at, last_seen, last_address, logins, time_online,
+	colour, prompt, prompt_text, timestamps, earmuffs, enter_msg, exit_msg, gagged, jailed`
 
 func scanPlayer(row interface{ Scan(...any) error }) (*player.Player, error) {
 	var p player.Player
 	var created, seen, online int64
 	err := row.Scan(&p.Name, &p.PasswordHash, &p.Rank, &p.Title, &p.Description, &p.Room, &p.Home,
-		&created, &seen, &p.LastAddress, &p.Logins, &online)
+		&created, &seen, &p.LastAddress, &p.Logins, &online,
+		&p.Colour, &p.Prompt, &p.PromptText, &p.Timestamps, &p.Earmuffs, &p.EnterMsg, &p.ExitMsg, &p.Gagged, &p.Jailed)
 	if err != nil {
 		return nil, err
 	}
@@ -23,8 +26,15 @@ func scanPlayer(row interface{ Scan(...any) error }) (*player.Player, error) {
 	return &p, nil
 }
 
-// Player loads an account by name (any case). It returns ErrNotFound if
-// there is none.
+// playerValues are the values for playerColumns, in order.
+func playerValues(p *player.Player) []any {
+	return []any{p.Name, p.PasswordHash, p.Rank, p.Title, p.Description, p.Room, p.Home,
+		unixOrZero(p.CreatedAt), unixOrZero(p.LastSeen), p.LastAddress, p.Logins, int64(p.TimeOnline),
+		p.Colour, p.Prompt, p.PromptText, p.Timestamps, p.Earmuffs, p.EnterMsg, p.ExitMsg, p.Gagged, p.Jailed}
+}
+
+// Player loads an account by name (any case), with its lists. It returns
+// ErrNotFound if there is none.
 func (s *Store) Player(name string) (*player.Player, error) {
 	p, err := scanPlayer(s.db.QueryRow("SELECT "+playerColumns+" FROM players WHERE key = ?", player.Key(name)))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -33,14 +43,17 @@ func (s *Store) Player(name string) (*player.Player, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load player %q: %w", name, err)
 	}
+	if p.Lists, err = s.lists(p.Key()); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
 // CreatePlayer stores a new account; it fails if the name is taken.
+// (A new account has no lists.)
 func (s *Store) CreatePlayer(p *player.Player) error {
-	_, err := s.db.Exec("INSERT INTO players(key, "+playerColumns+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
-		p.Key(), p.Name, p.PasswordHash, p.Rank, p.Title, p.Description, p.Room, p.Home,
-		unixOrZero(p.CreatedAt), unixOrZero(p.LastSeen), p.LastAddress, p.Logins, int64(p.TimeOnline))
+	_, err := s.db.Exec("INSERT INTO players(key, "+playerColumns+") VALUES(?"+strings.Repeat(",?", 21)+")",
+		append([]any{p.Key()}, playerValues(p)...)...)
 	if err != nil {
 		if exists, _ := s.PlayerExists(p.Name); exists {
 			return fmt.Errorf("the name %s is already taken", p.Name)
@@ -50,12 +63,13 @@ func (s *Store) CreatePlayer(p *player.Player) error {
 	return nil
 }
 
-// SavePlayer writes every field of an existing account.
+// SavePlayer writes every field of an existing account. Lists are saved
+// entry by entry, as they change (SetListEntry).
 func (s *Store) SavePlayer(p *player.Player) error {
 	res, err := s.db.Exec(`UPDATE players SET name=?, hash=?, rank=?, title=?, description=?, room=?, home=?,
-		created_at=?, last_seen=?, last_address=?, logins=?, time_online=? WHERE key=?`,
-		p.Name, p.PasswordHash, p.Rank, p.Title, p.Description, p.Room, p.Home,
-		unixOrZero(p.CreatedAt), unixOrZero(p.LastSeen), p.LastAddress, p.Logins, int64(p.TimeOnline), p.Key())
+		created_at=?, last_seen=?, last_address=?, logins=?, time_online=?,
+		colour=?, prompt=?, prompt_text=?, timestamps=?, earmuffs=?, enter_msg=?, exit_msg=?, gagged=?, jailed=?
+		WHERE key=?`, append(playerValues(p), p.Key())...)
 	if err != nil {
 		return fmt.Errorf("save player %q: %w", p.Name, err)
 	}
@@ -80,4 +94,43 @@ func (s *Store) CountPlayersWithRank(min player.Rank) (int, error) {
 	var n int
 	err := s.db.QueryRow("SELECT COUNT(*) FROM players WHERE rank >= ?", min).Scan(&n)
 	return n, err
+}
+
+// lists loads a player's per-person flags.
+func (s *Store) lists(owner string) (map[string]player.ListEntry, error) {
+	rows, err := s.db.Query("SELECT target, name, friend, ignoring, invite FROM lists WHERE owner = ?", owner)
+	if err != nil {
+		return nil, fmt.Errorf("load lists of %q: %w", owner, err)
+	}
+	defer rows.Close()
+	var out map[string]player.ListEntry
+	for rows.Next() {
+		var key string
+		var e player.ListEntry
+		if err := rows.Scan(&key, &e.Name, &e.Friend, &e.Ignore, &e.Invite); err != nil {
+			return nil, fmt.Errorf("load lists of %q: %w", owner, err)
+		}
+		if out == nil {
+			out = map[string]player.ListEntry{}
+		}
+		out[key] = e
+	}
+	return out, rows.Err()
+}
+
+// SetListEntry stores what owner has said about target, deleting the row
+// when the entry is empty.
+func (s *Store) SetListEntry(owner, target string, e player.ListEntry) error {
+	var err error
+	if e.Empty() {
+		_, err = s.db.Exec("DELETE FROM lists WHERE owner = ? AND target = ?", owner, target)
+	} else {
+		_, err = s.db.Exec(`INSERT INTO lists(owner, target, name, friend, ignoring, invite) VALUES(?,?,?,?,?,?)
+			ON CONFLICT(owner, target) DO UPDATE SET name=excluded.name, friend=excluded.friend,
+			ignoring=excluded.ignoring, invite=excluded.invite`, owner, target, e.Name, e.Friend, e.Ignore, e.Invite)
+	}
+	if err != nil {
+		return fmt.Errorf("save list entry %s -> %s: %w", owner, target, err)
+	}
+	return nil
 }

@@ -6,19 +6,21 @@ import (
 )
 
 // Room is a stored room: an id players type ("lounge"), a display name, a
-// description and the ids it has exits to.
+// description and the ids it has exits to. A room with an owner is that
+// player's own: they may describe it, lock it and link it to others.
 type Room struct {
 	ID          string
 	Name        string
 	Description string
 	Owner       string // player key, "" for system rooms
+	Locked      bool   // only the owner and those they invite may enter
 	CreatedAt   time.Time
 	Exits       []string
 }
 
 // Rooms loads every room with its exits, in id order.
 func (s *Store) Rooms() ([]*Room, error) {
-	rows, err := s.db.Query("SELECT id, name, description, owner, created_at FROM rooms ORDER BY id")
+	rows, err := s.db.Query("SELECT id, name, description, owner, locked, created_at FROM rooms ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("load rooms: %w", err)
 	}
@@ -28,7 +30,7 @@ func (s *Store) Rooms() ([]*Room, error) {
 	for rows.Next() {
 		r := &Room{}
 		var created int64
-		if err := rows.Scan(&r.ID, &r.Name, &r.Description, &r.Owner, &created); err != nil {
+		if err := rows.Scan(&r.ID, &r.Name, &r.Description, &r.Owner, &r.Locked, &created); err != nil {
 			return nil, fmt.Errorf("load rooms: %w", err)
 		}
 		r.CreatedAt = timeOrZero(created)
@@ -65,9 +67,10 @@ func (s *Store) SaveRoom(r *Room) error {
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = time.Now()
 	}
-	if _, err := tx.Exec(`INSERT INTO rooms(id, name, description, owner, created_at) VALUES(?,?,?,?,?)
-		ON CONFLICT(id) DO UPDATE SET name=excluded.name, description=excluded.description, owner=excluded.owner`,
-		r.ID, r.Name, r.Description, r.Owner, unixOrZero(r.CreatedAt)); err != nil {
+	if _, err := tx.Exec(`INSERT INTO rooms(id, name, description, owner, locked, created_at) VALUES(?,?,?,?,?,?)
+		ON CONFLICT(id) DO UPDATE SET name=excluded.name, description=excluded.description, owner=excluded.owner,
+		locked=excluded.locked`,
+		r.ID, r.Name, r.Description, r.Owner, r.Locked, unixOrZero(r.CreatedAt)); err != nil {
 		return fmt.Errorf("save room %q: %w", r.ID, err)
 	}
 	if _, err := tx.Exec("DELETE FROM exits WHERE room = ?", r.ID); err != nil {

@@ -108,6 +108,53 @@ var migrations = []string{
 		dest TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
 		PRIMARY KEY (room, dest)
 	);`,
+	// 2: the full talker: player settings, lists, mail, bans, the staff
+	// log, lockable rooms.
+	`ALTER TABLE players ADD COLUMN colour      INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE players ADD COLUMN prompt      INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE players ADD COLUMN prompt_text TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE players ADD COLUMN timestamps  INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE players ADD COLUMN earmuffs    INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE players ADD COLUMN enter_msg   TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE players ADD COLUMN exit_msg    TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE players ADD COLUMN gagged      INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE players ADD COLUMN jailed      INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE rooms ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE lists (
+		owner    TEXT NOT NULL REFERENCES players(key) ON DELETE CASCADE,
+		target   TEXT NOT NULL,
+		name     TEXT NOT NULL,
+		friend   INTEGER NOT NULL DEFAULT 0,
+		ignoring INTEGER NOT NULL DEFAULT 0,
+		invite   INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (owner, target)
+	);
+	CREATE TABLE mail (
+		id        INTEGER PRIMARY KEY AUTOINCREMENT,
+		recipient TEXT NOT NULL,
+		sender    TEXT NOT NULL,
+		sent_at   INTEGER NOT NULL,
+		body      TEXT NOT NULL,
+		is_read   INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX mail_by_recipient ON mail(recipient, id);
+	CREATE TABLE bans (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		kind       TEXT NOT NULL,
+		pattern    TEXT NOT NULL,
+		reason     TEXT NOT NULL DEFAULT '',
+		banned_by  TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE TABLE staff_log (
+		id     INTEGER PRIMARY KEY AUTOINCREMENT,
+		at     INTEGER NOT NULL,
+		actor  TEXT NOT NULL,
+		action TEXT NOT NULL,
+		target TEXT NOT NULL DEFAULT '',
+		reason TEXT NOT NULL DEFAULT ''
+	);`,
 }
 
 func (s *Store) migrate() error {

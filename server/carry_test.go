@@ -1,0 +1,125 @@
+package server
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"talker/player"
+	"talker/reboot"
+)
+
+// TestNewStateCarriedAcrossReboot snapshots a world holding every kind of
+// state the full talker added — player settings and lists, a session's
+// recap buffer, a room's review buffer, a shutdown countdown — checks the
+// snapshot's records, then rebuilds a world from it (Restore, abandoned
+// before Start so the sockets stay with the running server) and checks
+// the state arrived.
+func TestNewStateCarriedAcrossReboot(t *testing.T) {
+	ts := startServer(t)
+	boss := ts.account("Boss", player.Admin)
+	alice, bob := ts.newPlayer("Alice"), ts.newPlayer("Bob")
+	for _, c := range []string{"colour on", "prompt go>", "timestamps on", "earmuffs on", "entermsg zooms in.", "friend bob", "ignore bob shouts"} {
+		alice.Send(c)
+		alice.Expect("\n")
+	}
+	bob.Send("tell alice carried")
+	alice.Expect("Bob says you 'carried'")
+	bob.Send("say for the review")
+	alice.Expect("Bob says 'for the review'")
+	boss.Send("gag bob")
+	boss.Expect("Bob is gagged.")
+	boss.Send("shutdown 3600 later")
+	alice.Expect("will shut down in 1 hour")
+
+	s := ts.srv
+	s.pauseAccept()
+	done := make(chan struct{})
+	s.world.do(func(w *World) { w.startQuiesce(done) })
+	<-done
+	var state []byte
+	var fds []int
+	var err error
+	s.world.do(func(w *World) {
+		state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot, At: time.Now()})
+	})
+	s.resume(nil) // the descriptors go to the restored world below
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The records.
+	snap, err := decodeSnapshot(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := snap.System.Shutdown; c == nil || c.Req.Reason != "later" || c.Req.Mode != reboot.ModeShutdown {
+		t.Errorf("shutdown countdown not in the snapshot: %+v", c)
+	}
+	if r := snap.System.RoomReview["main"]; len(r) != 1 || r[0].Text != "Bob says 'for the review'" || r[0].From != "bob" {
+		t.Errorf("room review in the snapshot: %+v", r)
+	}
+	found := false
+	for _, raw := range snap.Sessions {
+		var st SessionState
+		if err := json.Unmarshal(raw, &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Player == nil || st.Player.Name != "Alice" {
+			continue
+		}
+		found = true
+		p := st.Player
+		if !p.Colour || !p.Prompt || p.PromptText != "go>" || !p.Timestamps || !p.Earmuffs || p.EnterMsg != "zooms in." {
+			t.Errorf("settings not carried: %+v", p)
+		}
+		if e := p.Lists["bob"]; !e.Friend || e.Ignore != player.IgnoreShouts || e.Name != "Bob" {
+			t.Errorf("lists not carried: %+v", p.Lists)
+		}
+		if len(st.TellReview) != 1 || st.TellReview[0].Text != "Bob says you 'carried'" {
+			t.Errorf("recap not carried: %+v", st.TellReview)
+		}
+	}
+	if !found {
+		t.Fatal("no record for Alice")
+	}
+
+	// The rebuilt world.
+	r, err := Restore(ts.cfg, reboot.Header{Mode: reboot.ModeReboot, Started: time.Now()}, state, fds, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Abandon()
+	w := r.world
+	if w.shutdownCountdown == nil || w.shutdownCountdown.Req.By != "Boss" {
+		t.Errorf("restored shutdown countdown: %+v", w.shutdownCountdown)
+	}
+	if len(w.review["main"]) != 1 {
+		t.Errorf("restored room review: %+v", w.review)
+	}
+	a, b := w.online["alice"], w.online["bob"]
+	if a == nil || b == nil {
+		t.Fatal("sessions not restored")
+	}
+	if len(a.TellReview) != 1 || !a.Player.Colour || !a.Player.IsFriend("bob") || a.clock == nil {
+		t.Errorf("restored Alice: recap %v, colour %v, lists %v", a.TellReview, a.Player.Colour, a.Player.Lists)
+	}
+	if !b.Player.Gagged {
+		t.Error("restored Bob is not gagged")
+	}
+
+	// A checkpoint (what the angel keeps) carries the same.
+	var sys SystemState
+	var rec SessionState
+	s.world.do(func(w *World) {
+		b, _ := json.Marshal(w.systemState())
+		_ = json.Unmarshal(b, &sys)
+		b, _ = json.Marshal(w.online["alice"].checkpointState())
+		_ = json.Unmarshal(b, &rec)
+	})
+	if sys.Shutdown == nil || len(sys.RoomReview["main"]) != 1 || len(rec.TellReview) != 1 || !rec.Player.Timestamps {
+		t.Errorf("checkpoint lacks the new state: %+v / %+v", sys, rec)
+	}
+	boss.Send("shutdown cancel")
+	alice.Expect("cancelled")
+}

@@ -1,0 +1,101 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"talker/reboot"
+)
+
+// An in-game shutdown: 'shutdown [seconds|cancel] [reason]' counts down
+// with announcements, like a reboot, and then asks the program to stop
+// exactly as `talker stop` does (Server.ShutdownRequested): players are
+// told and disconnected, the stop is recorded, the process exits with code
+// 0 and the angel does not restart it. The countdown is carried across a
+// reboot in SystemState.Shutdown.
+
+func (w *World) cmdShutdown(s *Session, args string) {
+	first, rest, _ := strings.Cut(args, " ")
+	if strings.EqualFold(first, "cancel") {
+		if w.shutdownCountdown == nil {
+			s.println("There is no shutdown countdown to cancel.")
+			return
+		}
+		w.shutdownCountdown = nil
+		for _, o := range w.online {
+			o.println("*** The shutdown countdown has been cancelled by " + s.Player.Name + ".")
+		}
+		w.staffLog(s, "shutdown", "", "cancelled")
+		return
+	}
+	seconds, reason := 0, strings.TrimSpace(args)
+	if n, err := strconv.Atoi(first); err == nil {
+		if n < 0 || n > 24*3600 {
+			s.println("The countdown must be between 0 and 86400 seconds.")
+			return
+		}
+		seconds, reason = n, strings.TrimSpace(rest)
+	}
+	if w.requestStop == nil {
+		s.println("Shutdown is not available in this talker.")
+		return
+	}
+	if w.shutdownCountdown != nil {
+		s.println("A shutdown countdown is already running; 'shutdown cancel' stops it.")
+		return
+	}
+	req := RebootRequest{Mode: reboot.ModeShutdown, Reason: reason, By: s.Player.Name, BySession: s.ID}
+	logReason := reason
+	if seconds > 0 {
+		logReason = strings.TrimSpace("in " + plural(seconds, "second") + " " + reason)
+	}
+	w.staffLog(s, "shutdown", "", logReason)
+	if seconds == 0 {
+		w.shutdownNow(req)
+		return
+	}
+	now := w.cfg.Now()
+	w.shutdownCountdown = &countdown{Req: req, At: now.Add(time.Duration(seconds) * time.Second), LastAnnounce: now}
+	w.announceShutdown(time.Duration(seconds) * time.Second)
+}
+
+func (w *World) announceShutdown(left time.Duration) {
+	msg := "*** The talker will shut down in " + ago(left.Round(time.Second)) + "; you will be disconnected."
+	if r := w.shutdownCountdown.Req.Reason; r != "" {
+		msg += " (" + r + ")"
+	}
+	for _, s := range w.online {
+		s.println(msg)
+	}
+}
+
+// tickShutdown announces a shutdown countdown every minute, then every 10
+// seconds in the last minute, and stops the talker when it is due.
+func (w *World) tickShutdown(now time.Time) {
+	c := w.shutdownCountdown
+	if c == nil {
+		return
+	}
+	fire, announce, left := c.step(now)
+	switch {
+	case fire:
+		w.shutdownNow(c.Req)
+	case announce:
+		w.announceShutdown(left)
+	}
+}
+
+// shutdownNow tells everyone and asks the program to stop.
+func (w *World) shutdownNow(req RebootRequest) {
+	w.shutdownCountdown = nil
+	msg := "*** The talker is shutting down now, by " + req.By + "."
+	if req.Reason != "" {
+		msg = "*** The talker is shutting down now, by " + req.By + " (" + req.Reason + ")."
+	}
+	for _, s := range w.online {
+		s.println(msg)
+	}
+	w.log.Info().Str("by", req.By).Str("reason", req.Reason).Msg("shutdown requested in-game")
+	w.requestStop()
+}
