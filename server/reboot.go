@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -237,29 +240,69 @@ func (w *World) checkQuiesced() {
 // returned are duplicates the caller must close.
 func (w *World) snapshot(mode reboot.Mode, t *RebootTimings) ([]byte, []int, error) {
 	snap := &Snapshot{Mode: mode}
-	fds := make([]int, 0, len(w.sessions))
-	snap.Sessions = make([]json.RawMessage, 0, len(w.sessions))
+	// Stop every writer: ask them all first, then wait, so that the waits
+	// overlap instead of adding up.
+	for _, s := range w.sessions {
+		s.conn.PauseWriting()
+	}
 	for _, s := range w.sessions {
 		s.conn.StopWriting()
 	}
 	// Sessions in room order first, so that the new generation rebuilds
 	// each room's members in the order they arrived.
-	for _, s := range w.sessionsInRoomOrder() {
+	order := w.sessionsInRoomOrder()
+	fds := make([]int, 0, len(order))
+	for _, s := range order {
 		fd, err := s.conn.DupFD()
 		if err != nil {
 			return nil, fds, fmt.Errorf("duplicate socket of connection %d: %w", s.ID, err)
 		}
-		rec, err := json.Marshal(s.state(len(fds)))
 		fds = append(fds, fd)
+	}
+	// Encoding is most of the snapshot's cost at scale; the world is
+	// frozen (nothing changes while this runs), so records are encoded in
+	// parallel.
+	snap.Sessions = make([]json.RawMessage, len(order))
+	errs := make([]error, len(order))
+	parallel(len(order), func(i int) {
+		snap.Sessions[i], errs[i] = json.Marshal(order[i].state(i))
+	})
+	for i, err := range errs {
 		if err != nil {
-			return nil, fds, fmt.Errorf("encode session %d: %w", s.ID, err)
+			return nil, fds, fmt.Errorf("encode session %d: %w", order[i].ID, err)
 		}
-		snap.Sessions = append(snap.Sessions, rec)
 	}
 	snap.System = w.systemState()
 	snap.System.LastReboot = t
 	b, err := encodeSnapshot(snap)
 	return b, fds, err
+}
+
+// parallel calls fn(0..n-1) on as many goroutines as there are CPUs.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(n/64, 1))
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // sessionsInRoomOrder lists rooms' members in arrival order, then every

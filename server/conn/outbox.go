@@ -196,18 +196,24 @@ func (c *Conn) writeLoop(stopped chan struct{}) {
 	}
 }
 
-// StopWriting stops the writer at once, keeping every unsent byte (a write
-// in progress is interrupted and its unwritten part put back). It waits
-// until the writer has stopped.
+// PauseWriting asks the writer to stop at once, without waiting for it: a
+// write in progress is interrupted and its unwritten part put back.
+// StopWriting then waits.
+func (c *Conn) PauseWriting() {
+	c.out.setPaused(true)
+	_ = c.nc.SetWriteDeadline(time.Unix(1, 0))
+}
+
+// StopWriting stops the writer, keeping every unsent byte, and waits until
+// it has stopped.
 func (c *Conn) StopWriting() {
 	c.writeMu.Lock()
 	writing, stopped := c.writing, c.writerStopped
 	c.writeMu.Unlock()
-	c.out.setPaused(true)
+	c.PauseWriting()
 	if !writing {
 		return
 	}
-	_ = c.nc.SetWriteDeadline(time.Unix(1, 0))
 	<-stopped
 }
 
