@@ -138,6 +138,7 @@ func (lt *liveTalker) kill() {
 		var ws syscall.WaitStatus
 		_, _ = syscall.Wait4(p, &ws, 0, nil)
 	}
+	killChildren(lt.t) // anything else a generation left behind
 	if lt.t.Failed() {
 		lt.t.Logf("talker output:\n%s", lt.out.String())
 	}

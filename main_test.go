@@ -58,11 +58,22 @@ func waitListening(t *testing.T, addr string, within time.Duration) {
 // killChildren kills, by pid, every process that is still our child (run's
 // angel, and its talker if orphaned to us), and reaps it.
 func killChildren(t *testing.T) {
-	for _, pid := range childrenOf(os.Getpid()) {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-		var ws syscall.WaitStatus
-		_, _ = syscall.Wait4(pid, &ws, 0, nil)
+	// Killing an angel makes its talkers our children (we are a subreaper):
+	// go round until nobody is left.
+	for round := 0; round < 20; round++ {
+		kids := childrenOf(os.Getpid())
+		if len(kids) == 0 {
+			return
+		}
+		for _, pid := range kids {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		for _, pid := range kids {
+			var ws syscall.WaitStatus
+			_, _ = syscall.Wait4(pid, &ws, 0, nil)
+		}
 	}
+	t.Errorf("processes still running after cleanup: %v", childrenOf(os.Getpid()))
 }
 
 // TestAccountCreateRunAndStop: an admin account from a script, `talker run`
