@@ -67,7 +67,9 @@ func (w *World) updateEntryKey(s *Session, key, name string, fn func(*player.Lis
 	}
 	e.Name = name
 	fn(&e)
+	w.unindexFriends(s)
 	me.SetEntry(key, e)
+	w.indexFriends(s)
 	if err := w.store.SetListEntry(me.Key(), key, e); err != nil {
 		w.log.Error().Err(err).Str("player", me.Name).Msg("could not save a list entry")
 	}

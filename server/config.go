@@ -35,6 +35,9 @@ type Config struct {
 	LoginTimeout     time.Duration // time allowed at the login prompts
 	IdleTimeout      time.Duration // logged-in players idle this long are disconnected (0 = never)
 	MaxLoginFailures int           // wrong passwords on one connection before it is closed
+	// AnnounceAll: with at most this many players online, everyone is told
+	// when someone logs in or out; above it, only their friends.
+	AnnounceAll int
 
 	// StartRoom is where new players appear and `home` leads when they have
 	// no home of their own.
@@ -114,6 +117,7 @@ func DefaultConfig() Config {
 		LoginTimeout:     3 * time.Minute,
 		IdleTimeout:      0,
 		MaxLoginFailures: 3,
+		AnnounceAll:      100,
 		StartRoom:        "main",
 		ReadyTimeout:     reboot.DefaultReadyTimeout,
 		Version:          "dev",

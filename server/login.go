@@ -330,6 +330,7 @@ func (w *World) enter(s *Session, p *player.Player, isNew bool) {
 	p.LastAddress = s.Addr
 	p.LastSeen = now
 	w.online[p.Key()] = s
+	w.indexFriends(s)
 	w.save(p)
 	w.log.Info().Str("player", p.Name).Str("addr", s.Addr).Uint64("conn", s.ID).Msg("logged in")
 	room := w.rooms[p.Room]
@@ -353,12 +354,23 @@ func (w *World) enter(s *Session, p *player.Player, isNew bool) {
 }
 
 // announceLogin tells everyone that a player has connected (in) or
-// disconnected, their friends as friends; not those who ignore them.
+// disconnected, their friends as friends; not those who ignore them. On a
+// talker with more than Config.AnnounceAll players online only friends are
+// told: telling everyone about everyone makes logins cost N² and buries
+// the conversation (the room still sees arrivals and departures).
 func (w *World) announceLogin(s *Session, in bool) {
 	p := s.Player
 	what := "disconnected"
 	if in {
 		what = "connected"
+	}
+	if len(w.online) > w.cfg.AnnounceAll {
+		for o := range w.fans[p.Key()] {
+			if o != s && !w.ignoring(o, s, player.IgnoreRoom) {
+				o.hear("[ Your friend " + p.Name + " has " + what + " ]")
+			}
+		}
+		return
 	}
 	for _, o := range w.online {
 		switch {
@@ -386,7 +398,9 @@ func (w *World) takeOver(old, s *Session) {
 	if s.room != nil {
 		s.room.replace(old, s)
 	}
+	w.unindexFriends(old)
 	w.online[p.Key()] = s
+	w.indexFriends(s)
 	w.touchNow(s)
 	old.Player, old.room = nil, nil // so removing it logs nobody out
 	w.remove(old, "taken over")

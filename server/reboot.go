@@ -465,6 +465,8 @@ func ms(d time.Duration) string {
 // disconnectAll closes every session after its pending output, returning
 // the connections to wait for.
 func (w *World) disconnectAll(reason string) []*conn.Conn {
+	w.disconnecting = true
+	defer func() { w.disconnecting = false }()
 	var closing []*conn.Conn
 	for _, s := range w.sessions {
 		closing = append(closing, s.conn)

@@ -208,6 +208,7 @@ func (w *World) restoreSession(st SessionState, fd int, deliver conn.Deliver) er
 		s.room = room
 		room.add(s)
 		w.online[s.Player.Key()] = s
+		w.indexFriends(s)
 	} else if st.Login.Stage == StagePlaying {
 		// A playing session without a player cannot be trusted: never
 		// log anyone in without their password.

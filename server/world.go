@@ -28,6 +28,7 @@ type World struct {
 
 	sessions map[uint64]*Session // every connection, logged in or not
 	online   map[string]*Session // player key → the session playing it
+	fans     fanIndex            // player key → sessions that have them as a friend
 	rooms    map[string]*Room
 	perAddr  map[string]int
 	guard    loginGuard
@@ -51,10 +52,11 @@ type World struct {
 	bans              []store.Ban             // loaded from the database (bans.go)
 	newbiesClosed     bool                    // registration refused (stored in meta)
 
-	holder     Holder          // the angel, keeping sockets and checkpoints (checkpoint.go)
-	dirty      map[uint64]bool // sessions changed since the last checkpoint
-	disabled   map[string]bool // commands turned off (see crash.go)
-	recovering bool            // a recovery reboot has been asked for
+	holder        Holder          // the angel, keeping sockets and checkpoints (checkpoint.go)
+	dirty         map[uint64]bool // sessions changed since the last checkpoint
+	disabled      map[string]bool // commands turned off (see crash.go)
+	recovering    bool            // a recovery reboot has been asked for
+	disconnecting bool            // everyone is being disconnected (restart)
 }
 
 // events the world handles besides conn.Input.
@@ -76,6 +78,7 @@ func newWorld(cfg *Config, st *store.Store, connIDs *atomic.Uint64) (*World, err
 		events:    make(chan any, 4096),
 		sessions:  map[uint64]*Session{},
 		online:    map[string]*Session{},
+		fans:      fanIndex{},
 		rooms:     map[string]*Room{},
 		perAddr:   map[string]int{},
 		guard:     newLoginGuard(),
@@ -340,13 +343,21 @@ func (w *World) logout(s *Session, reason string) {
 	now := w.cfg.Now()
 	p.TimeOnline += now.Sub(s.LoggedInAt)
 	p.LastSeen = now
+	// When everyone is being disconnected (shutdown, restart), nobody needs
+	// to hear about each departure: that would cost N² lines.
+	quiet := w.stopping || w.disconnecting
 	if s.room != nil {
 		p.Room = s.room.ID
 		s.room.remove(s)
-		w.toRoom(s.room, s, p.Name+" has left the talker.")
+		if !quiet {
+			w.toRoom(s.room, s, p.Name+" has left the talker.")
+		}
 	}
 	delete(w.online, p.Key())
-	w.announceLogin(s, false)
+	w.unindexFriends(s)
+	if !quiet {
+		w.announceLogin(s, false)
+	}
 	w.save(p)
 	w.log.Info().Str("player", p.Name).Str("reason", reason).Msg("logged out")
 }
