@@ -41,11 +41,13 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, fds []int, received ti
 		closeFDs(fds)
 		return nil, err
 	}
+	tDecoded := time.Now()
 	s, err := open(&cfg)
 	if err != nil {
 		closeFDs(fds)
 		return nil, err
 	}
+	tOpened := time.Now()
 	w := s.world
 	w.system = snap.System
 	w.guard = snap.System.LoginGuard
@@ -57,6 +59,7 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, fds []int, received ti
 	w.review = snap.System.RoomReview
 	s.nextConn.Store(snap.System.NextConnID)
 	kept, dropped := w.restoreSessions(snap, fds, s.deliver)
+	tSessions := time.Now()
 
 	t := snap.System.LastReboot
 	if t == nil || snap.Checkpoint {
@@ -79,6 +82,9 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, fds []int, received ti
 		s.store.Close()
 		return nil, fmt.Errorf("start hooks: %w", err)
 	}
+	s.cfg.Log.Info().Dur("decode", tDecoded.Sub(began)).Dur("open", tOpened.Sub(tDecoded)).
+		Dur("sessions", tSessions.Sub(tOpened)).Dur("hooks", time.Since(tSessions)).Int("state_bytes", len(state)).
+		Msg("restore phases")
 	t.Restore = time.Since(began)
 	r := &Restored{Server: s, began: began, received: received, timings: t, fromCheckpoint: snap.Checkpoint}
 	r.report = reboot.Report{Version: cfg.Version, Received: received.Sub(hdr.Started),
@@ -142,11 +148,13 @@ func (r *Restored) Start() {
 // taken back to the login prompt, with an apology.
 func (w *World) restoreSessions(snap *Snapshot, fds []int, deliver conn.Deliver) (kept, dropped int) {
 	used := make([]bool, len(fds))
-	// Decoding dominates a large restore: do it in parallel, then rebuild
-	// in order on this goroutine.
-	states := make([]SessionState, len(snap.Sessions))
-	errs := make([]error, len(snap.Sessions))
-	parallel(len(snap.Sessions), func(i int) { errs[i] = json.Unmarshal(snap.Sessions[i], &states[i]) })
+	// Decoding records and wrapping sockets dominate a large restore: both
+	// run in parallel; linking sessions into the world runs in order here.
+	n := len(snap.Sessions)
+	states := make([]SessionState, n)
+	errs := make([]error, n)
+	parallel(n, func(i int) { errs[i] = json.Unmarshal(snap.Sessions[i], &states[i]) })
+	fdOf := make([]int, n)
 	for i := range snap.Sessions {
 		st, err := states[i], errs[i]
 		if err == nil && st.ID == 0 {
@@ -156,6 +164,7 @@ func (w *World) restoreSessions(snap *Snapshot, fds []int, deliver conn.Deliver)
 			player.Key(st.Player.Name) == player.Key(w.cfg.Faults.CorruptSession) {
 			err = fmt.Errorf("record marked corrupt by fault injection")
 		}
+		errs[i] = err
 		fdIndex := i // records are written in descriptor order
 		if err == nil {
 			fdIndex = st.FD
@@ -163,24 +172,37 @@ func (w *World) restoreSessions(snap *Snapshot, fds []int, deliver conn.Deliver)
 		if i < len(snap.SessionFDs) {
 			fdIndex = snap.SessionFDs[i]
 		}
+		fdOf[i] = -1
 		if fdIndex < 0 || fdIndex >= len(fds) || used[fdIndex] {
 			w.log.Error().Int("record", i).Msg("restore: session record refers to no descriptor")
-			dropped++
 			continue
 		}
 		used[fdIndex] = true
-		if err != nil {
-			w.log.Error().Err(err).Int("record", i).Msg("restore: unreadable session record; back to the login prompt")
-			w.restoreFresh(fds[fdIndex], deliver)
-			dropped++
-			continue
+		fdOf[i] = fds[fdIndex]
+	}
+	conns := make([]*conn.Conn, n)
+	adoptErrs := make([]error, n)
+	parallel(n, func(i int) {
+		if fdOf[i] >= 0 && errs[i] == nil {
+			conns[i], adoptErrs[i] = conn.Adopt(states[i].ID, fdOf[i], w.cfg.Limits, deliver, w.reportPanic, states[i].Conn)
 		}
-		if err := w.restoreSession(st, fds[fdIndex], deliver); err != nil {
-			w.log.Error().Err(err).Uint64("conn", st.ID).Msg("restore: session lost")
+	})
+	for i := range snap.Sessions {
+		switch {
+		case fdOf[i] < 0:
 			dropped++
-			continue
+		case errs[i] != nil:
+			w.log.Error().Err(errs[i]).Int("record", i).Msg("restore: unreadable session record; back to the login prompt")
+			w.restoreFresh(fdOf[i], deliver)
+			dropped++
+		case adoptErrs[i] != nil:
+			unix.Close(fdOf[i])
+			w.log.Error().Err(adoptErrs[i]).Uint64("conn", states[i].ID).Msg("restore: session lost")
+			dropped++
+		default:
+			w.restoreSession(states[i], conns[i])
+			kept++
 		}
-		kept++
 	}
 	for i, fd := range fds {
 		if !used[i] {
@@ -190,12 +212,9 @@ func (w *World) restoreSessions(snap *Snapshot, fds []int, deliver conn.Deliver)
 	return kept, dropped
 }
 
-func (w *World) restoreSession(st SessionState, fd int, deliver conn.Deliver) error {
-	c, err := conn.Adopt(st.ID, fd, w.cfg.Limits, deliver, w.reportPanic, st.Conn)
-	if err != nil {
-		unix.Close(fd)
-		return err
-	}
+// restoreSession links a restored session, on its adopted connection,
+// into the world.
+func (w *World) restoreSession(st SessionState, c *conn.Conn) {
 	s := &Session{ID: st.ID, conn: c, Addr: st.Addr, ConnectedAt: st.ConnectedAt, LastInput: st.LastInput,
 		Telnet: st.Telnet, Login: st.Login, LoggedInAt: st.LoggedInAt,
 		AFK: st.AFK, AFKMessage: st.AFKMessage, ReplyTo: st.ReplyTo, TellReview: st.TellReview, clock: w.cfg.Now}
@@ -216,7 +235,6 @@ func (w *World) restoreSession(st SessionState, fd int, deliver conn.Deliver) er
 	}
 	w.sessions[s.ID] = s
 	w.perAddr[s.Addr]++
-	return nil
 }
 
 // restoreFresh keeps a connection whose record was unreadable, sending it

@@ -85,12 +85,38 @@ func TestSnapshotFormatV1StillReads(t *testing.T) {
 }
 
 func TestSnapshotFromTheFutureIsRefused(t *testing.T) {
-	b, _ := json.Marshal(map[string]any{"Version": SnapshotVersion + 1, "Sessions": []any{}})
+	future := &Snapshot{Mode: reboot.ModeReboot}
+	b, _ := encodeSnapshot(future)
+	b = []byte(strings.Replace(string(b), `"Version":2`, `"Version":99`, 1))
 	if _, err := decodeSnapshot(b); err == nil || !strings.Contains(err.Error(), "version") {
 		t.Errorf("newer snapshot accepted: %v", err)
 	}
 	if _, err := decodeSnapshot([]byte("not json")); err == nil {
 		t.Error("garbage accepted")
+	}
+}
+
+// TestSnapshotContainerRoundTripAndDamage: records come back byte for byte;
+// a truncated container is refused, not half read.
+func TestSnapshotContainerRoundTripAndDamage(t *testing.T) {
+	snap := &Snapshot{Mode: reboot.ModeReset, System: SystemState{Generation: 7},
+		Sessions: []json.RawMessage{json.RawMessage(`{"ID":1}`), json.RawMessage(`{"ID":2,"Addr":"x"}`)}}
+	b, err := encodeSnapshot(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeSnapshot(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != SnapshotVersion || got.Mode != reboot.ModeReset || got.System.Generation != 7 ||
+		len(got.Sessions) != 2 || string(got.Sessions[1]) != `{"ID":2,"Addr":"x"}` {
+		t.Errorf("round trip: %+v", got)
+	}
+	for cut := len(snapshotMagic); cut < len(b); cut += 3 {
+		if _, err := decodeSnapshot(b[:cut]); err == nil {
+			t.Fatalf("a container cut at %d of %d bytes was accepted", cut, len(b))
+		}
 	}
 }
 

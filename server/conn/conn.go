@@ -117,6 +117,12 @@ func New(id uint64, nc *net.TCPConn, limits Limits, deliver Deliver) *Conn {
 // NewWithPanics is New with a place to report panics in the connection's
 // goroutines.
 func NewWithPanics(id uint64, nc *net.TCPConn, limits Limits, deliver Deliver, panics ReportPanic) *Conn {
+	c := wrap(id, nc, limits, deliver, panics)
+	c.setSocketOptions()
+	return c
+}
+
+func wrap(id uint64, nc *net.TCPConn, limits Limits, deliver Deliver, panics ReportPanic) *Conn {
 	addr := nc.RemoteAddr().String()
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		addr = host
@@ -126,10 +132,15 @@ func NewWithPanics(id uint64, nc *net.TCPConn, limits Limits, deliver Deliver, p
 	c.Throttle = NewThrottle(limits, time.Now())
 	c.out.init(limits.MaxBacklog)
 	c.finished = make(chan struct{})
-	_ = nc.SetNoDelay(true)
-	_ = nc.SetKeepAlive(true)
-	_ = nc.SetKeepAlivePeriod(time.Minute)
 	return c
+}
+
+// setSocketOptions configures a freshly accepted socket. (An adopted one
+// already has them: they belong to the socket, not the process.)
+func (c *Conn) setSocketOptions() {
+	_ = c.nc.SetNoDelay(true)
+	_ = c.nc.SetKeepAlive(true)
+	_ = c.nc.SetKeepAlivePeriod(time.Minute)
 }
 
 // Start starts the reader and the writer.
@@ -349,7 +360,7 @@ func Adopt(id uint64, fd int, limits Limits, deliver Deliver, panics ReportPanic
 		nc.Close()
 		return nil, errors.New("adopted descriptor is not a TCP socket")
 	}
-	c := NewWithPanics(id, tc, limits, deliver, panics)
+	c := wrap(id, tc, limits, deliver, panics)
 	c.Decoder = carried.Decoder
 	c.Throttle = carried.Throttle
 	c.Throttle.SetLimits(limits)
