@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"net"
 	"os"
@@ -63,23 +64,31 @@ func (a *angelClient) Hold(srv *server.Server, listeners map[string]net.Listener
 	if a.sock == "" {
 		return
 	}
-	sync := func() (link.HoldFrame, []int) {
-		var f link.HoldFrame
-		var fds []int
-		for name, ln := range listeners {
-			if fd, err := dupListener(ln); err == nil {
-				f.Listeners = append(f.Listeners, name)
-				fds = append(fds, fd)
-			}
-		}
-		system, ids, connFDs, records := srv.FullCheckpoint()
-		f.System, f.Add, f.Records = system, ids, records
-		return f, append(fds, connFDs...)
-	}
-	a.holder = link.NewHolder(a.sock, os.Getpid(), sync)
+	a.holder = link.NewHolder(a.sock, os.Getpid(), holdSource{srv: srv, listeners: listeners})
 	srv.SetHolder(a.holder)
 	go a.holder.Run()
 }
+
+// holdSource gives the hold channel what a full sync needs.
+type holdSource struct {
+	srv       *server.Server
+	listeners map[string]net.Listener
+}
+
+func (h holdSource) Listeners() (names []string, fds []int) {
+	for name, ln := range h.listeners {
+		if fd, err := dupListener(ln); err == nil {
+			names, fds = append(names, name), append(fds, fd)
+		}
+	}
+	return names, fds
+}
+
+func (h holdSource) Checkpoint() (json.RawMessage, []uint64, map[uint64]json.RawMessage) {
+	return h.srv.FullCheckpoint()
+}
+
+func (h holdSource) Dup(ids []uint64) ([]uint64, []int) { return h.srv.DupConns(ids) }
 
 func dupListener(ln net.Listener) (int, error) {
 	sc, ok := ln.(syscall.Conn)

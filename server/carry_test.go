@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"golang.org/x/sys/unix"
 	"testing"
 	"time"
 
@@ -42,8 +43,13 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	var err error
 	s.world.do(func(w *World) {
 		state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot, At: time.Now()})
+		// The snapshot lends the live connections' own descriptors; the
+		// restored world below (in this same process) gets duplicates.
+		for i, fd := range fds {
+			fds[i], _ = unix.Dup(fd)
+		}
 	})
-	s.resume(nil) // the descriptors go to the restored world below
+	s.resume()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,26 +103,37 @@ func (w *World) systemState() SystemState {
 	return sys
 }
 
-// FullCheckpoint is everything the holder needs after it (re)connects:
-// the system state, and for every session a duplicate of its socket and
-// its record.
-func (s *Server) FullCheckpoint() (system json.RawMessage, ids []uint64, fds []int, records map[uint64]json.RawMessage) {
+// FullCheckpoint is what the holder needs after it (re)connects: the
+// system state and every session's record.
+func (s *Server) FullCheckpoint() (system json.RawMessage, ids []uint64, records map[uint64]json.RawMessage) {
 	s.world.do(func(w *World) {
 		records = make(map[uint64]json.RawMessage, len(w.sessions))
 		for id, sess := range w.sessions {
-			fd, err := sess.conn.DupFD()
-			if err != nil {
-				continue
-			}
 			b, err := json.Marshal(sess.checkpointState())
 			if err != nil {
 				continue
 			}
-			ids, fds = append(ids, id), append(fds, fd)
+			ids = append(ids, id)
 			records[id] = b
 			delete(w.dirty, id)
 		}
 		system, _ = json.Marshal(w.systemState())
 	})
-	return system, ids, fds, records
+	return system, ids, records
+}
+
+// DupConns duplicates the sockets of those connections still open.
+func (s *Server) DupConns(ids []uint64) (open []uint64, fds []int) {
+	s.world.do(func(w *World) {
+		for _, id := range ids {
+			sess := w.sessions[id]
+			if sess == nil {
+				continue
+			}
+			if fd, err := sess.conn.DupFD(); err == nil {
+				open, fds = append(open, id), append(fds, fd)
+			}
+		}
+	})
+	return open, fds
 }

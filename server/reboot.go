@@ -106,7 +106,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	select {
 	case <-quiesced:
 	case <-time.After(s.cfg.ReadyTimeout):
-		s.resume(nil)
+		s.resume()
 		return fail(errors.New("timed out waiting for connections to pause"))
 	}
 	var state []byte
@@ -119,7 +119,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		timings.Snapshot = s.cfg.Now().Sub(t)
 	})
 	if snapErr != nil {
-		s.resume(fds)
+		s.resume()
 		return fail(fmt.Errorf("snapshot: %w", snapErr))
 	}
 	log.Info().Int("sessions", len(fds)).Int("state_bytes", len(state)).
@@ -127,13 +127,12 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	res, err := s.cfg.Upgrader.Handoff(reboot.Request{Mode: req.Mode, State: state, FDs: fds,
 		Started: start, Version: s.cfg.Version})
 	if err != nil {
-		s.resume(fds)
+		s.resume()
 		if req.Mode == reboot.ModeRestart {
 			s.markRunning()
 		}
 		return fail(err)
 	}
-	closeFDs(fds)
 	timings.Handoff = res.Exec + res.Transfer + res.StateWrite
 	timings.Restore = res.Child.Restored
 	timings.ToVersion = res.Child.Version
@@ -154,8 +153,7 @@ func (s *Server) HandedOver() <-chan struct{} { return s.handedOver }
 
 // resume undoes a quiesce after a failed handoff: every writer, then every
 // reader, then the listener, exactly as before.
-func (s *Server) resume(fds []int) {
-	closeFDs(fds)
+func (s *Server) resume() {
 	s.world.do(func(w *World) { w.resumeAll() })
 	s.resumeAccept()
 }
@@ -237,7 +235,8 @@ func (w *World) checkQuiesced() {
 }
 
 // snapshot stops every writer and captures the world. The descriptors
-// returned are duplicates the caller must close.
+// returned are the connections' own: valid while the world stays frozen,
+// not to be closed.
 func (w *World) snapshot(mode reboot.Mode, t *RebootTimings) ([]byte, []int, error) {
 	snap := &Snapshot{Mode: mode}
 	// Stop every writer: ask them all first, then wait, so that the waits
@@ -250,12 +249,16 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings) ([]byte, []int, err
 	}
 	// Sessions in room order first, so that the new generation rebuilds
 	// each room's members in the order they arrived.
+	// The sockets' own descriptors are handed over, not duplicates: with
+	// every writer and reader stopped and the world frozen, nothing closes
+	// one before the handoff is over, and duplicating 10,000 sockets would
+	// need 10,000 more descriptors than the process may have.
 	order := w.sessionsInRoomOrder()
 	fds := make([]int, 0, len(order))
 	for _, s := range order {
-		fd, err := s.conn.DupFD()
+		fd, err := s.conn.RawFD()
 		if err != nil {
-			return nil, fds, fmt.Errorf("duplicate socket of connection %d: %w", s.ID, err)
+			return nil, nil, fmt.Errorf("descriptor of connection %d: %w", s.ID, err)
 		}
 		fds = append(fds, fd)
 	}

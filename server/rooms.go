@@ -36,17 +36,23 @@ func (r *Room) replace(old, s *Session) {
 	r.add(s)
 }
 
+// lookNames is how many of the people in a room look names.
+const lookNames = 30
+
 // moveTo moves a session into a room, telling the rooms left and entered.
 func (w *World) moveTo(s *Session, to *Room, leaveMsg, arriveMsg string) {
+	// In a crowded room (more than Config.AnnounceAll people) comings and
+	// goings are not announced: they would drown the conversation, and
+	// cost the talker a line per member for every arrival.
 	if from := s.room; from != nil {
 		from.remove(s)
-		if leaveMsg != "" {
+		if leaveMsg != "" && len(from.Members) < w.cfg.AnnounceAll {
 			w.toRoom(from, s, leaveMsg)
 		}
 	}
 	s.room = to
 	to.add(s)
-	if arriveMsg != "" {
+	if arriveMsg != "" && len(to.Members) <= w.cfg.AnnounceAll {
 		w.toRoom(to, s, arriveMsg)
 	}
 	if s.Player.Room != to.ID {
@@ -109,20 +115,28 @@ func (w *World) look(s *Session) {
 	}
 	s.println(w.exitsLine(r))
 	var others []string
+	more := 0
 	for _, m := range r.Members {
-		if m != s {
-			d := displayName(m.Player)
-			if m.AFK {
-				d += " (AFK)"
-			}
-			others = append(others, d)
+		if m == s {
+			continue
 		}
+		if len(others) == lookNames {
+			more++
+			continue
+		}
+		d := displayName(m.Player)
+		if m.AFK {
+			d += " (AFK)"
+		}
+		others = append(others, d)
 	}
-	switch len(others) {
-	case 0:
+	switch {
+	case len(others) == 0:
 		s.println("You are alone here.")
-	case 1:
+	case len(others) == 1:
 		s.println(others[0] + " is here.")
+	case more > 0:
+		s.println("Here with you: " + strings.Join(others, ", ") + " and " + plural(more, "other") + " ('who' lists everyone).")
 	default:
 		s.println("Here with you: " + strings.Join(others, ", ") + ".")
 	}

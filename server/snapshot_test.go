@@ -21,12 +21,11 @@ func takeSnapshot(t *testing.T, ts *testServer) []byte {
 	s.world.do(func(w *World) { w.startQuiesce(done) })
 	<-done
 	var state []byte
-	var fds []int
 	var err error
 	s.world.do(func(w *World) {
-		state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot})
+		state, _, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot})
 	})
-	s.resume(fds)
+	s.resume()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,12 +130,11 @@ func TestQuiesceResumeInProcess(t *testing.T) {
 	s.world.do(func(w *World) { w.startQuiesce(done) })
 	<-done
 	a.Send("say typed while paused")
-	var fds []int
-	s.world.do(func(w *World) { _, fds, _ = w.snapshot(reboot.ModeReboot, &RebootTimings{}) })
+	s.world.do(func(w *World) { _, _, _ = w.snapshot(reboot.ModeReboot, &RebootTimings{}) })
 	if got := b.Quiet(200 * 1e6); strings.Contains(got, "typed while paused") {
 		t.Fatal("a line was handled while the world was frozen")
 	}
-	s.resume(fds)
+	s.resume()
 	b.Expect("Alice says 'typed while paused'")
 	late := ts.dial()
 	late.Expect("enter your name: ")

@@ -349,7 +349,7 @@ func (w *World) logout(s *Session, reason string) {
 	if s.room != nil {
 		p.Room = s.room.ID
 		s.room.remove(s)
-		if !quiet {
+		if !quiet && len(s.room.Members) < w.cfg.AnnounceAll {
 			w.toRoom(s.room, s, p.Name+" has left the talker.")
 		}
 	}

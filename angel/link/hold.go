@@ -62,9 +62,20 @@ func RecvFrame(c *net.UnixConn) (HoldFrame, []int, error) {
 	return f, fds, nil
 }
 
-// SyncFunc produces a full sync: the frame and its descriptors (duplicates,
-// closed by the Holder once sent).
-type SyncFunc func() (HoldFrame, []int)
+// SyncSource is what a Holder needs for a full sync. Descriptors it
+// returns are duplicates, closed by the Holder once sent.
+type SyncSource interface {
+	// Listeners returns the listening sockets by name.
+	Listeners() (names []string, fds []int)
+	// Checkpoint returns the system state and every session's record.
+	Checkpoint() (system json.RawMessage, ids []uint64, records map[uint64]json.RawMessage)
+	// Dup duplicates the sockets of those connections still open.
+	Dup(ids []uint64) (open []uint64, fds []int)
+}
+
+// syncChunk bounds the duplicates that exist at once during a sync: a
+// talker near its descriptor limit must not need twice its connections.
+const syncChunk = 250
 
 // Holder is a talker's side of the hold channel. Add, Drop and Checkpoint
 // never block; they are batched and sent every few milliseconds. While the
@@ -73,7 +84,7 @@ type SyncFunc func() (HoldFrame, []int)
 type Holder struct {
 	sock string
 	pid  int
-	sync SyncFunc
+	sync SyncSource
 
 	mu        sync.Mutex
 	connected bool
@@ -85,7 +96,7 @@ type Holder struct {
 }
 
 // NewHolder prepares a hold channel to the angel at sock.
-func NewHolder(sock string, pid int, sync SyncFunc) *Holder {
+func NewHolder(sock string, pid int, sync SyncSource) *Holder {
 	return &Holder{sock: sock, pid: pid, sync: sync, wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
@@ -197,13 +208,7 @@ func (h *Holder) serve(c *net.UnixConn) {
 	h.mu.Lock()
 	h.connected = true
 	h.mu.Unlock()
-	frame, fds := h.sync()
-	frame.Sync = true
-	err := SendFrame(c, frame, fds)
-	for _, fd := range fds {
-		unix.Close(fd)
-	}
-	if err != nil {
+	if err := h.fullSync(c); err != nil {
 		return
 	}
 	keepalive := time.NewTicker(time.Second)
@@ -230,6 +235,39 @@ func (h *Holder) serve(c *net.UnixConn) {
 		if err != nil {
 			return
 		}
+	}
+}
+
+// fullSync replaces what the angel holds: listeners and system state
+// first, then the connections in chunks, each with its record.
+func (h *Holder) fullSync(c *net.UnixConn) error {
+	names, fds := h.sync.Listeners()
+	system, ids, records := h.sync.Checkpoint()
+	err := SendFrame(c, HoldFrame{Sync: true, Listeners: names, System: system}, fds)
+	closeAll(fds)
+	if err != nil {
+		return err
+	}
+	for len(ids) > 0 {
+		chunk := ids[:min(syncChunk, len(ids))]
+		ids = ids[len(chunk):]
+		open, fds := h.sync.Dup(chunk)
+		f := HoldFrame{Add: open, Records: make(map[uint64]json.RawMessage, len(open))}
+		for _, id := range open {
+			f.Records[id] = records[id]
+		}
+		err := SendFrame(c, f, fds)
+		closeAll(fds)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
 	}
 }
 

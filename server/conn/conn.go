@@ -328,6 +328,21 @@ func (c *Conn) DupFD() (int, error) {
 	return dup, dupErr
 }
 
+// RawFD returns the socket's descriptor itself, for passing to another
+// process while this one is guaranteed not to close it (both goroutines
+// stopped). It avoids os.File.Fd for the same reason as DupFD.
+func (c *Conn) RawFD() (int, error) {
+	raw, err := c.nc.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	if err := raw.Control(func(f uintptr) { fd = int(f) }); err != nil {
+		return -1, err
+	}
+	return fd, nil
+}
+
 // Carried is what a connection hands to the next generation besides its
 // socket: plain data.
 type Carried struct {
