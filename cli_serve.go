@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +41,16 @@ func cmdServe(args []string) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	paths := dataPaths{cfg.DataDir}
+	// TALKER_CPUPROFILE=PREFIX writes a CPU profile of this generation to
+	// PREFIX.PID when it exits (however it exits but a crash): for
+	// measuring reboots under load.
+	if prefix := os.Getenv("TALKER_CPUPROFILE"); prefix != "" {
+		if f, err := os.Create(prefix + "." + strconv.Itoa(os.Getpid())); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
+		}
+	}
 	// Under a detached angel, stderr is a file that only crash output
 	// should go to; the log file has everything else.
 	var console io.Writer = os.Stderr

@@ -74,10 +74,6 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		return fail(fmt.Errorf("the previous generation has not exited yet: %w", err))
 	}
 	log.Info().Str("binary", path).Str("reason", req.Reason).Msg("reboot starting")
-	start := s.cfg.Now()
-	timings := &RebootTimings{Mode: req.Mode, At: start, By: req.By, BySession: req.BySession,
-		Reason: req.Reason, FromVersion: s.cfg.Version, FromPID: pid()}
-
 	// Stop hooks run while the world is still live, so they can still talk
 	// to players and change state that the snapshot then carries.
 	var hookErr error
@@ -90,7 +86,13 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		return fail(hookErr)
 	}
 
+	// The pause players notice starts here: from now on their input waits
+	// until the new generation (or, on failure, this one) reads it.
+	start := s.cfg.Now()
+	timings := &RebootTimings{Mode: req.Mode, At: start, By: req.By, BySession: req.BySession,
+		Reason: req.Reason, FromVersion: s.cfg.Version, FromPID: pid()}
 	s.pauseAccept()
+	tAccept := s.cfg.Now()
 	if req.Mode == reboot.ModeRestart {
 		// A restart disconnects everyone (after their last output) and
 		// hands over nothing but the listeners.
@@ -103,6 +105,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	}
 	quiesced := make(chan struct{})
 	s.world.do(func(w *World) { w.startQuiesce(quiesced) })
+	tReaders := s.cfg.Now()
 	select {
 	case <-quiesced:
 	case <-time.After(s.cfg.ReadyTimeout):
@@ -123,7 +126,8 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		return fail(fmt.Errorf("snapshot: %w", snapErr))
 	}
 	log.Info().Int("sessions", len(fds)).Int("state_bytes", len(state)).
-		Dur("quiesce", timings.Quiesce).Dur("snapshot", timings.Snapshot).Msg("handing over")
+		Dur("quiesce", timings.Quiesce).Dur("accept_paused", tAccept.Sub(start)).Dur("readers_asked", tReaders.Sub(tAccept)).
+		Dur("snapshot", timings.Snapshot).Msg("handing over")
 	res, err := s.cfg.Upgrader.Handoff(reboot.Request{Mode: req.Mode, State: state, FDs: fds,
 		Started: start, Version: s.cfg.Version})
 	if err != nil {
@@ -204,11 +208,15 @@ func (w *World) rebootFailed(req RebootRequest, err error) {
 // startQuiesce stops every reader; done is closed once all have stopped
 // and the world has handled everything they delivered.
 func (w *World) startQuiesce(done chan struct{}) {
-	w.quiesce = &quiesceState{readers: map[uint64]bool{}, done: done}
+	w.quiesce = &quiesceState{readers: make(map[uint64]bool, len(w.sessions)), done: done}
+	conns := make([]*conn.Conn, 0, len(w.sessions))
 	for id, s := range w.sessions {
 		w.quiesce.readers[id] = true
-		s.conn.StopReading()
+		conns = append(conns, s.conn)
 	}
+	// Asking a reader to stop costs a lock and a deadline: at 10,000
+	// connections that is worth spreading over the CPUs.
+	parallel(len(conns), func(i int) { conns[i].StopReading() })
 	w.checkQuiesced()
 }
 
@@ -241,11 +249,13 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings) ([]byte, []int, err
 	snap := &Snapshot{Mode: mode}
 	// Stop every writer: ask them all first, then wait, so that the waits
 	// overlap instead of adding up.
+	conns := make([]*conn.Conn, 0, len(w.sessions))
 	for _, s := range w.sessions {
-		s.conn.PauseWriting()
+		conns = append(conns, s.conn)
 	}
-	for _, s := range w.sessions {
-		s.conn.StopWriting()
+	parallel(len(conns), func(i int) { conns[i].PauseWriting() })
+	for _, c := range conns {
+		c.StopWriting()
 	}
 	// Sessions in room order first, so that the new generation rebuilds
 	// each room's members in the order they arrived.

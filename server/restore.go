@@ -112,7 +112,6 @@ func (r *Restored) Start() {
 	w := r.world
 	t := r.timings
 	t.Pause = time.Since(t.At)
-	r.markRunning()
 	msg := ""
 	tmpl := w.cfg.Messages.Rebooted
 	if t.Mode == reboot.ModeRecover {
@@ -121,7 +120,16 @@ func (r *Restored) Start() {
 	if tmpl != "" {
 		msg = fmt.Sprintf(tmpl, ms(t.Pause))
 	}
+	staffLine := "*** [staff] " + string(t.Mode) + " by " + t.By + ": " + timingsLine(t)
+	// Each connection resumes as soon as its turn comes (its unsent output
+	// first, then the line saying the reboot is over); the world is not
+	// running yet, so sessions are independent and are started in parallel.
+	sessions := make([]*Session, 0, len(w.sessions))
 	for _, s := range w.sessions {
+		sessions = append(sessions, s)
+	}
+	parallel(len(sessions), func(i int) {
+		s := sessions[i]
 		if s.Player == nil && r.fromCheckpoint {
 			w.reprompt(s)
 		}
@@ -130,16 +138,16 @@ func (r *Restored) Start() {
 				s.println(msg)
 			}
 			if s.ID == t.BySession || s.Player.Rank >= adminRank {
-				s.println("*** [staff] " + string(t.Mode) + " by " + t.By + ": " + timingsLine(t))
+				s.println(staffLine)
 			}
 		}
-	}
-	for _, s := range w.sessions {
 		s.conn.Start()
-	}
+	})
 	r.startWorld()
+	resumed := time.Since(t.At)
+	r.markRunning()
 	r.cfg.Log.Info().Int("generation", w.system.Generation).Int("sessions", t.Sessions).
-		Int("dropped", t.Dropped).Dur("pause", t.Pause).Dur("restore", t.Restore).
+		Int("dropped", t.Dropped).Dur("pause", t.Pause).Dur("all_resumed", resumed).Dur("restore", t.Restore).
 		Str("from_version", t.FromVersion).Msg("reboot complete; serving")
 }
 
