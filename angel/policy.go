@@ -14,7 +14,7 @@ type Policy struct {
 // DefaultPolicy restarts fast at first (players are waiting) and slows
 // down quickly if that does not help.
 func DefaultPolicy() Policy {
-	return Policy{Initial: 200 * time.Millisecond, Max: time.Minute, StableAfter: 10 * time.Minute,
+	return Policy{Initial: 50 * time.Millisecond, Max: time.Minute, StableAfter: 10 * time.Minute,
 		CrashLimit: 5, CrashWindow: 2 * time.Minute}
 }
 
