@@ -1,7 +1,6 @@
 package angel
 
 import (
-	"errors"
 	"net"
 	"os"
 	"os/signal"
@@ -13,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"talker/angel/link"
+	"talker/fdpass"
 	"talker/reboot"
 )
 
@@ -206,7 +206,7 @@ func (a *Angel) accept(ln net.Listener) {
 // serveConn reads one connection: a talker's link or a launcher command.
 func (a *Angel) serveConn(c net.Conn) {
 	defer c.Close()
-	if err := samePeerUID(c); err != nil {
+	if err := fdpass.SameUser(c); err != nil {
 		a.log.Warn().Err(err).Msg("angel connection refused")
 		return
 	}
@@ -490,9 +490,12 @@ func (a *Angel) currentExited(now time.Time) {
 	a.restartAt = now.Add(delay)
 }
 
-// startTalker starts a new generation.
-func (a *Angel) startTalker(why string) {
+// spawn starts a talker process with extra environment, making it the
+// current generation. If it cannot even be started, that counts as a crash
+// (so that a missing binary ends in a crash loop, not a spin).
+func (a *Angel) spawn(extraEnv []string) (int, bool) {
 	env := append(append([]string(nil), a.cfg.Env...), EnvSocket+"="+a.cfg.Socket)
+	env = append(env, extraEnv...)
 	pid, err := startTalker(a.cfg.Executable, a.cfg.Args, env, a.cfg.Stdout, a.cfg.Stderr)
 	now := time.Now()
 	if err != nil {
@@ -501,14 +504,23 @@ func (a *Angel) startTalker(why string) {
 		delay, loop := a.crashes.crashed(a.cfg.Policy, now, 0)
 		if loop {
 			a.state, a.detail = "crash-loop", "the talker cannot be started: "+err.Error()
-			return
+		} else {
+			a.state, a.restartAt = "restarting", now.Add(delay)
 		}
-		a.state, a.restartAt = "restarting", now.Add(delay)
-		return
+		return 0, false
 	}
 	a.restarts++
 	start, _ := link.StartTime(pid)
 	a.cur = &generation{pid: pid, start: start, startedAt: now}
+	return pid, true
+}
+
+// startTalker starts a new generation.
+func (a *Angel) startTalker(why string) {
+	pid, ok := a.spawn(nil)
+	if !ok {
+		return
+	}
 	a.state, a.detail = "starting", ""
 	a.log.Info().Int("talker_pid", pid).Str("why", why).Msg("talker started")
 }
@@ -604,36 +616,6 @@ func values(m map[int]*generation) []*generation {
 	return out
 }
 
-// samePeerUID refuses peers that are not our own user.
-func samePeerUID(c net.Conn) error {
-	uc, ok := c.(*net.UnixConn)
-	if !ok {
-		return errors.New("not a Unix socket")
-	}
-	raw, err := uc.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var uid uint32
-	var credErr error
-	if err := raw.Control(func(fd uintptr) {
-		var cred *ucred
-		cred, credErr = getUcred(int(fd))
-		if cred != nil {
-			uid = cred.Uid
-		}
-	}); err != nil {
-		return err
-	}
-	if credErr != nil {
-		return credErr
-	}
-	if int(uid) != os.Getuid() {
-		return errors.New("peer is another user")
-	}
-	return nil
-}
-
 // recover starts a new generation and hands it every socket and checkpoint
 // held: the players of a talker that died stay connected and logged in.
 func (a *Angel) recover() {
@@ -644,25 +626,12 @@ func (a *Angel) recover() {
 		a.startTalker("restart after a crash")
 		return
 	}
-	env := append(append([]string(nil), a.cfg.Env...), EnvSocket+"="+a.cfg.Socket)
-	env = append(env, o.Env()...)
-	pid, err := startTalker(a.cfg.Executable, a.cfg.Args, env, a.cfg.Stdout, a.cfg.Stderr)
-	now := time.Now()
-	if err != nil {
+	pid, ok := a.spawn(o.Env())
+	if !ok {
 		o.Finish(false)
-		a.log.Error().Err(err).Msg("cannot start the talker")
-		delay, loop := a.crashes.crashed(a.cfg.Policy, now, 0)
-		if loop {
-			a.state, a.detail = "crash-loop", "the talker cannot be started: "+err.Error()
-			return
-		}
-		a.state, a.restartAt = "restarting", now.Add(delay)
 		return
 	}
-	a.restarts++
 	a.offer = o
-	start, _ := link.StartTime(pid)
-	a.cur = &generation{pid: pid, start: start, startedAt: now}
 	a.state, a.detail = "starting", "recovering "+strconv.Itoa(len(a.held.conns))+" connections"
 	a.log.Info().Int("talker_pid", pid).Int("connections", len(a.held.conns)).Msg("talker started with the sockets and checkpoints of the one that died")
 	go func() {

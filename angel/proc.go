@@ -68,9 +68,3 @@ func startTalker(exe string, args, env []string, stdout, stderr *os.File) (int, 
 	_ = p.Release()
 	return pid, nil
 }
-
-type ucred = unix.Ucred
-
-func getUcred(fd int) (*unix.Ucred, error) {
-	return unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
-}

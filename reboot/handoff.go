@@ -220,7 +220,7 @@ func (o *Offer) serve(hdr Header, fds []int, execStart time.Time) (sr serveResul
 	sr.conn = c
 	sr.exec = time.Since(execStart)
 	sr.stage = "the new binary failed before it was sent its state"
-	if err := checkPeer(c); err != nil {
+	if err := fdpass.SameUser(c); err != nil {
 		sr.err = err
 		return sr
 	}
@@ -246,27 +246,6 @@ func (o *Offer) serve(hdr Header, fds []int, execStart time.Time) (sr serveResul
 	return sr
 }
 
-// checkPeer accepts only a process of our own user.
-func checkPeer(c *net.UnixConn) error {
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var cred *unix.Ucred
-	var credErr error
-	if err := raw.Control(func(fd uintptr) {
-		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	}); err != nil {
-		return err
-	}
-	if credErr != nil {
-		return credErr
-	}
-	if int(cred.Uid) != os.Getuid() {
-		return fmt.Errorf("handoff: peer uid %d is not ours", cred.Uid)
-	}
-	return nil
-}
 
 func readJSONLine(rd *bufio.Reader, v any) error {
 	line, err := rd.ReadBytes('\n')

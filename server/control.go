@@ -11,8 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"talker/fdpass"
 	"talker/reboot"
 )
 
@@ -118,7 +117,7 @@ func (s *Server) WaitControl(d time.Duration) {
 
 func (s *Server) control(c net.Conn) {
 	defer c.Close()
-	if err := samePeerUID(c); err != nil {
+	if err := fdpass.SameUser(c); err != nil {
 		s.cfg.Log.Warn().Err(err).Msg("control connection refused")
 		return
 	}
@@ -161,32 +160,6 @@ func (s *Server) handleControl(req ControlRequest) ControlReply {
 		return ControlReply{OK: true}
 	}
 	return ControlReply{Error: fmt.Sprintf("unknown command %q", req.Cmd)}
-}
-
-// samePeerUID refuses peers that are not our own user.
-func samePeerUID(c net.Conn) error {
-	uc, ok := c.(*net.UnixConn)
-	if !ok {
-		return errors.New("not a Unix socket")
-	}
-	raw, err := uc.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var cred *unix.Ucred
-	var credErr error
-	if err := raw.Control(func(fd uintptr) {
-		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	}); err != nil {
-		return err
-	}
-	if credErr != nil {
-		return credErr
-	}
-	if int(cred.Uid) != os.Getuid() {
-		return fmt.Errorf("peer uid %d is not ours", cred.Uid)
-	}
-	return nil
 }
 
 // controlState is the part of Server the control socket needs.

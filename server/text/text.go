@@ -62,20 +62,29 @@ func Truncate(s string, n int) string {
 // CSI sequences the talker itself inserted (colour).
 func visibleLen(s string) int {
 	n := 0
-	for i := 0; i < len(s); {
-		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
-			j := i + 2
-			for j < len(s) && !(s[j] >= 0x40 && s[j] <= 0x7e) {
-				j++
-			}
-			i = j + 1
-			continue
+	for i := 0; i < len(s); n++ {
+		if i = nextVisible(s, i); i > len(s) {
+			break
 		}
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		n++
 	}
 	return n
+}
+
+// nextVisible returns the offset after the visible rune at (or after a
+// CSI sequence at) offset i.
+func nextVisible(s string, i int) int {
+	for i+1 < len(s) && s[i] == 0x1b && s[i+1] == '[' {
+		j := i + 2
+		for j < len(s) && !(s[j] >= 0x40 && s[j] <= 0x7e) {
+			j++
+		}
+		i = j + 1
+	}
+	if i >= len(s) {
+		return len(s) + 1 // only a CSI sequence was left: it is not a column
+	}
+	_, size := utf8.DecodeRuneInString(s[i:])
+	return i + size
 }
 
 // Wrap breaks text into lines of at most width columns at spaces, breaking
@@ -132,22 +141,9 @@ func Wrap(s string, width, indent int) string {
 
 // cutAt returns the byte offset after n visible runes of s.
 func cutAt(s string, n int) int {
-	seen := 0
-	for i := 0; i < len(s); {
-		if seen == n {
-			return i
-		}
-		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
-			j := i + 2
-			for j < len(s) && !(s[j] >= 0x40 && s[j] <= 0x7e) {
-				j++
-			}
-			i = j + 1
-			continue
-		}
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		seen++
+	i := 0
+	for seen := 0; seen < n && i < len(s); seen++ {
+		i = nextVisible(s, i)
 	}
-	return len(s)
+	return min(i, len(s))
 }

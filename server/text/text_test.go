@@ -74,3 +74,15 @@ func TestTruncate(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestVisibleLenSkipsColourCodes(t *testing.T) {
+	cases := map[string]int{"": 0, "abc": 3, "\x1b[31mred\x1b[0m": 3, "\x1b[1m": 0, "é\x1b[0m": 1, "a\x1b[31m\x1b[1mb": 2}
+	for in, want := range cases {
+		if got := visibleLen(in); got != want {
+			t.Errorf("visibleLen(%q) = %d, want %d", in, got, want)
+		}
+	}
+	if got := cutAt("\x1b[31mabc\x1b[0mdef", 4); got != len("\x1b[31mabc\x1b[0md") {
+		t.Errorf("cutAt = %d", got)
+	}
+}
