@@ -1,6 +1,10 @@
 package server
 
 import (
+	"bytes"
+	"sync"
+
+	"github.com/rs/zerolog"
 	"math/rand"
 	"net"
 	"strings"
@@ -82,7 +86,13 @@ func TestLineFloodIsLimited(t *testing.T) {
 }
 
 func TestStuckReaderIsDropped(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.Limits.MaxBacklog = 64 << 10; c.Limits.LineRate = 0; c.Limits.ByteRate = 0 })
+	var logs lockedBuffer
+	ts := startServer(t, func(c *Config) {
+		c.Limits.MaxBacklog = 64 << 10
+		c.Limits.LineRate = 0
+		c.Limits.ByteRate = 0
+		c.Log = zerolog.New(&logs)
+	})
 	alice := ts.newPlayer("Alice")
 	// Stuck registers by typing blindly, then never reads again; its
 	// receive buffer is made small before connecting so that the kernel
@@ -105,8 +115,31 @@ func TestStuckReaderIsDropped(t *testing.T) {
 		var online bool
 		ts.srv.Do(func(w *World) { online = w.online["stuck"] != nil })
 		if !online {
-			return // dropped, and alice never waited on it
+			// Dropped, and alice never waited on it; the log says why.
+			time.Sleep(50 * time.Millisecond)
+			if !strings.Contains(logs.String(), "output backlog full") {
+				t.Errorf("no log line for the dropped client:\n%s", logs.String())
+			}
+			return
 		}
 	}
 	t.Fatal("a client that stopped reading was never dropped")
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger and a test to share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

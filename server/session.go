@@ -64,9 +64,10 @@ func (s *Session) sendRaw(b []byte) {
 
 func (s *Session) send(b []byte) {
 	if !s.conn.Send(b) {
-		// Too far behind: the world notices when the reader reports the
-		// connection closed; abort now so that nothing more piles up.
-		s.conn.Abort()
+		// Too far behind: abort now so that nothing more piles up; the
+		// reader reports the connection closed with ErrBacklog, which the
+		// world logs.
+		s.conn.AbortBacklog()
 	}
 }
 

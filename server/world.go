@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"runtime"
 	"sort"
 	"sync/atomic"
@@ -210,7 +211,11 @@ func (w *World) input(in conn.Input) {
 		return
 	}
 	if in.Closed != nil {
-		w.log.Info().Uint64("conn", s.ID).Str("player", s.name()).Err(in.Closed).Msg("connection closed")
+		ev := w.log.Info()
+		if errors.Is(in.Closed, conn.ErrBacklog) {
+			ev = w.log.Warn().Str("addr", s.Addr)
+		}
+		ev.Uint64("conn", s.ID).Str("player", s.name()).Err(in.Closed).Msg("connection closed")
 		w.remove(s, "connection lost")
 		return
 	}

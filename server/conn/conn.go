@@ -95,6 +95,7 @@ type Conn struct {
 	Throttle Throttle
 
 	readMu      sync.Mutex
+	abortReason error // why we ended the connection, if we did
 	reading     bool
 	stopReading bool
 	readDone    chan struct{}
@@ -265,9 +266,25 @@ func (c *Conn) sleep(d time.Duration) bool {
 	return !c.stopRequested()
 }
 
+// ErrBacklog is the reason given for a client dropped because it stopped
+// reading its output.
+var ErrBacklog = errors.New("dropped: the client stopped reading (output backlog full)")
+
+// AbortBacklog ends a connection whose client has stopped reading; the
+// reader reports ErrBacklog as the reason it closed.
+func (c *Conn) AbortBacklog() {
+	c.readMu.Lock()
+	c.abortReason = ErrBacklog
+	c.readMu.Unlock()
+	c.Abort()
+}
+
 func (c *Conn) finishReading(err error) {
 	c.readMu.Lock()
 	c.reading = false
+	if c.abortReason != nil {
+		err = c.abortReason
+	}
 	c.readMu.Unlock()
 	c.hangup()
 	c.out.close()
