@@ -246,7 +246,6 @@ func (o *Offer) serve(hdr Header, fds []int, execStart time.Time) (sr serveResul
 	return sr
 }
 
-
 func readJSONLine(rd *bufio.Reader, v any) error {
 	line, err := rd.ReadBytes('\n')
 	if err != nil {
