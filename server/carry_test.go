@@ -68,7 +68,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	found := false
 	for _, raw := range snap.Sessions {
 		var st SessionState
-		if err := json.Unmarshal(raw, &st); err != nil {
+		if err := codecFor(snap.Version).unmarshal(raw, &st); err != nil {
 			t.Fatal(err)
 		}
 		if st.Player == nil || st.Player.Name != "Alice" {

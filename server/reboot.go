@@ -214,9 +214,11 @@ func (w *World) startQuiesce(done chan struct{}) {
 		w.quiesce.readers[id] = true
 		conns = append(conns, s.conn)
 	}
-	// Asking a reader to stop costs a lock and a deadline: at 10,000
-	// connections that is worth spreading over the CPUs.
-	parallel(len(conns), func(i int) { conns[i].StopReading() })
+	// One at a time: each wakes its reader, and spreading the calls over
+	// the CPUs only made them contend (66-83 ms instead of 38 at 10,000).
+	for _, c := range conns {
+		c.StopReading()
+	}
 	w.checkQuiesced()
 }
 
@@ -278,7 +280,7 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings) ([]byte, []int, err
 	snap.Sessions = make([]json.RawMessage, len(order))
 	errs := make([]error, len(order))
 	parallel(len(order), func(i int) {
-		snap.Sessions[i], errs[i] = json.Marshal(order[i].state(i))
+		snap.Sessions[i], errs[i] = codecFor(SnapshotVersion).marshal(order[i].state(i))
 	})
 	for i, err := range errs {
 		if err != nil {

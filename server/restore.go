@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -161,7 +160,8 @@ func (w *World) restoreSessions(snap *Snapshot, fds []int, deliver conn.Deliver)
 	n := len(snap.Sessions)
 	states := make([]SessionState, n)
 	errs := make([]error, n)
-	parallel(n, func(i int) { errs[i] = json.Unmarshal(snap.Sessions[i], &states[i]) })
+	codec := codecFor(snap.Version)
+	parallel(n, func(i int) { errs[i] = codec.unmarshal(snap.Sessions[i], &states[i]) })
 	fdOf := make([]int, n)
 	for i := range snap.Sessions {
 		st, err := states[i], errs[i]

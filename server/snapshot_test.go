@@ -3,9 +3,14 @@ package server
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
+	"talker/player"
+	"talker/server/conn"
+	"talker/server/telnet"
 	"testing"
+	"time"
 
 	"talker/reboot"
 )
@@ -86,7 +91,7 @@ func TestSnapshotFormatV1StillReads(t *testing.T) {
 func TestSnapshotFromTheFutureIsRefused(t *testing.T) {
 	future := &Snapshot{Mode: reboot.ModeReboot}
 	b, _ := encodeSnapshot(future)
-	b = []byte(strings.Replace(string(b), `"Version":2`, `"Version":99`, 1))
+	b = []byte(strings.Replace(string(b), fmt.Sprintf(`"Version":%d`, SnapshotVersion), `"Version":99`, 1))
 	if _, err := decodeSnapshot(b); err == nil || !strings.Contains(err.Error(), "version") {
 		t.Errorf("newer snapshot accepted: %v", err)
 	}
@@ -138,4 +143,38 @@ func TestQuiesceResumeInProcess(t *testing.T) {
 	b.Expect("Alice says 'typed while paused'")
 	late := ts.dial()
 	late.Expect("enter your name: ")
+}
+
+// TestCBORRecordsRoundTrip: a session record survives the version 3 codec
+// with everything a reboot needs, times to the microsecond included.
+func TestCBORRecordsRoundTrip(t *testing.T) {
+	now := time.Now()
+	ts := telnet.NewState()
+	ts.Open()
+	ts.Width, ts.ClientName, ts.MTTS = 132, "MUDLET", 137
+	dec := telnet.NewDecoder(1000, 512)
+	dec.Feed([]byte("half a li\xff\xff"), nil)
+	in := SessionState{ID: 42, FD: 7, Addr: "127.0.0.1", ConnectedAt: now, LastInput: now.Add(time.Millisecond),
+		Telnet: ts, Conn: conn.Carried{Decoder: dec, Unsent: []byte("not yet sent\r\n")},
+		Login:  LoginState{Stage: StageConfirmPassword, Name: "Newbie", Salt: "ab", Digest: "cd"},
+		Player: &player.Player{Name: "Newbie", Title: "the New", CreatedAt: now}, Room: "lounge"}
+	b, err := codecFor(3).marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out SessionState
+	if err := codecFor(3).unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.ID != 42 || out.FD != 7 || out.Room != "lounge" || out.Login != in.Login || out.Player.Title != "the New" ||
+		string(out.Conn.Unsent) != "not yet sent\r\n" || string(out.Conn.Decoder.Line) != string(dec.Line) ||
+		out.Telnet.Width != 132 || out.Telnet.ClientName != "MUDLET" || out.Telnet.MTTS != 137 ||
+		out.Telnet.Options.Get(telnet.SideUs, telnet.OptEOR) != ts.Options.Get(telnet.SideUs, telnet.OptEOR) {
+		t.Errorf("record changed in the round trip:\n in %+v\nout %+v", in, out)
+	}
+	if d := out.LastInput.Sub(in.LastInput); d > time.Microsecond || d < -time.Microsecond {
+		t.Errorf("time lost precision: %v", d)
+	}
+	jb, _ := json.Marshal(in)
+	t.Logf("record: %d bytes CBOR, %d bytes JSON", len(b), len(jb))
 }
