@@ -237,19 +237,30 @@ func (w *World) kick(o *Session, tell, logReason string) {
 	w.closeSession(o, logReason)
 }
 
-func (w *World) cmdGag(s *Session, args string, gag bool) {
-	verb := map[bool]string{true: "gag", false: "ungag"}[gag]
+// staffTarget reads "<name> [reason]" for a staff command acting on a
+// player (online or not), telling the staff member what is wrong if the
+// name is missing, unknown, or of a rank they may not act on.
+func (w *World) staffTarget(s *Session, args, verb string) (p *player.Player, online *Session, reason string, ok bool) {
 	name, reason := nameAndReason(args)
 	if name == "" {
 		usage(s, verb, w)
-		return
+		return nil, nil, "", false
 	}
 	p, online, msg := w.findPlayer(name)
 	if p == nil {
 		s.println(msg)
-		return
+		return nil, nil, "", false
 	}
 	if !outranks(s, p, verb) {
+		return nil, nil, "", false
+	}
+	return p, online, reason, true
+}
+
+func (w *World) cmdGag(s *Session, args string, gag bool) {
+	verb := map[bool]string{true: "gag", false: "ungag"}[gag]
+	p, online, reason, ok := w.staffTarget(s, args, verb)
+	if !ok {
 		return
 	}
 	if p.Gagged == gag {
@@ -274,17 +285,8 @@ func (w *World) cmdGag(s *Session, args string, gag bool) {
 
 func (w *World) cmdJail(s *Session, args string, jail bool) {
 	verb := map[bool]string{true: "jail", false: "unjail"}[jail]
-	name, reason := nameAndReason(args)
-	if name == "" {
-		usage(s, verb, w)
-		return
-	}
-	p, online, msg := w.findPlayer(name)
-	if p == nil {
-		s.println(msg)
-		return
-	}
-	if !outranks(s, p, verb) {
+	p, online, reason, ok := w.staffTarget(s, args, verb)
+	if !ok {
 		return
 	}
 	if p.Jailed == jail {
