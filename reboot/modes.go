@@ -16,9 +16,6 @@ const (
 	ModeRunning  Mode = "running"  // stored while a generation runs: found at start, it means a crash
 )
 
-// Seamless reports whether the mode hands connections over.
-func (m Mode) Seamless() bool { return m == ModeReboot || m == ModeReset || m == ModeRecover }
-
 // Reload reports whether the mode runs the reload hooks (players were kept
 // with their state) rather than the cold ones.
 func (m Mode) Reload() bool { return m == ModeReboot || m == ModeRecover }

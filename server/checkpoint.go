@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 
@@ -72,8 +73,17 @@ func (w *World) checkpoint() {
 			delete(w.dirty, id)
 		}
 	}
+	// The system state goes only when it has changed: an idle talker sends
+	// the angel nothing (the hold channel has its own keepalive).
 	sys, _ := json.Marshal(w.systemState())
-	w.holder.Checkpoint(sys, records)
+	if bytes.Equal(sys, w.lastSystem) {
+		sys = nil
+	} else {
+		w.lastSystem = sys
+	}
+	if sys != nil || len(records) > 0 {
+		w.holder.Checkpoint(sys, records)
+	}
 }
 
 // checkpointState is a session's state without what only the connection's
@@ -118,6 +128,7 @@ func (s *Server) FullCheckpoint() (system json.RawMessage, ids []uint64, records
 			delete(w.dirty, id)
 		}
 		system, _ = json.Marshal(w.systemState())
+		w.lastSystem = system
 	})
 	return system, ids, records
 }

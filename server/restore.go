@@ -11,6 +11,7 @@ import (
 	"talker/player"
 	"talker/reboot"
 	"talker/server/conn"
+	"talker/server/store"
 	"talker/server/telnet"
 )
 
@@ -41,7 +42,12 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, fds []int, received ti
 		return nil, err
 	}
 	tDecoded := time.Now()
-	s, err := open(&cfg)
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		closeFDs(fds)
+		return nil, err
+	}
+	s, err := open(&cfg, st)
 	if err != nil {
 		closeFDs(fds)
 		return nil, err

@@ -40,12 +40,10 @@ type Server struct {
 // metaStopMode is where the mode of the last stop is stored durably.
 const metaStopMode = "stop_mode"
 
-func open(cfg *Config) (*Server, error) {
+// open builds a server, not yet running, on an open store (which it then
+// owns).
+func open(cfg *Config, st *store.Store) (*Server, error) {
 	cfg.fillDefaults()
-	st, err := store.Open(cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
 	s := &Server{cfg: *cfg, store: st, worldDone: make(chan struct{}), handedOver: make(chan struct{})}
 	s.stopAsked = make(chan struct{})
 	s.gate.init()
@@ -71,12 +69,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = RunSetup(&cfg, st)
-	st.Close()
-	if err != nil {
+	if err := RunSetup(&cfg, st); err != nil {
+		st.Close()
 		return nil, err
 	}
-	s, err := open(&cfg)
+	s, err := open(&cfg, st)
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,7 @@ type World struct {
 
 	holder        Holder          // the angel, keeping sockets and checkpoints (checkpoint.go)
 	dirty         map[uint64]bool // sessions changed since the last checkpoint
+	lastSystem    []byte          // the system state last sent to the holder
 	disabled      map[string]bool // commands turned off (see crash.go)
 	recovering    bool            // a recovery reboot has been asked for
 	disconnecting bool            // everyone is being disconnected (restart)
@@ -391,15 +392,6 @@ func (w *World) toRoom(r *Room, except *Session, msg string) {
 	for _, m := range r.Members {
 		if m != except {
 			m.hear(msg)
-		}
-	}
-}
-
-// toAllExcept sends a line to every logged-in player but one.
-func (w *World) toAllExcept(except *Session, msg string) {
-	for _, s := range w.online {
-		if s != except {
-			s.hear(msg)
 		}
 	}
 }

@@ -296,9 +296,6 @@ func (c *Conn) finishReading(err error) {
 // it.
 func (c *Conn) Send(b []byte) bool { return c.out.add(b) }
 
-// Backlog is the number of bytes queued and not yet written.
-func (c *Conn) Backlog() int { return c.out.backlog() }
-
 // Close sends whatever is queued (within Limits.FlushWait), then ends the
 // connection. The reader then delivers Closed.
 func (c *Conn) Close() {

@@ -50,12 +50,6 @@ func (o *outbox) add(b []byte) bool {
 	return true
 }
 
-func (o *outbox) backlog() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.buf) + o.inFlight
-}
-
 func (o *outbox) close() {
 	o.mu.Lock()
 	o.closed = true
