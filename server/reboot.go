@@ -205,19 +205,16 @@ func (w *World) rebootFailed(req RebootRequest, err error) {
 	}
 }
 
-// startQuiesce stops every reader; done is closed once all have stopped
-// and the world has handled everything they delivered.
+// startQuiesce freezes every reader; done is closed once all have stopped
+// and the world has handled everything they delivered. An idle reader is
+// frozen where it waits, without being woken; only one in the middle of a
+// batch is waited for (it reports Stopped when it has delivered it).
 func (w *World) startQuiesce(done chan struct{}) {
-	w.quiesce = &quiesceState{readers: make(map[uint64]bool, len(w.sessions)), done: done}
-	conns := make([]*conn.Conn, 0, len(w.sessions))
+	w.quiesce = &quiesceState{readers: make(map[uint64]bool), done: done}
 	for id, s := range w.sessions {
-		w.quiesce.readers[id] = true
-		conns = append(conns, s.conn)
-	}
-	// One at a time: each wakes its reader, and spreading the calls over
-	// the CPUs only made them contend (66-83 ms instead of 38 at 10,000).
-	for _, c := range conns {
-		c.StopReading()
+		if !s.conn.FreezeReading() {
+			w.quiesce.readers[id] = true
+		}
 	}
 	w.checkQuiesced()
 }
@@ -249,15 +246,17 @@ func (w *World) checkQuiesced() {
 // not to be closed.
 func (w *World) snapshot(mode reboot.Mode, t *RebootTimings) ([]byte, []int, error) {
 	snap := &Snapshot{Mode: mode}
-	// Stop every writer: ask them all first, then wait, so that the waits
+	// Freeze every writer: only those in the middle of a write are
+	// interrupted, all of them first, then waited for, so that the waits
 	// overlap instead of adding up.
-	conns := make([]*conn.Conn, 0, len(w.sessions))
+	var writing []*conn.Conn
 	for _, s := range w.sessions {
-		conns = append(conns, s.conn)
+		if s.conn.FreezeWriting() {
+			writing = append(writing, s.conn)
+		}
 	}
-	parallel(len(conns), func(i int) { conns[i].PauseWriting() })
-	for _, c := range conns {
-		c.StopWriting()
+	for _, c := range writing {
+		c.WaitWriting()
 	}
 	// Sessions in room order first, so that the new generation rebuilds
 	// each room's members in the order they arrived.
@@ -339,16 +338,16 @@ func (w *World) sessionsInRoomOrder() []*Session {
 	return out
 }
 
-// resumeAll restarts every writer, then every reader, after a failed
+// resumeAll thaws every writer, then every reader, after a failed
 // handoff: the world carries on from exactly where it stopped.
 func (w *World) resumeAll() {
 	w.frozen = false
 	w.quiesce = nil
 	for _, s := range w.sessions {
-		s.conn.ResumeWriting()
+		s.conn.ThawWriting()
 	}
 	for _, s := range w.sessions {
-		s.conn.StartReading()
+		s.conn.ThawReading()
 	}
 }
 

@@ -17,13 +17,18 @@ type outbox struct {
 	max      int
 	closing  bool // send what is queued, then close
 	closed   bool
-	paused   bool // the writer is to stop, keeping what is unsent (reboot)
-	wake     chan struct{}
+	paused   bool // the writer is to take nothing, keeping what is unsent (reboot)
+	// deadlined: a freeze interrupted a write with a deadline in the past,
+	// which a thaw must clear.
+	deadlined bool
+	idle      *sync.Cond // signalled when inFlight drops to 0
+	wake      chan struct{}
 }
 
 func (o *outbox) init(max int) {
 	o.max = max
 	o.wake = make(chan struct{}, 1)
+	o.idle = sync.NewCond(&o.mu)
 }
 
 func (o *outbox) signal() {
@@ -64,13 +69,6 @@ func (o *outbox) closeAfterFlush() {
 	o.signal()
 }
 
-func (o *outbox) setPaused(p bool) {
-	o.mu.Lock()
-	o.paused = p
-	o.mu.Unlock()
-	o.signal()
-}
-
 func (o *outbox) isPaused() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -99,6 +97,7 @@ func (o *outbox) take(spare []byte) ([]byte, outState) {
 func (o *outbox) written() {
 	o.mu.Lock()
 	o.inFlight = 0
+	o.idle.Broadcast()
 	o.mu.Unlock()
 }
 
@@ -108,6 +107,7 @@ func (o *outbox) putBack(rest []byte) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.inFlight = 0
+	o.idle.Broadcast()
 	if len(rest) == 0 {
 		return
 	}
@@ -130,17 +130,16 @@ func (c *Conn) startWriter() {
 		return
 	}
 	c.writing = true
-	c.writerStopped = make(chan struct{})
-	c.out.setPaused(false)
-	_ = c.nc.SetWriteDeadline(time.Time{})
-	go c.writeLoop(c.writerStopped)
+	go c.writeLoop()
 }
 
-func (c *Conn) writeLoop(stopped chan struct{}) {
+func (c *Conn) writeLoop() {
 	finished := false
 	defer func() {
 		if r := recover(); r != nil {
 			c.reportPanic(r)
+			// Whatever was in flight is given up on: nobody must wait for it.
+			c.out.written()
 		}
 		c.writeMu.Lock()
 		c.writing = false
@@ -148,16 +147,12 @@ func (c *Conn) writeLoop(stopped chan struct{}) {
 		if finished {
 			c.finishOnce.Do(func() { close(c.finished) })
 		}
-		close(stopped)
 	}()
 	var spare []byte
 	for {
 		data, st := c.out.take(spare)
-		switch {
-		case st.closed:
+		if st.closed {
 			finished = true
-			return
-		case st.paused:
 			return
 		}
 		if len(data) > 0 {
@@ -165,10 +160,10 @@ func (c *Conn) writeLoop(stopped chan struct{}) {
 			if err != nil {
 				var ne net.Error
 				if c.out.isPaused() && errors.As(err, &ne) && ne.Timeout() {
-					// Interrupted by a pause: keep exactly what was not
+					// Interrupted by a freeze: keep exactly what was not
 					// written, so that every byte is sent once.
 					c.out.putBack(data[n:])
-					return
+					continue
 				}
 				c.out.written()
 				// The reader notices the broken connection and reports it;
@@ -181,7 +176,7 @@ func (c *Conn) writeLoop(stopped chan struct{}) {
 			spare = data
 			continue // more may have arrived meanwhile
 		}
-		if st.closing {
+		if st.closing && !st.paused {
 			c.hangup()
 			finished = true
 			return
@@ -190,30 +185,50 @@ func (c *Conn) writeLoop(stopped chan struct{}) {
 	}
 }
 
-// PauseWriting asks the writer to stop at once, without waiting for it: a
-// write in progress is interrupted and its unwritten part put back.
-// StopWriting then waits.
-func (c *Conn) PauseWriting() {
-	c.out.setPaused(true)
-	_ = c.nc.SetWriteDeadline(time.Unix(1, 0))
-}
-
-// StopWriting stops the writer, keeping every unsent byte, and waits until
-// it has stopped.
-func (c *Conn) StopWriting() {
-	c.writeMu.Lock()
-	writing, stopped := c.writing, c.writerStopped
-	c.writeMu.Unlock()
-	c.PauseWriting()
-	if !writing {
-		return
+// FreezeWriting stops output at a clean point without waking an idle
+// writer (one waiting for output, which a frozen world does not produce):
+// only a write in progress is interrupted, its unwritten part put back. It
+// returns true if a write was in progress: WaitWriting then waits for it.
+// Asking every connection first and waiting after lets the waits overlap.
+func (c *Conn) FreezeWriting() (writing bool) {
+	o := &c.out
+	o.mu.Lock()
+	o.paused = true
+	writing = o.inFlight > 0
+	if writing {
+		o.deadlined = true
 	}
-	<-stopped
+	o.mu.Unlock()
+	if writing {
+		_ = c.nc.SetWriteDeadline(time.Unix(1, 0))
+	}
+	return writing
 }
 
-// ResumeWriting restarts a writer stopped by StopWriting.
-func (c *Conn) ResumeWriting() { c.startWriter() }
+// WaitWriting waits until no write is in progress. After FreezeWriting,
+// Unsent is then exact.
+func (c *Conn) WaitWriting() {
+	o := &c.out
+	o.mu.Lock()
+	for o.inFlight > 0 {
+		o.idle.Wait()
+	}
+	o.mu.Unlock()
+}
+
+// ThawWriting lets the writer carry on after FreezeWriting.
+func (c *Conn) ThawWriting() {
+	o := &c.out
+	o.mu.Lock()
+	clear := o.deadlined
+	o.paused, o.deadlined = false, false
+	o.mu.Unlock()
+	if clear {
+		_ = c.nc.SetWriteDeadline(time.Time{})
+	}
+	o.signal()
+}
 
 // Unsent returns a copy of the output queued and not yet written. It is
-// exact once the writer is stopped.
+// exact once the writer is frozen and waited for.
 func (c *Conn) Unsent() []byte { return c.out.pending() }
