@@ -164,8 +164,20 @@ func startGeneration(upg *reboot.Upgrader, in *reboot.Incoming, cfg *server.Conf
 		}
 		return srv, 0
 	}
+	// A staged handoff sends the players' sockets while the old generation
+	// still serves them: wrapping them all now keeps that work out of the
+	// pause that starts when the state arrives.
+	var prep *server.Prepared
+	if in.Staged {
+		var err error
+		if prep, err = takeStaged(in, cfg, log); err != nil {
+			log.Error().Err(err).Msg("cannot take the staged sockets; the previous generation carries on")
+			return nil, reboot.ExitError
+		}
+	}
 	if in.Header.Mode == reboot.ModeRestart {
 		// A restart hands over only the listeners: start cold.
+		prep.Abandon()
 		srv, err := server.New(*cfg)
 		if err != nil {
 			log.Error().Err(err).Msg("cannot start; the previous generation carries on")
@@ -183,12 +195,13 @@ func startGeneration(upg *reboot.Upgrader, in *reboot.Incoming, cfg *server.Conf
 		cfg.Faults.CorruptSession = name
 	}
 	log.Info().Str("mode", string(in.Header.Mode)).Int("from_pid", in.Header.FromPID).
-		Int("sockets", len(in.FDs)).Int("state_bytes", len(in.State)).Msg("taking over from the previous generation")
+		Int("staged", prep.Len()).Int("sockets", len(in.FDs)).Int("state_bytes", len(in.State)).
+		Msg("taking over from the previous generation")
 	if err := injectedFault(); err != nil {
 		in.Reject(err)
 		return nil, reboot.ExitError
 	}
-	r, err := server.Restore(*cfg, in.Header, in.State, in.FDs, received)
+	r, err := server.Restore(*cfg, in.Header, in.State, prep, in.FDs, received)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot restore; the previous generation carries on")
 		in.Reject(err)
@@ -201,6 +214,48 @@ func startGeneration(upg *reboot.Upgrader, in *reboot.Incoming, cfg *server.Conf
 	}
 	r.Start()
 	return r.Server, 0
+}
+
+// takeStaged receives and wraps every staged socket, tells the old
+// generation they are ready, and waits for it to pause and send the state
+// (in.Header, State and FDs are then complete).
+func takeStaged(in *reboot.Incoming, cfg *server.Config, log zerolog.Logger) (*server.Prepared, error) {
+	prep := server.NewPrepared(cfg.Limits)
+	var addErr error
+	for {
+		data, fds, done, err := in.NextStage()
+		if err != nil {
+			prep.Abandon()
+			return nil, err
+		}
+		if done {
+			break
+		}
+		if addErr == nil {
+			addErr = prep.Add(data, fds)
+		} else {
+			closeDescriptors(fds)
+		}
+	}
+	rep := reboot.StageReport{OK: addErr == nil}
+	if addErr != nil {
+		rep.Error = addErr.Error()
+	} else {
+		rep.Sockets = prep.Wrap()
+	}
+	if err := in.AwaitState(&rep); err != nil {
+		prep.Abandon()
+		return nil, err
+	}
+	log.Info().Int("staged", prep.Len()).Int("wrapped", rep.Sockets).Dur("took", rep.Took).
+		Msg("staged sockets taken in before the pause")
+	return prep, nil
+}
+
+func closeDescriptors(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
 }
 
 // injectedFault lets the rollback tests make a new generation fail in each

@@ -296,7 +296,7 @@ func TestRebootCountdownCancelAndSignal(t *testing.T) {
 	pleb.Expect("will reboot in 1 second")
 	pleb.Expect("The talker is rebooting, hold on... (quick one)")
 	pleb.Expect("Reboot complete in")
-	boss.Expect("[staff] reboot by Boss: quiesce")
+	boss.Expect("[staff] reboot by Boss: prepare ")
 	lt.waitExit(gen1)
 	gen2 := lt.pid()
 	if gen2 == gen1 {

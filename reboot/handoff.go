@@ -10,8 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -71,51 +69,22 @@ type Result struct {
 	Child      Report
 	StateWrite time.Duration // writing the state file
 	Exec       time.Duration // from starting the child to it asking for its state
+	Stage      time.Duration // sending the staged sockets until the child had them all
 	Transfer   time.Duration // sending the descriptors
 	Total      time.Duration // from Handoff called to the child ready
 }
 
-// Handoff runs the new binary and gives it the state and descriptors. It
-// returns once the child is ready and committed: the caller must then exit
-// without touching the descriptors. On error nothing has changed for the
-// caller, which resumes serving; the error says why.
+// Handoff runs the new binary and gives it the state and descriptors in
+// one go (nothing staged). It returns once the child is ready and
+// committed: the caller must then exit without touching the descriptors.
+// On error nothing has changed for the caller, which resumes serving; the
+// error says why.
 func (u *Upgrader) Handoff(req Request) (*Result, error) {
-	begin := time.Now()
-	hdr := Header{Mode: req.Mode, Started: req.Started, FromPID: os.Getpid(), FromVer: req.Version}
-	o, err := NewOffer(u.opts.RunDir, hdr, req.State, req.FDs)
+	h, err := u.Begin(BeginRequest{Mode: req.Mode, Version: req.Version})
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{StateWrite: o.stateWrite}
-	// The child inherits the environment as it is when tableflip starts it,
-	// which happens inside Upgrade; the variables are removed once it returns.
-	for _, kv := range o.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
-	}
-	upErr := u.tf.Upgrade()
-	os.Unsetenv(envHandoff)
-	os.Unsetenv(envToken)
-	if upErr != nil {
-		// tableflip leaves the parent's copies of the child's two pipe ends
-		// open after a failed start; they are unreachable, so a collection
-		// lets their finalizers close them instead of leaking two
-		// descriptors per failed reboot.
-		runtime.GC()
-		sr := o.Finish(false)
-		reason := upErr.Error()
-		if sr.report.Error != "" {
-			reason = "the new binary refused: " + sr.report.Error
-		} else if sr.err != nil && sr.stage != "" {
-			reason = fmt.Sprintf("%s (%s)", upErr, sr.stage)
-		}
-		return nil, errors.New(reason)
-	}
-	sr := o.Finish(true)
-	res.Child = sr.report
-	res.Exec, res.Transfer = sr.exec, sr.transfer
-	res.Total = time.Since(begin)
-	return res, nil
+	return h.Complete(req)
 }
 
 type serveResult struct {
@@ -282,14 +251,21 @@ type Incoming struct {
 	Header Header
 	State  []byte
 	FDs    []int
+	// Staged is set when the old generation sends sockets before it
+	// pauses: take them with NextStage until it says they are all there,
+	// then call AwaitState for the state and the remaining descriptors.
+	// Header then has only the mode and the old generation's identity.
+	Staged bool
 
-	u    *Upgrader
-	conn *net.UnixConn
-	rd   *bufio.Reader
+	u       *Upgrader
+	conn    *net.UnixConn
+	rd      *bufio.Reader
+	timeout time.Duration
+	stage0  time.Time
 }
 
-// Receive fetches the state and descriptors from the previous generation.
-// It returns (nil, nil) for a cold start.
+// Receive fetches the state and descriptors from the previous generation
+// (or, staged, the start of them). It returns (nil, nil) for a cold start.
 func (u *Upgrader) Receive(timeout time.Duration) (*Incoming, error) {
 	path := os.Getenv(envHandoff)
 	token := os.Getenv(envToken)
@@ -304,7 +280,10 @@ func (u *Upgrader) Receive(timeout time.Duration) (*Incoming, error) {
 	}
 	uc := c.(*net.UnixConn)
 	_ = uc.SetDeadline(time.Now().Add(timeout))
-	hello, _ := json.Marshal(struct{ Token string }{token})
+	hello, _ := json.Marshal(struct {
+		Token string
+		Proto int
+	}{token, protoStaged})
 	if _, err := uc.Write(append(hello, '\n')); err != nil {
 		uc.Close()
 		return nil, fmt.Errorf("handoff: %w", err)
@@ -314,36 +293,123 @@ func (u *Upgrader) Receive(timeout time.Duration) (*Incoming, error) {
 		uc.Close()
 		return nil, err
 	}
-	in := &Incoming{u: u, conn: uc, rd: bufio.NewReader(uc), FDs: fds}
+	in := &Incoming{u: u, conn: uc, FDs: fds, timeout: timeout}
+	var m message
+	if err := json.Unmarshal(data, &m); err == nil && m.Kind == "begin" && m.Header != nil {
+		// Staged: the old generation is still serving.
+		in.Staged, in.Header = true, *m.Header
+		in.stage0 = time.Now()
+		_ = uc.SetDeadline(time.Time{}) // NextStage and AwaitState set their own
+		return in, nil
+	}
+	// Everything in one message (an older generation, or the angel).
+	in.rd = bufio.NewReader(uc)
 	if err := json.Unmarshal(data, &in.Header); err != nil {
 		in.Reject(fmt.Errorf("bad handoff header: %w", err))
 		return nil, err
 	}
-	if n := len(in.Header.Listeners); n > 0 {
-		if n > len(fds) {
-			err := errors.New("handoff names more listeners than it sent descriptors")
-			in.Reject(err)
-			return nil, err
-		}
-		lfds := fds[len(fds)-n:]
-		in.FDs = fds[:len(fds)-n]
-		if err := u.adoptListeners(in.Header.Listeners, lfds); err != nil {
-			in.Reject(err)
-			return nil, err
-		}
-	}
-	if filepath.Dir(in.Header.StateFile) != filepath.Clean(u.opts.RunDir) {
-		err := fmt.Errorf("state file %q is outside the run directory", in.Header.StateFile)
-		in.Reject(err)
-		return nil, err
-	}
-	in.State, err = os.ReadFile(in.Header.StateFile)
-	if err != nil {
-		in.Reject(err)
+	if err := in.takeState(); err != nil {
 		return nil, err
 	}
 	_ = uc.SetDeadline(time.Time{})
 	return in, nil
+}
+
+// NextStage returns the next staged batch of sockets and the data that
+// describes them; done is set (with no sockets) once they have all come.
+func (in *Incoming) NextStage() (data []byte, fds []int, done bool, err error) {
+	_ = in.conn.SetReadDeadline(time.Now().Add(in.timeout))
+	raw, fds, err := fdpass.Recv(in.conn, maxHeader)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("handoff: staged sockets: %w", err)
+	}
+	var m message
+	if err := json.Unmarshal(raw, &m); err != nil {
+		closeAll(fds)
+		return nil, nil, false, fmt.Errorf("handoff: bad staged message: %w", err)
+	}
+	switch m.Kind {
+	case "stage":
+		return m.Data, fds, false, nil
+	case "stage-end":
+		closeAll(fds)
+		return nil, nil, true, nil
+	}
+	closeAll(fds)
+	return nil, nil, false, fmt.Errorf("handoff: unexpected %q while staging", m.Kind)
+}
+
+// AwaitState tells the old generation that every staged socket is taken
+// in (rep.OK) or why not, then waits for it to pause and send the state.
+// in.Header, State and FDs (the descriptors not staged) are then set.
+func (in *Incoming) AwaitState(rep *StageReport) error {
+	rep.Took = time.Since(in.stage0)
+	b, _ := json.Marshal(rep)
+	if _, err := in.conn.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("handoff: %w", err)
+	}
+	if !rep.OK {
+		in.conn.Close()
+		return errors.New(rep.Error)
+	}
+	// The old generation has the rest of its ready timeout to pause and
+	// snapshot; it kills this process if it gives up.
+	_ = in.conn.SetReadDeadline(time.Now().Add(in.timeout))
+	raw, fds, err := fdpass.Recv(in.conn, maxHeader)
+	if err != nil {
+		return fmt.Errorf("handoff: waiting for the state: %w", err)
+	}
+	var m message
+	if err := json.Unmarshal(raw, &m); err != nil || m.Kind != "state" || m.Header == nil {
+		closeAll(fds)
+		err := errors.New("handoff: expected the state")
+		in.Reject(err)
+		return err
+	}
+	in.Header, in.FDs = *m.Header, fds
+	in.rd = bufio.NewReader(in.conn)
+	if err := in.takeState(); err != nil {
+		return err
+	}
+	_ = in.conn.SetDeadline(time.Time{})
+	return nil
+}
+
+// takeState adopts handed-over listeners and reads the state file the
+// header names.
+func (in *Incoming) takeState() error {
+	fds := in.FDs
+	if n := len(in.Header.Listeners); n > 0 {
+		if n > len(fds) {
+			err := errors.New("handoff names more listeners than it sent descriptors")
+			in.Reject(err)
+			return err
+		}
+		lfds := fds[len(fds)-n:]
+		in.FDs = fds[:len(fds)-n]
+		if err := in.u.adoptListeners(in.Header.Listeners, lfds); err != nil {
+			in.Reject(err)
+			return err
+		}
+	}
+	if filepath.Dir(in.Header.StateFile) != filepath.Clean(in.u.opts.RunDir) {
+		err := fmt.Errorf("state file %q is outside the run directory", in.Header.StateFile)
+		in.Reject(err)
+		return err
+	}
+	var err error
+	in.State, err = os.ReadFile(in.Header.StateFile)
+	if err != nil {
+		in.Reject(err)
+		return err
+	}
+	return nil
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
 }
 
 // Reject tells the old generation why this one cannot take over. The

@@ -41,14 +41,36 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	var state []byte
 	var fds []int
 	var err error
+	// Alice's socket is staged (as a reboot stages every socket before the
+	// pause); the others are handed over with the state.
+	prep := NewPrepared(ts.cfg.Limits)
+	var aliceID, bobID uint64
 	s.world.do(func(w *World) {
-		state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot, At: time.Now()})
+		aliceID, bobID = w.online["alice"].ID, w.online["bob"].ID
+		fd, derr := w.online["alice"].conn.DupFD()
+		if derr != nil {
+			t.Error(derr)
+		}
+		ids, _ := json.Marshal([]uint64{aliceID})
+		if err := prep.Add(ids, []int{fd}); err != nil {
+			t.Error(err)
+		}
+	})
+	if n := prep.Wrap(); n != 1 {
+		t.Fatalf("wrapped %d staged sockets, want 1", n)
+	}
+	s.world.do(func(w *World) {
+		state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot, At: time.Now()},
+			map[uint64]int{aliceID: 0}, 1)
 		// The snapshot lends the live connections' own descriptors; the
 		// restored world below (in this same process) gets duplicates.
 		for i, fd := range fds {
 			fds[i], _ = unix.Dup(fd)
 		}
 	})
+	if len(fds) != 2 {
+		t.Errorf("%d descriptors handed with the state, want 2 (Boss and Bob; Alice's was staged)", len(fds))
+	}
 	s.resume()
 	if err != nil {
 		t.Fatal(err)
@@ -90,8 +112,25 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 		t.Fatal("no record for Alice")
 	}
 
+	// A staged socket that is not the one a record names refuses the
+	// whole state: nobody gets somebody else's session.
+	wrong := NewPrepared(ts.cfg.Limits)
+	s.world.do(func(w *World) {
+		fd, _ := w.online["bob"].conn.DupFD()
+		ids, _ := json.Marshal([]uint64{bobID})
+		_ = wrong.Add(ids, []int{fd})
+	})
+	wrong.Wrap()
+	dups := make([]int, len(fds))
+	for i, fd := range fds {
+		dups[i], _ = unix.Dup(fd)
+	}
+	if _, err := Restore(ts.cfg, reboot.Header{Mode: reboot.ModeReboot, Started: time.Now()}, state, wrong, dups, time.Now()); err == nil {
+		t.Error("a state whose staged socket belongs to another connection was accepted")
+	}
+
 	// The rebuilt world.
-	r, err := Restore(ts.cfg, reboot.Header{Mode: reboot.ModeReboot, Started: time.Now()}, state, fds, time.Now())
+	r, err := Restore(ts.cfg, reboot.Header{Mode: reboot.ModeReboot, Started: time.Now()}, state, prep, fds, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"talker/fdpass"
 	"talker/reboot"
 	"talker/server/conn"
 )
@@ -21,7 +22,7 @@ import (
 // reboot's Upgrader. Without one (an in-process test, say) reboots are
 // refused with a clear message.
 type Handoffer interface {
-	Handoff(req reboot.Request) (*reboot.Result, error)
+	Begin(req reboot.BeginRequest) (*reboot.Handover, error)
 	WaitForParent(ctx context.Context) error
 }
 
@@ -86,11 +87,26 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		return fail(hookErr)
 	}
 
+	// The new binary starts, and takes in every player's socket, while
+	// this generation still serves: a binary that cannot start costs the
+	// players nothing, and none of that work is part of the pause.
+	tBegin := s.cfg.Now()
+	h, err := s.cfg.Upgrader.Begin(reboot.BeginRequest{Mode: req.Mode, Version: s.cfg.Version})
+	if err != nil {
+		return fail(err)
+	}
+	var staged map[uint64]int
+	if h.Staging() && req.Mode != reboot.ModeRestart {
+		if staged, err = s.stage(h); err != nil {
+			return fail(err)
+		}
+	}
+
 	// The pause players notice starts here: from now on their input waits
 	// until the new generation (or, on failure, this one) reads it.
 	start := s.cfg.Now()
 	timings := &RebootTimings{Mode: req.Mode, At: start, By: req.By, BySession: req.BySession,
-		Reason: req.Reason, FromVersion: s.cfg.Version, FromPID: pid()}
+		Reason: req.Reason, FromVersion: s.cfg.Version, FromPID: pid(), Prepare: start.Sub(tBegin)}
 	s.pauseAccept()
 	tAccept := s.cfg.Now()
 	if req.Mode == reboot.ModeRestart {
@@ -109,6 +125,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	select {
 	case <-quiesced:
 	case <-time.After(s.cfg.ReadyTimeout):
+		h.Abort()
 		s.resume()
 		return fail(errors.New("timed out waiting for connections to pause"))
 	}
@@ -118,17 +135,18 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	s.world.do(func(w *World) {
 		t := s.cfg.Now()
 		timings.Quiesce = t.Sub(start)
-		state, fds, snapErr = w.snapshot(req.Mode, timings)
+		state, fds, snapErr = w.snapshot(req.Mode, timings, staged, h.Staged())
 		timings.Snapshot = s.cfg.Now().Sub(t)
 	})
 	if snapErr != nil {
+		h.Abort()
 		s.resume()
 		return fail(fmt.Errorf("snapshot: %w", snapErr))
 	}
-	log.Info().Int("sessions", len(fds)).Int("state_bytes", len(state)).
+	log.Info().Int("sessions", len(staged)+len(fds)).Int("staged", len(staged)).Int("state_bytes", len(state)).
 		Dur("quiesce", timings.Quiesce).Dur("accept_paused", tAccept.Sub(start)).Dur("readers_asked", tReaders.Sub(tAccept)).
 		Dur("snapshot", timings.Snapshot).Msg("handing over")
-	res, err := s.cfg.Upgrader.Handoff(reboot.Request{Mode: req.Mode, State: state, FDs: fds,
+	res, err := h.Complete(reboot.Request{Mode: req.Mode, State: state, FDs: fds,
 		Started: start, Version: s.cfg.Version})
 	if err != nil {
 		s.resume()
@@ -137,13 +155,14 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		}
 		return fail(err)
 	}
-	timings.Handoff = res.Exec + res.Transfer + res.StateWrite
+	timings.Handoff = res.Transfer + res.StateWrite
 	timings.Restore = res.Child.Restored
 	timings.ToVersion = res.Child.Version
 	timings.ToPID = res.Child.PID
 	timings.Sessions, timings.Dropped = res.Child.Sessions, res.Child.Dropped
 	timings.Pause = s.cfg.Now().Sub(start)
-	log.Info().Int("new_pid", res.Child.PID).Dur("handoff", timings.Handoff).Dur("restore", timings.Restore).
+	log.Info().Int("new_pid", res.Child.PID).Dur("exec", res.Exec).Dur("stage", res.Stage).
+		Dur("handoff", timings.Handoff).Dur("restore", timings.Restore).
 		Dur("total", timings.Pause).Msg("handed over to the new generation; exiting")
 	s.world.do(func(w *World) { w.system.LastReboot = timings })
 	close(s.handedOver)
@@ -241,10 +260,58 @@ func (w *World) checkQuiesced() {
 	close(q.done)
 }
 
-// snapshot stops every writer and captures the world. The descriptors
-// returned are the connections' own: valid while the world stays frozen,
-// not to be closed.
-func (w *World) snapshot(mode reboot.Mode, t *RebootTimings) ([]byte, []int, error) {
+// stage sends every session's socket to the new binary while this
+// generation still serves, and returns each one's descriptor index by
+// connection id. It sends duplicates, at most one message's worth at a
+// time: a connection that closes meanwhile is simply not staged (it can
+// never hand the child a reused descriptor), and a reboot needs at most
+// 253 more descriptors than the process already has. A connection that
+// ends after it was staged is shut down here, which the child's copy
+// cannot keep open; the snapshot does not mention it, so the child closes
+// it.
+func (s *Server) stage(h *reboot.Handover) (map[uint64]int, error) {
+	var conns []*conn.Conn
+	s.world.do(func(w *World) {
+		conns = make([]*conn.Conn, 0, len(w.sessions))
+		for _, ss := range w.sessions {
+			conns = append(conns, ss.conn)
+		}
+	})
+	staged := make(map[uint64]int, len(conns))
+	ids := make([]uint64, 0, fdpass.MaxPerMessage)
+	fds := make([]int, 0, fdpass.MaxPerMessage)
+	for len(conns) > 0 {
+		chunk := conns[:min(len(conns), fdpass.MaxPerMessage)]
+		conns = conns[len(chunk):]
+		ids, fds = ids[:0], fds[:0]
+		for _, c := range chunk {
+			fd, err := c.DupFD()
+			if err != nil {
+				continue // closed meanwhile
+			}
+			staged[c.ID] = h.Staged() + len(fds)
+			ids = append(ids, c.ID)
+			fds = append(fds, fd)
+		}
+		data, _ := json.Marshal(ids)
+		err := h.Stage(data, fds)
+		closeFDs(fds)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if _, err := h.EndStage(); err != nil {
+		return nil, err
+	}
+	return staged, nil
+}
+
+// snapshot stops every writer and captures the world. A session whose
+// socket was staged (staged: descriptor index by connection id) refers to
+// it; the others' descriptors are returned, numbered from nStaged on.
+// They are the connections' own: valid while the world stays frozen, not
+// to be closed.
+func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, staged map[uint64]int, nStaged int) ([]byte, []int, error) {
 	snap := &Snapshot{Mode: mode}
 	// Freeze every writer: only those in the middle of a write are
 	// interrupted, all of them first, then waited for, so that the waits
@@ -265,12 +332,18 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings) ([]byte, []int, err
 	// one before the handoff is over, and duplicating 10,000 sockets would
 	// need 10,000 more descriptors than the process may have.
 	order := w.sessionsInRoomOrder()
-	fds := make([]int, 0, len(order))
-	for _, s := range order {
+	var fds []int
+	snap.SessionFDs = make([]int, len(order))
+	for i, s := range order {
+		if idx, ok := staged[s.ID]; ok {
+			snap.SessionFDs[i] = idx
+			continue
+		}
 		fd, err := s.conn.RawFD()
 		if err != nil {
 			return nil, nil, fmt.Errorf("descriptor of connection %d: %w", s.ID, err)
 		}
+		snap.SessionFDs[i] = nStaged + len(fds)
 		fds = append(fds, fd)
 	}
 	// Encoding is most of the snapshot's cost at scale; the world is
@@ -279,7 +352,7 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings) ([]byte, []int, err
 	snap.Sessions = make([]json.RawMessage, len(order))
 	errs := make([]error, len(order))
 	parallel(len(order), func(i int) {
-		snap.Sessions[i], errs[i] = codecFor(SnapshotVersion).marshal(order[i].state(i))
+		snap.Sessions[i], errs[i] = codecFor(SnapshotVersion).marshal(order[i].state(snap.SessionFDs[i]))
 	})
 	for i, err := range errs {
 		if err != nil {
@@ -459,9 +532,10 @@ func (w *World) roomIDs() []string {
 // timingsLine formats a reboot's phases for admins.
 func timingsLine(t *RebootTimings) string {
 	parts := []string{
+		"prepare " + ms(t.Prepare) + " (before the pause)",
 		"quiesce " + ms(t.Quiesce),
 		"snapshot " + ms(t.Snapshot),
-		"exec+handoff " + ms(t.Handoff),
+		"handoff " + ms(t.Handoff),
 		"restore " + ms(t.Restore),
 		"pause " + ms(t.Pause),
 	}

@@ -31,26 +31,30 @@ type Restored struct {
 	fromCheckpoint bool
 }
 
-// Restore rebuilds the talker from a handoff: the versioned state and the
-// sockets, in the order the state refers to them. received is when the
-// state arrived (for the timings).
-func Restore(cfg Config, hdr reboot.Header, state []byte, fds []int, received time.Time) (*Restored, error) {
+// Restore rebuilds the talker from a handoff: the versioned state, the
+// sockets staged before the pause (prep, which may be nil) and the
+// descriptors sent with the state. The state refers to sockets by index:
+// staged ones first, then fds. received is when the state arrived (for
+// the timings). On error every socket has been closed (never shut down).
+func Restore(cfg Config, hdr reboot.Header, state []byte, prep *Prepared, fds []int, received time.Time) (*Restored, error) {
 	began := time.Now()
+	fail := func(err error) (*Restored, error) {
+		closeFDs(fds)
+		prep.Abandon()
+		return nil, err
+	}
 	snap, err := decodeSnapshot(state)
 	if err != nil {
-		closeFDs(fds)
-		return nil, err
+		return fail(err)
 	}
 	tDecoded := time.Now()
 	st, err := store.Open(cfg.DataDir)
 	if err != nil {
-		closeFDs(fds)
-		return nil, err
+		return fail(err)
 	}
 	s, err := open(&cfg, st)
 	if err != nil {
-		closeFDs(fds)
-		return nil, err
+		return fail(err)
 	}
 	tOpened := time.Now()
 	w := s.world
@@ -63,7 +67,11 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, fds []int, received ti
 	w.shutdownCountdown = snap.System.Shutdown
 	w.review = snap.System.RoomReview
 	s.nextConn.Store(snap.System.NextConnID)
-	kept, dropped := w.restoreSessions(snap, fds, s.deliver)
+	kept, dropped, err := w.restoreSessions(snap, prep, fds, s.deliver)
+	if err != nil {
+		s.store.Close()
+		return nil, err
+	}
 	tSessions := time.Now()
 
 	t := snap.System.LastReboot
@@ -158,9 +166,22 @@ func (r *Restored) Start() {
 
 // restoreSessions rebuilds every session from its record. A record that
 // cannot be read costs only that session: its connection is kept and
-// taken back to the login prompt, with an apology.
-func (w *World) restoreSessions(snap *Snapshot, fds []int, deliver conn.Deliver) (kept, dropped int) {
-	used := make([]bool, len(fds))
+// taken back to the login prompt, with an apology. A record that names
+// the wrong staged socket means the two generations disagree about which
+// socket is whose: the whole state is refused (the old generation carries
+// on) rather than risk giving anyone another person's session.
+func (w *World) restoreSessions(snap *Snapshot, prep *Prepared, fds []int, deliver conn.Deliver) (kept, dropped int, err error) {
+	nStaged := prep.Len()
+	total := nStaged + len(fds)
+	used := make([]bool, total)
+	closeUnused := func() {
+		for i, fd := range fds {
+			if !used[nStaged+i] {
+				unix.Close(fd)
+			}
+		}
+		prep.Abandon()
+	}
 	// Decoding records and wrapping sockets dominate a large restore: both
 	// run in parallel; linking sessions into the world runs in order here.
 	n := len(snap.Sessions)
@@ -168,7 +189,7 @@ func (w *World) restoreSessions(snap *Snapshot, fds []int, deliver conn.Deliver)
 	errs := make([]error, n)
 	codec := codecFor(snap.Version)
 	parallel(n, func(i int) { errs[i] = codec.unmarshal(snap.Sessions[i], &states[i]) })
-	fdOf := make([]int, n)
+	index := make([]int, n) // each record's socket, or -1
 	for i := range snap.Sessions {
 		st, err := states[i], errs[i]
 		if err == nil && st.ID == 0 {
@@ -179,38 +200,53 @@ func (w *World) restoreSessions(snap *Snapshot, fds []int, deliver conn.Deliver)
 			err = fmt.Errorf("record marked corrupt by fault injection")
 		}
 		errs[i] = err
-		fdIndex := i // records are written in descriptor order
+		at := i // records are written in descriptor order
 		if err == nil {
-			fdIndex = st.FD
+			at = st.FD
 		}
 		if i < len(snap.SessionFDs) {
-			fdIndex = snap.SessionFDs[i]
+			at = snap.SessionFDs[i]
 		}
-		fdOf[i] = -1
-		if fdIndex < 0 || fdIndex >= len(fds) || used[fdIndex] {
+		index[i] = -1
+		if at < 0 || at >= total || used[at] {
 			w.log.Error().Int("record", i).Msg("restore: session record refers to no descriptor")
 			continue
 		}
-		used[fdIndex] = true
-		fdOf[i] = fds[fdIndex]
+		if at < nStaged && err == nil && prep.ids[at] != st.ID {
+			closeUnused()
+			return 0, 0, fmt.Errorf("record %d is for connection %d but socket %d was staged for connection %d",
+				i, st.ID, at, prep.ids[at])
+		}
+		used[at] = true
+		index[i] = at
 	}
 	conns := make([]*conn.Conn, n)
 	adoptErrs := make([]error, n)
 	parallel(n, func(i int) {
-		if fdOf[i] >= 0 && errs[i] == nil {
-			conns[i], adoptErrs[i] = conn.Adopt(states[i].ID, fdOf[i], w.cfg.Limits, deliver, w.reportPanic, states[i].Conn)
+		at := index[i]
+		switch {
+		case at < 0 || errs[i] != nil:
+		case at < nStaged:
+			if conns[i], adoptErrs[i] = prep.take(at, states[i].ID); adoptErrs[i] == nil {
+				conns[i].Attach(states[i].ID, deliver, w.reportPanic, states[i].Conn)
+			}
+		default:
+			conns[i], adoptErrs[i] = conn.Adopt(states[i].ID, fds[at-nStaged], w.cfg.Limits, deliver, w.reportPanic, states[i].Conn)
 		}
 	})
 	for i := range snap.Sessions {
+		at := index[i]
 		switch {
-		case fdOf[i] < 0:
+		case at < 0:
 			dropped++
 		case errs[i] != nil:
 			w.log.Error().Err(errs[i]).Int("record", i).Msg("restore: unreadable session record; back to the login prompt")
-			w.restoreFresh(fdOf[i], deliver)
+			w.restoreFresh(prep, fds, at, deliver)
 			dropped++
 		case adoptErrs[i] != nil:
-			unix.Close(fdOf[i])
+			if at >= nStaged {
+				unix.Close(fds[at-nStaged])
+			}
 			w.log.Error().Err(adoptErrs[i]).Uint64("conn", states[i].ID).Msg("restore: session lost")
 			dropped++
 		default:
@@ -218,12 +254,8 @@ func (w *World) restoreSessions(snap *Snapshot, fds []int, deliver conn.Deliver)
 			kept++
 		}
 	}
-	for i, fd := range fds {
-		if !used[i] {
-			unix.Close(fd)
-		}
-	}
-	return kept, dropped
+	closeUnused()
+	return kept, dropped, nil
 }
 
 // restoreSession links a restored session, on its adopted connection,
@@ -251,14 +283,25 @@ func (w *World) restoreSession(st SessionState, c *conn.Conn) {
 	w.perAddr[s.Addr]++
 }
 
-// restoreFresh keeps a connection whose record was unreadable, sending it
-// back to the login prompt.
-func (w *World) restoreFresh(fd int, deliver conn.Deliver) {
+// restoreFresh keeps the connection at socket index at, whose record was
+// unreadable, sending it back to the login prompt.
+func (w *World) restoreFresh(prep *Prepared, fds []int, at int, deliver conn.Deliver) {
 	id := w.connIDs.Add(1)
-	c, err := conn.Adopt(id, fd, w.cfg.Limits, deliver, w.reportPanic, conn.Carried{
-		Decoder: telnet.NewDecoder(w.cfg.Limits.MaxLine, w.cfg.Limits.MaxSB)})
+	fresh := conn.Carried{Decoder: telnet.NewDecoder(w.cfg.Limits.MaxLine, w.cfg.Limits.MaxSB),
+		Throttle: conn.NewThrottle(w.cfg.Limits, w.cfg.Now())}
+	var c *conn.Conn
+	var err error
+	if at < prep.Len() {
+		if c, err = prep.take(at, prep.ids[at]); err == nil {
+			c.Attach(id, deliver, w.reportPanic, fresh)
+		}
+	} else {
+		fd := fds[at-prep.Len()]
+		if c, err = conn.Adopt(id, fd, w.cfg.Limits, deliver, w.reportPanic, fresh); err != nil {
+			unix.Close(fd)
+		}
+	}
 	if err != nil {
-		unix.Close(fd)
 		return
 	}
 	now := w.cfg.Now()

@@ -115,9 +115,10 @@ type RebootTimings struct {
 	ToPID       int
 	Sessions    int
 	Dropped     int
+	Prepare     time.Duration // start the new binary and stage the sockets, before the pause
 	Quiesce     time.Duration // stop reading, drain the world, stop writing
 	Snapshot    time.Duration // encode the state
-	Handoff     time.Duration // write the state, exec the new binary, pass the sockets
+	Handoff     time.Duration // write the state, pass it and the unstaged sockets
 	Restore     time.Duration // decode and rebuild in the new binary
 	Pause       time.Duration // from the start of the quiesce to everyone resumed
 }

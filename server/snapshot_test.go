@@ -28,7 +28,7 @@ func takeSnapshot(t *testing.T, ts *testServer) []byte {
 	var state []byte
 	var err error
 	s.world.do(func(w *World) {
-		state, _, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot})
+		state, _, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}, nil, 0)
 	})
 	s.resume()
 	if err != nil {
@@ -135,7 +135,7 @@ func TestQuiesceResumeInProcess(t *testing.T) {
 	s.world.do(func(w *World) { w.startQuiesce(done) })
 	<-done
 	a.Send("say typed while paused")
-	s.world.do(func(w *World) { _, _, _ = w.snapshot(reboot.ModeReboot, &RebootTimings{}) })
+	s.world.do(func(w *World) { _, _, _ = w.snapshot(reboot.ModeReboot, &RebootTimings{}, nil, 0) })
 	if got := b.Quiet(200 * 1e6); strings.Contains(got, "typed while paused") {
 		t.Fatal("a line was handled while the world was frozen")
 	}

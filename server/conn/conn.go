@@ -472,11 +472,24 @@ func (c *Conn) Carry() Carried {
 	return Carried{Decoder: c.Decoder, Throttle: c.Throttle, Unsent: c.Unsent()}
 }
 
-// Adopt wraps a socket descriptor received from another process (a reboot)
-// as a connection with the state it had there. Nothing is read or written
-// until Start: until the new generation is committed, the old one may
-// still resume.
+// Adopt wraps a socket descriptor received from another process (a
+// reboot) as a connection with the state it had there: Wrap and Attach in
+// one.
 func Adopt(id uint64, fd int, limits Limits, deliver Deliver, panics ReportPanic, carried Carried) (*Conn, error) {
+	c, err := Wrap(fd, limits)
+	if err != nil {
+		return nil, err
+	}
+	c.Attach(id, deliver, panics, carried)
+	return c, nil
+}
+
+// Wrap takes over a socket descriptor received from another process. The
+// connection reads and writes nothing until it is attached and started:
+// until the new generation is committed, the old one may still be serving
+// it. (A reboot wraps every socket while the old generation still serves,
+// so that this, the costliest step per socket, is not part of the pause.)
+func Wrap(fd int, limits Limits) (*Conn, error) {
 	f := os.NewFile(uintptr(fd), "conn")
 	nc, err := net.FileConn(f)
 	// FileConn made its own duplicate; keeping f open would hold the socket
@@ -490,14 +503,20 @@ func Adopt(id uint64, fd int, limits Limits, deliver Deliver, panics ReportPanic
 		nc.Close()
 		return nil, errors.New("adopted descriptor is not a TCP socket")
 	}
-	c := wrap(id, tc, limits, deliver, panics)
+	return wrap(0, tc, limits, nil, nil), nil
+}
+
+// Attach gives a wrapped connection its identity, where its input and
+// panics go, and the state it had in the previous generation. Call it
+// before Start.
+func (c *Conn) Attach(id uint64, deliver Deliver, panics ReportPanic, carried Carried) {
+	c.ID, c.deliver, c.panics = id, deliver, panics
 	c.Decoder = carried.Decoder
 	c.Throttle = carried.Throttle
-	c.Throttle.SetLimits(limits)
+	c.Throttle.SetLimits(c.limits)
 	if len(carried.Unsent) > 0 {
 		c.out.buf = append(c.out.buf, carried.Unsent...)
 	}
-	return c, nil
 }
 
 // Abandon closes this process's handle on the socket without shutting the
