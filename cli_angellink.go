@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -60,11 +61,20 @@ func (a *angelClient) Start(generation int) {
 // Hold starts the hold channel: the angel keeps a duplicate of every
 // listener and player socket and each session's checkpoint, so that a
 // crash of this process, however hard, disconnects nobody.
-func (a *angelClient) Hold(srv *server.Server, listeners map[string]net.Listener) {
+//
+// A generation that took over from a live one (tookOver: a staged
+// handoff, never the angel's recovery) waits a moment before its first
+// full sync: the angel still holds the previous generation's duplicates of
+// the same sockets and their checkpoints, and the sync of every connection
+// would compete with the players' first moments after the reboot.
+func (a *angelClient) Hold(srv *server.Server, listeners map[string]net.Listener, tookOver bool) {
 	if a.sock == "" {
 		return
 	}
 	a.holder = link.NewHolder(a.sock, os.Getpid(), holdSource{srv: srv, listeners: listeners})
+	if tookOver {
+		a.holder.DelayFirstSync(time.Second)
+	}
 	srv.SetHolder(a.holder)
 	go a.holder.Run()
 }
@@ -84,11 +94,11 @@ func (h holdSource) Listeners() (names []string, fds []int) {
 	return names, fds
 }
 
-func (h holdSource) Checkpoint() (json.RawMessage, []uint64, map[uint64]json.RawMessage) {
-	return h.srv.FullCheckpoint()
-}
+func (h holdSource) Checkpoint() (json.RawMessage, []uint64) { return h.srv.FullCheckpoint() }
 
-func (h holdSource) Dup(ids []uint64) ([]uint64, []int) { return h.srv.DupConns(ids) }
+func (h holdSource) Dup(ids []uint64) ([]uint64, []int, map[uint64]json.RawMessage) {
+	return h.srv.DupConns(ids)
+}
 
 func dupListener(ln net.Listener) (int, error) {
 	sc, ok := ln.(syscall.Conn)

@@ -113,7 +113,8 @@ func cmdServe(args []string) int {
 		return code
 	}
 	angelLink.Start(srv.Status().Generation)
-	angelLink.Hold(srv, map[string]net.Listener{"tcp:" + listen: ln, "unix:" + paths.talkerSock(): ctl})
+	angelLink.Hold(srv, map[string]net.Listener{"tcp:" + listen: ln, "unix:" + paths.talkerSock(): ctl},
+		in != nil && in.Staged)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	go srv.ServeControl(ctl)
@@ -164,6 +165,10 @@ func startGeneration(upg *reboot.Upgrader, in *reboot.Incoming, cfg *server.Conf
 		}
 		return srv, 0
 	}
+	// Everything a takeover allocates stays live (the sessions, their
+	// connections), so collecting garbage meanwhile would only take CPU
+	// from the restore that players are waiting for.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	// A staged handoff sends the players' sockets while the old generation
 	// still serves them: wrapping them all now keeps that work out of the
 	// pause that starts when the state arrives.

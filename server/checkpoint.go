@@ -113,38 +113,45 @@ func (w *World) systemState() SystemState {
 	return sys
 }
 
-// FullCheckpoint is what the holder needs after it (re)connects: the
-// system state and every session's record.
-func (s *Server) FullCheckpoint() (system json.RawMessage, ids []uint64, records map[uint64]json.RawMessage) {
+// FullCheckpoint is what the holder needs first after it (re)connects:
+// the system state and every session's id. DupConns then gives it the
+// sockets and records, a chunk at a time.
+func (s *Server) FullCheckpoint() (system json.RawMessage, ids []uint64) {
 	s.world.do(func(w *World) {
-		records = make(map[uint64]json.RawMessage, len(w.sessions))
-		for id, sess := range w.sessions {
-			b, err := json.Marshal(sess.checkpointState())
-			if err != nil {
-				continue
-			}
+		ids = make([]uint64, 0, len(w.sessions))
+		for id := range w.sessions {
 			ids = append(ids, id)
-			records[id] = b
-			delete(w.dirty, id)
 		}
 		system, _ = json.Marshal(w.systemState())
 		w.lastSystem = system
 	})
-	return system, ids, records
+	return system, ids
 }
 
-// DupConns duplicates the sockets of those connections still open.
-func (s *Server) DupConns(ids []uint64) (open []uint64, fds []int) {
+// DupConns duplicates the sockets of those connections still open and
+// returns them with their records. The world does this a chunk at a time
+// between its other work: encoding 10,000 records at once held it up for
+// 80 ms.
+func (s *Server) DupConns(ids []uint64) (open []uint64, fds []int, records map[uint64]json.RawMessage) {
+	records = make(map[uint64]json.RawMessage, len(ids))
 	s.world.do(func(w *World) {
 		for _, id := range ids {
 			sess := w.sessions[id]
 			if sess == nil {
 				continue
 			}
-			if fd, err := sess.conn.DupFD(); err == nil {
-				open, fds = append(open, id), append(fds, fd)
+			b, err := json.Marshal(sess.checkpointState())
+			if err != nil {
+				continue
 			}
+			fd, err := sess.conn.DupFD()
+			if err != nil {
+				continue
+			}
+			open, fds = append(open, id), append(fds, fd)
+			records[id] = b
+			delete(w.dirty, id)
 		}
 	})
-	return open, fds
+	return open, fds, records
 }

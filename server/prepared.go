@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 
 	"talker/server/conn"
 )
@@ -40,13 +41,15 @@ func (p *Prepared) Add(data []byte, fds []int) error {
 	return nil
 }
 
-// Wrap wraps every socket added so far, on all CPUs, and returns how many
-// are ready.
+// Wrap wraps every socket added so far and returns how many are ready. It
+// leaves one CPU to the old generation, which is still serving everyone
+// meanwhile: starved, its world fell behind, and the pause that follows
+// began by catching up.
 func (p *Prepared) Wrap() int {
 	p.conns = make([]*conn.Conn, len(p.fds))
 	p.errs = make([]error, len(p.fds))
 	p.taken = make([]bool, len(p.fds))
-	parallel(len(p.fds), func(i int) { p.conns[i], p.errs[i] = conn.Wrap(p.fds[i], p.limits) })
+	parallelOn(runtime.GOMAXPROCS(0)-1, len(p.fds), func(i int) { p.conns[i], p.errs[i] = conn.Wrap(p.fds[i], p.limits) })
 	p.fds = nil // each is now closed: Wrap works on its own duplicate
 	n := 0
 	for _, c := range p.conns {

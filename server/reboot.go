@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,7 +104,9 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	}
 
 	// The pause players notice starts here: from now on their input waits
-	// until the new generation (or, on failure, this one) reads it.
+	// until the new generation (or, on failure, this one) reads it. The
+	// snapshot's garbage can wait for the collector until it is over.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	start := s.cfg.Now()
 	timings := &RebootTimings{Mode: req.Mode, At: start, By: req.By, BySession: req.BySession,
 		Reason: req.Reason, FromVersion: s.cfg.Version, FromPID: pid(), Prepare: start.Sub(tBegin)}
@@ -366,8 +369,11 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, staged map[uint64]i
 }
 
 // parallel calls fn(0..n-1) on as many goroutines as there are CPUs.
-func parallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), max(n/64, 1))
+func parallel(n int, fn func(i int)) { parallelOn(runtime.GOMAXPROCS(0), n, fn) }
+
+// parallelOn calls fn(0..n-1) on at most cpus goroutines (at least one).
+func parallelOn(cpus, n int, fn func(i int)) {
+	workers := min(cpus, max(n/64, 1))
 	if workers <= 1 {
 		for i := 0; i < n; i++ {
 			fn(i)

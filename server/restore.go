@@ -134,9 +134,9 @@ func (r *Restored) Start() {
 		msg = fmt.Sprintf(tmpl, ms(t.Pause))
 	}
 	staffLine := "*** [staff] " + string(t.Mode) + " by " + t.By + ": " + timingsLine(t)
-	// Each connection resumes as soon as its turn comes (its unsent output
-	// first, then the line saying the reboot is over); the world is not
-	// running yet, so sessions are independent and are started in parallel.
+	// The line saying the reboot is over is queued after each session's
+	// unsent output; the world is not running yet, so sessions are
+	// independent and this runs on every CPU.
 	sessions := make([]*Session, 0, len(w.sessions))
 	for _, s := range w.sessions {
 		sessions = append(sessions, s)
@@ -154,13 +154,18 @@ func (r *Restored) Start() {
 				s.println(staffLine)
 			}
 		}
-		s.conn.Start()
 	})
+	tQueued := time.Since(t.At)
+	// The world runs before the connections start, so that each one's
+	// input is handled as soon as its reader is up rather than after the
+	// last connection's. (Connections are safe to start while the world
+	// runs: it only queues output to them.)
 	r.startWorld()
+	parallel(len(sessions), func(i int) { sessions[i].conn.Start() })
 	resumed := time.Since(t.At)
 	r.markRunning()
 	r.cfg.Log.Info().Int("generation", w.system.Generation).Int("sessions", t.Sessions).
-		Int("dropped", t.Dropped).Dur("pause", t.Pause).Dur("all_resumed", resumed).Dur("restore", t.Restore).
+		Int("dropped", t.Dropped).Dur("pause", t.Pause).Dur("queued", tQueued).Dur("all_resumed", resumed).Dur("restore", t.Restore).
 		Str("from_version", t.FromVersion).Msg("reboot complete; serving")
 }
 

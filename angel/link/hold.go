@@ -67,10 +67,12 @@ func RecvFrame(c *net.UnixConn) (HoldFrame, []int, error) {
 type SyncSource interface {
 	// Listeners returns the listening sockets by name.
 	Listeners() (names []string, fds []int)
-	// Checkpoint returns the system state and every session's record.
-	Checkpoint() (system json.RawMessage, ids []uint64, records map[uint64]json.RawMessage)
-	// Dup duplicates the sockets of those connections still open.
-	Dup(ids []uint64) (open []uint64, fds []int)
+	// Checkpoint returns the system state and every session's id.
+	Checkpoint() (system json.RawMessage, ids []uint64)
+	// Dup duplicates the sockets of those connections still open, with
+	// their records. It is asked for a chunk at a time, so that a talker
+	// with many connections is never held up for long.
+	Dup(ids []uint64) (open []uint64, fds []int, records map[uint64]json.RawMessage)
 }
 
 // syncChunk bounds the duplicates that exist at once during a sync: a
@@ -82,9 +84,10 @@ const syncChunk = 250
 // angel is not connected they are dropped: a full sync follows every
 // (re)connection.
 type Holder struct {
-	sock string
-	pid  int
-	sync SyncSource
+	sock       string
+	pid        int
+	sync       SyncSource
+	firstDelay time.Duration
 
 	mu        sync.Mutex
 	connected bool
@@ -152,8 +155,22 @@ func (h *Holder) Checkpoint(system json.RawMessage, records map[uint64]json.RawM
 	h.signal()
 }
 
+// DelayFirstSync makes Run wait d before it first connects. A generation
+// that has just taken over from another uses it: the angel still holds
+// the previous generation's duplicates of the same sockets, and a full
+// sync of thousands of connections would compete with the players'
+// first moments after the reboot. Call it before Run.
+func (h *Holder) DelayFirstSync(d time.Duration) { h.firstDelay = d }
+
 // Run keeps the channel up until Close.
 func (h *Holder) Run() {
+	if h.firstDelay > 0 {
+		select {
+		case <-h.done:
+			return
+		case <-time.After(h.firstDelay):
+		}
+	}
 	for {
 		select {
 		case <-h.done:
@@ -242,7 +259,7 @@ func (h *Holder) serve(c *net.UnixConn) {
 // first, then the connections in chunks, each with its record.
 func (h *Holder) fullSync(c *net.UnixConn) error {
 	names, fds := h.sync.Listeners()
-	system, ids, records := h.sync.Checkpoint()
+	system, ids := h.sync.Checkpoint()
 	err := SendFrame(c, HoldFrame{Sync: true, Listeners: names, System: system}, fds)
 	closeAll(fds)
 	if err != nil {
@@ -251,12 +268,8 @@ func (h *Holder) fullSync(c *net.UnixConn) error {
 	for len(ids) > 0 {
 		chunk := ids[:min(syncChunk, len(ids))]
 		ids = ids[len(chunk):]
-		open, fds := h.sync.Dup(chunk)
-		f := HoldFrame{Add: open, Records: make(map[uint64]json.RawMessage, len(open))}
-		for _, id := range open {
-			f.Records[id] = records[id]
-		}
-		err := SendFrame(c, f, fds)
+		open, fds, records := h.sync.Dup(chunk)
+		err := SendFrame(c, HoldFrame{Add: open, Records: records}, fds)
 		closeAll(fds)
 		if err != nil {
 			return err
