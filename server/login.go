@@ -212,6 +212,7 @@ type hashResult struct {
 
 func (w *World) startHash(s *Session, job hashJob) {
 	s.checking = true
+	w.hashJobs++
 	id := s.ID
 	go func() {
 		w.hashSlots <- struct{}{}
@@ -232,6 +233,10 @@ func (w *World) startHash(s *Session, job hashJob) {
 }
 
 func (w *World) hashDone(res hashResult) {
+	if w.hashJobs--; w.hashJobs == 0 && w.hashIdle != nil {
+		close(w.hashIdle)
+		w.hashIdle = nil
+	}
 	s := w.sessions[res.sessionID]
 	if s == nil {
 		return // disconnected while waiting
@@ -244,17 +249,10 @@ func (w *World) hashDone(res hashResult) {
 		w.finishLogin(s, res)
 	}
 	// Replay what the player typed while the check ran.
-	held := s.held
-	s.held = nil
-	for i, ev := range held {
-		if w.sessions[s.ID] != s {
-			return
-		}
-		if s.checking {
-			s.held = append(s.held, held[i:]...)
-			return
-		}
-		w.event(s, ev)
+	if w.sessions[s.ID] == s && len(s.held) > 0 {
+		held := s.held
+		s.held = nil
+		w.feed(s, held)
 	}
 }
 

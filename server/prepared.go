@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"sync"
 
 	"talker/server/conn"
 )
@@ -41,7 +42,8 @@ func (p *Prepared) Add(data []byte, fds []int) error {
 	return nil
 }
 
-// Wrap wraps every socket added so far and returns how many are ready. It
+// Wrap wraps every socket added so far, with its reader and writer
+// goroutines started but frozen, and returns how many are ready. It
 // leaves one CPU to the old generation, which is still serving everyone
 // meanwhile: starved, its world fell behind, and the pause that follows
 // began by catching up.
@@ -49,7 +51,13 @@ func (p *Prepared) Wrap() int {
 	p.conns = make([]*conn.Conn, len(p.fds))
 	p.errs = make([]error, len(p.fds))
 	p.taken = make([]bool, len(p.fds))
-	parallelOn(runtime.GOMAXPROCS(0)-1, len(p.fds), func(i int) { p.conns[i], p.errs[i] = conn.Wrap(p.fds[i], p.limits) })
+	var parked sync.WaitGroup
+	parallelOn(runtime.GOMAXPROCS(0)-1, len(p.fds), func(i int) {
+		if p.conns[i], p.errs[i] = conn.Wrap(p.fds[i], p.limits); p.errs[i] == nil {
+			p.conns[i].StartFrozen(&parked)
+		}
+	})
+	parked.Wait()
 	p.fds = nil // each is now closed: Wrap works on its own duplicate
 	n := 0
 	for _, c := range p.conns {

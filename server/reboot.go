@@ -56,6 +56,10 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 				w.runStartHooksAfterRollback(req.Mode)
 			}
 			w.rebootFailed(req, err)
+			// What was held back for the next generation is handled here
+			// after all, in order, before anything typed since.
+			w.rebooting = false
+			w.replayHeld()
 		})
 		return nil, err
 	}
@@ -80,6 +84,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	// to players and change state that the snapshot then carries.
 	var hookErr error
 	s.world.do(func(w *World) {
+		w.rebooting = true
 		w.announceReboot(req)
 		hookErr = w.runStopHooks(req.Mode)
 	})
@@ -103,6 +108,11 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		}
 	}
 
+	// A password check takes a noticeable fraction of a second: none has
+	// started since the reboot began, and those already running finish
+	// before the pause rather than in it.
+	s.waitHashes()
+
 	// The pause players notice starts here: from now on their input waits
 	// until the new generation (or, on failure, this one) reads it. The
 	// snapshot's garbage can wait for the collector until it is over.
@@ -123,7 +133,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		}
 	}
 	quiesced := make(chan struct{})
-	s.world.do(func(w *World) { w.startQuiesce(quiesced) })
+	s.world.doFirst(func(w *World) { w.startQuiesce(quiesced) })
 	tReaders := s.cfg.Now()
 	select {
 	case <-quiesced:
@@ -227,10 +237,30 @@ func (w *World) rebootFailed(req RebootRequest, err error) {
 	}
 }
 
+// waitHashes waits (within the reboot's time) until no password check is
+// running; the world starts none meanwhile (mustDefer).
+func (s *Server) waitHashes() {
+	idle := make(chan struct{})
+	s.world.do(func(w *World) {
+		if w.hashJobs == 0 {
+			close(idle)
+		} else {
+			w.hashIdle = idle
+		}
+	})
+	select {
+	case <-idle:
+	case <-time.After(s.cfg.ReadyTimeout / 2):
+		// The quiesce waits for the rest.
+	}
+}
+
 // startQuiesce freezes every reader; done is closed once all have stopped
-// and the world has handled everything they delivered. An idle reader is
-// frozen where it waits, without being woken; only one in the middle of a
-// batch is waited for (it reports Stopped when it has delivered it).
+// and no password check is running. It runs ahead of whatever the world
+// has queued: from now on input is deferred (mustDefer), and carried to
+// the next generation, rather than handled. An idle reader is frozen where
+// it waits, without being woken; only one in the middle of a batch is
+// waited for (it reports Stopped when it has delivered it).
 func (w *World) startQuiesce(done chan struct{}) {
 	w.quiesce = &quiesceState{readers: make(map[uint64]bool), done: done}
 	for id, s := range w.sessions {
@@ -250,13 +280,8 @@ type quiesceState struct {
 // flight: every reader stopped and no password check outstanding.
 func (w *World) checkQuiesced() {
 	q := w.quiesce
-	if q == nil || len(q.readers) > 0 {
+	if q == nil || len(q.readers) > 0 || w.hashJobs > 0 {
 		return
-	}
-	for _, s := range w.sessions {
-		if s.checking {
-			return
-		}
 	}
 	w.quiesce = nil
 	w.frozen = true
@@ -426,7 +451,9 @@ func (w *World) resumeAll() {
 		s.conn.ThawWriting()
 	}
 	for _, s := range w.sessions {
-		s.conn.ThawReading()
+		// Thaws a frozen reader; starts a connection accepted during the
+		// pause.
+		s.conn.Start()
 	}
 }
 

@@ -268,7 +268,8 @@ func (w *World) restoreSessions(snap *Snapshot, prep *Prepared, fds []int, deliv
 func (w *World) restoreSession(st SessionState, c *conn.Conn) {
 	s := &Session{ID: st.ID, conn: c, Addr: st.Addr, ConnectedAt: st.ConnectedAt, LastInput: st.LastInput,
 		Telnet: st.Telnet, Login: st.Login, LoggedInAt: st.LoggedInAt,
-		AFK: st.AFK, AFKMessage: st.AFKMessage, ReplyTo: st.ReplyTo, TellReview: st.TellReview, clock: w.cfg.Now}
+		AFK: st.AFK, AFKMessage: st.AFKMessage, ReplyTo: st.ReplyTo, TellReview: st.TellReview, clock: w.cfg.Now,
+		held: st.Held}
 	if st.Player != nil && st.Login.Stage == StagePlaying {
 		s.Player = st.Player
 		room := w.rooms[st.Room]

@@ -30,7 +30,10 @@ import (
 //   - Version 3 is the same container with CBOR session records (RFC 8949,
 //     fxamacker/cbor): half the size and twice as fast to encode and decode
 //     as JSON, which is most of a reboot's cost at 10,000 connections.
-const SnapshotVersion = 3
+//   - Version 4 records may carry Held: input the old generation received
+//     but left for the new one to handle. A binary that would ignore it
+//     (and so lose those lines) must refuse the state, hence the bump.
+const SnapshotVersion = 4
 
 // snapshotMagic starts a version 2 (or later) container.
 const snapshotMagic = "talker-state\n"
@@ -140,6 +143,10 @@ type SessionState struct {
 	ReplyTo     string
 	Room        string
 	TellReview  []ReviewLine `json:",omitempty"` // the session's recap buffer
+	// Held is input received and decoded but not yet handled, in order:
+	// the next generation handles it before anything the client sends
+	// after the reboot.
+	Held []telnet.Event `json:",omitempty"`
 }
 
 func (s *Session) state(fd int) SessionState {
@@ -147,7 +154,7 @@ func (s *Session) state(fd int) SessionState {
 		ID: s.ID, FD: fd, Addr: s.Addr, ConnectedAt: s.ConnectedAt, LastInput: s.LastInput,
 		Telnet: s.Telnet, Conn: s.conn.Carry(), Login: s.Login, Player: s.Player,
 		LoggedInAt: s.LoggedInAt, AFK: s.AFK, AFKMessage: s.AFKMessage, ReplyTo: s.ReplyTo,
-		TellReview: s.TellReview,
+		TellReview: s.TellReview, Held: s.held,
 	}
 	if s.room != nil {
 		st.Room = s.room.ID

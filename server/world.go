@@ -26,6 +26,10 @@ type World struct {
 	store *store.Store
 
 	events chan any
+	// control carries calls that must not wait behind queued events: a
+	// reboot's quiesce, which defers whatever input is queued instead of
+	// acting on it (see feed).
+	control chan call
 
 	sessions map[uint64]*Session // every connection, logged in or not
 	online   map[string]*Session // player key → the session playing it
@@ -43,6 +47,9 @@ type World struct {
 	connIDs   *atomic.Uint64
 	quiesce   *quiesceState // a reboot is pausing connections
 	frozen    bool          // connections paused for a handoff: change nothing
+	rebooting bool          // a reboot is under way: start no password check (see mustDefer)
+	hashJobs  int           // password checks running
+	hashIdle  chan struct{} // closed when hashJobs drops to 0, if set
 	countdown *countdown
 	reboot    func(RebootRequest) (*RebootTimings, error)
 	ticks     uint64
@@ -78,6 +85,7 @@ func newWorld(cfg *Config, st *store.Store, connIDs *atomic.Uint64) (*World, err
 		log:       cfg.Log,
 		store:     st,
 		events:    make(chan any, 4096),
+		control:   make(chan call),
 		sessions:  map[uint64]*Session{},
 		online:    map[string]*Session{},
 		fans:      fanIndex{},
@@ -124,8 +132,19 @@ func (w *World) run() {
 	defer tick.Stop()
 	cp := time.NewTicker(checkpointEvery)
 	defer cp.Stop()
+	// Input a previous generation deferred comes before anything new.
+	w.replayHeld()
 	for {
 		select {
+		case c := <-w.control:
+			w.safely("event", func() { w.handle(c) })
+			w.checkQuiesced()
+			continue
+		default:
+		}
+		select {
+		case c := <-w.control:
+			w.safely("event", func() { w.handle(c) })
 		case ev := <-w.events:
 			w.safely("event", func() { w.handle(ev) })
 		case <-tick.C:
@@ -145,6 +164,13 @@ func (w *World) run() {
 func (w *World) do(fn func(*World)) {
 	c := call{fn: fn, done: make(chan struct{})}
 	w.events <- c
+	<-c.done
+}
+
+// doFirst is do for a call that goes ahead of every queued event.
+func (w *World) doFirst(fn func(*World)) {
+	c := call{fn: fn, done: make(chan struct{})}
+	w.control <- c
 	<-c.done
 }
 
@@ -197,6 +223,12 @@ func (w *World) accept(c *conn.Conn) {
 	w.log.Info().Uint64("conn", s.ID).Str("addr", s.Addr).Msg("connected")
 	s.sendRaw(s.Telnet.Open())
 	w.greet(s)
+	if w.quiesce != nil || w.frozen {
+		// Accepted just before a reboot paused the listener: the
+		// connection starts, greeting and all, in whichever generation
+		// carries on.
+		return
+	}
 	c.Start()
 }
 
@@ -229,16 +261,53 @@ func (w *World) input(in conn.Input) {
 	if in.Dropped > 0 {
 		s.println("You are typing too fast: some of your input was ignored.")
 	}
-	for i, ev := range in.Events {
-		if s.checking {
-			// A password is being checked; what the player typed meanwhile
-			// is handled, in order, once the answer is in.
-			s.held = append(s.held, in.Events[i:]...)
+	if len(s.held) > 0 {
+		// Earlier input is waiting: this waits behind it.
+		s.held = append(s.held, in.Events...)
+		return
+	}
+	w.feed(s, in.Events)
+}
+
+// feed handles a session's input events in order, holding back in s.held
+// everything from the first one that must wait: while a password is being
+// checked (handled once the answer is in), and during a reboot whatever
+// the next generation is to handle instead (mustDefer).
+func (w *World) feed(s *Session, evs []telnet.Event) {
+	for i, ev := range evs {
+		if s.checking || w.mustDefer(s) {
+			s.held = append(s.held, evs[i:]...)
 			return
 		}
 		w.event(s, ev)
 		if w.sessions[s.ID] != s {
 			return // the event ended the session (quit)
+		}
+	}
+}
+
+// mustDefer says whether a session's next input must wait for the end of a
+// reboot. Once connections are pausing, all of it does: input already
+// queued for the world is carried to the next generation rather than
+// handled here, so the pause never waits for the world to catch up. Before
+// that, only a line that would start a password check waits, so that none
+// is running when the pause begins.
+func (w *World) mustDefer(s *Session) bool {
+	if w.quiesce != nil || w.frozen {
+		return true
+	}
+	return w.rebooting && s.Player == nil &&
+		(s.Login.Stage == StagePassword || s.Login.Stage == StageConfirmPassword)
+}
+
+// replayHeld handles, for every session, the input held back that no
+// longer has to wait.
+func (w *World) replayHeld() {
+	for _, s := range w.sessions {
+		if len(s.held) > 0 && !s.checking {
+			held := s.held
+			s.held = nil
+			w.feed(s, held)
 		}
 	}
 }

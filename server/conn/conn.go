@@ -103,6 +103,7 @@ type Conn struct {
 	rstate atomic.Int32
 	thawMu sync.Mutex
 	thawed *sync.Cond
+	parked *sync.WaitGroup // see StartFrozen; the reader's own once started
 
 	readMu      sync.Mutex
 	abortReason error // why we ended the connection, if we did
@@ -153,8 +154,28 @@ func (c *Conn) setSocketOptions() {
 
 // Start starts the reader and the writer.
 func (c *Conn) Start() {
+	c.ThawWriting()
 	c.startWriter()
 	c.StartReading()
+}
+
+// StartFrozen starts the reader and writer goroutines without letting
+// them read or write anything until Start. A reboot's new generation does
+// this for every staged socket before the pause, so that creating 20,000
+// goroutines (and their buffers) is not part of it.
+//
+// parked.Done is called once the reader has set itself up and is waiting:
+// the caller can wait until the goroutines' own start-up work is done too.
+func (c *Conn) StartFrozen(parked *sync.WaitGroup) {
+	c.out.mu.Lock()
+	c.out.paused = true
+	c.out.mu.Unlock()
+	c.startWriter()
+	if c.rstate.CompareAndSwap(readOff, readFrozen) {
+		parked.Add(1)
+		c.parked = parked
+		go c.readLoop()
+	}
 }
 
 // The reader's states. The reader only ever reads from the socket inside
@@ -165,15 +186,16 @@ func (c *Conn) Start() {
 // generation reads them. (Waking 10,000 readers with a deadline to stop
 // them took 50-80 ms.)
 const (
-	readOff      int32 = iota // no reader goroutine (not started, or finished)
+	readOff      int32 = iota // no reader goroutine yet
 	readIdle                  // waiting for input
 	readBusy                  // reading, decoding and delivering one batch
 	readFreezing              // busy, and asked to freeze when the batch is done
 	readFrozen                // reads nothing until ThawReading
+	readEnded                 // the reader has finished for good (closed, flood, panic)
 )
 
 // StartReading starts the reader goroutine with the current Decoder and
-// Throttle, or thaws a frozen one.
+// Throttle, or thaws a frozen one. A reader that has ended stays ended.
 func (c *Conn) StartReading() {
 	if c.rstate.CompareAndSwap(readOff, readIdle) {
 		go c.readLoop()
@@ -202,7 +224,7 @@ func (c *Conn) FreezeReading() bool {
 			}
 		case readFreezing:
 			return false
-		default: // off or frozen
+		default: // off, frozen or ended
 			return true
 		}
 	}
@@ -230,13 +252,16 @@ func (c *Conn) ThawReading() {
 	}
 }
 
-// waitThawed parks a frozen reader until ThawReading.
-func (c *Conn) waitThawed() {
+// waitThawed parks a frozen reader until ThawReading. It returns false if
+// the connection was abandoned meanwhile: the reader must end.
+func (c *Conn) waitThawed() bool {
 	c.thawMu.Lock()
 	for c.rstate.Load() == readFrozen {
 		c.thawed.Wait()
 	}
+	ended := c.rstate.Load() == readEnded
 	c.thawMu.Unlock()
+	return !ended
 }
 
 // endBatch moves a busy reader back to idle, or to frozen if a freeze was
@@ -266,7 +291,7 @@ func (c *Conn) readLoop() {
 		if r := recover(); r != nil {
 			// The reader is gone: count it as stopped, so that the reboot
 			// this panic causes does not wait for it.
-			c.rstate.Store(readOff)
+			c.rstate.Store(readEnded)
 			c.reportPanic(r)
 			c.deliver(Input{Conn: c, Stopped: true})
 		}
@@ -312,11 +337,19 @@ func (c *Conn) readLoop() {
 			c.finishReading(rawErr)
 			return
 		case outcome == readWasFrozen:
-			c.waitThawed()
+			if c.parked != nil {
+				c.parked.Done()
+				c.parked = nil
+			}
+			if !c.waitThawed() {
+				return
+			}
 			continue
 		case outcome == readJustFroze:
 			c.deliver(Input{Conn: c, Stopped: true})
-			c.waitThawed()
+			if !c.waitThawed() {
+				return
+			}
 			continue
 		}
 		if n < 0 {
@@ -346,14 +379,16 @@ func (c *Conn) readLoop() {
 			if in.Flood {
 				// Stop spending time on it; the world tells the client why
 				// and closes the connection after that message.
-				c.rstate.Store(readOff)
+				c.rstate.Store(readEnded)
 				return
 			}
 			if readErr == nil {
 				pause := c.Throttle.Bytes(n, now)
 				if c.endBatch() {
 					c.deliver(Input{Conn: c, Stopped: true})
-					c.waitThawed()
+					if !c.waitThawed() {
+						return
+					}
 				} else if pause > 0 {
 					// Idle while it sleeps: a freeze meanwhile costs nothing.
 					time.Sleep(pause)
@@ -381,7 +416,7 @@ func (c *Conn) AbortBacklog() {
 
 // finishReading ends a busy reader for good: the connection is over.
 func (c *Conn) finishReading(err error) {
-	c.rstate.Store(readOff)
+	c.rstate.Store(readEnded)
 	c.readMu.Lock()
 	if c.abortReason != nil {
 		err = c.abortReason
@@ -503,7 +538,9 @@ func Wrap(fd int, limits Limits) (*Conn, error) {
 		nc.Close()
 		return nil, errors.New("adopted descriptor is not a TCP socket")
 	}
-	return wrap(0, tc, limits, nil, nil), nil
+	// Until Attach, a connection's reader has nowhere to deliver to (and,
+	// frozen, nothing to deliver).
+	return wrap(0, tc, limits, func(Input) {}, nil), nil
 }
 
 // Attach gives a wrapped connection its identity, where its input and
@@ -515,7 +552,9 @@ func (c *Conn) Attach(id uint64, deliver Deliver, panics ReportPanic, carried Ca
 	c.Throttle = carried.Throttle
 	c.Throttle.SetLimits(c.limits)
 	if len(carried.Unsent) > 0 {
+		c.out.mu.Lock() // a frozen writer may be waiting (StartFrozen)
 		c.out.buf = append(c.out.buf, carried.Unsent...)
+		c.out.mu.Unlock()
 	}
 }
 
@@ -524,6 +563,10 @@ func (c *Conn) Attach(id uint64, deliver Deliver, panics ReportPanic, carried Ca
 // still owns it.
 func (c *Conn) Abandon() {
 	c.out.close()
+	c.thawMu.Lock()
+	c.rstate.Store(readEnded) // a frozen reader (StartFrozen) ends
+	c.thawed.Broadcast()
+	c.thawMu.Unlock()
 	_ = c.nc.Close()
 }
 
