@@ -30,8 +30,8 @@ const protoStaged = 2
 // has paused and written the state file).
 type message struct {
 	Kind   string
-	Header *Header         `json:",omitempty"`
-	Data   json.RawMessage `json:",omitempty"`
+	Header *Header `json:",omitempty"`
+	Data   []byte  `json:",omitempty"` // "stage": the caller's description of the sockets
 }
 
 // StageReport is what a staged child says once it has taken in every
@@ -158,8 +158,8 @@ func (u *Upgrader) Begin(req BeginRequest) (*Handover, error) {
 // If not, Stage must not be called: Complete sends everything.
 func (h *Handover) Staging() bool { return h.proto >= protoStaged }
 
-// Stage sends sockets while this process still serves them; data (at most
-// a few kilobytes) describes them to the child. The descriptors stay open
+// Stage sends sockets while this process still serves them; data (well
+// under a megabyte) describes them to the child. The descriptors stay open
 // here and may be the caller's duplicates: only their socket matters.
 func (h *Handover) Stage(data []byte, fds []int) error {
 	if h.done {

@@ -43,16 +43,21 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	var err error
 	// Alice's socket is staged (as a reboot stages every socket before the
 	// pause); the others are handed over with the state.
+	// Her record is staged too, and is unchanged at the pause, so the
+	// snapshot carries only what a pause changes.
 	prep := NewPrepared(ts.cfg.Limits)
 	var aliceID, bobID uint64
+	st := &staged{index: map[uint64]int{}, records: map[uint64][]byte{}}
 	s.world.do(func(w *World) {
 		aliceID, bobID = w.online["alice"].ID, w.online["bob"].ID
 		fd, derr := w.online["alice"].conn.DupFD()
 		if derr != nil {
 			t.Error(derr)
 		}
-		ids, _ := json.Marshal([]uint64{aliceID})
-		if err := prep.Add(ids, []int{fd}); err != nil {
+		rec, _ := cborRecords.marshal(w.online["alice"].checkpointState())
+		st.index[aliceID], st.records[aliceID] = 0, rec
+		chunk, _ := cborRecords.marshal(stageChunk{IDs: []uint64{aliceID}, Records: [][]byte{rec}})
+		if err := prep.Add(chunk, []int{fd}); err != nil {
 			t.Error(err)
 		}
 	})
@@ -60,8 +65,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 		t.Fatalf("wrapped %d staged sockets, want 1", n)
 	}
 	s.world.do(func(w *World) {
-		state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot, At: time.Now()},
-			map[uint64]int{aliceID: 0}, 1)
+		state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot, At: time.Now()}, st, 1)
 		// The snapshot lends the live connections' own descriptors; the
 		// restored world below (in this same process) gets duplicates.
 		for i, fd := range fds {
@@ -93,6 +97,15 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 		if err := codecFor(snap.Version).unmarshal(raw, &st); err != nil {
 			t.Fatal(err)
 		}
+		if st.ID == aliceID {
+			if !st.Staged || st.Player != nil {
+				t.Errorf("Alice's unchanged record was not sent as staged: %+v", st)
+			}
+			st, err = prep.stagedState(0, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
 		if st.Player == nil || st.Player.Name != "Alice" {
 			continue
 		}
@@ -117,8 +130,9 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	wrong := NewPrepared(ts.cfg.Limits)
 	s.world.do(func(w *World) {
 		fd, _ := w.online["bob"].conn.DupFD()
-		ids, _ := json.Marshal([]uint64{bobID})
-		_ = wrong.Add(ids, []int{fd})
+		rec, _ := cborRecords.marshal(w.online["bob"].checkpointState())
+		chunk, _ := cborRecords.marshal(stageChunk{IDs: []uint64{bobID}, Records: [][]byte{rec}})
+		_ = wrong.Add(chunk, []int{fd})
 	})
 	wrong.Wrap()
 	dups := make([]int, len(fds))

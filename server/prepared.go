@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"sync"
@@ -15,35 +14,43 @@ import (
 // them here: until the handoff commits, they are still the old
 // generation's to serve.
 type Prepared struct {
-	limits conn.Limits
-	ids    []uint64 // the connection id the old generation staged at each index
-	fds    []int    // received, not yet wrapped
-	conns  []*conn.Conn
-	errs   []error // why the socket at an index could not be wrapped
-	taken  []bool
+	limits  conn.Limits
+	ids     []uint64 // the connection id the old generation staged at each index
+	fds     []int    // received, not yet wrapped
+	records [][]byte // each one's session record as staged, not yet decoded
+	conns   []*conn.Conn
+	errs    []error // why the socket at an index could not be wrapped
+	taken   []bool
+	// states are the staged records decoded; stateErrs says why one
+	// could not be.
+	states    []SessionState
+	stateErrs []error
 }
 
 // NewPrepared starts an empty set of staged sockets.
 func NewPrepared(limits conn.Limits) *Prepared { return &Prepared{limits: limits} }
 
-// Add takes one staged batch: data lists the connection id of each
-// descriptor, in order.
+// Add takes one staged batch: data gives the connection id and session
+// record of each descriptor, in order (a stageChunk).
 func (p *Prepared) Add(data []byte, fds []int) error {
-	var ids []uint64
-	if err := json.Unmarshal(data, &ids); err != nil || len(ids) != len(fds) {
+	var chunk stageChunk
+	err := cborRecords.unmarshal(data, &chunk)
+	if err == nil && (len(chunk.IDs) != len(fds) || len(chunk.Records) != len(fds)) {
+		err = fmt.Errorf("%d ids and %d records for %d sockets", len(chunk.IDs), len(chunk.Records), len(fds))
+	}
+	if err != nil {
 		closeFDs(fds)
-		if err == nil {
-			err = fmt.Errorf("%d ids for %d sockets", len(ids), len(fds))
-		}
 		return fmt.Errorf("staged sockets: %w", err)
 	}
-	p.ids = append(p.ids, ids...)
+	p.ids = append(p.ids, chunk.IDs...)
+	p.records = append(p.records, chunk.Records...)
 	p.fds = append(p.fds, fds...)
 	return nil
 }
 
 // Wrap wraps every socket added so far, with its reader and writer
-// goroutines started but frozen, and returns how many are ready. It
+// goroutines started but frozen, decodes the staged records, and returns
+// how many sockets are ready. It
 // leaves one CPU to the old generation, which is still serving everyone
 // meanwhile: starved, its world fell behind, and the pause that follows
 // began by catching up.
@@ -51,13 +58,17 @@ func (p *Prepared) Wrap() int {
 	p.conns = make([]*conn.Conn, len(p.fds))
 	p.errs = make([]error, len(p.fds))
 	p.taken = make([]bool, len(p.fds))
+	p.states = make([]SessionState, len(p.fds))
+	p.stateErrs = make([]error, len(p.fds))
 	var parked sync.WaitGroup
 	parallelOn(runtime.GOMAXPROCS(0)-1, len(p.fds), func(i int) {
 		if p.conns[i], p.errs[i] = conn.Wrap(p.fds[i], p.limits); p.errs[i] == nil {
 			p.conns[i].StartFrozen(&parked)
 		}
+		p.stateErrs[i] = cborRecords.unmarshal(p.records[i], &p.states[i])
 	})
 	parked.Wait()
+	p.records = nil
 	p.fds = nil // each is now closed: Wrap works on its own duplicate
 	n := 0
 	for _, c := range p.conns {
@@ -75,6 +86,22 @@ func (p *Prepared) Len() int {
 		return 0
 	}
 	return len(p.ids)
+}
+
+// stagedState completes a Staged record from the one staged with its
+// socket at index i.
+func (p *Prepared) stagedState(i int, pause SessionState) (SessionState, error) {
+	if i < 0 || i >= p.Len() {
+		return pause, fmt.Errorf("record for connection %d refers to no staged socket", pause.ID)
+	}
+	if p.stateErrs[i] != nil {
+		return pause, fmt.Errorf("staged record: %w", p.stateErrs[i])
+	}
+	st := p.states[i]
+	// The id is the pause record's: if it is not the staged socket's, the
+	// whole state is refused (restoreSessions).
+	st.ID, st.FD, st.Conn, st.Held = pause.ID, pause.FD, pause.Conn, pause.Held
+	return st, nil
 }
 
 // take returns the wrapped connection at index i, checking that it is the

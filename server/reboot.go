@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -101,9 +102,9 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	if err != nil {
 		return fail(err)
 	}
-	var staged map[uint64]int
+	var st *staged
 	if h.Staging() && req.Mode != reboot.ModeRestart {
-		if staged, err = s.stage(h); err != nil {
+		if st, err = s.stage(h); err != nil {
 			return fail(err)
 		}
 	}
@@ -148,7 +149,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	s.world.do(func(w *World) {
 		t := s.cfg.Now()
 		timings.Quiesce = t.Sub(start)
-		state, fds, snapErr = w.snapshot(req.Mode, timings, staged, h.Staged())
+		state, fds, snapErr = w.snapshot(req.Mode, timings, st, h.Staged())
 		timings.Snapshot = s.cfg.Now().Sub(t)
 	})
 	if snapErr != nil {
@@ -156,7 +157,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		s.resume()
 		return fail(fmt.Errorf("snapshot: %w", snapErr))
 	}
-	log.Info().Int("sessions", len(staged)+len(fds)).Int("staged", len(staged)).Int("state_bytes", len(state)).
+	log.Info().Int("sessions", st.count()+len(fds)).Int("staged", st.count()).Int("state_bytes", len(state)).
 		Dur("quiesce", timings.Quiesce).Dur("accept_paused", tAccept.Sub(start)).Dur("readers_asked", tReaders.Sub(tAccept)).
 		Dur("snapshot", timings.Snapshot).Msg("handing over")
 	res, err := h.Complete(reboot.Request{Mode: req.Mode, State: state, FDs: fds,
@@ -288,41 +289,72 @@ func (w *World) checkQuiesced() {
 	close(q.done)
 }
 
-// stage sends every session's socket to the new binary while this
-// generation still serves, and returns each one's descriptor index by
-// connection id. It sends duplicates, at most one message's worth at a
-// time: a connection that closes meanwhile is simply not staged (it can
-// never hand the child a reused descriptor), and a reboot needs at most
-// 253 more descriptors than the process already has. A connection that
-// ends after it was staged is shut down here, which the child's copy
-// cannot keep open; the snapshot does not mention it, so the child closes
-// it.
-func (s *Server) stage(h *reboot.Handover) (map[uint64]int, error) {
-	var conns []*conn.Conn
+// staged is what a reboot sent the new binary before the pause: each
+// staged session's descriptor index and record, by connection id.
+type staged struct {
+	index   map[uint64]int
+	records map[uint64][]byte
+}
+
+func (st *staged) count() int {
+	if st == nil {
+		return 0
+	}
+	return len(st.index)
+}
+
+// stage sends every session's socket, with its record, to the new binary
+// while this generation still serves, so that neither wrapping the
+// sockets nor decoding the records is part of the pause. A chunk at a
+// time, each taken in one short world call: the sockets are sent as
+// duplicates (a connection that closes meanwhile is simply not staged and
+// can never hand the child a reused descriptor; at most 253 extra
+// descriptors exist at once), the records as encoded then. At the pause,
+// a session whose record is unchanged sends only what a pause changes
+// (see snapshot). A connection that ends after it was staged is shut down
+// here, which the child's copy cannot keep open; the snapshot does not
+// mention it, so the child closes it.
+func (s *Server) stage(h *reboot.Handover) (*staged, error) {
+	var ids []uint64
 	s.world.do(func(w *World) {
-		conns = make([]*conn.Conn, 0, len(w.sessions))
-		for _, ss := range w.sessions {
-			conns = append(conns, ss.conn)
+		ids = make([]uint64, 0, len(w.sessions))
+		for id := range w.sessions {
+			ids = append(ids, id)
 		}
 	})
-	staged := make(map[uint64]int, len(conns))
-	ids := make([]uint64, 0, fdpass.MaxPerMessage)
-	fds := make([]int, 0, fdpass.MaxPerMessage)
-	for len(conns) > 0 {
-		chunk := conns[:min(len(conns), fdpass.MaxPerMessage)]
-		conns = conns[len(chunk):]
-		ids, fds = ids[:0], fds[:0]
-		for _, c := range chunk {
-			fd, err := c.DupFD()
-			if err != nil {
-				continue // closed meanwhile
+	st := &staged{index: make(map[uint64]int, len(ids)), records: make(map[uint64][]byte, len(ids))}
+	codec := codecFor(SnapshotVersion)
+	for len(ids) > 0 {
+		chunkIDs := ids[:min(len(ids), fdpass.MaxPerMessage)]
+		ids = ids[len(chunkIDs):]
+		var chunk stageChunk
+		var fds []int
+		base := h.Staged()
+		s.world.do(func(w *World) {
+			for _, id := range chunkIDs {
+				sess := w.sessions[id]
+				if sess == nil {
+					continue // gone meanwhile
+				}
+				rec, err := codec.marshal(sess.checkpointState())
+				if err != nil {
+					continue // sent whole at the pause
+				}
+				fd, err := sess.conn.DupFD()
+				if err != nil {
+					continue // closed meanwhile
+				}
+				st.index[id] = base + len(fds)
+				st.records[id] = rec
+				chunk.IDs = append(chunk.IDs, id)
+				chunk.Records = append(chunk.Records, rec)
+				fds = append(fds, fd)
 			}
-			staged[c.ID] = h.Staged() + len(fds)
-			ids = append(ids, c.ID)
-			fds = append(fds, fd)
+		})
+		data, err := codec.marshal(chunk)
+		if err == nil {
+			err = h.Stage(data, fds)
 		}
-		data, _ := json.Marshal(ids)
-		err := h.Stage(data, fds)
 		closeFDs(fds)
 		if err != nil {
 			return nil, err
@@ -331,15 +363,15 @@ func (s *Server) stage(h *reboot.Handover) (map[uint64]int, error) {
 	if _, err := h.EndStage(); err != nil {
 		return nil, err
 	}
-	return staged, nil
+	return st, nil
 }
 
 // snapshot stops every writer and captures the world. A session whose
-// socket was staged (staged: descriptor index by connection id) refers to
-// it; the others' descriptors are returned, numbered from nStaged on.
-// They are the connections' own: valid while the world stays frozen, not
-// to be closed.
-func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, staged map[uint64]int, nStaged int) ([]byte, []int, error) {
+// socket was staged (st, which may be nil) refers to it, and if its record
+// has not changed since, carries only what the pause changes; the others'
+// descriptors are returned, numbered from nStaged on. They are the
+// connections' own: valid while the world stays frozen, not to be closed.
+func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged int) ([]byte, []int, error) {
 	snap := &Snapshot{Mode: mode}
 	// Freeze every writer: only those in the middle of a write are
 	// interrupted, all of them first, then waited for, so that the waits
@@ -363,9 +395,11 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, staged map[uint64]i
 	var fds []int
 	snap.SessionFDs = make([]int, len(order))
 	for i, s := range order {
-		if idx, ok := staged[s.ID]; ok {
-			snap.SessionFDs[i] = idx
-			continue
+		if st != nil {
+			if idx, ok := st.index[s.ID]; ok {
+				snap.SessionFDs[i] = idx
+				continue
+			}
 		}
 		fd, err := s.conn.RawFD()
 		if err != nil {
@@ -379,8 +413,19 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, staged map[uint64]i
 	// parallel.
 	snap.Sessions = make([]json.RawMessage, len(order))
 	errs := make([]error, len(order))
+	codec := codecFor(SnapshotVersion)
 	parallel(len(order), func(i int) {
-		snap.Sessions[i], errs[i] = codecFor(SnapshotVersion).marshal(order[i].state(snap.SessionFDs[i]))
+		s, fd := order[i], snap.SessionFDs[i]
+		if st != nil {
+			if rec, ok := st.records[s.ID]; ok {
+				if now, err := codec.marshal(s.checkpointState()); err == nil && bytes.Equal(now, rec) {
+					snap.Sessions[i], errs[i] = codec.marshal(SessionState{ID: s.ID, FD: fd,
+						Conn: s.conn.Carry(), Held: s.held, Staged: true})
+					return
+				}
+			}
+		}
+		snap.Sessions[i], errs[i] = codec.marshal(s.state(fd))
 	})
 	for i, err := range errs {
 		if err != nil {

@@ -135,26 +135,23 @@ func (r *Restored) Start() {
 	}
 	staffLine := "*** [staff] " + string(t.Mode) + " by " + t.By + ": " + timingsLine(t)
 	// The line saying the reboot is over is queued after each session's
-	// unsent output; the world is not running yet, so sessions are
-	// independent and this runs on every CPU.
+	// unsent output (the world is not running yet).
 	sessions := make([]*Session, 0, len(w.sessions))
+	lines := newLineCache(msg, false)
 	for _, s := range w.sessions {
 		sessions = append(sessions, s)
-	}
-	parallel(len(sessions), func(i int) {
-		s := sessions[i]
 		if s.Player == nil && r.fromCheckpoint {
 			w.reprompt(s)
 		}
 		if s.Player != nil {
 			if msg != "" {
-				s.println(msg)
+				lines.sendTo(s)
 			}
 			if s.ID == t.BySession || s.Player.Rank >= adminRank {
 				s.println(staffLine)
 			}
 		}
-	})
+	}
 	tQueued := time.Since(t.At)
 	// The world runs before the connections start, so that each one's
 	// input is handled as soon as its reader is up rather than after the
@@ -193,7 +190,16 @@ func (w *World) restoreSessions(snap *Snapshot, prep *Prepared, fds []int, deliv
 	states := make([]SessionState, n)
 	errs := make([]error, n)
 	codec := codecFor(snap.Version)
-	parallel(n, func(i int) { errs[i] = codec.unmarshal(snap.Sessions[i], &states[i]) })
+	parallel(n, func(i int) {
+		if errs[i] = codec.unmarshal(snap.Sessions[i], &states[i]); errs[i] == nil && states[i].Staged {
+			// Only what the pause changed: the rest came with the socket.
+			at := states[i].FD
+			if i < len(snap.SessionFDs) {
+				at = snap.SessionFDs[i]
+			}
+			states[i], errs[i] = prep.stagedState(at, states[i])
+		}
+	})
 	index := make([]int, n) // each record's socket, or -1
 	for i := range snap.Sessions {
 		st, err := states[i], errs[i]

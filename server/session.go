@@ -103,11 +103,47 @@ func (s *Session) render(msg string, wrap bool) string {
 }
 
 // println sends a line of text, word-wrapped to the client's width.
-func (s *Session) println(msg string) {
+func (s *Session) println(msg string) { s.send(s.line(msg)) }
+
+// line renders msg for this session as println sends it.
+func (s *Session) line(msg string) []byte {
 	msg = s.render(msg, true)
 	b := make([]byte, 0, len(msg)+8)
 	b = telnet.AppendEscaped(b, msg)
-	b = append(b, '\r', '\n')
+	return append(b, '\r', '\n')
+}
+
+// lineCache sends one message to many sessions, rendering it once per
+// distinct way of rendering it (colour or not, wrap width, timestamp or
+// not) rather than once per recipient: rendering was most of the cost of
+// a line said in a room of thousands. Not safe for concurrent use.
+type lineCache struct {
+	msg   string
+	hear  bool // conversation: timestamped for those who want it (see hear)
+	lines map[lineStyle][]byte
+}
+
+type lineStyle struct {
+	colour, stamp bool
+	width         int
+}
+
+func newLineCache(msg string, hear bool) *lineCache {
+	return &lineCache{msg: msg, hear: hear, lines: make(map[lineStyle][]byte, 4)}
+}
+
+// sendTo sends the message to s (the bytes are copied into its outbox).
+func (c *lineCache) sendTo(s *Session) {
+	style := lineStyle{colour: s.colour(), stamp: c.hear && s.Player != nil && s.Player.Timestamps, width: s.width()}
+	b, ok := c.lines[style]
+	if !ok {
+		msg := c.msg
+		if style.stamp {
+			msg = "[" + s.now().Format("15:04") + "] " + msg
+		}
+		b = s.line(msg)
+		c.lines[style] = b
+	}
 	s.send(b)
 }
 

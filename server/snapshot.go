@@ -31,8 +31,10 @@ import (
 //     fxamacker/cbor): half the size and twice as fast to encode and decode
 //     as JSON, which is most of a reboot's cost at 10,000 connections.
 //   - Version 4 records may carry Held: input the old generation received
-//     but left for the new one to handle. A binary that would ignore it
-//     (and so lose those lines) must refuse the state, hence the bump.
+//     but left for the new one to handle; and a record may be Staged: only
+//     what changes during the pause, the rest being the record sent with
+//     the socket before it. A binary that would ignore either (and lose
+//     lines, or sessions) must refuse the state, hence the bump.
 const SnapshotVersion = 4
 
 // snapshotMagic starts a version 2 (or later) container.
@@ -68,7 +70,10 @@ var cborRecords = func() recordCodec {
 	// Times keep their sub-second part (a float of Unix seconds); decoding
 	// is strict about nothing but well-formedness, so that a field added
 	// by a newer binary is simply ignored.
-	em, err := cbor.EncOptions{Time: cbor.TimeUnixDynamic}.EncMode()
+	// Map keys are sorted so that the same session always encodes to the
+	// same bytes: a reboot compares a session's record at the pause with
+	// the one it staged (see Server.stage).
+	em, err := cbor.EncOptions{Time: cbor.TimeUnixDynamic, Sort: cbor.SortBytewiseLexical}.EncMode()
 	if err != nil {
 		panic(err)
 	}
@@ -147,18 +152,25 @@ type SessionState struct {
 	// the next generation handles it before anything the client sends
 	// after the reboot.
 	Held []telnet.Event `json:",omitempty"`
+	// Staged marks a record that carries only FD, Conn and Held: the rest
+	// is the record staged with the socket it refers to, unchanged since.
+	Staged bool `json:",omitempty"`
 }
 
+// stageChunk describes one batch of staged sockets: each one's
+// connection id and its session's record as it was then (without what
+// only the connection's goroutines may read; see checkpointState).
+type stageChunk struct {
+	IDs     []uint64
+	Records [][]byte
+}
+
+// state is a session's whole record, to be read with its connection's
+// goroutines frozen: what the angel checkpoints plus the connection's
+// carried state and the held input.
 func (s *Session) state(fd int) SessionState {
-	st := SessionState{
-		ID: s.ID, FD: fd, Addr: s.Addr, ConnectedAt: s.ConnectedAt, LastInput: s.LastInput,
-		Telnet: s.Telnet, Conn: s.conn.Carry(), Login: s.Login, Player: s.Player,
-		LoggedInAt: s.LoggedInAt, AFK: s.AFK, AFKMessage: s.AFKMessage, ReplyTo: s.ReplyTo,
-		TellReview: s.TellReview, Held: s.held,
-	}
-	if s.room != nil {
-		st.Room = s.room.ID
-	}
+	st := s.checkpointState()
+	st.FD, st.Conn, st.Held = fd, s.conn.Carry(), s.held
 	return st
 }
 

@@ -458,9 +458,10 @@ func (w *World) playing() []*Session {
 // toRoom sends a line to everyone in a room except one session (nil for
 // nobody).
 func (w *World) toRoom(r *Room, except *Session, msg string) {
+	lines := newLineCache(msg, true)
 	for _, m := range r.Members {
 		if m != except {
-			m.hear(msg)
+			lines.sendTo(m)
 		}
 	}
 }
