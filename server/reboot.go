@@ -113,6 +113,10 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	// started since the reboot began, and those already running finish
 	// before the pause rather than in it.
 	s.waitHashes()
+	// Collect now, while still serving, so that the snapshot's allocations
+	// reuse memory instead of faulting in new pages; then no collection
+	// until the pause is over.
+	runtime.GC()
 
 	// The pause players notice starts here: from now on their input waits
 	// until the new generation (or, on failure, this one) reads it. The
@@ -336,7 +340,8 @@ func (s *Server) stage(h *reboot.Handover) (*staged, error) {
 				if sess == nil {
 					continue // gone meanwhile
 				}
-				rec, err := codec.marshal(sess.checkpointState())
+				cs := sess.checkpointState()
+				rec, err := codec.marshal(&cs)
 				if err != nil {
 					continue // sent whole at the pause
 				}
@@ -418,14 +423,16 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged
 		s, fd := order[i], snap.SessionFDs[i]
 		if st != nil {
 			if rec, ok := st.records[s.ID]; ok {
-				if now, err := codec.marshal(s.checkpointState()); err == nil && bytes.Equal(now, rec) {
-					snap.Sessions[i], errs[i] = codec.marshal(SessionState{ID: s.ID, FD: fd,
+				cs := s.checkpointState()
+				if now, err := codec.marshal(&cs); err == nil && bytes.Equal(now, rec) {
+					snap.Sessions[i], errs[i] = codec.marshal(&SessionState{ID: s.ID, FD: fd,
 						Conn: s.conn.Carry(), Held: s.held, Staged: true})
 					return
 				}
 			}
 		}
-		snap.Sessions[i], errs[i] = codec.marshal(s.state(fd))
+		full := s.state(fd)
+		snap.Sessions[i], errs[i] = codec.marshal(&full)
 	})
 	for i, err := range errs {
 		if err != nil {
