@@ -73,7 +73,7 @@ func (a *angelClient) Hold(srv *server.Server, listeners map[string]net.Listener
 	}
 	a.holder = link.NewHolder(a.sock, os.Getpid(), holdSource{srv: srv, listeners: listeners})
 	if tookOver {
-		a.holder.DelayFirstSync(time.Second)
+		a.holder.DelayFirstSync(500 * time.Millisecond)
 	}
 	srv.SetHolder(a.holder)
 	go a.holder.Run()

@@ -7,9 +7,16 @@
 //     the new binary as a child that inherits the listening sockets, waits
 //     for it to become ready (or to fail, or to time out), and only then
 //     lets the old process exit.
-//   - handoff.go: the players' sockets and the state file reach the child
-//     over a private Unix socket (SCM_RIGHTS, package fdpass); the child
-//     reports how its restore went, and the parent commits or rolls back.
+//   - handover.go: the old generation's side of a reboot, step by step:
+//     Begin starts the child and waits for it to connect; Stage sends it
+//     sockets (and the caller's description of them) while the old
+//     generation still serves; Complete sends the state after the pause,
+//     waits for the child's report and readiness, and commits; any failure
+//     kills the child.
+//   - handoff.go: the child's side (Receive, NextStage, AwaitState, Ready,
+//     Reject) and the one-message Offer the angel uses to recover from a
+//     crash; everything travels over a private Unix socket (SCM_RIGHTS,
+//     package fdpass).
 //   - hooks.go: Evennia-style hook sets called in a fixed order per event.
 //   - modes.go: what kind of stop or start this is, and the exit codes the
 //     angel relies on.

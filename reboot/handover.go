@@ -122,7 +122,13 @@ func (u *Upgrader) Begin(req BeginRequest) (*Handover, error) {
 		}
 		return nil, h.fail(err)
 	case <-timer.C:
-		return nil, h.fail(errors.New("timed out: the new binary never asked for its state"))
+		err := h.fail(errors.New("timed out: the new binary never asked for its state"))
+		// One that connects just now is closed (fail closed the listener,
+		// so the accept goroutine ends either way).
+		if c, ok := <-accepted; ok {
+			c.Close()
+		}
+		return nil, err
 	}
 	os.Unsetenv(envHandoff)
 	os.Unsetenv(envToken)
@@ -153,6 +159,10 @@ func (u *Upgrader) Begin(req BeginRequest) (*Handover, error) {
 	}
 	return h, nil
 }
+
+// Deadline is when the attempt times out: the new binary must be ready by
+// then. The caller's own waits must leave it the time it needs.
+func (h *Handover) Deadline() time.Time { return h.deadline }
 
 // Staging reports whether the new binary takes sockets before the pause.
 // If not, Stage must not be called: Complete sends everything.
@@ -243,8 +253,11 @@ func (h *Handover) Complete(req Request) (*Result, error) {
 		return nil, h.fail(errors.New("the new binary refused: " + res.Child.Error))
 	}
 	// The child marks itself ready (tableflip) right after its report.
-	if err := h.waitUpgraded(time.Until(h.deadline)); err != nil {
-		return nil, h.fail(err)
+	// tableflip's own timeout bounds this wait: waiting less could give up
+	// on a child that is just becoming ready.
+	h.upErr, h.upDone = <-h.upgraded, true
+	if h.upErr != nil {
+		return nil, h.fail(h.upErr)
 	}
 	h.done = true
 	_, _ = h.conn.Write([]byte("{\"Commit\":true}\n"))
@@ -305,11 +318,16 @@ func (h *Handover) fail(err error) error {
 	h.done = true
 	os.Unsetenv(envHandoff)
 	os.Unsetenv(envToken)
-	if h.conn != nil {
-		h.conn.Close() // a live child sees the end and exits: never committed
-	}
+	// Kill first, then say so, then close: a child that read only the end
+	// of the connection would take it for an old generation that died
+	// after committing, and carry on serving.
 	if h.pidfd >= 0 {
 		_ = unix.PidfdSendSignal(h.pidfd, unix.SIGKILL, nil, 0)
+	}
+	if h.conn != nil {
+		_ = h.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		_, _ = h.conn.Write([]byte("{\"Commit\":false}\n"))
+		h.conn.Close()
 	}
 	// A child that never connected cannot be killed here: tableflip kills
 	// it at its own timeout, which ends with ours.

@@ -132,4 +132,3 @@ func (p *Prepared) Abandon() {
 		}
 	}
 }
-

@@ -112,7 +112,15 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	// A password check takes a noticeable fraction of a second: none has
 	// started since the reboot began, and those already running finish
 	// before the pause rather than in it.
-	s.waitHashes()
+	// Everything must fit before the handover's deadline: the pause needs
+	// at least a quarter of the ready timeout for the quiesce, the snapshot
+	// and the new generation's restore.
+	pauseBudget := s.cfg.ReadyTimeout / 4
+	s.waitHashes(h.Deadline().Add(-pauseBudget))
+	if time.Until(h.Deadline()) < pauseBudget {
+		h.Abort()
+		return fail(errors.New("timed out before the pause: starting the new binary and staging took too long"))
+	}
 	// Collect now, while still serving, so that the snapshot's allocations
 	// reuse memory instead of faulting in new pages; then no collection
 	// until the pause is over.
@@ -132,7 +140,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		// hands over nothing but the listeners.
 		var closing []*conn.Conn
 		s.world.do(func(w *World) { closing = w.disconnectAll("restart") })
-		waitClosed(closing, s.cfg.Limits.FlushWait)
+		waitClosed(closing, min(s.cfg.Limits.FlushWait, time.Until(h.Deadline())/2))
 		if err := s.store.SetMeta(metaStopMode, string(reboot.ModeRestart)); err != nil {
 			log.Error().Err(err).Msg("could not record the stop mode")
 		}
@@ -142,7 +150,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	tReaders := s.cfg.Now()
 	select {
 	case <-quiesced:
-	case <-time.After(s.cfg.ReadyTimeout):
+	case <-time.After(time.Until(h.Deadline()) - pauseBudget/2):
 		h.Abort()
 		s.resume()
 		return fail(errors.New("timed out waiting for connections to pause"))
@@ -242,9 +250,9 @@ func (w *World) rebootFailed(req RebootRequest, err error) {
 	}
 }
 
-// waitHashes waits (within the reboot's time) until no password check is
+// waitHashes waits (at most until until) until no password check is
 // running; the world starts none meanwhile (mustDefer).
-func (s *Server) waitHashes() {
+func (s *Server) waitHashes(until time.Time) {
 	idle := make(chan struct{})
 	s.world.do(func(w *World) {
 		if w.hashJobs == 0 {
@@ -255,7 +263,7 @@ func (s *Server) waitHashes() {
 	})
 	select {
 	case <-idle:
-	case <-time.After(s.cfg.ReadyTimeout / 2):
+	case <-time.After(time.Until(until)):
 		// The quiesce waits for the rest.
 	}
 }
@@ -293,6 +301,15 @@ func (w *World) checkQuiesced() {
 	close(q.done)
 }
 
+// A stage message must stay well under what the child accepts (a
+// megabyte, sent as base64 in JSON): chunks end at maxStageChunk bytes of
+// records, and a session whose record alone is bigger than
+// maxStagedRecord is not staged at all (it goes whole with the state).
+const (
+	maxStageChunk   = 512 << 10
+	maxStagedRecord = 256 << 10
+)
+
 // staged is what a reboot sent the new binary before the pause: each
 // staged session's descriptor index and record, by connection id.
 type staged struct {
@@ -329,21 +346,21 @@ func (s *Server) stage(h *reboot.Handover) (*staged, error) {
 	st := &staged{index: make(map[uint64]int, len(ids)), records: make(map[uint64][]byte, len(ids))}
 	codec := codecFor(SnapshotVersion)
 	for len(ids) > 0 {
-		chunkIDs := ids[:min(len(ids), fdpass.MaxPerMessage)]
-		ids = ids[len(chunkIDs):]
 		var chunk stageChunk
 		var fds []int
-		base := h.Staged()
+		base, size := h.Staged(), 0
 		s.world.do(func(w *World) {
-			for _, id := range chunkIDs {
+			for len(ids) > 0 && len(fds) < fdpass.MaxPerMessage && size < maxStageChunk {
+				id := ids[0]
+				ids = ids[1:]
 				sess := w.sessions[id]
 				if sess == nil {
 					continue // gone meanwhile
 				}
 				cs := sess.checkpointState()
 				rec, err := codec.marshal(&cs)
-				if err != nil {
-					continue // sent whole at the pause
+				if err != nil || len(rec) > maxStagedRecord {
+					continue // handed over whole, socket and all, at the pause
 				}
 				fd, err := sess.conn.DupFD()
 				if err != nil {
@@ -354,12 +371,16 @@ func (s *Server) stage(h *reboot.Handover) (*staged, error) {
 				chunk.IDs = append(chunk.IDs, id)
 				chunk.Records = append(chunk.Records, rec)
 				fds = append(fds, fd)
+				size += len(rec)
 			}
 		})
 		data, err := codec.marshal(chunk)
-		if err == nil {
-			err = h.Stage(data, fds)
+		if err != nil {
+			closeFDs(fds)
+			h.Abort()
+			return nil, fmt.Errorf("staging: %w", err)
 		}
+		err = h.Stage(data, fds)
 		closeFDs(fds)
 		if err != nil {
 			return nil, err
@@ -396,21 +417,27 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged
 	// every writer and reader stopped and the world frozen, nothing closes
 	// one before the handoff is over, and duplicating 10,000 sockets would
 	// need 10,000 more descriptors than the process may have.
-	order := w.sessionsInRoomOrder()
+	all := w.sessionsInRoomOrder()
+	order := all[:0]
 	var fds []int
-	snap.SessionFDs = make([]int, len(order))
-	for i, s := range order {
+	snap.SessionFDs = make([]int, 0, len(all))
+	for _, s := range all {
 		if st != nil {
 			if idx, ok := st.index[s.ID]; ok {
-				snap.SessionFDs[i] = idx
+				order = append(order, s)
+				snap.SessionFDs = append(snap.SessionFDs, idx)
 				continue
 			}
 		}
 		fd, err := s.conn.RawFD()
 		if err != nil {
-			return nil, nil, fmt.Errorf("descriptor of connection %d: %w", s.ID, err)
+			// Closed under the frozen world (the writer found it broken):
+			// there is nothing to hand over.
+			w.log.Warn().Uint64("conn", s.ID).Err(err).Msg("snapshot: connection already closed; not carried")
+			continue
 		}
-		snap.SessionFDs[i] = nStaged + len(fds)
+		order = append(order, s)
+		snap.SessionFDs = append(snap.SessionFDs, nStaged+len(fds))
 		fds = append(fds, fd)
 	}
 	// Encoding is most of the snapshot's cost at scale; the world is
@@ -441,6 +468,15 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged
 	}
 	snap.System = w.systemState()
 	snap.System.LastReboot = t
+	// Version 3 when nothing needs 4 (no staged record, no held input), so
+	// that a reboot into the previous build still works.
+	snap.Version = 3
+	for _, s := range order {
+		if len(s.held) > 0 || st.count() > 0 {
+			snap.Version = SnapshotVersion
+			break
+		}
+	}
 	b, err := encodeSnapshot(snap)
 	return b, fds, err
 }

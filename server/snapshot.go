@@ -175,8 +175,12 @@ func (s *Session) state(fd int) SessionState {
 }
 
 // encodeSnapshot writes the snapshot in its versioned container format.
+// Version is SnapshotVersion unless the caller chose an older one whose
+// records are the same (see World.snapshot).
 func encodeSnapshot(snap *Snapshot) ([]byte, error) {
-	snap.Version = SnapshotVersion
+	if snap.Version == 0 {
+		snap.Version = SnapshotVersion
+	}
 	records := snap.Sessions
 	snap.Sessions = nil
 	head, err := json.Marshal(snap)

@@ -104,6 +104,7 @@ type Conn struct {
 	thawMu sync.Mutex
 	thawed *sync.Cond
 	parked *sync.WaitGroup // see StartFrozen; the reader's own once started
+	hungUp atomic.Bool     // the socket has been shut down and closed here
 
 	readMu      sync.Mutex
 	abortReason error // why we ended the connection, if we did
@@ -253,15 +254,23 @@ func (c *Conn) ThawReading() {
 }
 
 // waitThawed parks a frozen reader until ThawReading. It returns false if
-// the connection was abandoned meanwhile: the reader must end.
+// the reader must end instead: the connection was abandoned (the reader
+// just returns) or closed meanwhile (it has reported that).
 func (c *Conn) waitThawed() bool {
 	c.thawMu.Lock()
-	for c.rstate.Load() == readFrozen {
+	for c.rstate.Load() == readFrozen && !c.hungUp.Load() {
 		c.thawed.Wait()
 	}
-	ended := c.rstate.Load() == readEnded
+	state := c.rstate.Load()
 	c.thawMu.Unlock()
-	return !ended
+	switch {
+	case state == readEnded:
+		return false
+	case state == readFrozen: // and hung up
+		c.finishReading(net.ErrClosed)
+		return false
+	}
+	return true
 }
 
 // endBatch moves a busy reader back to idle, or to frozen if a freeze was
@@ -296,6 +305,15 @@ func (c *Conn) readLoop() {
 			c.deliver(Input{Conn: c, Stopped: true})
 		}
 	}()
+	// StartFrozen's caller waits for this reader to have set itself up,
+	// whichever way it goes.
+	parked := func() {
+		if c.parked != nil {
+			c.parked.Done()
+			c.parked = nil
+		}
+	}
+	defer parked()
 	rc, err := c.nc.SyscallConn()
 	if err != nil {
 		c.rstate.Store(readBusy)
@@ -337,10 +355,7 @@ func (c *Conn) readLoop() {
 			c.finishReading(rawErr)
 			return
 		case outcome == readWasFrozen:
-			if c.parked != nil {
-				c.parked.Done()
-				c.parked = nil
-			}
+			parked()
 			if !c.waitThawed() {
 				return
 			}
@@ -457,6 +472,12 @@ func (c *Conn) hangup() {
 		_ = raw.Control(func(fd uintptr) { _ = unix.Shutdown(int(fd), unix.SHUT_RDWR) })
 	}
 	_ = c.nc.Close()
+	// A frozen reader is parked where closing the socket cannot reach it:
+	// wake it, so that it reports the connection closed.
+	c.hungUp.Store(true)
+	c.thawMu.Lock()
+	c.thawed.Broadcast()
+	c.thawMu.Unlock()
 }
 
 // DupFD returns a close-on-exec duplicate of the socket's descriptor, for
