@@ -49,7 +49,9 @@ func (o *outbox) add(b []byte) bool {
 	}
 	wasEmpty := len(o.buf) == 0
 	o.buf = append(o.buf, b...)
-	if wasEmpty {
+	if wasEmpty && !o.paused {
+		// (A paused writer would only wake to find itself paused: the
+		// thaw wakes it.)
 		o.signal()
 	}
 	return true
