@@ -86,7 +86,7 @@ func TestRebootRollback(t *testing.T) {
 			}
 		}
 	}
-	// Finalizers close what tableflip leaves behind (see reboot.Handoff):
+	// Finalizers close what tableflip leaves behind (see reboot.Handover.fail):
 	// give them a moment.
 	for deadline := time.Now().Add(3 * time.Second); openFDs(t, pid) != fdsBefore && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)

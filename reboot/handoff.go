@@ -74,19 +74,6 @@ type Result struct {
 	Total      time.Duration // from Handoff called to the child ready
 }
 
-// Handoff runs the new binary and gives it the state and descriptors in
-// one go (nothing staged). It returns once the child is ready and
-// committed: the caller must then exit without touching the descriptors.
-// On error nothing has changed for the caller, which resumes serving; the
-// error says why.
-func (u *Upgrader) Handoff(req Request) (*Result, error) {
-	h, err := u.Begin(BeginRequest{Mode: req.Mode, Version: req.Version})
-	if err != nil {
-		return nil, err
-	}
-	return h.Complete(req)
-}
-
 type serveResult struct {
 	report   Report
 	err      error

@@ -170,20 +170,7 @@ func TestStagedRecordChangedSinceIsSentWhole(t *testing.T) {
 	bob.Send("look")
 	bob.Expect("Exits:")
 
-	s.pauseAccept()
-	done := make(chan struct{})
-	s.world.doFirst(func(w *World) { w.startQuiesce(done) })
-	<-done
-	var state []byte
-	var err error
-	s.world.do(func(w *World) {
-		state, _, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}, st, 2)
-	})
-	s.resume()
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := decodeSnapshot(state)
+	snap, err := decodeSnapshot(takeStagedSnapshot(t, ts, st, 2))
 	if err != nil {
 		t.Fatal(err)
 	}

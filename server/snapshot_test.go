@@ -20,15 +20,21 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden snapshot files
 // takeSnapshot quiesces an in-process server and snapshots it, then resumes.
 func takeSnapshot(t *testing.T, ts *testServer) []byte {
 	t.Helper()
+	return takeStagedSnapshot(t, ts, nil, 0)
+}
+
+// takeStagedSnapshot is takeSnapshot after a staging (st, n sockets).
+func takeStagedSnapshot(t *testing.T, ts *testServer, st *staged, n int) []byte {
+	t.Helper()
 	s := ts.srv
 	s.pauseAccept()
 	done := make(chan struct{})
-	s.world.do(func(w *World) { w.startQuiesce(done) })
+	s.world.doFirst(func(w *World) { w.startQuiesce(done) })
 	<-done
 	var state []byte
 	var err error
 	s.world.do(func(w *World) {
-		state, _, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}, nil, 0)
+		state, _, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}, st, n)
 	})
 	s.resume()
 	if err != nil {
