@@ -1,12 +1,14 @@
 package server
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"talker/player"
 	"talker/reboot"
+	"talker/server/conn"
 	"talker/server/telnet"
 )
 
@@ -193,5 +195,67 @@ func TestStagedRecordChangedSinceIsSentWhole(t *testing.T) {
 		default:
 			t.Errorf("record %d for unknown connection %d", i, rec.ID)
 		}
+	}
+}
+
+// TestAcceptedDuringPauseStartsAfterIt: a connection the accept loop
+// handed over just before the pause is carried unstarted, greeting and
+// all, and starts in whichever generation carries on (here, after a
+// rollback, this one).
+func TestAcceptedDuringPauseStartsAfterIt(t *testing.T) {
+	ts := startServer(t)
+	s := ts.srv
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s.pauseAccept()
+	done := make(chan struct{})
+	s.world.doFirst(func(w *World) { w.startQuiesce(done) })
+	<-done
+	c := conn.NewWithPanics(s.nextConn.Add(1), nc.(*net.TCPConn), ts.cfg.Limits, s.deliver, s.world.reportPanic)
+	s.world.do(func(w *World) { w.accept(c) })
+	_ = client.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if n, _ := client.Read(make([]byte, 64)); n > 0 {
+		t.Fatal("a connection accepted during the pause was greeted during it")
+	}
+	var carried bool
+	s.world.do(func(w *World) {
+		state, _, err := w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}, nil, 0)
+		if err != nil {
+			t.Error(err)
+		}
+		snap, _ := decodeSnapshot(state)
+		for _, raw := range snap.Sessions {
+			var st SessionState
+			if codecFor(snap.Version).unmarshal(raw, &st) == nil && st.ID == c.ID {
+				carried = strings.Contains(string(st.Conn.Unsent), "name")
+			}
+		}
+	})
+	if !carried {
+		t.Error("the snapshot does not carry the new connection with its greeting unsent")
+	}
+	s.resume()
+	_ = client.SetReadDeadline(time.Now().Add(2 * time.Second))
+	var got []byte
+	buf := make([]byte, 4096)
+	for !strings.Contains(string(got), "enter your name: ") {
+		n, err := client.Read(buf)
+		if err != nil {
+			t.Fatalf("no greeting after the pause: %v (got %q)", err, got)
+		}
+		got = append(got, buf[:n]...)
 	}
 }
