@@ -237,6 +237,13 @@ func takeStaged(in *reboot.Incoming, cfg *server.Config, log zerolog.Logger) (*s
 		if done {
 			break
 		}
+		// A build that breaks while the old generation still serves.
+		switch os.Getenv("TALKER_FAULT") {
+		case "crash-stage":
+			panic("injected fault: crash while taking in the staged sockets")
+		case "hang-stage":
+			select {}
+		}
 		if addErr == nil {
 			addErr = prep.Add(data, fds)
 		} else {
@@ -269,7 +276,8 @@ func closeDescriptors(fds []int) {
 
 // injectedFault lets the rollback tests make a new generation fail in each
 // way a broken build can: TALKER_FAULT=reject-state|crash-restore|hang-restore
-// (and corrupt-session:NAME, which makes one player's record unreadable).
+// (and corrupt-session:NAME, which makes one player's record unreadable;
+// crash-stage and hang-stage, see takeStaged, fail before the pause).
 // It is only consulted by a generation that is taking over.
 func injectedFault() error {
 	switch os.Getenv("TALKER_FAULT") {

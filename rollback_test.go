@@ -38,6 +38,13 @@ func TestRebootRollback(t *testing.T) {
 		{"crashes while restoring", func() {
 			lt.swapBinary(fmt.Sprintf("#!/bin/sh\nTALKER_FAULT=crash-restore exec %s \"$@\"\n", lt.good))
 		}, "exit status 2"},
+		// Before the pause: while the old generation still serves.
+		{"crashes while staging", func() {
+			lt.swapBinary(fmt.Sprintf("#!/bin/sh\nTALKER_FAULT=crash-stage exec %s \"$@\"\n", lt.good))
+		}, "exit status 2"},
+		{"hangs while staging", func() {
+			lt.swapBinary(fmt.Sprintf("#!/bin/sh\nTALKER_FAULT=hang-stage exec %s \"$@\"\n", lt.good))
+		}, "timed out"},
 		{"rejects the state", func() {
 			lt.swapBinary(fmt.Sprintf("#!/bin/sh\nTALKER_FAULT=reject-state exec %s \"$@\"\n", lt.good))
 		}, "refused: injected fault: state rejected"},
