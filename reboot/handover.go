@@ -21,8 +21,10 @@ import (
 // is still serving, so that starting the binary and wrapping every socket
 // happen before the pause instead of in it. A binary that does not announce
 // it (an older build) gets everything in one message after the pause, as
-// the angel's recovery offer always sends it.
-const protoStaged = 2
+// the angel's recovery offer always sends it. (2 was a development
+// version whose stage messages carried only ids: such a binary is handed
+// over to unstaged.)
+const protoStaged = 3
 
 // message is what the old generation sends a staged child, each with its
 // descriptors: "begin" (the header so far), any number of "stage" chunks,
@@ -141,7 +143,10 @@ func (u *Upgrader) Begin(req BeginRequest) (*Handover, error) {
 	if err := fdpass.SameUser(h.conn); err != nil {
 		return nil, h.fail(err)
 	}
-	_ = h.conn.SetDeadline(h.deadline)
+	// A little past our deadline: tableflip's own timeout (which started
+	// just after ours) then ends a late child first, so that Upgrade never
+	// succeeds after we have given up.
+	_ = h.conn.SetDeadline(h.deadline.Add(time.Second))
 	h.rd = bufio.NewReader(h.conn)
 	var hello struct {
 		Token string

@@ -259,3 +259,56 @@ func TestAcceptedDuringPauseStartsAfterIt(t *testing.T) {
 		got = append(got, buf[:n]...)
 	}
 }
+
+// TestConnectionClosedDuringPauseIsLoggedOutBeforeHandover: a connection
+// that closes under the frozen world is not handed over; its player is
+// logged out there and then, and the others' departure line travels as
+// their unsent output.
+func TestConnectionClosedDuringPauseIsLoggedOutBeforeHandover(t *testing.T) {
+	ts := startServer(t)
+	ts.newPlayer("Alice")
+	ts.newPlayer("Bob")
+	s := ts.srv
+	s.pauseAccept()
+	done := make(chan struct{})
+	s.world.doFirst(func(w *World) { w.startQuiesce(done) })
+	<-done
+	var aliceID uint64
+	s.world.do(func(w *World) {
+		aliceID = w.online["alice"].ID
+		w.online["alice"].conn.Abort() // as a writer meeting a reset does
+	})
+	var state []byte
+	var fds []int
+	var err error
+	s.world.do(func(w *World) {
+		state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}, nil, 0)
+	})
+	s.resume()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fds) != 1 {
+		t.Errorf("%d descriptors handed over, want 1 (Bob's)", len(fds))
+	}
+	snap, err := decodeSnapshot(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobHeard := false
+	for _, raw := range snap.Sessions {
+		var st SessionState
+		if err := codecFor(snap.Version).unmarshal(raw, &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.ID == aliceID {
+			t.Error("a closed connection was handed over")
+		}
+		if st.Player != nil && st.Player.Name == "Bob" {
+			bobHeard = strings.Contains(string(st.Conn.Unsent), "Alice has left")
+		}
+	}
+	if !bobHeard {
+		t.Error("Bob's unsent output does not carry Alice's departure")
+	}
+}

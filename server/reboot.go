@@ -117,14 +117,22 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	// and the new generation's restore.
 	pauseBudget := s.cfg.ReadyTimeout / 4
 	s.waitHashes(h.Deadline().Add(-pauseBudget))
-	if time.Until(h.Deadline()) < pauseBudget {
-		h.Abort()
-		return fail(errors.New("timed out before the pause: starting the new binary and staging took too long"))
-	}
 	// Collect now, while still serving, so that the snapshot's allocations
 	// reuse memory instead of faulting in new pages; then no collection
 	// until the pause is over.
 	runtime.GC()
+	if time.Until(h.Deadline()) < pauseBudget {
+		h.Abort()
+		return fail(errors.New("timed out before the pause: starting the new binary and staging took too long"))
+	}
+	// After a failure from here on: everyone carries on from the pause (a
+	// restart, whose players are gone, records that it is running again).
+	resume := func() {
+		s.resume()
+		if req.Mode == reboot.ModeRestart {
+			s.markRunning()
+		}
+	}
 
 	// The pause players notice starts here: from now on their input waits
 	// until the new generation (or, on failure, this one) reads it. The
@@ -150,9 +158,9 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	tReaders := s.cfg.Now()
 	select {
 	case <-quiesced:
-	case <-time.After(time.Until(h.Deadline()) - pauseBudget/2):
+	case <-time.After(max(time.Until(h.Deadline())-pauseBudget/2, pauseBudget/2)):
 		h.Abort()
-		s.resume()
+		resume()
 		return fail(errors.New("timed out waiting for connections to pause"))
 	}
 	var state []byte
@@ -166,7 +174,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	})
 	if snapErr != nil {
 		h.Abort()
-		s.resume()
+		resume()
 		return fail(fmt.Errorf("snapshot: %w", snapErr))
 	}
 	log.Info().Int("sessions", st.count()+len(fds)).Int("staged", st.count()).Int("state_bytes", len(state)).
@@ -175,10 +183,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	res, err := h.Complete(reboot.Request{Mode: req.Mode, State: state, FDs: fds,
 		Started: start, Version: s.cfg.Version})
 	if err != nil {
-		s.resume()
-		if req.Mode == reboot.ModeRestart {
-			s.markRunning()
-		}
+		resume()
 		return fail(err)
 	}
 	timings.Handoff = res.Transfer + res.StateWrite
@@ -350,18 +355,23 @@ func (s *Server) stage(h *reboot.Handover) (*staged, error) {
 		var fds []int
 		base, size := h.Staged(), 0
 		s.world.do(func(w *World) {
-			for len(ids) > 0 && len(fds) < fdpass.MaxPerMessage && size < maxStageChunk {
+			for len(ids) > 0 && len(fds) < fdpass.MaxPerMessage {
 				id := ids[0]
-				ids = ids[1:]
 				sess := w.sessions[id]
 				if sess == nil {
+					ids = ids[1:]
 					continue // gone meanwhile
 				}
 				cs := sess.checkpointState()
 				rec, err := codec.marshal(&cs)
 				if err != nil || len(rec) > maxStagedRecord {
+					ids = ids[1:]
 					continue // handed over whole, socket and all, at the pause
 				}
+				if len(fds) > 0 && size+len(rec) > maxStageChunk {
+					break // it starts the next chunk
+				}
+				ids = ids[1:]
 				fd, err := sess.conn.DupFD()
 				if err != nil {
 					continue // closed meanwhile
@@ -417,6 +427,21 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged
 	// every writer and reader stopped and the world frozen, nothing closes
 	// one before the handoff is over, and duplicating 10,000 sockets would
 	// need 10,000 more descriptors than the process may have.
+	// A connection found closed under the frozen world (its writer met a
+	// reset) is logged out here, before anything is handed over: its
+	// player is saved and the departure queued to the others as unsent
+	// output. A logout can drop a client whose backlog is full, so this
+	// repeats until none is closed; descriptors are taken only after.
+	for closed := true; closed; {
+		closed = false
+		for _, s := range w.sessions {
+			if s.conn.HungUp() {
+				w.log.Info().Uint64("conn", s.ID).Str("player", s.name()).Msg("connection closed during the pause")
+				w.remove(s, "connection lost")
+				closed = true
+			}
+		}
+	}
 	all := w.sessionsInRoomOrder()
 	order := all[:0]
 	var fds []int

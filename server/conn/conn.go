@@ -480,6 +480,10 @@ func (c *Conn) hangup() {
 	c.thawMu.Unlock()
 }
 
+// HungUp reports whether the connection has been shut down and closed
+// here (its reader may not have reported it yet).
+func (c *Conn) HungUp() bool { return c.hungUp.Load() }
+
 // DupFD returns a close-on-exec duplicate of the socket's descriptor, for
 // handing to another process; the caller closes it. It does not go through
 // os.File.Fd, which would switch the shared socket to blocking mode in both

@@ -167,10 +167,13 @@ func (c *Conn) writeLoop() {
 					c.out.putBack(data[n:])
 					continue
 				}
-				c.out.written()
 				// The reader notices the broken connection and reports it;
 				// make sure it does even if the peer only stopped reading.
+				// Hung up before the write counts as over, so that a reboot
+				// waiting for it (WaitWriting) then sees the socket closed
+				// rather than handing over a descriptor about to close.
 				c.hangup()
+				c.out.written()
 				finished = true
 				return
 			}
