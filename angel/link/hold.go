@@ -79,6 +79,9 @@ type SyncSource interface {
 // talker near its descriptor limit must not need twice its connections.
 const syncChunk = 250
 
+// syncPace is the pause between a full sync's chunks.
+const syncPace = 5 * time.Millisecond
+
 // Holder is a talker's side of the hold channel. Add, Drop and Checkpoint
 // never block; they are batched and sent every few milliseconds. While the
 // angel is not connected they are dropped: a full sync follows every
@@ -273,6 +276,16 @@ func (h *Holder) fullSync(c *net.UnixConn) error {
 		closeAll(fds)
 		if err != nil {
 			return err
+		}
+		if len(ids) > 0 {
+			// Each chunk took the world a few milliseconds: leave it (and
+			// the CPU) to the players in between, so that a sync of
+			// thousands never shows in their latency.
+			select {
+			case <-h.done:
+				return nil
+			case <-time.After(syncPace):
+			}
 		}
 	}
 	return nil
