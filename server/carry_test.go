@@ -36,7 +36,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	s := ts.srv
 	s.pauseAccept()
 	done := make(chan struct{})
-	s.world.do(func(w *World) { w.startQuiesce(done) })
+	s.world.do(func(w *World) { w.startQuiesce(done, true) })
 	<-done
 	var state []byte
 	var fds []int

@@ -154,7 +154,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		}
 	}
 	quiesced := make(chan struct{})
-	s.world.doFirst(func(w *World) { w.startQuiesce(quiesced) })
+	s.world.doFirst(func(w *World) { w.startQuiesce(quiesced, h.Staging()) })
 	tReaders := s.cfg.Now()
 	select {
 	case <-quiesced:
@@ -279,12 +279,22 @@ func (s *Server) waitHashes(until time.Time) {
 // the next generation, rather than handled. An idle reader is frozen where
 // it waits, without being woken; only one in the middle of a batch is
 // waited for (it reports Stopped when it has delivered it).
-func (w *World) startQuiesce(done chan struct{}) {
+//
+// With carry false (the new binary is an older build, which would refuse
+// held input), input is handled here as it used to be: what was held back
+// since the reboot began is handled now (a password check it starts is
+// waited for), and so is everything queued.
+func (w *World) startQuiesce(done chan struct{}, carry bool) {
 	w.quiesce = &quiesceState{readers: make(map[uint64]bool), done: done}
+	w.carrying = carry
 	for id, s := range w.sessions {
 		if !s.conn.FreezeReading() {
 			w.quiesce.readers[id] = true
 		}
+	}
+	if !carry {
+		w.rebooting = false
+		w.replayHeld()
 	}
 	w.checkQuiesced()
 }
@@ -560,6 +570,7 @@ func (w *World) sessionsInRoomOrder() []*Session {
 func (w *World) resumeAll() {
 	w.frozen = false
 	w.quiesce = nil
+	w.carrying = false
 	for _, s := range w.sessions {
 		s.conn.ThawWriting()
 	}

@@ -29,7 +29,7 @@ func takeStagedSnapshot(t *testing.T, ts *testServer, st *staged, n int) []byte 
 	s := ts.srv
 	s.pauseAccept()
 	done := make(chan struct{})
-	s.world.doFirst(func(w *World) { w.startQuiesce(done) })
+	s.world.doFirst(func(w *World) { w.startQuiesce(done, true) })
 	<-done
 	var state []byte
 	var err error
@@ -138,7 +138,7 @@ func TestQuiesceResumeInProcess(t *testing.T) {
 	s := ts.srv
 	s.pauseAccept()
 	done := make(chan struct{})
-	s.world.do(func(w *World) { w.startQuiesce(done) })
+	s.world.do(func(w *World) { w.startQuiesce(done, true) })
 	<-done
 	a.Send("say typed while paused")
 	s.world.do(func(w *World) { _, _, _ = w.snapshot(reboot.ModeReboot, &RebootTimings{}, nil, 0) })

@@ -48,6 +48,7 @@ type World struct {
 	quiesce   *quiesceState // a reboot is pausing connections
 	frozen    bool          // connections paused for a handoff: change nothing
 	rebooting bool          // a reboot is under way: start no password check (see mustDefer)
+	carrying  bool          // this reboot's pause carries queued input to the next generation
 	hashJobs  int           // password checks running
 	hashIdle  chan struct{} // closed when hashJobs drops to 0, if set
 	countdown *countdown
@@ -287,14 +288,15 @@ func (w *World) feed(s *Session, evs []telnet.Event) {
 }
 
 // mustDefer says whether a session's next input must wait for the end of a
-// reboot. Once connections are pausing, all of it does: input already
-// queued for the world is carried to the next generation rather than
-// handled here, so the pause never waits for the world to catch up. Before
-// that, only a line that would start a password check waits, so that none
-// is running when the pause begins.
+// reboot. Once connections are pausing, all of it does (unless the new
+// binary is an older build: see startQuiesce): input already queued for
+// the world is carried to the next generation rather than handled here, so
+// the pause never waits for the world to catch up. Before that, only a
+// line that would start a password check waits, so that none is running
+// when the pause begins.
 func (w *World) mustDefer(s *Session) bool {
 	if w.quiesce != nil || w.frozen {
-		return true
+		return w.carrying
 	}
 	return w.rebooting && s.Player == nil &&
 		(s.Login.Stage == StagePassword || s.Login.Stage == StageConfirmPassword)
