@@ -9,6 +9,7 @@ import (
 	"talker/player"
 	"talker/reboot"
 	"talker/server/conn"
+	"talker/server/talkertest"
 	"talker/server/telnet"
 )
 
@@ -17,80 +18,27 @@ import (
 // everything queued or typed waits too, and the snapshot carries it. When
 // the reboot is rolled back, all of it is handled here, in order, once.
 func TestRebootDefersInputAndReplaysOnRollback(t *testing.T) {
-	ts := startServer(t)
-	alice, bob := ts.newPlayer("Alice"), ts.newPlayer("Bob")
-	if _, err := CreateAccount(&ts.cfg, ts.srv.Store(), "Carol", "secret-Carol", player.Resident); err != nil {
-		t.Fatal(err)
-	}
-	carol := ts.dial()
-	carol.Expect("enter your name: ")
-	carol.Send("Carol")
-	carol.Expect("Password: ")
-
-	s := ts.srv
-	heldBy := func(name string) (n int) {
-		s.world.do(func(w *World) {
-			for _, ss := range w.sessions {
-				if ss.Login.Name == name || (ss.Player != nil && ss.Player.Name == name) {
-					for _, ev := range ss.held {
-						if ev.Kind == telnet.EventLine {
-							n++
-						}
-					}
-				}
-			}
-		})
-		return n
-	}
-	waitHeld := func(name string, want int) {
-		t.Helper()
-		for deadline := time.Now().Add(2 * time.Second); heldBy(name) != want; {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s has %d held events, want %d", name, heldBy(name), want)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
+	f := newDeferFixture(t)
+	s, alice, bob, carol := f.ts.srv, f.alice, f.bob, f.carol
+	heldBy := f.heldLines
 
 	// A reboot has begun: the password waits instead of being checked.
-	s.world.do(func(w *World) { w.rebooting = true })
-	carol.Send("secret-Carol")
-	waitHeld("Carol", 1)
+	f.holdPassword()
 	alice.Send("say before the pause")
 	bob.Expect("Alice says 'before the pause'")
 
 	// Connections pause while the world still has a line of Alice's
 	// queued: that line is held, not handled; what she types after the
 	// pause stays unread (her reader is frozen).
-	s.pauseAccept()
-	done := make(chan struct{})
-	go s.world.do(func(w *World) {
-		alice.Send("say queued before the pause")
-		for deadline := time.Now().Add(2 * time.Second); len(w.events) == 0 && time.Now().Before(deadline); {
-			time.Sleep(time.Millisecond)
-		}
-		w.startQuiesce(done, true)
-	})
-	<-done
-	waitHeld("Alice", 1)
+	f.pauseWithQueued("say queued before the pause", true)
+	f.waitHeld("Alice", 1)
 	alice.Send("say typed during the pause")
 	if _, ok := bob.TryExpect("during the pause", 100*time.Millisecond); ok {
 		t.Fatal("input was handled during the pause")
 	}
 
 	// The snapshot carries both, for the next generation to handle.
-	var state []byte
-	var err error
-	s.world.do(func(w *World) {
-		state, _, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}, nil, 0)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := decodeSnapshot(state)
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap, _ := snapshotNow(t, s)
 	carried := map[string]string{}
 	for _, raw := range snap.Sessions {
 		var st SessionState
@@ -231,19 +179,13 @@ func TestAcceptedDuringPauseStartsAfterIt(t *testing.T) {
 		t.Fatal("a connection accepted during the pause was greeted during it")
 	}
 	var carried bool
-	s.world.do(func(w *World) {
-		state, _, err := w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}, nil, 0)
-		if err != nil {
-			t.Error(err)
+	snap, _ := snapshotNow(t, s)
+	for _, raw := range snap.Sessions {
+		var st SessionState
+		if codecFor(snap.Version).unmarshal(raw, &st) == nil && st.ID == c.ID {
+			carried = strings.Contains(string(st.Conn.Unsent), "name")
 		}
-		snap, _ := decodeSnapshot(state)
-		for _, raw := range snap.Sessions {
-			var st SessionState
-			if codecFor(snap.Version).unmarshal(raw, &st) == nil && st.ID == c.ID {
-				carried = strings.Contains(string(st.Conn.Unsent), "name")
-			}
-		}
-	})
+	}
 	if !carried {
 		t.Error("the snapshot does not carry the new connection with its greeting unsent")
 	}
@@ -278,22 +220,10 @@ func TestConnectionClosedDuringPauseIsLoggedOutBeforeHandover(t *testing.T) {
 		aliceID = w.online["alice"].ID
 		w.online["alice"].conn.Abort() // as a writer meeting a reset does
 	})
-	var state []byte
-	var fds []int
-	var err error
-	s.world.do(func(w *World) {
-		state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}, nil, 0)
-	})
+	snap, fds := snapshotNow(t, s)
 	s.resume()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(fds) != 1 {
 		t.Errorf("%d descriptors handed over, want 1 (Bob's)", len(fds))
-	}
-	snap, err := decodeSnapshot(state)
-	if err != nil {
-		t.Fatal(err)
 	}
 	bobHeard := false
 	for _, raw := range snap.Sessions {
@@ -323,55 +253,11 @@ func TestConnectionClosedDuringPauseIsLoggedOutBeforeHandover(t *testing.T) {
 // handles queued and held-back input here, waits for the password check
 // that starts, and writes a snapshot of version 3 with nothing held.
 func TestPauseForAnOlderBuildHandlesInputInPlace(t *testing.T) {
-	ts := startServer(t)
-	alice, bob := ts.newPlayer("Alice"), ts.newPlayer("Bob")
-	if _, err := CreateAccount(&ts.cfg, ts.srv.Store(), "Carol", "secret-Carol", player.Resident); err != nil {
-		t.Fatal(err)
-	}
-	carol := ts.dial()
-	carol.Expect("enter your name: ")
-	carol.Send("Carol")
-	carol.Expect("Password: ")
-	s := ts.srv
-	s.world.do(func(w *World) { w.rebooting = true })
-	carol.Send("secret-Carol")
-	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		held := 0
-		s.world.do(func(w *World) {
-			for _, ss := range w.sessions {
-				held += len(ss.held)
-			}
-		})
-		if held > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the password was not held back")
-		}
-	}
-
-	s.pauseAccept()
-	done := make(chan struct{})
-	go s.world.do(func(w *World) {
-		alice.Send("say queued for an older build")
-		for deadline := time.Now().Add(2 * time.Second); len(w.events) == 0 && time.Now().Before(deadline); {
-			time.Sleep(time.Millisecond)
-		}
-		w.startQuiesce(done, false)
-	})
-	<-done
-	var state []byte
-	var err error
-	s.world.do(func(w *World) {
-		state, _, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}, nil, 0)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := decodeSnapshot(state)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newDeferFixture(t)
+	s, bob, carol := f.ts.srv, f.bob, f.carol
+	f.holdPassword()
+	f.pauseWithQueued("say queued for an older build", false)
+	snap, _ := snapshotNow(t, s)
 	if snap.Version != 3 {
 		t.Errorf("snapshot version %d, want 3 for an older build", snap.Version)
 	}
@@ -392,4 +278,97 @@ func TestPauseForAnOlderBuildHandlesInputInPlace(t *testing.T) {
 	if n := strings.Count(bob.Text(), "queued for an older build"); n != 1 {
 		t.Errorf("the queued line was handled %d times", n)
 	}
+}
+
+// deferFixture is Alice and Bob logged in and Carol at the password
+// prompt of an existing account, for the tests of input held back during
+// a reboot.
+type deferFixture struct {
+	t                 *testing.T
+	ts                *testServer
+	alice, bob, carol *talkertest.Client
+}
+
+func newDeferFixture(t *testing.T) *deferFixture {
+	ts := startServer(t)
+	f := &deferFixture{t: t, ts: ts, alice: ts.newPlayer("Alice"), bob: ts.newPlayer("Bob")}
+	if _, err := CreateAccount(&ts.cfg, ts.srv.Store(), "Carol", "secret-Carol", player.Resident); err != nil {
+		t.Fatal(err)
+	}
+	f.carol = ts.dial()
+	f.carol.Expect("enter your name: ")
+	f.carol.Send("Carol")
+	f.carol.Expect("Password: ")
+	return f
+}
+
+// heldLines counts the lines held back for a session by name.
+func (f *deferFixture) heldLines(name string) (n int) {
+	f.ts.srv.world.do(func(w *World) {
+		for _, ss := range w.sessions {
+			if ss.Login.Name == name || (ss.Player != nil && ss.Player.Name == name) {
+				for _, ev := range ss.held {
+					if ev.Kind == telnet.EventLine {
+						n++
+					}
+				}
+			}
+		}
+	})
+	return n
+}
+
+func (f *deferFixture) waitHeld(name string, want int) {
+	f.t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); f.heldLines(name) != want; {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("%s has %d held lines, want %d", name, f.heldLines(name), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// holdPassword begins a reboot (as far as the world knows) and has Carol
+// type her password, which is held back.
+func (f *deferFixture) holdPassword() {
+	f.t.Helper()
+	f.ts.srv.world.do(func(w *World) { w.rebooting = true })
+	f.carol.Send("secret-Carol")
+	f.waitHeld("Carol", 1)
+}
+
+// pauseWithQueued starts the pause while a line of Alice's is queued for
+// the world, not yet handled.
+func (f *deferFixture) pauseWithQueued(line string, carry bool) {
+	s := f.ts.srv
+	s.pauseAccept()
+	done := make(chan struct{})
+	go s.world.do(func(w *World) {
+		f.alice.Send(line)
+		for deadline := time.Now().Add(2 * time.Second); len(w.events) == 0 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		w.startQuiesce(done, carry)
+	})
+	<-done
+}
+
+// snapshotNow snapshots a quiesced in-process server (nothing staged) and
+// decodes the result.
+func snapshotNow(t *testing.T, s *Server) (*Snapshot, []int) {
+	t.Helper()
+	var state []byte
+	var fds []int
+	var err error
+	s.world.do(func(w *World) {
+		state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}, nil, 0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := decodeSnapshot(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap, fds
 }
