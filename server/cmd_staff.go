@@ -476,8 +476,9 @@ func (w *World) cmdWall(s *Session, args string) {
 		usage(s, "wall", w)
 		return
 	}
+	lines := newLineCache("*** Announcement from "+s.Player.Name+": "+args+"^N ***", true)
 	for _, o := range w.online {
-		o.hear("*** Announcement from " + s.Player.Name + ": " + args + "^N ***")
+		lines.sendTo(o)
 	}
 	w.staffLog(s, "wall", "", args)
 }

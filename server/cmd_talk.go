@@ -90,9 +90,10 @@ func (w *World) cmdSay(s *Session, args string) {
 // ignore the player. The line is remembered for 'review'.
 func (w *World) roomTalk(from *Session, self, others string) {
 	from.hear(self)
+	lines := newLineCache(others, true)
 	for _, m := range from.room.Members {
 		if m != from && !w.ignoring(m, from, player.IgnoreRoom) {
-			m.hear(others)
+			lines.sendTo(m)
 		}
 	}
 	w.rememberInRoom(from.room, from, others)
@@ -287,10 +288,10 @@ func (w *World) cmdShout(s *Session, args string) {
 	if s.Player.Earmuffs {
 		s.println("(You are wearing earmuffs: you will not hear anyone shout back. 'earmuffs off' takes them off.)")
 	}
-	line := s.Player.Name + " " + they + " '" + args + "'"
+	lines := newLineCache(s.Player.Name+" "+they+" '"+args+"'", true)
 	for _, o := range w.online {
 		if o != s && !o.Player.Earmuffs && !w.ignoring(o, s, player.IgnoreShouts) {
-			o.hear(line)
+			lines.sendTo(o)
 		}
 	}
 }
@@ -322,9 +323,10 @@ func (w *World) cmdWhisper(s *Session, args string) {
 	s.hear(mine)
 	w.rememberTell(s, s, mine)
 	notice := s.Player.Name + " whispers something to " + r.Player.Name + "."
+	lines := newLineCache(notice, true)
 	for _, m := range s.room.Members {
 		if m != s && m != r && !w.ignoring(m, s, player.IgnoreRoom) {
-			m.hear(notice)
+			lines.sendTo(m)
 		}
 	}
 	w.rememberInRoom(s.room, s, notice)

@@ -163,3 +163,51 @@ func TestSettingsSurviveARestart(t *testing.T) {
 		a.Expect(want)
 	}
 }
+
+// TestRoomLineRenderedPerListener: one line said in a room is rendered
+// once per style of listener (see lineCache), and each listener still
+// gets their own: colour or not, timestamped or not, wrapped to their
+// window.
+func TestRoomLineRenderedPerListener(t *testing.T) {
+	ts := startServer(t)
+	speaker := ts.newPlayer("Speaker")
+	plain, coloured, stamped := ts.newPlayer("Plain"), ts.newPlayer("Coloured"), ts.newPlayer("Stamped")
+	narrow := ts.newPlayer("Narrow")
+	coloured.Send("colour on")
+	coloured.Expect("underline")
+	stamped.Send("timestamps on")
+	stamped.Expect("Timestamps are on.")
+	narrow.Resize(30, 20)
+	narrow.Send("look")
+	narrow.Expect("Exits:")
+	marks := map[*talkertest.Client]int{}
+	for _, c := range []*talkertest.Client{plain, coloured, stamped, narrow} {
+		marks[c] = len(c.Raw())
+	}
+	speaker.Send("say ^Rred^N words that go on long enough to need wrapping in a narrow window")
+	for _, c := range []*talkertest.Client{plain, coloured, stamped, narrow} {
+		c.Expect("narrow window'")
+	}
+	// The said line alone, from its start to its end.
+	got := func(c *talkertest.Client) string {
+		g := string(rawSince(c, marks[c]))
+		start := strings.LastIndex(g[:strings.Index(g, "Speaker says")+1], "\n") + 1
+		end := strings.Index(g, "window'") + len("window'")
+		return g[start:end]
+	}
+	if g := got(plain); strings.Contains(g, "\x1b") || strings.Contains(g, "[") || !strings.Contains(g, "Speaker says 'red words") {
+		t.Errorf("plain listener got %q", g)
+	}
+	if g := got(coloured); !strings.Contains(g, "\x1b[1;31mred\x1b[0m") {
+		t.Errorf("colour listener got %q", g)
+	}
+	if g := got(stamped); !regexp.MustCompile(`\[\d\d:\d\d\] Speaker says`).MatchString(g) || strings.Contains(g, "\x1b") {
+		t.Errorf("timestamped listener got %q", g)
+	}
+	if g := got(narrow); strings.Count(g, "\r\n") < 2 {
+		t.Errorf("narrow listener's line not wrapped to 30 columns: %q", g)
+	}
+	if g := got(plain); strings.Contains(g, "\r\n") {
+		t.Errorf("wide listener's line wrapped: %q", g)
+	}
+}
