@@ -71,7 +71,6 @@ type Result struct {
 	Exec       time.Duration // from starting the child to it asking for its state
 	Stage      time.Duration // sending the staged sockets until the child had them all
 	Transfer   time.Duration // sending the descriptors
-	Total      time.Duration // from Handoff called to the child ready
 }
 
 type serveResult struct {

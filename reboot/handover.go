@@ -267,7 +267,6 @@ func (h *Handover) Complete(req Request) (*Result, error) {
 	h.done = true
 	_, _ = h.conn.Write([]byte("{\"Commit\":true}\n"))
 	h.cleanup()
-	res.Total = time.Since(h.begun)
 	return res, nil
 }
 

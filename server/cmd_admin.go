@@ -40,9 +40,7 @@ func (w *World) cmdReboot(s *Session, args string, mode reboot.Mode) {
 			return
 		}
 		w.countdown = nil
-		for _, o := range w.online {
-			o.println("*** The " + string(mode) + " countdown has been cancelled by " + s.Player.Name + ".")
-		}
+		w.toOnline("*** The " + string(mode) + " countdown has been cancelled by " + s.Player.Name + ".")
 		w.log.Info().Str("by", s.Player.Name).Msg("reboot countdown cancelled")
 		w.staffLog(s, string(mode), "", "countdown cancelled")
 		return

@@ -233,9 +233,7 @@ func (w *World) announceReboot(req RebootRequest) {
 	if req.Reason != "" {
 		msg += " (" + req.Reason + ")"
 	}
-	for _, s := range w.online {
-		s.println(msg)
-	}
+	w.toOnline(msg)
 }
 
 // rebootFailed tells players the reboot did not happen and the admin why.
@@ -622,9 +620,7 @@ func (w *World) announceCountdown(left time.Duration) {
 	if w.countdown.Req.Reason != "" {
 		msg += " (" + w.countdown.Req.Reason + ")"
 	}
-	for _, s := range w.online {
-		s.println(msg)
-	}
+	w.toOnline(msg)
 }
 
 // tickCountdown announces a countdown every minute, then every 10 seconds

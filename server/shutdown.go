@@ -23,9 +23,7 @@ func (w *World) cmdShutdown(s *Session, args string) {
 			return
 		}
 		w.shutdownCountdown = nil
-		for _, o := range w.online {
-			o.println("*** The shutdown countdown has been cancelled by " + s.Player.Name + ".")
-		}
+		w.toOnline("*** The shutdown countdown has been cancelled by " + s.Player.Name + ".")
 		w.staffLog(s, "shutdown", "", "cancelled")
 		return
 	}
@@ -65,9 +63,7 @@ func (w *World) announceShutdown(left time.Duration) {
 	if r := w.shutdownCountdown.Req.Reason; r != "" {
 		msg += " (" + r + ")"
 	}
-	for _, s := range w.online {
-		s.println(msg)
-	}
+	w.toOnline(msg)
 }
 
 // tickShutdown announces a shutdown countdown every minute, then every 10
@@ -93,9 +89,7 @@ func (w *World) shutdownNow(req RebootRequest) {
 	if req.Reason != "" {
 		msg = "*** The talker is shutting down now, by " + req.By + " (" + req.Reason + ")."
 	}
-	for _, s := range w.online {
-		s.println(msg)
-	}
+	w.toOnline(msg)
 	w.log.Info().Str("by", req.By).Str("reason", req.Reason).Msg("shutdown requested in-game")
 	w.requestStop()
 }

@@ -457,6 +457,15 @@ func (w *World) playing() []*Session {
 	return out
 }
 
+// toOnline tells everyone logged in something (not conversation: no
+// timestamps), rendered once per style of listener.
+func (w *World) toOnline(msg string) {
+	lines := newLineCache(msg, false)
+	for _, s := range w.online {
+		lines.sendTo(s)
+	}
+}
+
 // toRoom sends a line to everyone in a room except one session (nil for
 // nobody).
 func (w *World) toRoom(r *Room, except *Session, msg string) {
