@@ -89,6 +89,11 @@ type generation struct {
 	lastBeat  time.Time
 	bye       *link.Bye
 	adopted   bool
+	// linkOpen: its link connection has not reached EOF yet, so a bye it
+	// sent before exiting may still be unread. goneAt is when the angel
+	// first saw the process gone while the link was still open.
+	linkOpen bool
+	goneAt   time.Time
 }
 
 type stopRequest struct {
@@ -102,8 +107,9 @@ type (
 		hello link.Hello
 		conn  net.Conn
 	}
-	beatEvent struct{ pid int }
-	byeEvent  struct {
+	beatEvent       struct{ pid int }
+	linkClosedEvent struct{ pid int }
+	byeEvent        struct {
 		pid int
 		bye link.Bye
 	}
@@ -235,6 +241,9 @@ func (a *Angel) serveConn(c net.Conn) {
 	}
 	pid := first.Hello.PID
 	a.events <- helloEvent{hello: *first.Hello, conn: c}
+	// The end of the link is an event too: a talker's last words (its bye)
+	// are read before its death is judged.
+	defer func() { a.events <- linkClosedEvent{pid: pid} }()
 	for {
 		var m link.Message
 		if err := r.Read(&m); err != nil {
@@ -254,6 +263,11 @@ func (a *Angel) handle(ev any) {
 	switch ev := ev.(type) {
 	case helloEvent:
 		a.hello(ev.hello, now)
+	case linkClosedEvent:
+		if g := a.find(ev.pid); g != nil {
+			g.linkOpen = false
+			a.check(now)
+		}
 	case beatEvent:
 		if g := a.find(ev.pid); g != nil {
 			g.lastBeat = now
@@ -306,6 +320,7 @@ func (a *Angel) hello(h link.Hello, now time.Time) {
 		a.cur = g
 	}
 	g.hello, g.lastBeat, g.number, g.start, g.version = true, now, h.Generation, start, h.Version
+	g.linkOpen = true
 	if a.stopping == nil {
 		a.state, a.detail = "running", ""
 	}
@@ -339,8 +354,10 @@ func (a *Angel) check(now time.Time) {
 		}
 	}
 	switch {
-	case a.cur != nil && a.gone(a.cur):
+	case a.cur != nil && a.gone(a.cur) && a.lastWordsRead(a.cur, now):
 		a.currentExited(now)
+	case a.cur != nil && !a.cur.goneAt.IsZero():
+		// Gone, but its link still has bytes to read: wait for them.
 	case a.cur != nil:
 		a.watch(now)
 	case a.state == "restarting" && !now.Before(a.restartAt) && a.stopping == nil:
@@ -355,14 +372,41 @@ func (a *Angel) check(now time.Time) {
 	}
 }
 
-// gone reports whether a generation's process has ended (a zombie counts:
-// it is reaped in check).
+// gone reports whether a generation's process has ended. A child is gone
+// only once it can be reaped (so its exit status is known, never guessed as
+// "not our child: status unknown"); /proc decides for other processes.
 func (a *Angel) gone(g *generation) bool {
 	if _, ok := a.exited[g.pid]; ok {
 		return true
 	}
 	start, alive := link.StartTime(g.pid)
-	return !alive || (g.start != 0 && start != g.start)
+	if alive && (g.start == 0 || start == g.start) {
+		return false
+	}
+	e, reaped, child := reapOne(g.pid)
+	if reaped {
+		a.exited[g.pid] = e
+	}
+	// A child still exiting: the SIGCHLD when it is done brings check back.
+	return reaped || !child
+}
+
+// lastWordsReadWithin bounds the wait for a dead generation's link to reach
+// EOF: the kernel closes a process's sockets before it becomes a zombie,
+// so the EOF is normally already there; the bound covers a link descriptor
+// some other process still holds.
+const lastWordsReadWithin = time.Second
+
+// lastWordsRead reports whether everything a dead generation sent on its
+// link has been read (so its bye, if it said one, is known).
+func (a *Angel) lastWordsRead(g *generation, now time.Time) bool {
+	if !g.linkOpen {
+		return true
+	}
+	if g.goneAt.IsZero() {
+		g.goneAt = now
+	}
+	return now.Sub(g.goneAt) >= lastWordsReadWithin
 }
 
 // watch checks the current generation's heartbeat and boot.

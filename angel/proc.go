@@ -40,6 +40,23 @@ func reapAll() []exitInfo {
 	}
 }
 
+// reapOne collects one child if it has exited, without blocking. child
+// is false if pid is not the angel's child (ECHILD); a child that is still
+// running, or still exiting (a multi-threaded process's leader shows as a
+// zombie in /proc before its other threads are gone and it can be waited
+// for), gives ok false and child true.
+func reapOne(pid int) (e exitInfo, ok, child bool) {
+	var ws syscall.WaitStatus
+	got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+	if err == syscall.ECHILD {
+		return exitInfo{}, false, false
+	}
+	if got != pid || err != nil {
+		return exitInfo{}, false, true
+	}
+	return exitInfo{pid: pid, status: ws}, true, true
+}
+
 // becomeSubreaper makes orphaned descendants (a talker generation whose
 // parent generation has exited) children of the angel.
 func becomeSubreaper() error {
