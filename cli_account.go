@@ -49,7 +49,9 @@ func cmdAccount(args []string) int {
 		fmt.Fprintln(os.Stderr, "talker account create:", err)
 		return 1
 	}
-	st, err := store.Open(cfg.DataDir)
+	// A running talker may be using the database: leave its schema one it
+	// can read.
+	st, err := store.OpenWith(cfg.DataDir, store.ReadableMigrations)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "talker account create:", err)
 		return 1

@@ -137,7 +137,12 @@ func cmdRun(args []string) int {
 // without a terminal, under the angel; it never makes an admin of whoever
 // connects first.)
 func ensureAdmin(o *angelOptions) error {
-	st, err := store.Open(o.data)
+	// A talker this angel will adopt may be using the database: leave its
+	// schema one it can read (the talker's cold start migrates the rest).
+	st, err := store.OpenWith(o.data, store.ReadableMigrations)
+	if errors.Is(err, store.ErrMigrationNeedsColdStart) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

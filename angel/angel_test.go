@@ -120,4 +120,3 @@ func TestDeathJudgedAfterTheLinksLastWords(t *testing.T) {
 		t.Fatalf("a silent death was not judged a crash after the bound:\n%s", logs2)
 	}
 }
-

@@ -48,7 +48,9 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, prep *Prepared, fds []
 		return fail(err)
 	}
 	tDecoded := time.Now()
-	st, err := store.Open(cfg.DataDir)
+	// Only migrations the old generation can live with: it keeps using
+	// this database if the reboot fails after this point.
+	st, err := store.OpenWith(cfg.DataDir, store.ReadableMigrations)
 	if err != nil {
 		return fail(err)
 	}

@@ -36,6 +36,31 @@ type Store struct {
 // Open opens (creating if needed) the database in dataDir and brings its
 // schema up to date.
 func Open(dataDir string) (*Store, error) {
+	return OpenWith(dataDir, AllMigrations)
+}
+
+// Migrations says which pending schema migrations an open may apply.
+type Migrations int
+
+const (
+	// AllMigrations: a cold start, nothing else is using the database.
+	AllMigrations Migrations = iota
+	// ReadableMigrations: only migrations that leave the database usable by
+	// a binary that knows the schema as it is now. A reboot's new
+	// generation opens with this before Ready: if the reboot then fails,
+	// the old generation keeps serving from the same file (and can cold
+	// start from it later). So does a tool run beside a live talker.
+	ReadableMigrations
+)
+
+// ErrMigrationNeedsColdStart is returned by OpenWith(ReadableMigrations)
+// when a pending migration would leave the database unreadable to the
+// binary that is using it.
+var ErrMigrationNeedsColdStart = errors.New("this build changes the database in a way the running build cannot read; " +
+	"apply it with a cold start ('talker restart'), not a reboot")
+
+// OpenWith is Open, applying only the migrations which allows.
+func OpenWith(dataDir string, which Migrations) (*Store, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -57,7 +82,7 @@ func Open(dataDir string) (*Store, error) {
 	// connection means no SQLITE_BUSY between our own goroutines.
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, path: path}
-	if err := s.migrate(); err != nil {
+	if err := s.migrate(which, migrations); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -73,11 +98,28 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
+// migration moves the schema up one version.
+type migration struct {
+	sql string
+	// olderCanUse: a binary that knows only the schema before this
+	// migration can still use the database after it (new tables, new
+	// columns with defaults; the store never selects "*" from a table).
+	// Only such migrations run during a reboot, so that a failed reboot
+	// leaves a database the old generation can keep using. A migration
+	// that renames, drops or changes the meaning of anything is false, and
+	// raises the schema version every binary must know (metaMinReader).
+	olderCanUse bool
+}
+
+// metaMinReader is the meta key holding the lowest schema version a binary
+// must know to use the database (absent: the schema version itself).
+const metaMinReader = "schema_min_reader"
+
 // migrations bring an older schema up to date; migrations[i] moves the schema
 // from version i to version i+1. Append only: a released migration never
 // changes.
-var migrations = []string{
-	`CREATE TABLE meta (
+var migrations = []migration{
+	{olderCanUse: false, sql: `CREATE TABLE meta (
 		key   TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	);
@@ -107,10 +149,10 @@ var migrations = []string{
 		room TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
 		dest TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
 		PRIMARY KEY (room, dest)
-	);`,
+	);`},
 	// 2: the full talker: player settings, lists, mail, bans, the staff
 	// log, lockable rooms.
-	`ALTER TABLE players ADD COLUMN colour      INTEGER NOT NULL DEFAULT 0;
+	{olderCanUse: true, sql: `ALTER TABLE players ADD COLUMN colour      INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE players ADD COLUMN prompt      INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE players ADD COLUMN prompt_text TEXT    NOT NULL DEFAULT '';
 	ALTER TABLE players ADD COLUMN timestamps  INTEGER NOT NULL DEFAULT 0;
@@ -154,24 +196,63 @@ var migrations = []string{
 		action TEXT NOT NULL,
 		target TEXT NOT NULL DEFAULT '',
 		reason TEXT NOT NULL DEFAULT ''
-	);`,
+	);`},
 }
 
-func (s *Store) migrate() error {
+// minReader is the lowest schema version a binary must know to use a
+// database at schema version v of list.
+func minReader(list []migration, v int) int {
+	m := 1
+	for i := 0; i < v; i++ {
+		if !list[i].olderCanUse {
+			m = i + 1
+		}
+	}
+	return m
+}
+
+// migrate brings the schema up to len(list) (the list is a parameter so
+// that tests can play a future build).
+func (s *Store) migrate(which Migrations, list []migration) error {
 	ctx := context.Background()
 	var version int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	if version > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this binary understands (%d); run a newer talker", version, len(migrations))
+	if version > len(list) {
+		// A newer build's database: usable if every migration since the
+		// one this build knows left it readable to older builds (a reboot
+		// back to the previous release, or a rolled-back reboot).
+		need := version
+		var v string
+		err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", metaMinReader).Scan(&v)
+		if err == nil {
+			fmt.Sscanf(v, "%d", &need)
+		}
+		if need > len(list) {
+			return fmt.Errorf("database schema version %d is newer than this binary can use (it knows %d, the database needs %d); run a newer talker",
+				version, len(list), need)
+		}
+		return nil
 	}
-	for v := version; v < len(migrations); v++ {
+	if which == ReadableMigrations {
+		for v := version; v < len(list); v++ {
+			if !list[v].olderCanUse && version > 0 {
+				return fmt.Errorf("schema version %d to %d: %w", version, v+1, ErrMigrationNeedsColdStart)
+			}
+		}
+	}
+	for v := version; v < len(list); v++ {
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(migrations[v]); err != nil {
+		if _, err := tx.Exec(list[v].sql); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
+		if _, err := tx.Exec("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+			metaMinReader, fmt.Sprint(minReader(list, v+1))); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ func TestUpgradeFromSchemaV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{migrations[0], "PRAGMA user_version = 1",
+	for _, q := range []string{migrations[0].sql, "PRAGMA user_version = 1",
 		`INSERT INTO players(key, name, hash, rank, created_at) VALUES('old', 'Old', 'x', 10, 1)`,
 		`INSERT INTO rooms(id, name, created_at) VALUES('main', 'The Main Room', 1)`} {
 		if _, err := db.Exec(q); err != nil {
@@ -132,5 +133,80 @@ func TestMailBansStaffLog(t *testing.T) {
 	log, _ := s.StaffLog(2)
 	if len(log) != 2 || log[0].Action != "gag" || log[1].Action != "ban" {
 		t.Errorf("last two staff actions: %+v", log)
+	}
+}
+
+// schemaVersion reads the database's schema version.
+func schemaVersion(t *testing.T, s *Store) int {
+	t.Helper()
+	var v int
+	if err := s.db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// A future build's migrations, played on a database this build made, and
+// the database then opened by this build again (a rolled-back reboot, or a
+// reboot back to the previous release).
+func TestSchemaFromANewerBuild(t *testing.T) {
+	additive := append(append([]migration(nil), migrations...),
+		migration{olderCanUse: true, sql: `CREATE TABLE future (x TEXT); ALTER TABLE players ADD COLUMN future_flag INTEGER NOT NULL DEFAULT 0`})
+	breaking := append(append([]migration(nil), migrations...),
+		migration{olderCanUse: false, sql: `ALTER TABLE players RENAME COLUMN title TO motto`})
+
+	for _, tc := range []struct {
+		name       string
+		future     []migration
+		rebootOK   bool // a reboot's new generation may apply it
+		olderStill bool // this build can use the database afterwards
+	}{
+		{"additive", additive, true, true},
+		{"breaking", breaking, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreatePlayer(&player.Player{Name: "Alice", PasswordHash: "h", CreatedAt: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			// The new generation of a reboot opens with ReadableMigrations.
+			err = s.migrate(ReadableMigrations, tc.future)
+			if tc.rebootOK != (err == nil) {
+				t.Fatalf("migration during a reboot: %v, want allowed=%v", err, tc.rebootOK)
+			}
+			if err != nil {
+				if !errors.Is(err, ErrMigrationNeedsColdStart) || schemaVersion(t, s) != len(migrations) {
+					t.Fatalf("refused migration: %v, schema now %d", err, schemaVersion(t, s))
+				}
+				// A cold start of the future build applies it.
+				if err := s.migrate(AllMigrations, tc.future); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if schemaVersion(t, s) != len(tc.future) {
+				t.Fatalf("schema %d, want %d", schemaVersion(t, s), len(tc.future))
+			}
+			s.Close()
+
+			// This build opens the future build's database.
+			old, err := Open(dir)
+			if tc.olderStill != (err == nil) {
+				t.Fatalf("this build opening the newer database: %v, want usable=%v", err, tc.olderStill)
+			}
+			if err != nil {
+				return
+			}
+			defer old.Close()
+			if p, err := old.Player("alice"); err != nil || p.Name != "Alice" {
+				t.Fatalf("player through the older build: %+v %v", p, err)
+			}
+			if schemaVersion(t, old) != len(tc.future) {
+				t.Fatal("the older build changed the newer schema")
+			}
+		})
 	}
 }
