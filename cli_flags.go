@@ -41,4 +41,8 @@ func serverFlags(fs *flag.FlagSet, cfg *server.Config, listen *string) {
 	fs.DurationVar(&cfg.ReadyTimeout, "ready-timeout", cfg.ReadyTimeout, "how long a reboot's new binary has to take over before the old one carries on")
 	fs.StringVar(&cfg.Messages.Rebooting, "reboot-message", cfg.Messages.Rebooting, "what players see when a reboot starts (empty: nothing)")
 	fs.StringVar(&cfg.Messages.Rebooted, "rebooted-message", cfg.Messages.Rebooted, "what players see after a reboot; %s is the pause (empty: nothing)")
+	fs.StringVar(&cfg.Messages.Resetting, "reset-message", cfg.Messages.Resetting, "what players see when a reset starts (empty: nothing)")
+	fs.StringVar(&cfg.Messages.Restarting, "restart-message", cfg.Messages.Restarting, "what players see before a restart disconnects them (empty: nothing)")
+	fs.StringVar(&cfg.Messages.Recovered, "recovered-message", cfg.Messages.Recovered, "what players see after the talker recovered from a crash; %s is the pause (empty: nothing)")
+	fs.StringVar(&cfg.Messages.RebootFailed, "reboot-failed-message", cfg.Messages.RebootFailed, "what players see when a reboot is called off (empty: nothing)")
 }

@@ -39,6 +39,9 @@ func (w *World) cmdReboot(s *Session, args string, mode reboot.Mode) {
 			s.println("There is no countdown to cancel.")
 			return
 		}
+		// 'reboot cancel' and 'reset cancel' cancel whichever is running:
+		// name the one that was.
+		mode = w.countdown.Req.Mode
 		w.countdown = nil
 		w.toOnline("*** The " + string(mode) + " countdown has been cancelled by " + s.Player.Name + ".")
 		w.log.Info().Str("by", s.Player.Name).Msg("reboot countdown cancelled")

@@ -218,9 +218,14 @@ func closeFDs(fds []int) {
 	}
 }
 
-// announceReboot tells players a reboot is starting.
+// announceReboot tells players a reboot is starting. A countdown to the
+// same kind of reboot is done by this one (put back if it fails); a
+// countdown to another kind carries on, in the next generation too.
 func (w *World) announceReboot(req RebootRequest) {
-	w.countdown = nil
+	w.supersededCountdown = nil
+	if c := w.countdown; c != nil && c.Req.Mode == req.Mode {
+		w.supersededCountdown, w.countdown = c, nil
+	}
 	msg := w.cfg.Messages.Rebooting
 	switch req.Mode {
 	case reboot.ModeRecover:
@@ -229,6 +234,9 @@ func (w *World) announceReboot(req RebootRequest) {
 		msg = w.cfg.Messages.Resetting
 	case reboot.ModeRestart:
 		msg = w.cfg.Messages.Restarting
+	}
+	if msg == "" {
+		return // configured to say nothing
 	}
 	if req.Reason != "" {
 		msg += " (" + req.Reason + ")"
@@ -239,6 +247,13 @@ func (w *World) announceReboot(req RebootRequest) {
 // rebootFailed tells players the reboot did not happen and the admin why.
 func (w *World) rebootFailed(req RebootRequest, err error) {
 	w.recovering = false
+	if c := w.supersededCountdown; c != nil && w.countdown == nil {
+		// The countdown this reboot pre-empted still has a reboot to do.
+		w.countdown, w.supersededCountdown = c, nil
+		if left := c.At.Sub(w.cfg.Now()); left > 0 {
+			defer w.announceCountdown(left)
+		}
+	}
 	for _, s := range w.online {
 		if s.ID == req.BySession {
 			s.println("*** Reboot failed: " + err.Error())

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -133,7 +134,9 @@ func (r *Restored) Start() {
 		tmpl = w.cfg.Messages.Recovered
 	}
 	if tmpl != "" {
-		msg = fmt.Sprintf(tmpl, ms(t.Pause))
+		// Replace, not Sprintf: an admin's message without %s (or with a
+		// stray %) is printed as written.
+		msg = strings.Replace(tmpl, "%s", ms(t.Pause), 1)
 	}
 	staffLine := "*** [staff] " + string(t.Mode) + " by " + t.By + ": " + timingsLine(t)
 	// The line saying the reboot is over is queued after each session's

@@ -52,6 +52,10 @@ type World struct {
 	hashJobs  int           // password checks running
 	hashIdle  chan struct{} // closed when hashJobs drops to 0, if set
 	countdown *countdown
+	// supersededCountdown is a countdown to the same kind of reboot as
+	// one that started early (from a shell, SIGHUP, an admin's 'reboot'):
+	// done if that reboot succeeds, running again if it fails.
+	supersededCountdown *countdown
 	reboot    func(RebootRequest) (*RebootTimings, error)
 	ticks     uint64
 

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"talker/player"
+	"talker/reboot"
+)
+
+// failingHandoffer is an upgrader whose new binary never starts.
+type failingHandoffer struct{}
+
+func (failingHandoffer) Begin(reboot.BeginRequest) (*reboot.Handover, error) {
+	return nil, errors.New("the new binary would not start")
+}
+func (failingHandoffer) WaitForParent(context.Context) error { return nil }
+
+// A reboot from outside the game (a shell, SIGHUP) during an in-game
+// countdown to the same kind of reboot does that countdown's work; if it
+// fails, the countdown is back, announced. A countdown to another kind of
+// reboot carries on untouched. An empty configured message is not sent.
+func TestCountdownAcrossAnEarlyReboot(t *testing.T) {
+	ts := startServer(t, func(c *Config) {
+		c.Upgrader = failingHandoffer{}
+		c.Messages.Rebooting = "" // say nothing when a reboot starts
+		c.Messages.RebootFailed = "*** Called off."
+	})
+	boss := ts.account("Boss", player.Admin)
+	alice := ts.newPlayer("Alice")
+	countdown := func() *countdown {
+		var c *countdown
+		ts.srv.world.do(func(w *World) { c = w.countdown })
+		return c
+	}
+
+	boss.Send("reboot 600 maint")
+	alice.Expect("*** The talker will reboot in 10 minutes; you will stay connected. (maint)")
+	mark := len(alice.Text())
+	if _, err := ts.srv.Reboot(RebootRequest{Mode: reboot.ModeReboot, Reason: "from-a-shell", By: "console"}); err == nil {
+		t.Fatal("the reboot succeeded without a binary")
+	}
+	alice.Expect("*** Called off.")
+	alice.Expect("*** The talker will reboot in 10 minutes; you will stay connected. (maint)")
+	if c := countdown(); c == nil || c.Req.Reason != "maint" {
+		t.Fatalf("the countdown was not put back after the failed reboot: %+v", c)
+	}
+	if got := alice.Text()[mark:]; strings.Contains(got, "from-a-shell") || strings.Contains(got, "\r\n\r\n") {
+		t.Errorf("an empty start message was sent anyway:\n%q", got)
+	}
+
+	// A reset countdown is not the work of a reboot: it stays through one.
+	boss.Send("reboot cancel")
+	alice.Expect("*** The reboot countdown has been cancelled by Boss.")
+	boss.Send("reset 600")
+	alice.Expect("*** The talker will reset in 10 minutes")
+	if _, err := ts.srv.Reboot(RebootRequest{Mode: reboot.ModeReboot, By: "console"}); err == nil {
+		t.Fatal("the reboot succeeded without a binary")
+	}
+	alice.Expect("*** Called off.")
+	if c := countdown(); c == nil || c.Req.Mode != reboot.ModeReset {
+		t.Fatalf("a reset countdown did not survive a reboot: %+v", c)
+	}
+	boss.Send("reboot cancel")
+	alice.Expect("*** The reset countdown has been cancelled by Boss.")
+}
