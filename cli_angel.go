@@ -237,7 +237,7 @@ func runAngel(o *angelOptions, foreground bool) int {
 		},
 		Log: log,
 	})
-	log.Info().Str("version", version).Str("data", o.data).Strs("talker", o.serveArgs).Msg("angel running")
+	log.Info().Str("version", version()).Str("data", o.data).Strs("talker", o.serveArgs).Msg("angel running")
 	return a.Run()
 }
 

@@ -92,8 +92,8 @@ func cmdReboot(mode reboot.Mode) func([]string) int {
 		}
 		fmt.Printf("%s done in %s: every connection is now served by pid %d (version %s, was pid %d version %s).\n",
 			mode, time.Since(start).Round(time.Millisecond), t.ToPID, t.ToVersion, t.FromPID, t.FromVersion)
-		fmt.Printf("phases: prepare %s (new binary started, sockets staged; players not paused), then quiesce %s, snapshot %s, handoff %s, restore %s; players paused %s; %d sessions carried",
-			dur(t.Prepare), dur(t.Quiesce), dur(t.Snapshot), dur(t.Handoff), dur(t.Restore), dur(t.Pause), t.Sessions)
+		fmt.Printf("phases: prepare %s (exec of the new binary %s, sockets staged %s; players not paused), then quiesce %s, snapshot %s, handoff %s, restore %s; players paused %s; %d sessions carried",
+			dur(t.Prepare), dur(t.Exec), dur(t.Stage), dur(t.Quiesce), dur(t.Snapshot), dur(t.Handoff), dur(t.Restore), dur(t.Pause), t.Sessions)
 		if t.Dropped > 0 {
 			fmt.Printf(", %d could not be restored", t.Dropped)
 		}
@@ -149,8 +149,8 @@ func cmdStatus(args []string) int {
 		st.Generation, now.Sub(st.ColdStartedAt).Round(time.Second), st.ColdStartedAt.Format(time.RFC3339), st.Reboots)
 	fmt.Printf("%d players logged in, %d connections\n", st.Players, st.Connections)
 	if t := st.LastReboot; t != nil {
-		fmt.Printf("last %s %s ago by %s: prepare %s, then quiesce %s, snapshot %s, handoff %s, restore %s, players paused %s, %d sessions\n",
-			t.Mode, now.Sub(t.At).Round(time.Second), t.By, dur(t.Prepare), dur(t.Quiesce), dur(t.Snapshot), dur(t.Handoff), dur(t.Restore), dur(t.Pause), t.Sessions)
+		fmt.Printf("last %s %s ago by %s: prepare %s (exec %s, staging %s), then quiesce %s, snapshot %s, handoff %s, restore %s, players paused %s, %d sessions\n",
+			t.Mode, now.Sub(t.At).Round(time.Second), t.By, dur(t.Prepare), dur(t.Exec), dur(t.Stage), dur(t.Quiesce), dur(t.Snapshot), dur(t.Handoff), dur(t.Restore), dur(t.Pause), t.Sessions)
 	}
 	if st.Countdown != "" {
 		fmt.Println("countdown:", st.Countdown)

@@ -75,7 +75,7 @@ func cmdServe(args []string) int {
 		f.Close() // SetCrashOutput keeps its own duplicate
 	}
 	cfg.Log = log
-	cfg.Version = version
+	cfg.Version = version()
 	cfg.Setup = ownerSetup
 	registerHooks(&cfg)
 	if player.WeakCost(cfg.HashCost) {
@@ -119,7 +119,7 @@ func cmdServe(args []string) int {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	go srv.ServeControl(ctl)
-	log.Info().Str("version", version).Str("listen", ln.Addr().String()).Str("data", cfg.DataDir).Msg("talker running")
+	log.Info().Str("version", version()).Str("listen", ln.Addr().String()).Str("data", cfg.DataDir).Msg("talker running")
 
 	for {
 		select {

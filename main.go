@@ -7,13 +7,43 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"talker/reboot"
 	"talker/server/logging"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// versionFlag is set at build time with -ldflags "-X main.versionFlag=...";
+// read it through version().
+var versionFlag = "dev"
+
+// version names this build for admins (a reboot shows "version A -> B"):
+// the -ldflags value if one was given, else the commit `go build` recorded
+// (with "+dirty" for uncommitted changes), else "dev".
+func version() string {
+	if versionFlag != "dev" {
+		return versionFlag
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return versionFlag
+	}
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return versionFlag
+	}
+	return rev[:min(len(rev), 12)] + dirty
+}
 
 type subcommand struct {
 	name    string
@@ -34,7 +64,7 @@ func subcommands() []subcommand {
 		{"log", "show the angel's and the talker's logs merged in time order (log -f to follow)", cmdLog},
 		{"angel", "run the watchdog that keeps the talker up (--detach for cron)", cmdAngel},
 		{"serve", "the talker process itself (what the angel runs; no watchdog)", cmdServe},
-		{"version", "print the version", func([]string) int { fmt.Println("talker", version); return 0 }},
+		{"version", "print the version", func([]string) int { fmt.Println("talker", version()); return 0 }},
 	}
 }
 

@@ -297,6 +297,10 @@ func TestRebootCountdownCancelAndSignal(t *testing.T) {
 	pleb.Expect("The talker is rebooting, hold on... (quick one)")
 	pleb.Expect("Reboot complete in")
 	boss.Expect("[staff] reboot by Boss: prepare ")
+	// The admin sees each phase, the new binary's start among them.
+	if got := boss.Expect("; before the pause)"); !strings.Contains(got, "(exec ") || strings.Contains(got, "exec 0.0 ms") {
+		t.Errorf("the exec phase is missing from the admin's timings: %q", got)
+	}
 	lt.waitExit(gen1)
 	gen2 := lt.pid()
 	if gen2 == gen1 {

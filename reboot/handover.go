@@ -211,6 +211,10 @@ func (h *Handover) EndStage() (StageReport, error) {
 	return rep, nil
 }
 
+// Timings are how long the new binary took to start and say hello, and
+// how long the staging of sockets took (zero without staging).
+func (h *Handover) Timings() (exec, stage time.Duration) { return h.exec, max(h.stageDur, 0) }
+
 // Staged is how many descriptors Stage has sent: the state's descriptor
 // indexes below it refer to staged sockets, the rest to those Complete
 // sends.

@@ -141,6 +141,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	start := s.cfg.Now()
 	timings := &RebootTimings{Mode: req.Mode, At: start, By: req.By, BySession: req.BySession,
 		Reason: req.Reason, FromVersion: s.cfg.Version, FromPID: pid(), Prepare: start.Sub(tBegin)}
+	timings.Exec, timings.Stage = h.Timings()
 	s.pauseAccept()
 	tAccept := s.cfg.Now()
 	if req.Mode == reboot.ModeRestart {
@@ -700,7 +701,7 @@ func (w *World) roomIDs() []string {
 // timingsLine formats a reboot's phases for admins.
 func timingsLine(t *RebootTimings) string {
 	parts := []string{
-		"prepare " + ms(t.Prepare) + " (before the pause)",
+		"prepare " + ms(t.Prepare) + " (exec " + ms(t.Exec) + ", staging " + ms(t.Stage) + "; before the pause)",
 		"quiesce " + ms(t.Quiesce),
 		"snapshot " + ms(t.Snapshot),
 		"handoff " + ms(t.Handoff),

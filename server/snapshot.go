@@ -124,6 +124,8 @@ type RebootTimings struct {
 	Sessions    int
 	Dropped     int
 	Prepare     time.Duration // start the new binary and stage the sockets, before the pause
+	Exec        time.Duration // of Prepare: until the new binary said hello
+	Stage       time.Duration // of Prepare: handing it the sockets and their records
 	Quiesce     time.Duration // stop reading, drain the world, stop writing
 	Snapshot    time.Duration // encode the state
 	Handoff     time.Duration // write the state, pass it and the unstaged sockets
