@@ -52,6 +52,9 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	stopHooksRan := false
 	fail := func(err error) (*RebootTimings, error) {
 		log.Error().Err(err).Msg("reboot failed; still serving")
+		if stopHooksRan {
+			s.markRunning()
+		}
 		s.world.do(func(w *World) {
 			if stopHooksRan {
 				w.runStartHooksAfterRollback(req.Mode)
@@ -90,6 +93,14 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		hookErr = w.runStopHooks(req.Mode)
 	})
 	stopHooksRan = true
+	// The mode of this stop is on disk until the new generation (or this
+	// one, after a rollback) records that it runs: if both die meanwhile,
+	// the next cold start knows a reboot was under way.
+	if req.Mode != reboot.ModeRestart {
+		if err := s.store.SetMeta(metaStopMode, string(req.Mode)); err != nil {
+			log.Error().Err(err).Msg("could not record the stop mode")
+		}
+	}
 	if hookErr != nil {
 		return fail(hookErr)
 	}
@@ -595,7 +606,15 @@ func (w *World) resumeAll() {
 	}
 }
 
+// runStartHooks and runStopHooks run the lifecycle hooks, which can ask
+// the world which mode they run in (hookapi.go).
+func (w *World) runStartHooks(mode reboot.Mode) error {
+	w.hookMode = mode
+	return w.cfg.Hooks.RunStart(mode, w)
+}
+
 func (w *World) runStopHooks(mode reboot.Mode) error {
+	w.hookMode = mode
 	return w.cfg.Hooks.RunStop(mode, w)
 }
 
@@ -603,7 +622,7 @@ func (w *World) runStopHooks(mode reboot.Mode) error {
 // that carries on after a failed reboot runs the start hooks of the same
 // mode, as if it had been reloaded into itself.
 func (w *World) runStartHooksAfterRollback(mode reboot.Mode) {
-	if err := w.cfg.Hooks.RunStart(mode, w); err != nil {
+	if err := w.runStartHooks(mode); err != nil {
 		w.log.Error().Err(err).Msg("start hooks after a failed reboot")
 	}
 }

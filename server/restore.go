@@ -94,7 +94,7 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, prep *Prepared, fds []
 	t.Handoff = received.Sub(t.At) - t.Quiesce - t.Snapshot
 	w.system.LastReboot = t
 
-	if err := s.cfg.Hooks.RunStart(snap.Mode, w); err != nil {
+	if err := w.runStartHooks(snap.Mode); err != nil {
 		s.store.Close()
 		return nil, fmt.Errorf("start hooks: %w", err)
 	}

@@ -85,13 +85,17 @@ func New(cfg Config) (*Server, error) {
 		cfg.Log.Warn().Msg("the previous run did not stop cleanly (crash or kill)")
 	case reboot.ModeRestart:
 		mode = reboot.ModeRestart
+	case reboot.ModeReboot, reboot.ModeReset, reboot.ModeRecover:
+		// A handoff was under way and no generation came out of it.
+		mode = reboot.ModeCrash
+		cfg.Log.Warn().Str("during", last).Msg("the previous run died during a reboot")
 	}
 	now := s.cfg.Now()
 	s.world.system = SystemState{Generation: 1, ColdStartedAt: now, StartedAt: now}
 	// Connection ids only need to be unique within a talker's lifetime;
 	// starting from the clock keeps them distinct across cold starts too.
 	s.nextConn.Store(uint64(now.Unix()) << 20)
-	if err := s.cfg.Hooks.RunStart(mode, s.world); err != nil {
+	if err := s.world.runStartHooks(mode); err != nil {
 		s.store.Close()
 		return nil, fmt.Errorf("start hooks: %w", err)
 	}
@@ -237,7 +241,7 @@ func (s *Server) Shutdown(ctx context.Context, message string) error {
 	}
 	var closing []*conn.Conn
 	s.world.do(func(w *World) {
-		if err := w.cfg.Hooks.RunStop(reboot.ModeShutdown, w); err != nil {
+		if err := w.runStopHooks(reboot.ModeShutdown); err != nil {
 			w.log.Error().Err(err).Msg("stop hooks")
 		}
 		closing = w.shutdown(message)

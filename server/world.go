@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"talker/player"
+	"talker/reboot"
 	"talker/server/conn"
 	"talker/server/store"
 	"talker/server/telnet"
@@ -56,8 +57,8 @@ type World struct {
 	// one that started early (from a shell, SIGHUP, an admin's 'reboot'):
 	// done if that reboot succeeds, running again if it fails.
 	supersededCountdown *countdown
-	reboot    func(RebootRequest) (*RebootTimings, error)
-	ticks     uint64
+	reboot              func(RebootRequest) (*RebootTimings, error)
+	ticks               uint64
 
 	shutdownCountdown *countdown              // an in-game shutdown in progress (shutdown.go)
 	requestStop       func()                  // asks the program to shut the talker down
@@ -70,6 +71,7 @@ type World struct {
 	lastSystem    []byte          // the system state last sent to the holder
 	disabled      map[string]bool // commands turned off (see crash.go)
 	recovering    bool            // a recovery reboot has been asked for
+	hookMode      reboot.Mode     // of the lifecycle hooks running or last run (hookapi.go)
 	disconnecting bool            // everyone is being disconnected (restart)
 }
 
