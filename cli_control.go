@@ -51,19 +51,36 @@ func controlCall(paths dataPaths, req server.ControlRequest, timeout time.Durati
 	return &reply, nil
 }
 
-func controlFlags(name string, args []string) (*flag.FlagSet, *string, *time.Duration, *string, error) {
+// controlFlags parses a launcher command's flags. A zero timeout means
+// "as long as the talker says it needs" (see rebootWait).
+func controlFlags(name string, args []string, timeoutDefault time.Duration) (*flag.FlagSet, *string, *time.Duration, *string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	data := fs.String("data", defaultDataDir(), "data directory; default $TALKER_DATA or ./data")
-	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	help := "give up after this long"
+	if timeoutDefault == 0 {
+		help += " (default: as long as the talker says a reboot can take, at least 30s)"
+	}
+	timeout := fs.Duration("timeout", timeoutDefault, help)
 	reason := fs.String("reason", "", "reason shown to players")
 	err := fs.Parse(args)
 	return fs, data, timeout, reason, err
 }
 
+// rebootWait is how long `talker reboot` waits for its answer: what the
+// running talker says a reboot can take (its ready timeouts), plus slack,
+// and never less than 30 s.
+func rebootWait(p dataPaths) time.Duration {
+	wait := 30 * time.Second
+	if reply, err := controlCall(p, server.ControlRequest{Cmd: "status"}, 5*time.Second); err == nil && reply.Status != nil {
+		wait = max(wait, reply.Status.RebootWithin+5*time.Second)
+	}
+	return wait
+}
+
 // cmdReboot implements `talker reboot` and `talker reset`.
 func cmdReboot(mode reboot.Mode) func([]string) int {
 	return func(args []string) int {
-		fs, data, timeout, reason, err := controlFlags(string(mode), args)
+		fs, data, timeout, reason, err := controlFlags(string(mode), args, 0)
 		if err != nil {
 			return reboot.ExitUsage
 		}
@@ -74,10 +91,16 @@ func cmdReboot(mode reboot.Mode) func([]string) int {
 		if user == "" {
 			user = "console"
 		}
+		if *timeout <= 0 {
+			*timeout = rebootWait(dataPaths{*data})
+		}
 		start := time.Now()
 		reply, err := controlCall(dataPaths{*data}, server.ControlRequest{Cmd: string(mode), Reason: *reason, By: user + " (shell)"}, *timeout)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "talker %s: %v\n", mode, err)
+			if time.Since(start) >= *timeout {
+				fmt.Fprintf(os.Stderr, "talker %s: the %s may still finish or roll back: 'talker status' shows which\n", mode, mode)
+			}
 			return 1
 		}
 		if !reply.OK {
@@ -105,7 +128,7 @@ func cmdReboot(mode reboot.Mode) func([]string) int {
 func dur(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/1e6) }
 
 func cmdStatus(args []string) int {
-	_, data, timeout, _, err := controlFlags("status", args)
+	_, data, timeout, _, err := controlFlags("status", args, 30*time.Second)
 	if err != nil {
 		return reboot.ExitUsage
 	}
@@ -160,7 +183,7 @@ func cmdStatus(args []string) int {
 
 // cmdStop stops the talker and its angel, and waits until both have gone.
 func cmdStop(args []string) int {
-	_, data, timeout, _, err := controlFlags("stop", args)
+	_, data, timeout, _, err := controlFlags("stop", args, 30*time.Second)
 	if err != nil {
 		return reboot.ExitUsage
 	}

@@ -209,6 +209,30 @@ func readJSONLine(rd *bufio.Reader, v any) error {
 	return json.Unmarshal(line, v)
 }
 
+// staleAfter is how old a handoff's file must be before sweepStale
+// removes it: far beyond any ready timeout, so that no handoff in progress
+// (of this talker's generations, or of the angel's recovery) loses one.
+const staleAfter = 10 * time.Minute
+
+// sweepStale removes state files and handoff sockets that a process which
+// died in the middle of a handoff left in the run directory (a state file
+// holds players' sessions: it must not linger).
+func sweepStale(dir string, olderThan time.Duration, now time.Time) (removed int) {
+	for _, pattern := range []string{"state-*.bin", "handoff-*.sock"} {
+		names, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, name := range names {
+			fi, err := os.Lstat(name)
+			if err != nil || now.Sub(fi.ModTime()) < olderThan {
+				continue
+			}
+			if os.Remove(name) == nil {
+				removed++
+			}
+		}
+	}
+	return removed
+}
+
 func writeStateFile(dir string, state []byte) (string, error) {
 	f, err := os.CreateTemp(dir, "state-*.bin") // 0600, unpredictable name
 	if err != nil {

@@ -48,6 +48,7 @@ func New(opts Options) (*Upgrader, error) {
 	if err := os.Chmod(opts.RunDir, 0o700); err != nil {
 		return nil, err
 	}
+	sweepStale(opts.RunDir, staleAfter, time.Now())
 	// tableflip's own timeout only backs ours up: the handoff enforces
 	// ReadyTimeout itself, with a reason to report.
 	tf, err := tableflip.New(tableflip.Options{UpgradeTimeout: opts.ReadyTimeout, PIDFile: opts.PIDFile})

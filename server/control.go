@@ -48,11 +48,16 @@ type Status struct {
 	Connections   int
 	Listening     []string
 	Countdown     string `json:",omitempty"`
+	// RebootWithin bounds how long a reboot asked for now can take to
+	// answer (success or rollback): a launcher waits at least this long.
+	RebootWithin time.Duration `json:",omitempty"`
 }
 
 // Status reports on the running talker.
 func (s *Server) Status() Status {
-	st := Status{PID: os.Getpid(), Version: s.cfg.Version}
+	// A reboot may wait a ready timeout for the previous generation to
+	// exit, then a ready timeout for the new one, then kill it (2 s).
+	st := Status{PID: os.Getpid(), Version: s.cfg.Version, RebootWithin: 2*s.cfg.ReadyTimeout + 5*time.Second}
 	s.mu.Lock()
 	for _, ln := range s.listeners {
 		st.Listening = append(st.Listening, ln.Addr().String())

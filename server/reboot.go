@@ -45,6 +45,9 @@ var ErrRebootInProgress = errors.New("a reboot is already in progress")
 // why.
 func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	if !s.rebootMu.TryLock() {
+		// Said to whoever asked (in-game, the launcher); a SIGHUP has no
+		// one to tell but the log.
+		s.cfg.Log.Warn().Str("by", req.By).Str("mode", string(req.Mode)).Msg("reboot refused: a reboot is already in progress")
 		return nil, ErrRebootInProgress
 	}
 	defer s.rebootMu.Unlock()
@@ -68,9 +71,11 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		return nil, err
 	}
 	if s.cfg.Upgrader == nil {
+		log.Warn().Msg("reboot refused: no upgrader (not started by 'talker run')")
 		return nil, errors.New("reboot is not available: this talker was not started by 'talker run'")
 	}
 	if s.isShutdown() {
+		log.Warn().Msg("reboot refused: the talker is shutting down")
 		return nil, errors.New("the talker is shutting down")
 	}
 	path, err := reboot.Preflight()
