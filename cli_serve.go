@@ -173,6 +173,9 @@ func startGeneration(upg *reboot.Upgrader, in *reboot.Incoming, cfg *server.Conf
 	// A staged handoff sends the players' sockets while the old generation
 	// still serves them: wrapping them all now keeps that work out of the
 	// pause that starts when the state arrives.
+	if name, ok := strings.CutPrefix(os.Getenv("TALKER_FAULT"), "corrupt-session:"); ok {
+		cfg.Faults.CorruptSession = name
+	}
 	var prep *server.Prepared
 	if in.Staged {
 		var err error
@@ -197,9 +200,6 @@ func startGeneration(upg *reboot.Upgrader, in *reboot.Incoming, cfg *server.Conf
 		return srv, 0
 	}
 	received := time.Now()
-	if name, ok := strings.CutPrefix(os.Getenv("TALKER_FAULT"), "corrupt-session:"); ok {
-		cfg.Faults.CorruptSession = name
-	}
 	log.Info().Str("mode", string(in.Header.Mode)).Int("from_pid", in.Header.FromPID).
 		Int("staged", prep.Len()).Int("sockets", len(in.FDs)).Int("state_bytes", len(in.State)).
 		Msg("taking over from the previous generation")
@@ -226,7 +226,7 @@ func startGeneration(upg *reboot.Upgrader, in *reboot.Incoming, cfg *server.Conf
 // generation they are ready, and waits for it to pause and send the state
 // (in.Header, State and FDs are then complete).
 func takeStaged(in *reboot.Incoming, cfg *server.Config, log zerolog.Logger) (*server.Prepared, error) {
-	prep := server.NewPrepared(cfg.Limits)
+	prep := server.NewPrepared(cfg.Limits, cfg.Faults)
 	var addErr error
 	for {
 		data, fds, done, err := in.NextStage()

@@ -264,6 +264,10 @@ func TestRebootUnreadableRecordCostsOnlyThatSession(t *testing.T) {
 		t.Errorf("reboot output does not count the lost session: %s", out)
 	}
 	victim.Expect("could not be carried across the reboot.")
+	// The record's own bytes were damaged: the decoder found it unreadable.
+	if log := lt.out.String(); !strings.Contains(log, "unreadable session record") || !strings.Contains(log, "unexpected EOF") {
+		t.Errorf("the damaged record did not fail in decoding:\n%s", log)
+	}
 	victim.Expect("enter your name: ")
 	victim.Send("victim")
 	victim.Expect("Password: ")

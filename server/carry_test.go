@@ -45,7 +45,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	// pause); the others are handed over with the state.
 	// Her record is staged too, and is unchanged at the pause, so the
 	// snapshot carries only what a pause changes.
-	prep := NewPrepared(ts.cfg.Limits)
+	prep := NewPrepared(ts.cfg.Limits, Faults{})
 	var aliceID, bobID uint64
 	st := &staged{index: map[uint64]int{}, records: map[uint64][]byte{}}
 	s.world.do(func(w *World) {
@@ -127,7 +127,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 
 	// A staged socket that is not the one a record names refuses the
 	// whole state: nobody gets somebody else's session.
-	wrong := NewPrepared(ts.cfg.Limits)
+	wrong := NewPrepared(ts.cfg.Limits, Faults{})
 	s.world.do(func(w *World) {
 		fd, _ := w.online["bob"].conn.DupFD()
 		rec, _ := cborRecords.marshal(w.online["bob"].checkpointState())

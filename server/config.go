@@ -13,6 +13,8 @@
 package server
 
 import (
+	"bytes"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -101,9 +103,35 @@ func DefaultMessages() Messages {
 
 // Faults are test-only failure injections.
 type Faults struct {
-	// CorruptSession makes the restore treat this player's record as
-	// unreadable.
+	// CorruptSession damages the bytes of the session record naming this
+	// player, as it arrives in the new generation (staged or at the
+	// pause), so that the restore's own decoding meets an unreadable
+	// record.
 	CorruptSession string
+}
+
+// garble returns raw cut in half if it is a CBOR record with a "Name"
+// field equal (ignoring case) to f.CorruptSession, else raw unchanged.
+func (f Faults) garble(raw []byte) []byte {
+	name := f.CorruptSession
+	if name == "" || len(name) >= 24 {
+		return raw
+	}
+	// The key "Name" (a 4-byte text string), then a text string of the
+	// name's length.
+	marker := append([]byte{0x64, 'N', 'a', 'm', 'e'}, byte(0x60+len(name)))
+	for i := 0; i < len(raw); {
+		j := bytes.Index(raw[i:], marker)
+		if j < 0 {
+			return raw
+		}
+		at := i + j + len(marker)
+		if at+len(name) <= len(raw) && strings.EqualFold(string(raw[at:at+len(name)]), name) {
+			return raw[:len(raw)/2]
+		}
+		i += j + 1
+	}
+	return raw
 }
 
 // DefaultConfig returns the settings a talker starts with.

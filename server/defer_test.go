@@ -87,7 +87,7 @@ func TestStagedRecordChangedSinceIsSentWhole(t *testing.T) {
 	alice, bob := ts.newPlayer("Alice"), ts.newPlayer("Bob")
 	s := ts.srv
 	st := &staged{index: map[uint64]int{}, records: map[uint64][]byte{}}
-	prep := NewPrepared(ts.cfg.Limits)
+	prep := NewPrepared(ts.cfg.Limits, Faults{})
 	var ids []uint64
 	s.world.do(func(w *World) {
 		var chunk stageChunk

@@ -18,6 +18,7 @@ type Prepared struct {
 	ids     []uint64 // the connection id the old generation staged at each index
 	fds     []int    // received, not yet wrapped
 	records [][]byte // each one's session record as staged, not yet decoded
+	faults  Faults
 	conns   []*conn.Conn
 	errs    []error // why the socket at an index could not be wrapped
 	taken   []bool
@@ -28,7 +29,9 @@ type Prepared struct {
 }
 
 // NewPrepared starts an empty set of staged sockets.
-func NewPrepared(limits conn.Limits) *Prepared { return &Prepared{limits: limits} }
+func NewPrepared(limits conn.Limits, faults Faults) *Prepared {
+	return &Prepared{limits: limits, faults: faults}
+}
 
 // Add takes one staged batch: data gives the connection id and session
 // record of each descriptor, in order (a stageChunk).
@@ -41,6 +44,9 @@ func (p *Prepared) Add(data []byte, fds []int) error {
 	if err != nil {
 		closeFDs(fds)
 		return fmt.Errorf("staged sockets: %w", err)
+	}
+	for i := range chunk.Records {
+		chunk.Records[i] = p.faults.garble(chunk.Records[i])
 	}
 	p.ids = append(p.ids, chunk.IDs...)
 	p.records = append(p.records, chunk.Records...)

@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"talker/player"
 	"talker/reboot"
 	"talker/server/conn"
 	"talker/server/store"
@@ -196,7 +195,7 @@ func (w *World) restoreSessions(snap *Snapshot, prep *Prepared, fds []int, deliv
 	errs := make([]error, n)
 	codec := codecFor(snap.Version)
 	parallel(n, func(i int) {
-		if errs[i] = codec.unmarshal(snap.Sessions[i], &states[i]); errs[i] == nil && states[i].Staged {
+		if errs[i] = codec.unmarshal(w.cfg.Faults.garble(snap.Sessions[i]), &states[i]); errs[i] == nil && states[i].Staged {
 			// Only what the pause changed: the rest came with the socket.
 			at := states[i].FD
 			if i < len(snap.SessionFDs) {
@@ -210,10 +209,6 @@ func (w *World) restoreSessions(snap *Snapshot, prep *Prepared, fds []int, deliv
 		st, err := states[i], errs[i]
 		if err == nil && st.ID == 0 {
 			err = errors.New("empty record (a connection never checkpointed)")
-		}
-		if err == nil && st.Player != nil && w.cfg.Faults.CorruptSession != "" &&
-			player.Key(st.Player.Name) == player.Key(w.cfg.Faults.CorruptSession) {
-			err = fmt.Errorf("record marked corrupt by fault injection")
 		}
 		errs[i] = err
 		at := i // records are written in descriptor order
