@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -164,8 +166,17 @@ func TestRebootKeepsEveryone(t *testing.T) {
 	atPassword.Send("wrong-password")
 	atPassword.Expect("Wrong password.")
 	atPassword.Expect("Password: ")
+	// The echo state crossed: the prompt still hid input after the
+	// reboot, and the new generation, knowing it had asked the client not
+	// to echo, gave echo back with the login.
+	if !atPassword.EchoOff() {
+		t.Error("the password prompt shows typing after the reboot")
+	}
 	atPassword.Send("known-password")
 	atPassword.Expect("Welcome, Known!")
+	if atPassword.EchoOff() {
+		t.Error("echo not given back after logging in across a reboot")
+	}
 	atNewPassword.Send("newbie-pw")
 	atNewPassword.Expect("Type the password again: ")
 	atNewPassword.Send("newbie-pw")
@@ -317,4 +328,37 @@ func TestRebootCountdownCancelAndSignal(t *testing.T) {
 	lt.waitExit(gen2)
 	boss.Send("uptime")
 	boss.Expect("this is generation 3 (2 seamless reboots)")
+}
+
+// TestRebootLeavesNothingReadableBehind: after reboots, nothing in the data
+// directory is readable by other users (directories 0700, files and
+// sockets 0600), and no handoff state file or socket is left in it.
+func TestRebootLeavesNothingReadableBehind(t *testing.T) {
+	lt := startTalker(t)
+	c := lt.dial()
+	c.Register("Alice", "alice-pw")
+	lt.reboot()
+	lt.reboot()
+	c.Send("say still here")
+	c.Expect("You say 'still here'")
+	err := filepath.WalkDir(lt.data, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s is %v: readable by others", path, fi.Mode().Perm())
+		}
+		name := d.Name()
+		if strings.HasPrefix(name, "state-") || strings.HasPrefix(name, "handoff-") {
+			t.Errorf("%s left behind by a handoff", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

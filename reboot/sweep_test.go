@@ -38,3 +38,27 @@ func TestSweepStaleHandoffFiles(t *testing.T) {
 		}
 	}
 }
+
+// A state file holds every player's session: only the talker's user may
+// read it, and its name is not guessable.
+func TestStateFileIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	a, err := writeStateFile(dir, []byte("state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := writeStateFile(dir, []byte("state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("state file mode %v, want 0600", fi.Mode().Perm())
+	}
+	if a == b {
+		t.Error("two state files got the same name")
+	}
+}

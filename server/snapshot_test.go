@@ -184,3 +184,49 @@ func TestCBORRecordsRoundTrip(t *testing.T) {
 	jb, _ := json.Marshal(in)
 	t.Logf("record: %d bytes CBOR, %d bytes JSON", len(b), len(jb))
 }
+
+// TestSnapshotFormatsStillRead keeps a snapshot written by the build that
+// introduced each later format (2: a container of JSON records, 3: CBOR
+// records, 4: records carrying held input) in testdata, made from the same
+// scene as version 1's: every later binary must still read each one.
+func TestSnapshotFormatsStillRead(t *testing.T) {
+	for v := 2; v <= SnapshotVersion; v++ {
+		t.Run(fmt.Sprint("v", v), func(t *testing.T) {
+			b, err := os.ReadFile(fmt.Sprintf("testdata/snapshot-v%d.bin", v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			snap, err := decodeSnapshot(b)
+			if err != nil {
+				t.Fatalf("a version %d snapshot no longer reads: %v", v, err)
+			}
+			if snap.Version != v || snap.Mode != reboot.ModeReboot || len(snap.Sessions) != 2 || snap.System.Generation != 1 {
+				t.Fatalf("snapshot: version %d mode %s, %d sessions, generation %d", snap.Version, snap.Mode, len(snap.Sessions), snap.System.Generation)
+			}
+			var stages []Stage
+			var titles, held []string
+			for _, raw := range snap.Sessions {
+				var st SessionState
+				if err := codecFor(snap.Version).unmarshal(raw, &st); err != nil {
+					t.Fatalf("session record: %v", err)
+				}
+				stages = append(stages, st.Login.Stage)
+				if st.Player != nil {
+					titles = append(titles, st.Player.Title)
+				}
+				for _, ev := range st.Held {
+					held = append(held, string(ev.Line))
+				}
+			}
+			if len(titles) != 1 || titles[0] != "the Golden" {
+				t.Errorf("player records: %v", titles)
+			}
+			if !(stages[0] == StagePlaying && stages[1] == StagePassword || stages[1] == StagePlaying && stages[0] == StagePassword) {
+				t.Errorf("login stages: %v", stages)
+			}
+			if wantHeld := v >= 4; wantHeld != (len(held) == 1 && held[0] == "say held across") {
+				t.Errorf("held input: %q", held)
+			}
+		})
+	}
+}
