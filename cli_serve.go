@@ -139,7 +139,12 @@ func cmdServe(args []string) int {
 			// without touching any of them, once `talker reboot` has its
 			// answer.
 			angelLink.Bye("handed-over", srv.Status().LastRebootPID())
+			// Connections closed just before the pause (a quit) are not
+			// carried: let them finish their last output meanwhile.
+			flushed := make(chan struct{})
+			go func() { srv.WaitClosing(2 * time.Second); close(flushed) }()
 			srv.WaitControl(2 * time.Second)
+			<-flushed
 			return reboot.ExitHandedOver
 		case err := <-served:
 			log.Error().Err(err).Msg("listener failed; stopping")

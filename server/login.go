@@ -402,7 +402,7 @@ func (w *World) takeOver(old, s *Session) {
 	w.touchNow(s)
 	old.Player, old.room = nil, nil // so removing it logs nobody out
 	w.remove(old, "taken over")
-	old.conn.Close()
+	w.closeConn(old.conn)
 	p.LastAddress = s.Addr
 	w.save(p)
 	s.println("Welcome back, " + p.Name + ": you have taken over your session.")

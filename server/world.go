@@ -53,6 +53,7 @@ type World struct {
 	hashJobs  int           // password checks running
 	hashIdle  chan struct{} // closed when hashJobs drops to 0, if set
 	countdown *countdown
+	closing   *closingConns // closed, maybe still flushing (closing.go)
 	// supersededCountdown is a countdown to the same kind of reboot as
 	// one that started early (from a shell, SIGHUP, an admin's 'reboot'):
 	// done if that reboot succeeds, running again if it fails.
@@ -88,6 +89,7 @@ type (
 
 func newWorld(cfg *Config, st *store.Store, connIDs *atomic.Uint64) (*World, error) {
 	w := &World{
+		closing:   &closingConns{},
 		cfg:       cfg,
 		log:       cfg.Log,
 		store:     st,
@@ -202,14 +204,14 @@ func (w *World) handle(ev any) {
 func (w *World) accept(c *conn.Conn) {
 	if w.stopping {
 		c.Send([]byte("The talker is shutting down; please try again in a minute.\r\n"))
-		c.Close()
+		w.closeConn(c)
 		c.Start()
 		return
 	}
 	if w.cfg.MaxPerAddress > 0 && w.perAddr[c.Addr] >= w.cfg.MaxPerAddress {
 		w.log.Warn().Str("addr", c.Addr).Int("limit", w.cfg.MaxPerAddress).Msg("connection refused: too many from this address")
 		c.Send([]byte("Too many connections from your address; please close one and try again.\r\n"))
-		c.Close()
+		w.closeConn(c)
 		c.Start()
 		return
 	}
@@ -217,7 +219,7 @@ func (w *World) accept(c *conn.Conn) {
 		w.log.Warn().Str("addr", c.Addr).Str("ban", b.Pattern).Msg("connection refused: banned site")
 		// Not a session yet, so no println: strip what println would.
 		c.Send([]byte(text.StripColour(text.StripControls(siteBanMessage(w, b))) + "\r\n"))
-		c.Close()
+		w.closeConn(c)
 		c.Start()
 		return
 	}
@@ -395,7 +397,7 @@ func (w *World) mssp() []telnet.MSSPVar {
 // first, then the connection closes.
 func (w *World) closeSession(s *Session, reason string) {
 	w.remove(s, reason)
-	s.conn.Close()
+	w.closeConn(s.conn)
 }
 
 // remove takes a session out of the world: a playing session is logged out

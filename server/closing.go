@@ -1,0 +1,54 @@
+package server
+
+import (
+	"sync"
+	"time"
+
+	"talker/server/conn"
+)
+
+// closingConns are connections the world has closed whose writers may
+// still be sending their last output (a goodbye, a refusal). They belong
+// to no session, so a reboot does not carry them: a generation that hands
+// over waits for them (briefly) before it exits, or their last words would
+// be cut off with the process.
+type closingConns struct {
+	mu    sync.Mutex
+	conns []*conn.Conn
+}
+
+// add records c, forgetting those that have finished meanwhile.
+func (cc *closingConns) add(c *conn.Conn) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	live := cc.conns[:0]
+	for _, o := range cc.conns {
+		select {
+		case <-o.Done():
+		default:
+			live = append(live, o)
+		}
+	}
+	cc.conns = append(live, c)
+}
+
+// wait waits at most d for every recorded connection to finish.
+func (cc *closingConns) wait(d time.Duration) {
+	cc.mu.Lock()
+	conns := append([]*conn.Conn(nil), cc.conns...)
+	cc.mu.Unlock()
+	waitClosed(conns, d)
+}
+
+// closeConn closes a connection after its queued output (conn.Close), and
+// keeps track of it until it is done. (The world closes nothing while a
+// reboot has writers frozen: a closed connection's writer always runs.)
+func (w *World) closeConn(c *conn.Conn) {
+	c.Close()
+	w.closing.add(c)
+}
+
+// WaitClosing waits at most d for connections the world closed to finish
+// sending their last output: a generation that handed over calls it before
+// it exits.
+func (s *Server) WaitClosing(d time.Duration) { s.world.closing.wait(d) }
