@@ -100,6 +100,20 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 }
 
 // pid is the current generation's pid, from the pid file.
+// logWhen waits (at most 5 s) until the talker's output satisfies ok, and
+// returns it. What the talker logs reaches the test through a pipe, and may
+// arrive after what it said to clients over TCP at the same moment.
+func (lt *liveTalker) logWhen(ok func(log string) bool) string {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		log := lt.out.String()
+		if ok(log) || time.Now().After(deadline) {
+			return log
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func (lt *liveTalker) pid() int {
 	b, _ := os.ReadFile(filepath.Join(lt.data, "talker.pid"))
 	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))

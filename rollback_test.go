@@ -90,11 +90,14 @@ func TestRebootRollback(t *testing.T) {
 	boss.Expect("*** Reboot failed: new binary:")
 	alice.Expect("The reboot was called off")
 
-	if strings.Count(lt.out.String(), "reboot failed; still serving") < len(cases)+1 {
+	log := lt.logWhen(func(log string) bool {
+		return strings.Count(log, "reboot failed; still serving") >= len(cases)+1
+	})
+	if strings.Count(log, "reboot failed; still serving") < len(cases)+1 {
 		t.Errorf("the log does not record every failed reboot")
 	}
 	for _, tc := range cases {
-		if !strings.Contains(lt.out.String(), tc.reason) {
+		if !strings.Contains(log, tc.reason) {
 			t.Errorf("%s: the log does not say %q", tc.name, tc.reason)
 		}
 	}
@@ -171,8 +174,8 @@ func TestRebootDescriptorsFlat(t *testing.T) {
 	if last != first {
 		t.Errorf("descriptors after the first reboot %d, after 26: %d", first, last)
 	}
-	time.Sleep(100 * time.Millisecond) // the last generation's log line
-	if n := strings.Count(lt.out.String(), "reboot complete; serving"); n != 26 {
+	log := lt.logWhen(func(log string) bool { return strings.Count(log, "reboot complete; serving") >= 26 })
+	if n := strings.Count(log, "reboot complete; serving"); n != 26 {
 		t.Errorf("%d reboots logged, want 26", n)
 	}
 }
