@@ -138,10 +138,14 @@ func cmdRun(args []string) int {
 // connects first.)
 func ensureAdmin(o *angelOptions) error {
 	// A talker this angel will adopt may be using the database: leave its
-	// schema one it can read (the talker's cold start migrates the rest).
+	// schema one it can read. With none running, a cold start follows:
+	// migrate.
 	st, err := store.OpenWith(o.data, store.ReadableMigrations)
 	if errors.Is(err, store.ErrMigrationNeedsColdStart) {
-		return nil
+		if r, cerr := controlCall(dataPaths{o.data}, server.ControlRequest{Cmd: "status"}, 2*time.Second); cerr == nil && r.Status != nil {
+			return nil // the running talker keeps its schema; no prompt now
+		}
+		st, err = store.Open(o.data)
 	}
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 	"talker/player"
 	"talker/reboot"
 	"talker/server"
+	"talker/server/store"
 	"talker/server/logging"
 )
 
@@ -180,6 +181,12 @@ func startGeneration(upg *reboot.Upgrader, in *reboot.Incoming, cfg *server.Conf
 	// pause that starts when the state arrives.
 	if name, ok := strings.CutPrefix(os.Getenv("TALKER_FAULT"), "corrupt-session:"); ok {
 		cfg.Faults.CorruptSession = name
+	}
+	// A previous generation that started this one (tableflip) carries on
+	// if this one fails before Ready: leave it a database it can use. The
+	// angel's recovery has no one to protect (the previous one died).
+	if upg.HasParent() {
+		cfg.Migrations = store.ReadableMigrations
 	}
 	var prep *server.Prepared
 	if in.Staged {

@@ -380,8 +380,11 @@ func (a *Angel) gone(g *generation) bool {
 		return true
 	}
 	start, alive := link.StartTime(g.pid)
-	if alive && (g.start == 0 || start == g.start) {
-		return false
+	if alive {
+		// The same process, or (another start time) the pid reused by
+		// another one: then ours is long gone, and its status is not
+		// that process's to give.
+		return g.start != 0 && start != g.start
 	}
 	e, reaped, child := reapOne(g.pid)
 	if reaped {

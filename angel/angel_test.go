@@ -120,3 +120,24 @@ func TestDeathJudgedAfterTheLinksLastWords(t *testing.T) {
 		t.Fatalf("a silent death was not judged a crash after the bound:\n%s", logs2)
 	}
 }
+
+// A generation's pid now naming another process (same pid, another start
+// time) means the generation is gone; the other process is not reaped in
+// its name.
+func TestReusedPidIsGoneWithoutReaping(t *testing.T) {
+	me := os.Getpid()
+	start, alive := link.StartTime(me)
+	if !alive {
+		t.Fatal("cannot read our own start time")
+	}
+	a, _ := testAngel(t)
+	if a.gone(&generation{pid: me, start: start}) {
+		t.Error("a live generation judged gone")
+	}
+	if !a.gone(&generation{pid: me, start: start + 1}) {
+		t.Error("a reused pid judged the same generation")
+	}
+	if _, ok := a.exited[me]; ok {
+		t.Error("an exit recorded for a process that did not exit")
+	}
+}

@@ -13,23 +13,31 @@ import (
 // over waits for them (briefly) before it exits, or their last words would
 // be cut off with the process.
 type closingConns struct {
-	mu    sync.Mutex
-	conns []*conn.Conn
+	mu      sync.Mutex
+	conns   []*conn.Conn
+	pruneAt int // prune finished ones when the list reaches this length
 }
 
-// add records c, forgetting those that have finished meanwhile.
+// add records c. Finished connections are forgotten when the list has
+// doubled since the last look, so that closing everyone (a restart, a
+// shutdown) costs linear time, not quadratic.
 func (cc *closingConns) add(c *conn.Conn) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	live := cc.conns[:0]
-	for _, o := range cc.conns {
-		select {
-		case <-o.Done():
-		default:
-			live = append(live, o)
+	if len(cc.conns) >= cc.pruneAt {
+		live := cc.conns[:0]
+		for _, o := range cc.conns {
+			select {
+			case <-o.Done():
+			default:
+				live = append(live, o)
+			}
 		}
+		clear(cc.conns[len(live):])
+		cc.conns = live
+		cc.pruneAt = 2*len(live) + 64
 	}
-	cc.conns = append(live, c)
+	cc.conns = append(cc.conns, c)
 }
 
 // wait waits at most d for every recorded connection to finish.

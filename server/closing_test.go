@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"talker/server/talkertest"
 )
 
@@ -12,16 +14,28 @@ import (
 // (a quit, a kick) to finish their last output: WaitClosing waits for a
 // writer still sending to a slow reader, and returns once it is done.
 func TestWaitClosingWaitsForLastOutput(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.Limits.MaxBacklog = 64 << 20 })
+	ts := startServer(t, func(c *Config) {
+		c.Limits.MaxBacklog = 64 << 20
+		c.Limits.FlushWait = time.Minute // the slow reader must not be given up on
+	})
 	alice := ts.dial(talkertest.Options{Width: 80, Height: 24, ReadBuffer: 4096})
 	alice.Register("Alice", "secret-Alice")
 	alice.Hold() // stops reading: the socket's buffers fill up
 	long := strings.Repeat("x", 70)
-	// More than the kernel takes for the socket (send buffers grow to 4 MB
-	// here): the writer is still writing when the session is closed.
-	const lines = 120_000
+	// Far more than the kernel takes for the socket (its send buffer is
+	// made small below): the writer is still writing when the session is
+	// closed.
+	const lines = 30_000
 	ts.srv.world.do(func(w *World) {
 		sess := w.online["alice"]
+		fd, err := sess.conn.DupFD()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 64<<10); err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(fd)
 		for i := 0; i < lines; i++ {
 			sess.println(long)
 		}

@@ -70,6 +70,12 @@ type Config struct {
 	Hooks reboot.Hooks[*World]
 	// Faults injects failures for tests of the reboot's rollback.
 	Faults Faults
+	// Migrations says which schema migrations opening the database may
+	// apply: store.ReadableMigrations when a previous generation that is
+	// still alive may carry on if this one fails (a reboot, reset or
+	// restart not yet committed), else all of them (a cold start, or the
+	// angel's recovery of a generation that died).
+	Migrations store.Migrations
 	// Heartbeat, if set, is called from the world's own loop about once a
 	// second, so that a watchdog can tell a hung talker from a busy one.
 	Heartbeat func(tick uint64)
@@ -183,8 +189,5 @@ func (c *Config) fillDefaults() {
 	}
 	if c.ReadyTimeout == 0 {
 		c.ReadyTimeout = d.ReadyTimeout
-	}
-	if c.Messages == (Messages{}) {
-		c.Messages = d.Messages
 	}
 }

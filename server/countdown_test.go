@@ -47,7 +47,7 @@ func TestCountdownAcrossAnEarlyReboot(t *testing.T) {
 	if c := countdown(); c == nil || c.Req.Reason != "maint" {
 		t.Fatalf("the countdown was not put back after the failed reboot: %+v", c)
 	}
-	if got := alice.Text()[mark:]; strings.Contains(got, "from-a-shell") || strings.Contains(got, "\r\n\r\n") {
+	if got := alice.Text()[mark:]; strings.Contains(got, "from-a-shell") || strings.Contains(got, "\n\n") {
 		t.Errorf("an empty start message was sent anyway:\n%q", got)
 	}
 

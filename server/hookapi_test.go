@@ -29,7 +29,7 @@ func TestHooksSeeTheModeTalkAndRemember(t *testing.T) {
 			},
 			Stop: func(w *World) error {
 				seen = append(seen, "stop "+string(w.Mode())+" with "+strings.Join(w.Players(), ","))
-				w.Announce("\x1b[2J^Rbye from the hook")
+				w.Announce("\x1b[2J\x9b2J^Rbye from the hook")
 				return nil
 			},
 		})
@@ -42,7 +42,7 @@ func TestHooksSeeTheModeTalkAndRemember(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := alice.Expect("bye from the hook")
-	if strings.Contains(got, "\x1b[2J") {
+	if strings.Contains(got, "\x1b[2J") || strings.Contains(got, "\x9b") {
 		t.Errorf("a hook put an escape sequence on a player's screen: %q", got)
 	}
 

@@ -55,8 +55,8 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 	stopHooksRan := false
 	fail := func(err error) (*RebootTimings, error) {
 		log.Error().Err(err).Msg("reboot failed; still serving")
-		if stopHooksRan {
-			s.markRunning()
+		if stopHooksRan && !s.isShutdown() {
+			s.markRunning() // (a shutdown meanwhile has recorded its own mode)
 		}
 		s.world.do(func(w *World) {
 			if stopHooksRan {
@@ -265,9 +265,11 @@ func (w *World) announceReboot(req RebootRequest) {
 func (w *World) rebootFailed(req RebootRequest, err error) {
 	w.recovering = false
 	if c := w.supersededCountdown; c != nil && w.countdown == nil {
-		// The countdown this reboot pre-empted still has a reboot to do.
-		w.countdown, w.supersededCountdown = c, nil
+		// The countdown this reboot pre-empted still has a reboot to do,
+		// unless its time has come meanwhile: this failure was its reboot.
+		w.supersededCountdown = nil
 		if left := c.At.Sub(w.cfg.Now()); left > 0 {
+			w.countdown = c
 			defer w.announceCountdown(left)
 		}
 	}

@@ -48,9 +48,9 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, prep *Prepared, fds []
 		return fail(err)
 	}
 	tDecoded := time.Now()
-	// Only migrations the old generation can live with: it keeps using
-	// this database if the reboot fails after this point.
-	st, err := store.OpenWith(cfg.DataDir, store.ReadableMigrations)
+	// With a live old generation, only migrations it can live with: it
+	// keeps using this database if the reboot fails after this point.
+	st, err := store.OpenWith(cfg.DataDir, cfg.Migrations)
 	if err != nil {
 		return fail(err)
 	}

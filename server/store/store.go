@@ -57,7 +57,7 @@ const (
 // when a pending migration would leave the database unreadable to the
 // binary that is using it.
 var ErrMigrationNeedsColdStart = errors.New("this build changes the database in a way the running build cannot read; " +
-	"apply it with a cold start ('talker restart'), not a reboot")
+	"apply it with a cold start ('talker stop', then 'talker start'), not a reboot or restart")
 
 // OpenWith is Open, applying only the migrations which allows.
 func OpenWith(dataDir string, which Migrations) (*Store, error) {

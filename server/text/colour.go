@@ -1,6 +1,9 @@
 package text
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Colour codes, PG+ style: a caret and a letter. Lower case is the normal
 // colour, upper case the bright one: r red, g green, y yellow, b blue,
@@ -131,29 +134,41 @@ func CloseColours(s string) string {
 	return out.String()
 }
 
-// StripControls removes every control character but CR and LF (ESC among
-// them) from text about to be sent: the last line of defence, should any
-// text that did not go through Clean ever reach output. Colour is added
-// after it.
+// StripControls removes every control character but LF and a CR that
+// ends a line (ESC among them; a lone CR could overwrite a line on screen)
+// from text about to be sent: the last line of defence, should any text
+// that did not go through Clean ever reach output. Invalid UTF-8 is
+// replaced by '?', so that no raw C1 byte (0x9b is CSI to a Latin-1
+// terminal) passes. Colour is added after it.
 func StripControls(s string) string {
-	clean := true
+	clean, ascii := true, true
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < 0x20 && c != '\r' && c != '\n' || c == 0x7f || c == 0xc2 {
+		if c < 0x20 && c != '\r' && c != '\n' || c == 0x7f || c == 0xc2 ||
+			c == '\r' && (i+1 == len(s) || s[i+1] != '\n') {
 			clean = false
 			break
 		}
+		if c >= 0x80 {
+			ascii = false
+		}
 	}
-	if clean {
+	if clean && (ascii || utf8.ValidString(s)) {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	for _, r := range s {
+	for i, r := range s {
 		switch {
-		case r == '\r', r == '\n':
+		case r == '\n':
 			b.WriteRune(r)
+		case r == '\r':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				b.WriteRune(r)
+			}
 		case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+		case r == utf8.RuneError:
+			b.WriteByte('?') // an invalid byte (or a real U+FFFD, rendered the same)
 		default:
 			b.WriteRune(r)
 		}

@@ -62,7 +62,20 @@ func TestStripControls(t *testing.T) {
 	if got := StripControls(in); got != "ok[2J line\r\nnext 31m £" {
 		t.Errorf("StripControls = %q", got)
 	}
-	if s := "fast path £ é"; StripControls(s) != s {
+	if s := "fast path £ é\r\nand a line\n"; StripControls(s) != s {
 		t.Error("clean text changed")
+	}
+	// A raw C1 byte in invalid UTF-8 (0x9b is CSI to a Latin-1 terminal)
+	// and a lone CR (which overwrites the line) do not pass either.
+	for in, want := range map[string]string{
+		"\x9b2Jcleared":       "?2Jcleared",
+		"caf\xe9 \x9b31m":     "caf? ?31m",
+		"fake\rreal":          "fakereal",
+		"ends with CR\r":      "ends with CR",
+		"kept\r\nlines\r\r\n": "kept\r\nlines\r\n",
+	} {
+		if got := StripControls(in); got != want {
+			t.Errorf("StripControls(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
