@@ -24,8 +24,8 @@ import (
 	"talker/player"
 	"talker/reboot"
 	"talker/server"
-	"talker/server/store"
 	"talker/server/logging"
+	"talker/server/store"
 )
 
 // cmdServe is the talker process itself: normally started (and restarted)
@@ -78,6 +78,9 @@ func cmdServe(args []string) int {
 	cfg.Log = log
 	cfg.Version = version()
 	cfg.Setup = ownerSetup
+	if kind, ok := strings.CutPrefix(os.Getenv("TALKER_FAULT"), "future-schema:"); ok {
+		cfg.Faults.FutureMigration = futureMigration(kind)
+	}
 	registerHooks(&cfg)
 	if player.WeakCost(cfg.HashCost) {
 		log.Warn().Int("hash_cost", cfg.HashCost).Msg("password hash cost is low: fit for tests and benchmarks only")
@@ -284,6 +287,20 @@ func closeDescriptors(fds []int) {
 	for _, fd := range fds {
 		unix.Close(fd)
 	}
+}
+
+// futureMigration is the schema change TALKER_FAULT=future-schema:KIND
+// plays, as if this binary were a later build: "additive" (older builds can
+// still use the database) or "breaking" (they cannot).
+func futureMigration(kind string) *store.Migration {
+	switch kind {
+	case "additive":
+		return &store.Migration{OlderCanUse: true, SQL: `CREATE TABLE future_notes (id INTEGER PRIMARY KEY, note TEXT NOT NULL DEFAULT '');
+			ALTER TABLE players ADD COLUMN future_flag INTEGER NOT NULL DEFAULT 0`}
+	case "breaking":
+		return &store.Migration{OlderCanUse: false, SQL: `ALTER TABLE players RENAME COLUMN title TO motto`}
+	}
+	return nil
 }
 
 // injectedFault lets the rollback tests make a new generation fail in each

@@ -114,6 +114,18 @@ type Faults struct {
 	// pause), so that the restore's own decoding meets an unreadable
 	// record.
 	CorruptSession string
+	// FutureMigration, if set, is played after this build's schema
+	// migrations, as if this binary were a later build that changes the
+	// schema.
+	FutureMigration *store.Migration
+}
+
+// futureMigrations lists FutureMigration, if any.
+func (f Faults) futureMigrations() []store.Migration {
+	if f.FutureMigration == nil {
+		return nil
+	}
+	return []store.Migration{*f.FutureMigration}
 }
 
 // garble returns raw cut in half if it is a CBOR record with a "Name"

@@ -59,8 +59,10 @@ const (
 var ErrMigrationNeedsColdStart = errors.New("this build changes the database in a way the running build cannot read; " +
 	"apply it with a cold start ('talker stop', then 'talker start'), not a reboot or restart")
 
-// OpenWith is Open, applying only the migrations which allows.
-func OpenWith(dataDir string, which Migrations) (*Store, error) {
+// OpenWith is Open, applying only the migrations which allows. future are
+// migrations played after this build's own, as if this were a later build
+// (for tests of schema changes across reboots; nil otherwise).
+func OpenWith(dataDir string, which Migrations, future ...Migration) (*Store, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -82,7 +84,11 @@ func OpenWith(dataDir string, which Migrations) (*Store, error) {
 	// connection means no SQLITE_BUSY between our own goroutines.
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, path: path}
-	if err := s.migrate(which, migrations); err != nil {
+	list := migrations
+	if len(future) > 0 {
+		list = append(append([]Migration(nil), migrations...), future...)
+	}
+	if err := s.migrate(which, list); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -98,18 +104,21 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// migration moves the schema up one version.
-type migration struct {
-	sql string
-	// olderCanUse: a binary that knows only the schema before this
+// Migration moves the schema up one version.
+type Migration struct {
+	SQL string
+	// OlderCanUse: a binary that knows only the schema before this
 	// migration can still use the database after it (new tables, new
 	// columns with defaults; the store never selects "*" from a table).
 	// Only such migrations run during a reboot, so that a failed reboot
 	// leaves a database the old generation can keep using. A migration
 	// that renames, drops or changes the meaning of anything is false, and
 	// raises the schema version every binary must know (metaMinReader).
-	olderCanUse bool
+	OlderCanUse bool
 }
+
+// SchemaVersion is the schema version this build brings a database to.
+func SchemaVersion() int { return len(migrations) }
 
 // metaMinReader is the meta key holding the lowest schema version a binary
 // must know to use the database (absent: the schema version itself).
@@ -118,8 +127,8 @@ const metaMinReader = "schema_min_reader"
 // migrations bring an older schema up to date; migrations[i] moves the schema
 // from version i to version i+1. Append only: a released migration never
 // changes.
-var migrations = []migration{
-	{olderCanUse: false, sql: `CREATE TABLE meta (
+var migrations = []Migration{
+	{OlderCanUse: false, SQL: `CREATE TABLE meta (
 		key   TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	);
@@ -152,7 +161,7 @@ var migrations = []migration{
 	);`},
 	// 2: the full talker: player settings, lists, mail, bans, the staff
 	// log, lockable rooms.
-	{olderCanUse: true, sql: `ALTER TABLE players ADD COLUMN colour      INTEGER NOT NULL DEFAULT 0;
+	{OlderCanUse: true, SQL: `ALTER TABLE players ADD COLUMN colour      INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE players ADD COLUMN prompt      INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE players ADD COLUMN prompt_text TEXT    NOT NULL DEFAULT '';
 	ALTER TABLE players ADD COLUMN timestamps  INTEGER NOT NULL DEFAULT 0;
@@ -201,10 +210,10 @@ var migrations = []migration{
 
 // minReader is the lowest schema version a binary must know to use a
 // database at schema version v of list.
-func minReader(list []migration, v int) int {
+func minReader(list []Migration, v int) int {
 	m := 1
 	for i := 0; i < v; i++ {
-		if !list[i].olderCanUse {
+		if !list[i].OlderCanUse {
 			m = i + 1
 		}
 	}
@@ -213,7 +222,7 @@ func minReader(list []migration, v int) int {
 
 // migrate brings the schema up to len(list) (the list is a parameter so
 // that tests can play a future build).
-func (s *Store) migrate(which Migrations, list []migration) error {
+func (s *Store) migrate(which Migrations, list []Migration) error {
 	ctx := context.Background()
 	var version int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
@@ -237,7 +246,7 @@ func (s *Store) migrate(which Migrations, list []migration) error {
 	}
 	if which == ReadableMigrations {
 		for v := version; v < len(list); v++ {
-			if !list[v].olderCanUse && version > 0 {
+			if !list[v].OlderCanUse && version > 0 {
 				return fmt.Errorf("schema version %d to %d: %w", version, v+1, ErrMigrationNeedsColdStart)
 			}
 		}
@@ -247,7 +256,7 @@ func (s *Store) migrate(which Migrations, list []migration) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(list[v].sql); err != nil {
+		if _, err := tx.Exec(list[v].SQL); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
 		}

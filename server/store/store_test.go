@@ -19,7 +19,7 @@ func TestUpgradeFromSchemaV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{migrations[0].sql, "PRAGMA user_version = 1",
+	for _, q := range []string{migrations[0].SQL, "PRAGMA user_version = 1",
 		`INSERT INTO players(key, name, hash, rank, created_at) VALUES('old', 'Old', 'x', 10, 1)`,
 		`INSERT INTO rooms(id, name, created_at) VALUES('main', 'The Main Room', 1)`} {
 		if _, err := db.Exec(q); err != nil {
@@ -150,14 +150,14 @@ func schemaVersion(t *testing.T, s *Store) int {
 // the database then opened by this build again (a rolled-back reboot, or a
 // reboot back to the previous release).
 func TestSchemaFromANewerBuild(t *testing.T) {
-	additive := append(append([]migration(nil), migrations...),
-		migration{olderCanUse: true, sql: `CREATE TABLE future (x TEXT); ALTER TABLE players ADD COLUMN future_flag INTEGER NOT NULL DEFAULT 0`})
-	breaking := append(append([]migration(nil), migrations...),
-		migration{olderCanUse: false, sql: `ALTER TABLE players RENAME COLUMN title TO motto`})
+	additive := append(append([]Migration(nil), migrations...),
+		Migration{OlderCanUse: true, SQL: `CREATE TABLE future (x TEXT); ALTER TABLE players ADD COLUMN future_flag INTEGER NOT NULL DEFAULT 0`})
+	breaking := append(append([]Migration(nil), migrations...),
+		Migration{OlderCanUse: false, SQL: `ALTER TABLE players RENAME COLUMN title TO motto`})
 
 	for _, tc := range []struct {
 		name       string
-		future     []migration
+		future     []Migration
 		rebootOK   bool // a reboot's new generation may apply it
 		olderStill bool // this build can use the database afterwards
 	}{
