@@ -157,6 +157,10 @@ func cmdStatus(args []string) int {
 				fmt.Print("; talker adopted from a previous angel")
 			}
 			fmt.Println()
+			if !a.HeldUpdated.IsZero() {
+				fmt.Printf("angel: holding %d connections for crash recovery, updated %s ago\n",
+					a.Held, now.Sub(a.HeldUpdated).Round(100*time.Millisecond))
+			}
 		}
 	} else {
 		fmt.Println("angel: not running")

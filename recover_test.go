@@ -39,6 +39,8 @@ func TestKill9KeepsEveryoneConnected(t *testing.T) {
 		bob.Expect(fmt.Sprintf("Alice says you 'before %d'", i))
 	}
 	time.Sleep(400 * time.Millisecond) // a checkpoint interval or two
+	// The admin can see that crash protection covers everyone connected.
+	la.waitStatus("holding 3 connections for crash recovery", 5*time.Second)
 
 	victim := la.talkerPID()
 	killedAt := time.Now()

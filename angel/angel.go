@@ -604,6 +604,7 @@ func (a *Angel) status(now time.Time) link.Status {
 	if a.state == "restarting" {
 		st.RestartIn = max(a.restartAt.Sub(now), 0)
 	}
+	st.Held, st.HeldUpdated = len(a.held.conns), a.held.updated
 	return st
 }
 

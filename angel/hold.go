@@ -32,6 +32,7 @@ type holdings struct {
 	conns     map[uint64]*heldConn
 	listeners []heldListener
 	system    json.RawMessage
+	updated   time.Time // when a frame last changed anything (for status)
 }
 
 func (h *holdings) empty() bool { return len(h.conns) == 0 && len(h.listeners) == 0 }
@@ -86,6 +87,9 @@ func (h *holdings) apply(f link.HoldFrame, fds []int) {
 	}
 	if f.System != nil {
 		h.system = f.System
+	}
+	if f.Sync || len(f.Add) > 0 || len(f.Drop) > 0 || len(f.Records) > 0 || f.System != nil {
+		h.updated = time.Now()
 	}
 }
 

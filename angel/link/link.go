@@ -58,6 +58,11 @@ type Status struct {
 	LastExit   string    `json:",omitempty"`
 	LastBeat   time.Time `json:",omitempty"`
 	Adopted    bool
+	// Held is how many player connections the angel holds for crash
+	// recovery; HeldUpdated when the talker last changed what it holds
+	// (zero: nothing yet, or an angel too old to say).
+	Held        int       `json:",omitempty"`
+	HeldUpdated time.Time `json:",omitempty"`
 }
 
 // Reply answers a launcher command.
