@@ -142,8 +142,11 @@ func ensureAdmin(o *angelOptions) error {
 	// migrate.
 	st, err := store.OpenWith(o.data, store.ReadableMigrations)
 	if errors.Is(err, store.ErrMigrationNeedsColdStart) {
-		if r, cerr := controlCall(dataPaths{o.data}, server.ControlRequest{Cmd: "status"}, 2*time.Second); cerr == nil && r.Status != nil {
-			return nil // the running talker keeps its schema; no prompt now
+		// Only when certainly no talker is there (not merely one slow to
+		// answer, mid-reboot, say): otherwise it keeps its schema, and
+		// there is no prompt now.
+		if _, cerr := controlCall(dataPaths{o.data}, server.ControlRequest{Cmd: "status"}, 2*time.Second); !errors.Is(cerr, errTalkerNotRunning) {
+			return nil
 		}
 		st, err = store.Open(o.data)
 	}

@@ -22,11 +22,15 @@ import (
 
 // controlCall sends one request to the running talker and waits (at most
 // timeout) for its reply.
+// errTalkerNotRunning: nothing listens on the control socket (as opposed to
+// a talker that is there but slow to answer).
+var errTalkerNotRunning = errors.New("the talker is not running")
+
 func controlCall(paths dataPaths, req server.ControlRequest, timeout time.Duration) (*server.ControlReply, error) {
 	c, err := net.DialTimeout("unix", paths.talkerSock(), 2*time.Second)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ECONNREFUSED) {
-			return nil, fmt.Errorf("the talker is not running (nothing answers at %s)", paths.talkerSock())
+			return nil, fmt.Errorf("%w (nothing answers at %s)", errTalkerNotRunning, paths.talkerSock())
 		}
 		return nil, fmt.Errorf("cannot reach the talker: %w", err)
 	}
@@ -157,7 +161,7 @@ func cmdStatus(args []string) int {
 				fmt.Print("; talker adopted from a previous angel")
 			}
 			fmt.Println()
-			if !a.HeldUpdated.IsZero() {
+			if !a.HeldUpdated.IsZero() && a.State != "stopped" {
 				fmt.Printf("angel: holding %d connections for crash recovery, updated %s ago\n",
 					a.Held, now.Sub(a.HeldUpdated).Round(100*time.Millisecond))
 			}

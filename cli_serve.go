@@ -78,7 +78,12 @@ func cmdServe(args []string) int {
 	cfg.Log = log
 	cfg.Version = version()
 	cfg.Setup = ownerSetup
-	if kind, ok := strings.CutPrefix(os.Getenv("TALKER_FAULT"), "future-schema:"); ok {
+	// A fault is injected into one generation: the next one (a reboot
+	// inherits the environment) is whatever its binary is, unless its own
+	// wrapper injects one again.
+	cfg.Faults.Injected = os.Getenv("TALKER_FAULT")
+	os.Unsetenv("TALKER_FAULT")
+	if kind, ok := strings.CutPrefix(cfg.Faults.Injected, "future-schema:"); ok {
 		cfg.Faults.FutureMigration = futureMigration(kind)
 	}
 	registerHooks(&cfg)
@@ -182,7 +187,7 @@ func startGeneration(upg *reboot.Upgrader, in *reboot.Incoming, cfg *server.Conf
 	// A staged handoff sends the players' sockets while the old generation
 	// still serves them: wrapping them all now keeps that work out of the
 	// pause that starts when the state arrives.
-	if name, ok := strings.CutPrefix(os.Getenv("TALKER_FAULT"), "corrupt-session:"); ok {
+	if name, ok := strings.CutPrefix(cfg.Faults.Injected, "corrupt-session:"); ok {
 		cfg.Faults.CorruptSession = name
 	}
 	// A previous generation that started this one (tableflip) carries on
@@ -218,7 +223,7 @@ func startGeneration(upg *reboot.Upgrader, in *reboot.Incoming, cfg *server.Conf
 	log.Info().Str("mode", string(in.Header.Mode)).Int("from_pid", in.Header.FromPID).
 		Int("staged", prep.Len()).Int("sockets", len(in.FDs)).Int("state_bytes", len(in.State)).
 		Msg("taking over from the previous generation")
-	if err := injectedFault(); err != nil {
+	if err := injectedFault(cfg.Faults.Injected); err != nil {
 		in.Reject(err)
 		return nil, reboot.ExitError
 	}
@@ -253,7 +258,7 @@ func takeStaged(in *reboot.Incoming, cfg *server.Config, log zerolog.Logger) (*s
 			break
 		}
 		// A build that breaks while the old generation still serves.
-		switch os.Getenv("TALKER_FAULT") {
+		switch cfg.Faults.Injected {
 		case "crash-stage":
 			panic("injected fault: crash while taking in the staged sockets")
 		case "hang-stage":
@@ -308,8 +313,8 @@ func futureMigration(kind string) *store.Migration {
 // (and corrupt-session:NAME, which makes one player's record unreadable;
 // crash-stage and hang-stage, see takeStaged, fail before the pause).
 // It is only consulted by a generation that is taking over.
-func injectedFault() error {
-	switch os.Getenv("TALKER_FAULT") {
+func injectedFault(fault string) error {
+	switch fault {
 	case "reject-state":
 		return errors.New("injected fault: state rejected")
 	case "crash-restore":

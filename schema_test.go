@@ -50,6 +50,11 @@ func TestRebootAcrossSchemaChanges(t *testing.T) {
 	if alice.Closed() {
 		t.Fatal("disconnected")
 	}
+	// The generation now serving is this build (the fault was not passed
+	// on), running on a database a newer build changed.
+	if log := lt.logWhen(func(log string) bool { return strings.Contains(log, "schema is ahead of this build") }); !strings.Contains(log, "versions_ahead=1") {
+		t.Errorf("the last generation did not find the database ahead of it:\n%s", log)
+	}
 	// The additive change really was made, and this build runs on it.
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(lt.data, store.FileName)+"?mode=ro")
 	if err != nil {

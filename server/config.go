@@ -114,6 +114,9 @@ type Faults struct {
 	// pause), so that the restore's own decoding meets an unreadable
 	// record.
 	CorruptSession string
+	// Injected is the raw TALKER_FAULT of this generation (the program
+	// interprets it; it is not passed on to the next generation).
+	Injected string
 	// FutureMigration, if set, is played after this build's schema
 	// migrations, as if this binary were a later build that changes the
 	// schema.

@@ -44,6 +44,11 @@ const metaStopMode = "stop_mode"
 // owns).
 func open(cfg *Config, st *store.Store) (*Server, error) {
 	cfg.fillDefaults()
+	if n := st.SchemaAhead(); n > 0 {
+		// A reboot back to an older build, or a rollback after a newer
+		// build's additive migration: fine, but an admin should know.
+		cfg.Log.Info().Int("versions_ahead", n).Msg("the database schema is ahead of this build (a newer build changed it, compatibly); using it")
+	}
 	s := &Server{cfg: *cfg, store: st, worldDone: make(chan struct{}), handedOver: make(chan struct{})}
 	s.stopAsked = make(chan struct{})
 	s.gate.init()

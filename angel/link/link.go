@@ -62,7 +62,7 @@ type Status struct {
 	// recovery; HeldUpdated when the talker last changed what it holds
 	// (zero: nothing yet, or an angel too old to say).
 	Held        int       `json:",omitempty"`
-	HeldUpdated time.Time `json:",omitempty"`
+	HeldUpdated time.Time `json:",omitzero"`
 }
 
 // Reply answers a launcher command.

@@ -31,7 +31,15 @@ var ErrNotFound = errors.New("not found")
 type Store struct {
 	db   *sql.DB
 	path string
+	// ahead is how many schema versions the database is ahead of this
+	// build (made by a newer build that older ones can still use).
+	ahead int
 }
+
+// SchemaAhead reports how many schema versions the database is ahead of
+// this build: 0, unless a newer build made it (and left it usable by
+// this one).
+func (s *Store) SchemaAhead() int { return s.ahead }
 
 // Open opens (creating if needed) the database in dataDir and brings its
 // schema up to date.
@@ -242,6 +250,7 @@ func (s *Store) migrate(which Migrations, list []Migration) error {
 			return fmt.Errorf("database schema version %d is newer than this binary can use (it knows %d, the database needs %d); run a newer talker",
 				version, len(list), need)
 		}
+		s.ahead = version - len(list)
 		return nil
 	}
 	if which == ReadableMigrations {

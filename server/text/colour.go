@@ -158,7 +158,8 @@ func StripControls(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	for i, r := range s {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == '\n':
 			b.WriteRune(r)
@@ -167,11 +168,12 @@ func StripControls(s string) string {
 				b.WriteRune(r)
 			}
 		case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
-		case r == utf8.RuneError:
-			b.WriteByte('?') // an invalid byte (or a real U+FFFD, rendered the same)
+		case r == utf8.RuneError && size == 1:
+			b.WriteByte('?') // an invalid byte (a real U+FFFD is kept)
 		default:
 			b.WriteRune(r)
 		}
+		i += size
 	}
 	return b.String()
 }

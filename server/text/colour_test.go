@@ -62,8 +62,10 @@ func TestStripControls(t *testing.T) {
 	if got := StripControls(in); got != "ok[2J line\r\nnext 31m £" {
 		t.Errorf("StripControls = %q", got)
 	}
-	if s := "fast path £ é\r\nand a line\n"; StripControls(s) != s {
-		t.Error("clean text changed")
+	for _, s := range []string{"fast path é ü \uFFFD\r\nand a line\n", "slow path (0xc2 in £) \uFFFD"} {
+		if StripControls(s) != s {
+			t.Errorf("clean text changed: %q -> %q", s, StripControls(s))
+		}
 	}
 	// A raw C1 byte in invalid UTF-8 (0x9b is CSI to a Latin-1 terminal)
 	// and a lone CR (which overwrites the line) do not pass either.
