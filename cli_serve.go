@@ -84,7 +84,7 @@ func cmdServe(args []string) int {
 	cfg.Faults.Injected = os.Getenv("TALKER_FAULT")
 	os.Unsetenv("TALKER_FAULT")
 	if kind, ok := strings.CutPrefix(cfg.Faults.Injected, "future-schema:"); ok {
-		cfg.Faults.FutureMigration = futureMigration(kind)
+		cfg.Faults.FutureMigrations = futureMigrations(kind)
 	}
 	registerHooks(&cfg)
 	if player.WeakCost(cfg.HashCost) {
@@ -294,16 +294,16 @@ func closeDescriptors(fds []int) {
 	}
 }
 
-// futureMigration is the schema change TALKER_FAULT=future-schema:KIND
+// futureMigrations is the schema change TALKER_FAULT=future-schema:KIND
 // plays, as if this binary were a later build: "additive" (older builds can
 // still use the database) or "breaking" (they cannot).
-func futureMigration(kind string) *store.Migration {
+func futureMigrations(kind string) []store.Migration {
 	switch kind {
 	case "additive":
-		return &store.Migration{OlderCanUse: true, SQL: `CREATE TABLE future_notes (id INTEGER PRIMARY KEY, note TEXT NOT NULL DEFAULT '');
-			ALTER TABLE players ADD COLUMN future_flag INTEGER NOT NULL DEFAULT 0`}
+		return []store.Migration{{OlderCanUse: true, SQL: `CREATE TABLE future_notes (id INTEGER PRIMARY KEY, note TEXT NOT NULL DEFAULT '');
+			ALTER TABLE players ADD COLUMN future_flag INTEGER NOT NULL DEFAULT 0`}}
 	case "breaking":
-		return &store.Migration{OlderCanUse: false, SQL: `ALTER TABLE players RENAME COLUMN title TO motto`}
+		return []store.Migration{{OlderCanUse: false, SQL: `ALTER TABLE players RENAME COLUMN title TO motto`}}
 	}
 	return nil
 }

@@ -92,11 +92,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 		t.Errorf("room review in the snapshot: %+v", r)
 	}
 	found := false
-	for _, raw := range snap.Sessions {
-		var st SessionState
-		if err := codecFor(snap.Version).unmarshal(raw, &st); err != nil {
-			t.Fatal(err)
-		}
+	for _, st := range sessionStates(t, snap) {
 		if st.ID == aliceID {
 			if !st.Staged || st.Player != nil {
 				t.Errorf("Alice's unchanged record was not sent as staged: %+v", st)

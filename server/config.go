@@ -117,18 +117,9 @@ type Faults struct {
 	// Injected is the raw TALKER_FAULT of this generation (the program
 	// interprets it; it is not passed on to the next generation).
 	Injected string
-	// FutureMigration, if set, is played after this build's schema
-	// migrations, as if this binary were a later build that changes the
-	// schema.
-	FutureMigration *store.Migration
-}
-
-// futureMigrations lists FutureMigration, if any.
-func (f Faults) futureMigrations() []store.Migration {
-	if f.FutureMigration == nil {
-		return nil
-	}
-	return []store.Migration{*f.FutureMigration}
+	// FutureMigrations are played after this build's schema migrations,
+	// as if this binary were a later build that changes the schema.
+	FutureMigrations []store.Migration
 }
 
 // garble returns raw cut in half if it is a CBOR record with a "Name"

@@ -40,11 +40,7 @@ func TestRebootDefersInputAndReplaysOnRollback(t *testing.T) {
 	// The snapshot carries both, for the next generation to handle.
 	snap, _ := snapshotNow(t, s)
 	carried := map[string]string{}
-	for _, raw := range snap.Sessions {
-		var st SessionState
-		if err := codecFor(snap.Version).unmarshal(raw, &st); err != nil {
-			t.Fatal(err)
-		}
+	for _, st := range sessionStates(t, snap) {
 		name := st.Login.Name
 		if st.Player != nil {
 			name = st.Player.Name
@@ -124,11 +120,7 @@ func TestStagedRecordChangedSinceIsSentWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, raw := range snap.Sessions {
-		var rec SessionState
-		if err := codecFor(snap.Version).unmarshal(raw, &rec); err != nil {
-			t.Fatal(err)
-		}
+	for i, rec := range sessionStates(t, snap) {
 		switch rec.ID {
 		case ids[0]:
 			if rec.Staged || rec.Player == nil || rec.Player.Title != "is back" {
@@ -226,11 +218,7 @@ func TestConnectionClosedDuringPauseIsLoggedOutBeforeHandover(t *testing.T) {
 		t.Errorf("%d descriptors handed over, want 1 (Bob's)", len(fds))
 	}
 	bobHeard := false
-	for _, raw := range snap.Sessions {
-		var st SessionState
-		if err := codecFor(snap.Version).unmarshal(raw, &st); err != nil {
-			t.Fatal(err)
-		}
+	for _, st := range sessionStates(t, snap) {
 		if st.ID == aliceID {
 			t.Error("a closed connection was handed over")
 		}
@@ -261,11 +249,7 @@ func TestPauseForAnOlderBuildHandlesInputInPlace(t *testing.T) {
 	if snap.Version != 3 {
 		t.Errorf("snapshot version %d, want 3 for an older build", snap.Version)
 	}
-	for _, raw := range snap.Sessions {
-		var st SessionState
-		if err := codecFor(snap.Version).unmarshal(raw, &st); err != nil {
-			t.Fatal(err)
-		}
+	for _, st := range sessionStates(t, snap) {
 		if len(st.Held) > 0 {
 			t.Errorf("session %d carries held input %v", st.ID, st.Held)
 		}
@@ -371,4 +355,16 @@ func snapshotNow(t *testing.T, s *Server) (*Snapshot, []int) {
 		t.Fatal(err)
 	}
 	return snap, fds
+}
+
+// sessionStates decodes every session record of a snapshot, in order.
+func sessionStates(t *testing.T, snap *Snapshot) []SessionState {
+	t.Helper()
+	states := make([]SessionState, len(snap.Sessions))
+	for i, raw := range snap.Sessions {
+		if err := codecFor(snap.Version).unmarshal(raw, &states[i]); err != nil {
+			t.Fatalf("session record %d: %v", i, err)
+		}
+	}
+	return states
 }

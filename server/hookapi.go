@@ -6,7 +6,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"talker/reboot"
-	"talker/server/text"
 )
 
 // The methods in this file are what a lifecycle hook (Config.Hooks) can do
@@ -35,10 +34,11 @@ func (w *World) Players() []string {
 	return names
 }
 
-// Announce sends a line to every player logged in. Control characters are
-// removed, so a hook cannot put escape sequences on players' screens;
-// colour codes (^R and so on) work as in players' own text.
-func (w *World) Announce(line string) { w.toOnline(text.StripControls(line)) }
+// Announce sends a line to every player logged in. Like every line sent,
+// it is rendered for each terminal (Session.render), which removes control
+// characters: a hook cannot put escape sequences on players' screens.
+// Colour codes (^R and so on) work as in players' own text.
+func (w *World) Announce(line string) { w.toOnline(line) }
 
 // Logger is the talker's log.
 func (w *World) Logger() zerolog.Logger { return w.log }

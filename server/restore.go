@@ -50,7 +50,7 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, prep *Prepared, fds []
 	tDecoded := time.Now()
 	// With a live old generation, only migrations it can live with: it
 	// keeps using this database if the reboot fails after this point.
-	st, err := store.OpenWith(cfg.DataDir, cfg.Migrations, cfg.Faults.futureMigrations()...)
+	st, err := store.OpenWith(cfg.DataDir, cfg.Migrations, cfg.Faults.FutureMigrations...)
 	if err != nil {
 		return fail(err)
 	}

@@ -70,7 +70,7 @@ func open(cfg *Config, st *store.Store) (*Server, error) {
 // not listen yet.
 func New(cfg Config) (*Server, error) {
 	cfg.fillDefaults()
-	st, err := store.OpenWith(cfg.DataDir, cfg.Migrations, cfg.Faults.futureMigrations()...)
+	st, err := store.OpenWith(cfg.DataDir, cfg.Migrations, cfg.Faults.FutureMigrations...)
 	if err != nil {
 		return nil, err
 	}

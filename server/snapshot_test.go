@@ -205,11 +205,7 @@ func TestSnapshotFormatsStillRead(t *testing.T) {
 			}
 			var stages []Stage
 			var titles, held []string
-			for _, raw := range snap.Sessions {
-				var st SessionState
-				if err := codecFor(snap.Version).unmarshal(raw, &st); err != nil {
-					t.Fatalf("session record: %v", err)
-				}
+			for _, st := range sessionStates(t, snap) {
 				stages = append(stages, st.Login.Stage)
 				if st.Player != nil {
 					titles = append(titles, st.Player.Title)
