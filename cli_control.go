@@ -1,11 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 
 	"talker/angel"
 	"talker/angel/link"
+	"talker/ipc"
 	"talker/reboot"
 	"talker/server"
 )
@@ -36,20 +36,18 @@ func controlCall(paths dataPaths, req server.ControlRequest, timeout time.Durati
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(timeout))
-	b, _ := json.Marshal(req)
-	if _, err := c.Write(append(b, '\n')); err != nil {
+	if err := ipc.WriteJSON(c, req); err != nil {
 		return nil, fmt.Errorf("cannot reach the talker: %w", err)
 	}
-	line, err := bufio.NewReader(c).ReadBytes('\n')
-	if err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			return nil, fmt.Errorf("no answer from the talker within %v", timeout)
-		}
-		return nil, fmt.Errorf("the talker closed the connection without answering: %w", err)
-	}
 	var reply server.ControlReply
-	if err := json.Unmarshal(line, &reply); err != nil {
+	if err := ipc.NewLineReader(c, 0).ReadJSON(&reply); err != nil {
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			return nil, fmt.Errorf("no answer from the talker within %v", timeout)
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, unix.ECONNRESET):
+			return nil, fmt.Errorf("the talker closed the connection without answering: %w", err)
+		}
 		return nil, fmt.Errorf("bad answer from the talker: %w", err)
 	}
 	return &reply, nil

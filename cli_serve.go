@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
+	"talker/ipc"
 	"talker/player"
 	"talker/reboot"
 	"talker/server"
@@ -267,7 +268,7 @@ func takeStaged(in *reboot.Incoming, cfg *server.Config, log zerolog.Logger) (*s
 		if addErr == nil {
 			addErr = prep.Add(data, fds)
 		} else {
-			closeDescriptors(fds)
+			ipc.CloseAll(fds)
 		}
 	}
 	rep := reboot.StageReport{OK: addErr == nil}
@@ -286,12 +287,6 @@ func takeStaged(in *reboot.Incoming, cfg *server.Config, log zerolog.Logger) (*s
 	log.Info().Int("staged", prep.Len()).Int("wrapped", rep.Sockets).Dur("took", rep.Took).
 		Msg("staged sockets taken in before the pause")
 	return prep, nil
-}
-
-func closeDescriptors(fds []int) {
-	for _, fd := range fds {
-		unix.Close(fd)
-	}
 }
 
 // futureMigrations is the schema change TALKER_FAULT=future-schema:KIND

@@ -12,7 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"talker/angel/link"
-	"talker/fdpass"
+	"talker/ipc"
 	"talker/reboot"
 )
 
@@ -212,14 +212,14 @@ func (a *Angel) accept(ln net.Listener) {
 // serveConn reads one connection: a talker's link or a launcher command.
 func (a *Angel) serveConn(c net.Conn) {
 	defer c.Close()
-	if err := fdpass.SameUser(c); err != nil {
+	if err := ipc.SameUser(c); err != nil {
 		a.log.Warn().Err(err).Msg("angel connection refused")
 		return
 	}
-	r := link.NewReader(c)
+	r := ipc.NewLineReader(c, 0)
 	var first link.Message
 	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if err := r.Read(&first); err != nil {
+	if err := r.ReadJSON(&first); err != nil {
 		return
 	}
 	_ = c.SetReadDeadline(time.Time{})
@@ -229,7 +229,7 @@ func (a *Angel) serveConn(c net.Conn) {
 		reply := make(chan link.Reply, 1)
 		a.events <- cmdEvent{cmd: first.Cmd, reply: reply}
 		_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		_ = link.Send(c, <-reply)
+		_ = ipc.WriteJSON(c, <-reply)
 		return
 	}
 	if first.Hold != nil {
@@ -246,7 +246,7 @@ func (a *Angel) serveConn(c net.Conn) {
 	defer func() { a.events <- linkClosedEvent{pid: pid} }()
 	for {
 		var m link.Message
-		if err := r.Read(&m); err != nil {
+		if err := r.ReadJSON(&m); err != nil {
 			return
 		}
 		switch {

@@ -16,7 +16,7 @@
 //   - handoff.go: the child's side (Receive, NextStage, AwaitState, Ready,
 //     Reject) and the one-message Offer the angel uses to recover from a
 //     crash; everything travels over a private Unix socket (SCM_RIGHTS,
-//     package fdpass).
+//     package ipc).
 //   - hooks.go: Evennia-style hook sets called in a fixed order per event.
 //   - modes.go: what kind of stop or start this is, and the exit codes the
 //     angel relies on.

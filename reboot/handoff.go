@@ -1,7 +1,6 @@
 package reboot
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -12,9 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"talker/fdpass"
+	"talker/ipc"
 )
 
 // Environment variables that tell a new generation where its handoff is.
@@ -160,7 +157,7 @@ func (o *Offer) serve(hdr Header, fds []int, execStart time.Time) (sr serveResul
 		default:
 		}
 		if ok := <-o.commit; ok && sr.err == nil && sr.report.OK && sr.conn != nil {
-			_, _ = sr.conn.Write([]byte("{\"Commit\":true}\n"))
+			_ = ipc.WriteJSON(sr.conn, commit{Commit: true})
 		}
 		if sr.conn != nil {
 			sr.conn.Close()
@@ -175,38 +172,30 @@ func (o *Offer) serve(hdr Header, fds []int, execStart time.Time) (sr serveResul
 	sr.conn = c
 	sr.exec = time.Since(execStart)
 	sr.stage = "the new binary failed before it was sent its state"
-	if err := fdpass.SameUser(c); err != nil {
+	if err := ipc.SameUser(c); err != nil {
 		sr.err = err
 		return sr
 	}
-	rd := bufio.NewReader(c)
-	var hello struct{ Token string }
-	if err := readJSONLine(rd, &hello); err != nil || hello.Token != o.token {
+	rd := ipc.NewLineReader(c, 0)
+	var hi hello
+	if err := rd.ReadJSON(&hi); err != nil || hi.Token != o.token {
 		sr.err = errors.New("handoff: bad hello from the new binary")
 		return sr
 	}
 	data, _ := json.Marshal(hdr)
 	t0 := time.Now()
-	if err := fdpass.Send(c, data, fds); err != nil {
+	if err := ipc.SendFrame(c, data, fds); err != nil {
 		sr.err = err
 		return sr
 	}
 	sr.transfer = time.Since(t0)
 	sr.stage = "the new binary failed while restoring"
-	if err := readJSONLine(rd, &sr.report); err != nil {
+	if err := rd.ReadJSON(&sr.report); err != nil {
 		sr.err = err
 		return sr
 	}
 	sr.stage = ""
 	return sr
-}
-
-func readJSONLine(rd *bufio.Reader, v any) error {
-	line, err := rd.ReadBytes('\n')
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(line, v)
 }
 
 // staleAfter is how old a handoff's file must be before sweepStale
@@ -269,7 +258,7 @@ type Incoming struct {
 
 	u       *Upgrader
 	conn    *net.UnixConn
-	rd      *bufio.Reader
+	rd      *ipc.LineReader
 	timeout time.Duration
 	stage0  time.Time
 }
@@ -290,15 +279,11 @@ func (u *Upgrader) Receive(timeout time.Duration) (*Incoming, error) {
 	}
 	uc := c.(*net.UnixConn)
 	_ = uc.SetDeadline(time.Now().Add(timeout))
-	hello, _ := json.Marshal(struct {
-		Token string
-		Proto int
-	}{token, protoStaged})
-	if _, err := uc.Write(append(hello, '\n')); err != nil {
+	if err := ipc.WriteJSON(uc, hello{Token: token, Proto: protoStaged}); err != nil {
 		uc.Close()
 		return nil, fmt.Errorf("handoff: %w", err)
 	}
-	data, fds, err := fdpass.Recv(uc, maxHeader)
+	data, fds, err := ipc.RecvFrame(uc, maxHeader)
 	if err != nil {
 		uc.Close()
 		return nil, err
@@ -313,7 +298,7 @@ func (u *Upgrader) Receive(timeout time.Duration) (*Incoming, error) {
 		return in, nil
 	}
 	// Everything in one message (an older generation, or the angel).
-	in.rd = bufio.NewReader(uc)
+	in.rd = ipc.NewLineReader(uc, 0)
 	if err := json.Unmarshal(data, &in.Header); err != nil {
 		in.Reject(fmt.Errorf("bad handoff header: %w", err))
 		return nil, err
@@ -329,23 +314,23 @@ func (u *Upgrader) Receive(timeout time.Duration) (*Incoming, error) {
 // describes them; done is set (with no sockets) once they have all come.
 func (in *Incoming) NextStage() (data []byte, fds []int, done bool, err error) {
 	_ = in.conn.SetReadDeadline(time.Now().Add(in.timeout))
-	raw, fds, err := fdpass.Recv(in.conn, maxHeader)
+	raw, fds, err := ipc.RecvFrame(in.conn, maxHeader)
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("handoff: staged sockets: %w", err)
 	}
 	var m message
 	if err := json.Unmarshal(raw, &m); err != nil {
-		closeAll(fds)
+		ipc.CloseAll(fds)
 		return nil, nil, false, fmt.Errorf("handoff: bad staged message: %w", err)
 	}
 	switch m.Kind {
 	case "stage":
 		return m.Data, fds, false, nil
 	case "stage-end":
-		closeAll(fds)
+		ipc.CloseAll(fds)
 		return nil, nil, true, nil
 	}
-	closeAll(fds)
+	ipc.CloseAll(fds)
 	return nil, nil, false, fmt.Errorf("handoff: unexpected %q while staging", m.Kind)
 }
 
@@ -354,8 +339,7 @@ func (in *Incoming) NextStage() (data []byte, fds []int, done bool, err error) {
 // in.Header, State and FDs (the descriptors not staged) are then set.
 func (in *Incoming) AwaitState(rep *StageReport) error {
 	rep.Took = time.Since(in.stage0)
-	b, _ := json.Marshal(rep)
-	if _, err := in.conn.Write(append(b, '\n')); err != nil {
+	if err := ipc.WriteJSON(in.conn, rep); err != nil {
 		return fmt.Errorf("handoff: %w", err)
 	}
 	if !rep.OK {
@@ -365,19 +349,19 @@ func (in *Incoming) AwaitState(rep *StageReport) error {
 	// The old generation has the rest of its ready timeout to pause and
 	// snapshot; it kills this process if it gives up.
 	_ = in.conn.SetReadDeadline(time.Now().Add(in.timeout))
-	raw, fds, err := fdpass.Recv(in.conn, maxHeader)
+	raw, fds, err := ipc.RecvFrame(in.conn, maxHeader)
 	if err != nil {
 		return fmt.Errorf("handoff: waiting for the state: %w", err)
 	}
 	var m message
 	if err := json.Unmarshal(raw, &m); err != nil || m.Kind != "state" || m.Header == nil {
-		closeAll(fds)
+		ipc.CloseAll(fds)
 		err := errors.New("handoff: expected the state")
 		in.Reject(err)
 		return err
 	}
 	in.Header, in.FDs = *m.Header, fds
-	in.rd = bufio.NewReader(in.conn)
+	in.rd = ipc.NewLineReader(in.conn, 0)
 	if err := in.takeState(); err != nil {
 		return err
 	}
@@ -416,22 +400,13 @@ func (in *Incoming) takeState() error {
 	return nil
 }
 
-func closeAll(fds []int) {
-	for _, fd := range fds {
-		unix.Close(fd)
-	}
-}
-
 // Reject tells the old generation why this one cannot take over. The
 // caller then exits; the old generation resumes.
 func (in *Incoming) Reject(reason error) {
 	r := Report{OK: false, Error: reason.Error(), PID: os.Getpid()}
-	b, _ := json.Marshal(r)
-	_, _ = in.conn.Write(append(b, '\n'))
+	_ = ipc.WriteJSON(in.conn, r)
 	in.conn.Close()
-	for _, fd := range in.FDs {
-		unix.Close(fd) // close, never shut down: they are not ours to end
-	}
+	ipc.CloseAll(in.FDs) // close, never shut down: they are not ours to end
 }
 
 // Ready reports a successful restore, marks this generation ready, and
@@ -440,16 +415,15 @@ func (in *Incoming) Reject(reason error) {
 // roll back (it kills this process if so).
 func (in *Incoming) Ready(r Report, wait time.Duration) error {
 	r.OK, r.PID = true, os.Getpid()
-	b, _ := json.Marshal(r)
-	if _, err := in.conn.Write(append(b, '\n')); err != nil {
+	if err := ipc.WriteJSON(in.conn, r); err != nil {
 		return fmt.Errorf("handoff: report: %w", err)
 	}
 	if err := in.u.tf.Ready(); err != nil {
 		return err
 	}
 	_ = in.conn.SetReadDeadline(time.Now().Add(wait))
-	var commit struct{ Commit bool }
-	err := readJSONLine(in.rd, &commit)
+	var c commit
+	err := in.rd.ReadJSON(&c)
 	in.conn.Close()
 	_ = os.Remove(in.Header.StateFile)
 	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -460,7 +434,7 @@ func (in *Incoming) Ready(r Report, wait time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("handoff: no commit from the old generation: %w", err)
 	}
-	if !commit.Commit {
+	if !c.Commit {
 		return errors.New("handoff: the old generation rolled back")
 	}
 	return nil

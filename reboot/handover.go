@@ -1,7 +1,6 @@
 package reboot
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"talker/fdpass"
+	"talker/ipc"
 )
 
 // protoStaged is the handoff protocol a new binary announces in its hello
@@ -35,6 +34,17 @@ type message struct {
 	Header *Header `json:",omitempty"`
 	Data   []byte  `json:",omitempty"` // "stage": the caller's description of the sockets
 }
+
+// hello is the child's first line: the one-time token from its
+// environment and the protocol it speaks (0: everything in one message).
+type hello struct {
+	Token string
+	Proto int
+}
+
+// commit ends a handoff: true, the child may use the descriptors; false
+// (or the connection closing before it), it must not.
+type commit struct{ Commit bool }
 
 // StageReport is what a staged child says once it has taken in every
 // staged socket.
@@ -67,7 +77,7 @@ type Handover struct {
 	ln         *net.UnixListener
 	sockPath   string
 	conn       *net.UnixConn
-	rd         *bufio.Reader
+	rd         *ipc.LineReader
 	proto      int
 	pidfd      int           // the child, to kill on abort; -1 if unknown
 	upgraded   chan error    // what tableflip's Upgrade returned
@@ -134,28 +144,25 @@ func (u *Upgrader) Begin(req BeginRequest) (*Handover, error) {
 	}
 	os.Unsetenv(envHandoff)
 	os.Unsetenv(envToken)
-	if pid, err := fdpass.PeerPID(h.conn); err == nil && pid > 0 {
+	if pid, err := ipc.PeerPID(h.conn); err == nil && pid > 0 {
 		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
 			h.pidfd = fd
 		}
 	}
 	h.exec = time.Since(begun)
-	if err := fdpass.SameUser(h.conn); err != nil {
+	if err := ipc.SameUser(h.conn); err != nil {
 		return nil, h.fail(err)
 	}
 	// A little past our deadline: tableflip's own timeout (which started
 	// just after ours) then ends a late child first, so that Upgrade never
 	// succeeds after we have given up.
 	_ = h.conn.SetDeadline(h.deadline.Add(time.Second))
-	h.rd = bufio.NewReader(h.conn)
-	var hello struct {
-		Token string
-		Proto int
-	}
-	if err := readJSONLine(h.rd, &hello); err != nil || hello.Token != token {
+	h.rd = ipc.NewLineReader(h.conn, 0)
+	var hi hello
+	if err := h.rd.ReadJSON(&hi); err != nil || hi.Token != token {
 		return nil, h.fail(errors.New("handoff: bad hello from the new binary"))
 	}
-	h.proto = hello.Proto
+	h.proto = hi.Proto
 	if h.Staging() {
 		hdr := h.hdr
 		if err := h.send(message{Kind: "begin", Header: &hdr}, nil); err != nil {
@@ -201,7 +208,7 @@ func (h *Handover) EndStage() (StageReport, error) {
 	if err := h.send(message{Kind: "stage-end"}, nil); err != nil {
 		return rep, h.fail(fmt.Errorf("the new binary failed while being sent sockets: %w", err))
 	}
-	if err := readJSONLine(h.rd, &rep); err != nil {
+	if err := h.rd.ReadJSON(&rep); err != nil {
 		return rep, h.fail(h.childGone("the new binary failed while taking in the sockets", err))
 	}
 	if !rep.OK {
@@ -249,13 +256,13 @@ func (h *Handover) Complete(req Request) (*Result, error) {
 		// An older binary: the header alone, then the descriptors, the
 		// way it expects them.
 		data, _ := json.Marshal(hdr)
-		err = fdpass.Send(h.conn, data, req.FDs)
+		err = ipc.SendFrame(h.conn, data, req.FDs)
 	}
 	if err != nil {
 		return nil, h.fail(h.childGone("the new binary failed before it was sent its state", err))
 	}
 	res.Transfer = time.Since(t1)
-	if err := readJSONLine(h.rd, &res.Child); err != nil {
+	if err := h.rd.ReadJSON(&res.Child); err != nil {
 		return nil, h.fail(h.childGone("the new binary failed while restoring", err))
 	}
 	if !res.Child.OK {
@@ -269,7 +276,7 @@ func (h *Handover) Complete(req Request) (*Result, error) {
 		return nil, h.fail(h.upErr)
 	}
 	h.done = true
-	_, _ = h.conn.Write([]byte("{\"Commit\":true}\n"))
+	_ = ipc.WriteJSON(h.conn, commit{Commit: true})
 	h.cleanup()
 	return res, nil
 }
@@ -288,7 +295,7 @@ func (h *Handover) send(m message, fds []int) error {
 	if err != nil {
 		return err
 	}
-	return fdpass.Send(h.conn, data, fds)
+	return ipc.SendFrame(h.conn, data, fds)
 }
 
 // childGone explains a broken connection to the child: if the child has
@@ -334,7 +341,7 @@ func (h *Handover) fail(err error) error {
 	}
 	if h.conn != nil {
 		_ = h.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-		_, _ = h.conn.Write([]byte("{\"Commit\":false}\n"))
+		_ = ipc.WriteJSON(h.conn, commit{Commit: false})
 		h.conn.Close()
 	}
 	// A child that never connected cannot be killed here: tableflip kills

@@ -1,17 +1,15 @@
 package server
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"sync"
 	"time"
 
-	"talker/fdpass"
+	"talker/ipc"
 	"talker/reboot"
 )
 
@@ -122,26 +120,27 @@ func (s *Server) WaitControl(d time.Duration) {
 
 func (s *Server) control(c net.Conn) {
 	defer c.Close()
-	if err := fdpass.SameUser(c); err != nil {
+	if err := ipc.SameUser(c); err != nil {
 		s.cfg.Log.Warn().Err(err).Msg("control connection refused")
 		return
 	}
 	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	line, err := bufio.NewReader(io.LimitReader(c, 64<<10)).ReadBytes('\n')
-	if err != nil {
-		return
-	}
-	_ = c.SetReadDeadline(time.Time{})
 	var req ControlRequest
 	reply := ControlReply{}
-	if err := json.Unmarshal(line, &req); err != nil {
+	err := ipc.NewLineReader(c, 0).ReadJSON(&req)
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, ipc.ErrLineTooLong):
 		reply.Error = "bad request: " + err.Error()
-	} else {
+	case err != nil:
+		return // the launcher went away
+	default:
+		_ = c.SetReadDeadline(time.Time{})
 		reply = s.handleControl(req)
 	}
-	b, _ := json.Marshal(reply)
 	_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	_, _ = c.Write(append(b, '\n'))
+	_ = ipc.WriteJSON(c, reply)
 }
 
 func (s *Server) handleControl(req ControlRequest) ControlReply {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"talker/ipc"
 
 	"talker/server/conn"
 )
@@ -42,7 +43,7 @@ func (p *Prepared) Add(data []byte, fds []int) error {
 		err = fmt.Errorf("%d ids and %d records for %d sockets", len(chunk.IDs), len(chunk.Records), len(fds))
 	}
 	if err != nil {
-		closeFDs(fds)
+		ipc.CloseAll(fds)
 		return fmt.Errorf("staged sockets: %w", err)
 	}
 	for i := range chunk.Records {
@@ -130,7 +131,7 @@ func (p *Prepared) Abandon() {
 	if p == nil {
 		return
 	}
-	closeFDs(p.fds)
+	ipc.CloseAll(p.fds)
 	p.fds = nil
 	for i, c := range p.conns {
 		if c != nil && !p.taken[i] {

@@ -13,9 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"talker/fdpass"
+	"talker/ipc"
 	"talker/reboot"
 	"talker/server/conn"
 )
@@ -229,12 +227,6 @@ func (s *Server) resume() {
 	s.resumeAccept()
 }
 
-func closeFDs(fds []int) {
-	for _, fd := range fds {
-		unix.Close(fd)
-	}
-}
-
 // announceReboot tells players a reboot is starting. A countdown to the
 // same kind of reboot is done by this one (put back if it fails); a
 // countdown to another kind carries on, in the next generation too.
@@ -397,7 +389,7 @@ func (s *Server) stage(h *reboot.Handover) (*staged, error) {
 		var fds []int
 		base, size := h.Staged(), 0
 		s.world.do(func(w *World) {
-			for len(ids) > 0 && len(fds) < fdpass.MaxPerMessage {
+			for len(ids) > 0 && len(fds) < ipc.MaxPerMessage {
 				id := ids[0]
 				sess := w.sessions[id]
 				if sess == nil {
@@ -428,12 +420,12 @@ func (s *Server) stage(h *reboot.Handover) (*staged, error) {
 		})
 		data, err := codec.marshal(chunk)
 		if err != nil {
-			closeFDs(fds)
+			ipc.CloseAll(fds)
 			h.Abort()
 			return nil, fmt.Errorf("staging: %w", err)
 		}
 		err = h.Stage(data, fds)
-		closeFDs(fds)
+		ipc.CloseAll(fds)
 		if err != nil {
 			return nil, err
 		}

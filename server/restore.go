@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"talker/ipc"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -39,7 +40,7 @@ type Restored struct {
 func Restore(cfg Config, hdr reboot.Header, state []byte, prep *Prepared, fds []int, received time.Time) (*Restored, error) {
 	began := time.Now()
 	fail := func(err error) (*Restored, error) {
-		closeFDs(fds)
+		ipc.CloseAll(fds)
 		prep.Abandon()
 		return nil, err
 	}

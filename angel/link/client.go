@@ -4,6 +4,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"talker/ipc"
 )
 
 // Client is a talker generation's side of the link: it keeps a connection
@@ -38,7 +40,7 @@ func (c *Client) Run() {
 			c.pause(500 * time.Millisecond)
 			continue
 		}
-		if Send(conn, Message{Hello: &c.hello}) != nil {
+		if ipc.WriteJSON(conn, Message{Hello: &c.hello}) != nil {
 			conn.Close()
 			c.pause(500 * time.Millisecond)
 			continue
@@ -79,7 +81,7 @@ func (c *Client) forward(conn net.Conn) {
 			return
 		case tick := <-c.beats:
 			_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
-			if Send(conn, Message{Beat: &Beat{Tick: tick}}) != nil {
+			if ipc.WriteJSON(conn, Message{Beat: &Beat{Tick: tick}}) != nil {
 				return
 			}
 		}
@@ -102,7 +104,7 @@ func (c *Client) Bye(reason string, next int) {
 	c.mu.Unlock()
 	if conn != nil {
 		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
-		_ = Send(conn, Message{Bye: &Bye{Reason: reason, Next: next}})
+		_ = ipc.WriteJSON(conn, Message{Bye: &Bye{Reason: reason, Next: next}})
 	}
 	c.Close()
 }

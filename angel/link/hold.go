@@ -9,14 +9,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"talker/fdpass"
+	"talker/ipc"
 )
 
 // The hold channel: a talker generation keeps the angel holding a
 // duplicate of every socket it serves (listeners and players) and a recent
 // checkpoint of every session, so that if the talker dies however hard,
 // the angel can give them all to the next generation. After a hello line
-// ({"Hold":...}) and the angel's ack, every message is an fdpass frame: a
+// ({"Hold":...}) and the angel's ack, every message is an ipc frame: a
 // JSON HoldFrame with its descriptors.
 
 // HoldHello opens a hold channel.
@@ -43,20 +43,18 @@ func SendFrame(c *net.UnixConn, f HoldFrame, fds []int) error {
 	if err != nil {
 		return err
 	}
-	return fdpass.Send(c, b, fds)
+	return ipc.SendFrame(c, b, fds)
 }
 
 // RecvFrame reads one frame.
 func RecvFrame(c *net.UnixConn) (HoldFrame, []int, error) {
 	var f HoldFrame
-	data, fds, err := fdpass.Recv(c, maxHoldFrame)
+	data, fds, err := ipc.RecvFrame(c, maxHoldFrame)
 	if err != nil {
 		return f, nil, err
 	}
 	if err := json.Unmarshal(data, &f); err != nil {
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
+		ipc.CloseAll(fds)
 		return f, nil, err
 	}
 	return f, fds, nil
@@ -208,7 +206,7 @@ func (h *Holder) connect() (*net.UnixConn, error) {
 	}
 	uc := c.(*net.UnixConn)
 	_ = uc.SetDeadline(time.Now().Add(5 * time.Second))
-	if err := Send(uc, Message{Hold: &HoldHello{PID: h.pid}}); err != nil {
+	if err := ipc.WriteJSON(uc, Message{Hold: &HoldHello{PID: h.pid}}); err != nil {
 		uc.Close()
 		return nil, err
 	}
@@ -264,7 +262,7 @@ func (h *Holder) fullSync(c *net.UnixConn) error {
 	names, fds := h.sync.Listeners()
 	system, ids := h.sync.Checkpoint()
 	err := SendFrame(c, HoldFrame{Sync: true, Listeners: names, System: system}, fds)
-	closeAll(fds)
+	ipc.CloseAll(fds)
 	if err != nil {
 		return err
 	}
@@ -273,7 +271,7 @@ func (h *Holder) fullSync(c *net.UnixConn) error {
 		ids = ids[len(chunk):]
 		open, fds, records := h.sync.Dup(chunk)
 		err := SendFrame(c, HoldFrame{Add: open, Records: records}, fds)
-		closeAll(fds)
+		ipc.CloseAll(fds)
 		if err != nil {
 			return err
 		}
@@ -289,12 +287,6 @@ func (h *Holder) fullSync(c *net.UnixConn) error {
 		}
 	}
 	return nil
-}
-
-func closeAll(fds []int) {
-	for _, fd := range fds {
-		unix.Close(fd)
-	}
 }
 
 // Close stops the channel.

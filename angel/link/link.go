@@ -1,18 +1,17 @@
 // Package link is the protocol between the angel and the processes that
 // talk to it over its Unix socket (DATA/angel.sock): each talker
 // generation (hello, heartbeats, bye) and the launcher (status, stop).
-// One JSON object per line.
+// One JSON object per line (package ipc).
 package link
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
 	"net"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"talker/ipc"
 )
 
 // Message is any line on the angel socket. Exactly one field is set.
@@ -72,34 +71,6 @@ type Reply struct {
 	Status *Status `json:",omitempty"`
 }
 
-// Send writes one message line.
-func Send(c net.Conn, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = c.Write(append(b, '\n'))
-	return err
-}
-
-// Reader reads message lines.
-type Reader struct{ r *bufio.Reader }
-
-// NewReader wraps a connection.
-func NewReader(c net.Conn) *Reader { return &Reader{bufio.NewReaderSize(c, 4096)} }
-
-// Read reads one line into v; lines longer than 64 KiB are an error.
-func (r *Reader) Read(v any) error {
-	line, err := r.r.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		return errors.New("link: line too long")
-	}
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(line, v)
-}
-
 // Call sends a launcher command to the angel and reads its reply.
 func Call(sock, cmd string, timeout time.Duration) (*Reply, error) {
 	c, err := net.DialTimeout("unix", sock, timeout)
@@ -108,11 +79,11 @@ func Call(sock, cmd string, timeout time.Duration) (*Reply, error) {
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(timeout))
-	if err := Send(c, Message{Cmd: cmd}); err != nil {
+	if err := ipc.WriteJSON(c, Message{Cmd: cmd}); err != nil {
 		return nil, err
 	}
 	var r Reply
-	if err := NewReader(c).Read(&r); err != nil {
+	if err := ipc.NewLineReader(c, 0).ReadJSON(&r); err != nil {
 		return nil, err
 	}
 	return &r, nil

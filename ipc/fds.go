@@ -1,10 +1,11 @@
-// Package fdpass sends open file descriptors, with a little data, between
-// processes over a Unix domain socket (SCM_RIGHTS).
+package ipc
+
+// Frames: a payload with open file descriptors (SCM_RIGHTS).
 //
 // The kernel accepts at most 253 descriptors in one message (SCM_MAX_FD), so
-// Send splits a list into chunks and Recv reassembles it. Every descriptor
-// received is close-on-exec, so a process that execs later does not leak it.
-package fdpass
+// SendFrame splits a list into chunks and RecvFrame reassembles it. Every
+// descriptor received is close-on-exec, so a process that execs later does
+// not leak it.
 
 import (
 	"encoding/binary"
@@ -22,10 +23,10 @@ const MaxPerMessage = 253
 // the whole transfer (this message included) and the payload length.
 const headerLen = 8
 
-// Send sends data and fds over c. The data goes with the first message;
+// SendFrame sends data and fds over c. The data goes with the first message;
 // fds follow in chunks of at most MaxPerMessage. The descriptors stay open
 // in the sender.
-func Send(c *net.UnixConn, data []byte, fds []int) error {
+func SendFrame(c *net.UnixConn, data []byte, fds []int) error {
 	remaining := len(fds)
 	first := true
 	for first || remaining > 0 {
@@ -56,7 +57,7 @@ func writeMsg(c *net.UnixConn, msg, oob []byte) error {
 	for len(msg) > 0 || oob != nil {
 		n, _, err := c.WriteMsgUnix(msg, oob, nil)
 		if err != nil {
-			return fmt.Errorf("fdpass: send: %w", err)
+			return fmt.Errorf("ipc: send: %w", err)
 		}
 		// The descriptors went with the first byte; the rest of a long
 		// payload is ordinary stream data.
@@ -66,14 +67,12 @@ func writeMsg(c *net.UnixConn, msg, oob []byte) error {
 	return nil
 }
 
-// Recv receives what Send sent: the data and every descriptor, in order.
+// RecvFrame receives what SendFrame sent: the data and every descriptor, in order.
 // maxData bounds the payload it will accept.
-func Recv(c *net.UnixConn, maxData int) (data []byte, fds []int, err error) {
+func RecvFrame(c *net.UnixConn, maxData int) (data []byte, fds []int, err error) {
 	defer func() {
 		if err != nil {
-			for _, fd := range fds {
-				unix.Close(fd)
-			}
+			CloseAll(fds)
 			fds = nil
 		}
 	}()
@@ -92,13 +91,13 @@ func Recv(c *net.UnixConn, maxData int) (data []byte, fds []int, err error) {
 			}
 		}
 		if rerr != nil {
-			return nil, fds, fmt.Errorf("fdpass: receive: %w", rerr)
+			return nil, fds, fmt.Errorf("ipc: receive: %w", rerr)
 		}
 		if flags&unix.MSG_CTRUNC != 0 {
-			return nil, fds, errors.New("fdpass: descriptors truncated (process out of descriptors?)")
+			return nil, fds, errors.New("ipc: descriptors truncated (process out of descriptors?)")
 		}
 		if n == 0 {
-			return nil, fds, errors.New("fdpass: connection closed mid-transfer")
+			return nil, fds, errors.New("ipc: connection closed mid-transfer")
 		}
 		if n < headerLen {
 			if err := readFull(c, hdr[n:]); err != nil {
@@ -110,7 +109,7 @@ func Recv(c *net.UnixConn, maxData int) (data []byte, fds []int, err error) {
 		if first {
 			total = remaining
 			if size > maxData {
-				return nil, fds, fmt.Errorf("fdpass: payload of %d bytes exceeds the limit of %d", size, maxData)
+				return nil, fds, fmt.Errorf("ipc: payload of %d bytes exceeds the limit of %d", size, maxData)
 			}
 			data = make([]byte, size)
 			if err := readFull(c, data); err != nil {
@@ -118,14 +117,14 @@ func Recv(c *net.UnixConn, maxData int) (data []byte, fds []int, err error) {
 			}
 			first = false
 		} else if size != 0 {
-			return nil, fds, errors.New("fdpass: unexpected payload in a later message")
+			return nil, fds, errors.New("ipc: unexpected payload in a later message")
 		}
 		if before+remaining != total {
-			return nil, fds, fmt.Errorf("fdpass: expected %d more descriptors, peer says %d", total-before, remaining)
+			return nil, fds, fmt.Errorf("ipc: expected %d more descriptors, peer says %d", total-before, remaining)
 		}
 	}
 	if len(fds) != total {
-		return nil, fds, fmt.Errorf("fdpass: received %d descriptors, expected %d", len(fds), total)
+		return nil, fds, fmt.Errorf("ipc: received %d descriptors, expected %d", len(fds), total)
 	}
 	return data, fds, nil
 }
@@ -134,7 +133,7 @@ func readFull(c *net.UnixConn, b []byte) error {
 	for len(b) > 0 {
 		n, err := c.Read(b)
 		if err != nil {
-			return fmt.Errorf("fdpass: receive: %w", err)
+			return fmt.Errorf("ipc: receive: %w", err)
 		}
 		b = b[n:]
 	}
@@ -144,7 +143,7 @@ func readFull(c *net.UnixConn, b []byte) error {
 func parseRights(oob []byte) ([]int, error) {
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {
-		return nil, fmt.Errorf("fdpass: control message: %w", err)
+		return nil, fmt.Errorf("ipc: control message: %w", err)
 	}
 	var fds []int
 	for _, m := range msgs {
@@ -158,4 +157,12 @@ func parseRights(oob []byte) ([]int, error) {
 		fds = append(fds, got...)
 	}
 	return fds, nil
+}
+
+// CloseAll closes every descriptor in fds (errors are of no use here: the
+// descriptors are being given up either way).
+func CloseAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
 }

@@ -1,4 +1,4 @@
-package fdpass
+package ipc
 
 import (
 	"bytes"
@@ -54,8 +54,8 @@ func TestSendRecvManyInChunks(t *testing.T) {
 		}
 		data := bytes.Repeat([]byte("state!"), 50000) // bigger than a socket buffer
 		done := make(chan error, 1)
-		go func() { done <- Send(a, data, fds) }()
-		got, gotFDs, err := Recv(b, 1<<20)
+		go func() { done <- SendFrame(a, data, fds) }()
+		got, gotFDs, err := RecvFrame(b, 1<<20)
 		if err != nil {
 			t.Fatalf("n=%d: %v", n, err)
 		}
@@ -91,8 +91,8 @@ func TestSendRecvManyInChunks(t *testing.T) {
 
 func TestRecvRejectsOversizedPayload(t *testing.T) {
 	a, b := socketPair(t)
-	go Send(a, make([]byte, 100), nil)
-	if _, _, err := Recv(b, 10); err == nil {
+	go SendFrame(a, make([]byte, 100), nil)
+	if _, _, err := RecvFrame(b, 10); err == nil {
 		t.Fatal("oversized payload accepted")
 	}
 }
@@ -100,7 +100,24 @@ func TestRecvRejectsOversizedPayload(t *testing.T) {
 func TestRecvPeerClosedMidTransfer(t *testing.T) {
 	a, b := socketPair(t)
 	a.Close()
-	if _, _, err := Recv(b, 10); err == nil {
+	if _, _, err := RecvFrame(b, 10); err == nil {
 		t.Fatal("no error from a closed peer")
+	}
+}
+
+func TestCloseAllClosesEvery(t *testing.T) {
+	var fds []int
+	for range 3 {
+		fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fds = append(fds, fd)
+	}
+	CloseAll(fds)
+	for _, fd := range fds {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			t.Errorf("descriptor %d still open", fd)
+		}
 	}
 }

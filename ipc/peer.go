@@ -1,4 +1,4 @@
-package fdpass
+package ipc
 
 import (
 	"errors"
