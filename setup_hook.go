@@ -1,11 +1,6 @@
 package main
 
-import (
-	"bufio"
-	"os"
-
-	"talker/server/store"
-)
+import "talker/server/store"
 
 // ownerSetup is the talker owner's hook into the initial setup: it runs
 // once, as the last setup step of a new database. Add rooms or settings
@@ -14,5 +9,3 @@ func ownerSetup(st *store.Store) error {
 	_ = st
 	return nil
 }
-
-func newStdinReader() *bufio.Reader { return bufio.NewReader(os.Stdin) }

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"talker/player"
@@ -162,19 +160,4 @@ func CreateAccount(cfg *Config, st *store.Store, name, password string, rank pla
 	}
 	cfg.Log.Info().Str("player", name).Str("rank", rank.String()).Msg("account created")
 	return p, nil
-}
-
-// ErrNoPassword is returned when a password is expected on standard input
-// and none came.
-var ErrNoPassword = errors.New("no password given on standard input")
-
-// ReadPasswordLine extracts a password from what was read on standard
-// input: the first line, without its line ending.
-func ReadPasswordLine(in string) (string, error) {
-	line, _, _ := strings.Cut(in, "\n")
-	line = strings.TrimSuffix(line, "\r")
-	if line == "" {
-		return "", ErrNoPassword
-	}
-	return line, nil
 }

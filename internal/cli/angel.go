@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -32,6 +32,7 @@ type angelOptions struct {
 	boot      time.Duration
 	serveArgs []string
 	hashCost  int
+	version   string
 }
 
 func parseAngelFlags(name string, args []string, withDetach bool) (*angelOptions, error) {
@@ -79,11 +80,12 @@ func hasFlag(args []string, name string) bool {
 }
 
 // cmdAngel runs the watchdog: `talker angel [--detach] [flags]`.
-func cmdAngel(args []string) int {
+func cmdAngel(args []string, opts Options) int {
 	o, err := parseAngelFlags("angel", args, true)
 	if err != nil {
 		return reboot.ExitUsage
 	}
+	o.version = opts.version()
 	paths := dataPaths{o.data}
 	if angel.Locked(paths.angelLock()) {
 		fmt.Printf("angel already running (pid %d)\n", angel.Holder(paths.angelLock()))
@@ -112,11 +114,12 @@ func cmdAngel(args []string) int {
 
 // cmdRun runs angel and talker in the foreground, logs on the terminal;
 // Ctrl-C stops both.
-func cmdRun(args []string) int {
+func cmdRun(args []string, opts Options) int {
 	o, err := parseAngelFlags("run", args, false)
 	if err != nil {
 		return reboot.ExitUsage
 	}
+	o.version = opts.version()
 	paths := dataPaths{o.data}
 	os.Remove(paths.stopMarker())
 	if angel.Locked(paths.angelLock()) {
@@ -244,7 +247,7 @@ func runAngel(o *angelOptions, foreground bool) int {
 		},
 		Log: log,
 	})
-	log.Info().Str("version", version()).Str("data", o.data).Strs("talker", o.serveArgs).Msg("angel running")
+	log.Info().Str("version", o.version).Str("data", o.data).Strs("talker", o.serveArgs).Msg("angel running")
 	return a.Run()
 }
 

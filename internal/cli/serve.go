@@ -1,7 +1,6 @@
-package main
+package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sys/unix"
 
 	"talker/ipc"
 	"talker/player"
@@ -31,7 +29,7 @@ import (
 
 // cmdServe is the talker process itself: normally started (and restarted)
 // by the angel, and re-executed by every seamless reboot.
-func cmdServe(args []string) int {
+func cmdServe(args []string, o Options) int {
 	cfg := server.DefaultConfig()
 	var listen string
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -77,8 +75,8 @@ func cmdServe(args []string) int {
 		f.Close() // SetCrashOutput keeps its own duplicate
 	}
 	cfg.Log = log
-	cfg.Version = version()
-	cfg.Setup = ownerSetup
+	cfg.Version = o.version()
+	cfg.Setup = o.Setup
 	// A fault is injected into one generation: the next one (a reboot
 	// inherits the environment) is whatever its binary is, unless its own
 	// wrapper injects one again.
@@ -87,7 +85,10 @@ func cmdServe(args []string) int {
 	if kind, ok := strings.CutPrefix(cfg.Faults.Injected, "future-schema:"); ok {
 		cfg.Faults.FutureMigrations = futureMigrations(kind)
 	}
-	registerHooks(&cfg)
+	registerHookTrace(&cfg)
+	if o.Hooks != nil {
+		o.Hooks(&cfg)
+	}
 	if player.WeakCost(cfg.HashCost) {
 		log.Warn().Int("hash_cost", cfg.HashCost).Msg("password hash cost is low: fit for tests and benchmarks only")
 	}
@@ -129,7 +130,7 @@ func cmdServe(args []string) int {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	go srv.ServeControl(ctl)
-	log.Info().Str("version", version()).Str("listen", ln.Addr().String()).Str("data", cfg.DataDir).Msg("talker running")
+	log.Info().Str("version", cfg.Version).Str("listen", ln.Addr().String()).Str("data", cfg.DataDir).Msg("talker running")
 
 	for {
 		select {
@@ -330,64 +331,4 @@ func shutdown(srv *server.Server, upg *reboot.Upgrader, angelLink *angelClient, 
 		return reboot.ExitError
 	}
 	return reboot.ExitShutdown
-}
-
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
-
-// askAdminOnTerminal asks for the first admin account on the terminal that
-// started `talker run`, with the password unechoed.
-func askAdminOnTerminal() (string, string, error) {
-	in := bufio.NewReader(os.Stdin)
-	fmt.Fprintln(os.Stderr, "\nThis talker has no admin account yet. Create one now (Ctrl-D to skip).")
-	for {
-		fmt.Fprint(os.Stderr, "Admin name: ")
-		name, err := in.ReadString('\n')
-		if err != nil {
-			return "", "", errors.New("no admin name given")
-		}
-		name = strings.TrimSpace(name)
-		if _, err := player.ValidateName(name); err != nil {
-			fmt.Fprintln(os.Stderr, "  "+err.Error())
-			continue
-		}
-		pw, err := readHidden(in, "Password: ")
-		if err != nil {
-			return "", "", err
-		}
-		if err := player.ValidatePassword(pw); err != nil {
-			fmt.Fprintln(os.Stderr, "  "+err.Error())
-			continue
-		}
-		again, err := readHidden(in, "Password again: ")
-		if err != nil {
-			return "", "", err
-		}
-		if again != pw {
-			fmt.Fprintln(os.Stderr, "  the passwords did not match")
-			continue
-		}
-		return name, pw, nil
-	}
-}
-
-// readHidden reads a line from the terminal with echo switched off.
-func readHidden(in *bufio.Reader, prompt string) (string, error) {
-	fmt.Fprint(os.Stderr, prompt)
-	fd := int(os.Stdin.Fd())
-	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err == nil {
-		quiet := *old
-		quiet.Lflag &^= unix.ECHO
-		_ = unix.IoctlSetTermios(fd, unix.TCSETS, &quiet)
-		defer unix.IoctlSetTermios(fd, unix.TCSETS, old)
-	}
-	line, err := in.ReadString('\n')
-	fmt.Fprintln(os.Stderr)
-	if err != nil {
-		return "", errors.New("no password given")
-	}
-	return strings.TrimRight(line, "\r\n"), nil
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -37,7 +37,7 @@ func startAngelLink(cfg *server.Config, listen string) *angelClient {
 		return a
 	}
 	start, _ := link.StartTime(os.Getpid())
-	a.hello = link.Hello{PID: os.Getpid(), StartTime: start, Version: version(), Listen: listen}
+	a.hello = link.Hello{PID: os.Getpid(), StartTime: start, Version: cfg.Version, Listen: listen}
 	// Heartbeats come from the world's own loop: a hung loop stops them.
 	cfg.Heartbeat = func(tick uint64) {
 		if c := a.c.Load(); c != nil {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -20,7 +20,7 @@ import (
 // child processes without building anything.
 func TestMain(m *testing.M) {
 	if os.Getenv("TALKER_TEST_MAIN") == "1" {
-		os.Exit(dispatch(os.Args[1:]))
+		os.Exit(Main(os.Args[1:], Options{}))
 	}
 	os.Exit(m.Run())
 }

@@ -1,9 +1,9 @@
-package main
+package cli
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 
 	"talker/player"
@@ -35,16 +35,7 @@ func cmdAccount(args []string) int {
 		fmt.Fprintln(os.Stderr, "talker account create: --name is required")
 		return 2
 	}
-	var pw string
-	if isTerminal(os.Stdin) {
-		pw, err = readHiddenTwice()
-	} else {
-		var in []byte
-		in, err = io.ReadAll(io.LimitReader(os.Stdin, 4096))
-		if err == nil {
-			pw, err = server.ReadPasswordLine(string(in))
-		}
-	}
+	pw, err := newPassword(bufio.NewReader(os.Stdin), isTerminal(os.Stdin))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "talker account create:", err)
 		return 1
@@ -67,20 +58,4 @@ func cmdAccount(args []string) int {
 	}
 	fmt.Printf("created %s (%s) in %s\n", p.Name, p.Rank, cfg.DataDir)
 	return 0
-}
-
-func readHiddenTwice() (string, error) {
-	in := newStdinReader()
-	pw, err := readHidden(in, "Password: ")
-	if err != nil {
-		return "", err
-	}
-	again, err := readHidden(in, "Password again: ")
-	if err != nil {
-		return "", err
-	}
-	if pw != again {
-		return "", fmt.Errorf("the passwords did not match")
-	}
-	return pw, nil
 }
