@@ -233,7 +233,7 @@ func (a *Angel) serveConn(c net.Conn) {
 		return
 	}
 	if first.Hold != nil {
-		a.serveHold(c, first.Hold.PID)
+		a.serveHold(c, *first.Hold)
 		return
 	}
 	if first.Hello == nil {
@@ -281,7 +281,7 @@ func (a *Angel) handle(ev any) {
 	case cmdEvent:
 		a.command(ev, now)
 	case holdEvent:
-		a.held.apply(ev.frame, ev.fds)
+		a.held.apply(ev.frame, ev.fds, ev.version)
 	case offerEvent:
 		a.offerDone(ev, now)
 	case sigEvent:

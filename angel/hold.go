@@ -10,6 +10,7 @@ import (
 
 	"talker/angel/link"
 	"talker/reboot"
+	"talker/state"
 )
 
 // What the angel holds for crash recovery: a duplicate of every socket the
@@ -19,7 +20,11 @@ import (
 
 type heldConn struct {
 	fd     int
-	record json.RawMessage
+	record state.Record // the latest checkpoint record; nil before the first
+	// version is the state format version whose encoding record is in:
+	// state.VersionCBOR, or state.VersionJSONRecords from a talker that
+	// sends JSON (a build older than package state).
+	version int
 }
 
 type heldListener struct {
@@ -31,15 +36,16 @@ type heldListener struct {
 type holdings struct {
 	conns     map[uint64]*heldConn
 	listeners []heldListener
-	system    json.RawMessage
-	updated   time.Time // when a frame last changed anything (for status)
+	system    json.RawMessage // state.EncodeSystem's, passed through untouched
+	updated   time.Time       // when a frame last changed anything (for status)
 }
 
 func (h *holdings) empty() bool { return len(h.conns) == 0 && len(h.listeners) == 0 }
 
 // apply folds one frame from the talker into what is held; fds are the
-// frame's descriptors (listeners first, then added connections).
-func (h *holdings) apply(f link.HoldFrame, fds []int) {
+// frame's descriptors (listeners first, then added connections), version
+// the encoding of its records.
+func (h *holdings) apply(f link.HoldFrame, fds []int, version int) {
 	if h.conns == nil {
 		h.conns = map[uint64]*heldConn{}
 	}
@@ -82,7 +88,7 @@ func (h *holdings) apply(f link.HoldFrame, fds []int) {
 	}
 	for id, rec := range f.Records {
 		if c := h.conns[id]; c != nil {
-			c.record = rec
+			c.record, c.version = rec, version
 		}
 	}
 	if f.System != nil {
@@ -119,21 +125,14 @@ func (h *holdings) tell(line string) {
 	}
 }
 
-// envelope is the state format the talker restores from (server.Snapshot,
-// version 1), built from checkpoints: the session records and system state
-// are the talker's own JSON, passed through untouched.
-type envelope struct {
-	Version    int
-	Mode       reboot.Mode
-	System     json.RawMessage `json:",omitempty"`
-	Sessions   []json.RawMessage
-	SessionFDs []int
-	Checkpoint bool
-}
-
-// offer prepares the handoff of everything held to a new generation.
+// offer prepares the handoff of everything held to a new generation: a
+// snapshot in the state format, built from the checkpoints (in CBOR, the
+// encoding of state.VersionCBOR, which every build since version 3 reads;
+// records an older talker sent in JSON are re-encoded), with the listeners
+// after the sessions' sockets.
 func (h *holdings) offer(runDir string, dead *generation, crashedAt time.Time) (*reboot.Offer, error) {
-	env := envelope{Version: 1, Mode: reboot.ModeRecover, System: h.system, Checkpoint: true}
+	snap := state.Snapshot{Version: state.VersionFor(false, false), Mode: string(reboot.ModeRecover),
+		System: h.system, Checkpoint: true}
 	ids := make([]uint64, 0, len(h.conns))
 	for id := range h.conns {
 		ids = append(ids, id)
@@ -142,13 +141,19 @@ func (h *holdings) offer(runDir string, dead *generation, crashedAt time.Time) (
 	var fds []int
 	for _, id := range ids {
 		c := h.conns[id]
-		if c.record == nil {
+		rec := c.record
+		if rec == nil {
 			// Accepted but never checkpointed: still a connection worth
 			// keeping; the new generation sends it to the login prompt.
-			c.record = json.RawMessage(`null`)
+			rec = state.NullRecord(snap.Version)
+		} else if c.version != snap.Version {
+			var err error
+			if rec, err = state.Transcode(rec, c.version, snap.Version); err != nil {
+				rec = state.NullRecord(snap.Version) // the connection is kept all the same
+			}
 		}
-		env.Sessions = append(env.Sessions, c.record)
-		env.SessionFDs = append(env.SessionFDs, len(fds))
+		snap.Sessions = append(snap.Sessions, rec)
+		snap.SessionFDs = append(snap.SessionFDs, len(fds))
 		fds = append(fds, c.fd)
 	}
 	hdr := reboot.Header{Mode: reboot.ModeRecover, Started: crashedAt}
@@ -159,35 +164,43 @@ func (h *holdings) offer(runDir string, dead *generation, crashedAt time.Time) (
 		hdr.Listeners = append(hdr.Listeners, l.name)
 		fds = append(fds, l.fd)
 	}
-	state, err := json.Marshal(env)
+	b, err := state.Encode(&snap)
 	if err != nil {
 		return nil, err
 	}
-	return reboot.NewOffer(runDir, hdr, state, fds)
+	return reboot.NewOffer(runDir, hdr, b, fds)
 }
 
-// serveHold reads a talker's hold channel until it ends.
-func (a *Angel) serveHold(c net.Conn, pid int) {
+// serveHold reads a talker's hold channel until it ends. A talker whose
+// records are in the CBOR of a state format this build reads sends CBOR
+// frames; any other, JSON (see package link).
+func (a *Angel) serveHold(c net.Conn, hello link.HoldHello) {
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
 		return
 	}
-	if _, err := uc.Write([]byte("ok\n")); err != nil {
+	useCBOR := hello.Records >= state.VersionCBOR && hello.Records <= state.Version
+	ack, version := link.AckJSON, state.VersionJSONRecords
+	if useCBOR {
+		ack, version = link.AckCBOR, state.VersionCBOR
+	}
+	if _, err := uc.Write([]byte(ack)); err != nil {
 		return
 	}
 	for {
-		f, fds, err := link.RecvFrame(uc)
+		f, fds, err := link.RecvFrame(uc, useCBOR)
 		if err != nil {
 			return
 		}
-		a.events <- holdEvent{pid: pid, frame: f, fds: fds}
+		a.events <- holdEvent{pid: hello.PID, frame: f, fds: fds, version: version}
 	}
 }
 
 type holdEvent struct {
-	pid   int
-	frame link.HoldFrame
-	fds   []int
+	pid     int
+	frame   link.HoldFrame
+	fds     []int
+	version int // of the frame's records
 }
 
 // offerEvent reports how a recovery handoff went.

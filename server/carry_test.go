@@ -1,8 +1,8 @@
 package server
 
 import (
-	"encoding/json"
 	"golang.org/x/sys/unix"
+	"talker/state"
 	"testing"
 	"time"
 
@@ -38,7 +38,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	done := make(chan struct{})
 	s.world.do(func(w *World) { w.startQuiesce(done, true) })
 	<-done
-	var state []byte
+	var stateBytes []byte
 	var fds []int
 	var err error
 	// Alice's socket is staged (as a reboot stages every socket before the
@@ -47,16 +47,16 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	// snapshot carries only what a pause changes.
 	prep := NewPrepared(ts.cfg.Limits, Faults{})
 	var aliceID, bobID uint64
-	st := &staged{index: map[uint64]int{}, records: map[uint64][]byte{}}
+	st := &staged{index: map[uint64]int{}, records: map[uint64]state.Record{}}
 	s.world.do(func(w *World) {
 		aliceID, bobID = w.online["alice"].ID, w.online["bob"].ID
 		fd, derr := w.online["alice"].conn.DupFD()
 		if derr != nil {
 			t.Error(derr)
 		}
-		rec, _ := cborRecords.marshal(w.online["alice"].checkpointState())
+		rec, _ := w.online["alice"].encodeCheckpoint()
 		st.index[aliceID], st.records[aliceID] = 0, rec
-		chunk, _ := cborRecords.marshal(stageChunk{IDs: []uint64{aliceID}, Records: [][]byte{rec}})
+		chunk, _ := state.EncodeStageChunk(&state.StageChunk{IDs: []uint64{aliceID}, Records: []state.Record{rec}})
 		if err := prep.Add(chunk, []int{fd}); err != nil {
 			t.Error(err)
 		}
@@ -65,7 +65,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 		t.Fatalf("wrapped %d staged sockets, want 1", n)
 	}
 	s.world.do(func(w *World) {
-		state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot, At: time.Now()}, st, 1)
+		stateBytes, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot, At: time.Now()}, st, 1)
 		// The snapshot lends the live connections' own descriptors; the
 		// restored world below (in this same process) gets duplicates.
 		for i, fd := range fds {
@@ -81,14 +81,15 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	}
 
 	// The records.
-	snap, err := decodeSnapshot(state)
+	snap, err := decodeSnapshot(stateBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := snap.System.Shutdown; c == nil || c.Req.Reason != "later" || c.Req.Mode != reboot.ModeShutdown {
+	snapSys := systemOf(t, snap)
+	if c := snapSys.Shutdown; c == nil || c.Req.Reason != "later" || c.Req.Mode != string(reboot.ModeShutdown) {
 		t.Errorf("shutdown countdown not in the snapshot: %+v", c)
 	}
-	if r := snap.System.RoomReview["main"]; len(r) != 1 || r[0].Text != "Bob says 'for the review'" || r[0].From != "bob" {
+	if r := snapSys.RoomReview["main"]; len(r) != 1 || r[0].Text != "Bob says 'for the review'" || r[0].From != "bob" {
 		t.Errorf("room review in the snapshot: %+v", r)
 	}
 	found := false
@@ -110,7 +111,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 		if !p.Colour || !p.Prompt || p.PromptText != "go>" || !p.Timestamps || !p.Earmuffs || p.EnterMsg != "zooms in." {
 			t.Errorf("settings not carried: %+v", p)
 		}
-		if e := p.Lists["bob"]; !e.Friend || e.Ignore != player.IgnoreShouts || e.Name != "Bob" {
+		if e := p.Lists["bob"]; !e.Friend || player.Ignore(e.Ignore) != player.IgnoreShouts || e.Name != "Bob" {
 			t.Errorf("lists not carried: %+v", p.Lists)
 		}
 		if len(st.TellReview) != 1 || st.TellReview[0].Text != "Bob says you 'carried'" {
@@ -126,8 +127,8 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	wrong := NewPrepared(ts.cfg.Limits, Faults{})
 	s.world.do(func(w *World) {
 		fd, _ := w.online["bob"].conn.DupFD()
-		rec, _ := cborRecords.marshal(w.online["bob"].checkpointState())
-		chunk, _ := cborRecords.marshal(stageChunk{IDs: []uint64{bobID}, Records: [][]byte{rec}})
+		rec, _ := w.online["bob"].encodeCheckpoint()
+		chunk, _ := state.EncodeStageChunk(&state.StageChunk{IDs: []uint64{bobID}, Records: []state.Record{rec}})
 		_ = wrong.Add(chunk, []int{fd})
 	})
 	wrong.Wrap()
@@ -135,12 +136,12 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	for i, fd := range fds {
 		dups[i], _ = unix.Dup(fd)
 	}
-	if _, err := Restore(ts.cfg, reboot.Header{Mode: reboot.ModeReboot, Started: time.Now()}, state, wrong, dups, time.Now()); err == nil {
+	if _, err := Restore(ts.cfg, reboot.Header{Mode: reboot.ModeReboot, Started: time.Now()}, stateBytes, wrong, dups, time.Now()); err == nil {
 		t.Error("a state whose staged socket belongs to another connection was accepted")
 	}
 
 	// The rebuilt world.
-	r, err := Restore(ts.cfg, reboot.Header{Mode: reboot.ModeReboot, Started: time.Now()}, state, prep, fds, time.Now())
+	r, err := Restore(ts.cfg, reboot.Header{Mode: reboot.ModeReboot, Started: time.Now()}, stateBytes, prep, fds, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,13 +165,12 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	}
 
 	// A checkpoint (what the angel keeps) carries the same.
-	var sys SystemState
-	var rec SessionState
+	var sys state.System
+	var rec state.Session
 	s.world.do(func(w *World) {
-		b, _ := json.Marshal(w.systemState())
-		_ = json.Unmarshal(b, &sys)
-		b, _ = json.Marshal(w.online["alice"].checkpointState())
-		_ = json.Unmarshal(b, &rec)
+		sys, _ = state.DecodeSystem(w.encodeSystem())
+		b, _ := w.online["alice"].encodeCheckpoint()
+		rec, _ = state.DecodeSession(checkpointVersion, b)
 	})
 	if sys.Shutdown == nil || len(sys.RoomReview["main"]) != 1 || len(rec.TellReview) != 1 || !rec.Player.Timestamps {
 		t.Errorf("checkpoint lacks the new state: %+v / %+v", sys, rec)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"talker/server/conn"
+	"talker/state"
 )
 
 // Holder keeps, outside this process, a duplicate of every connection's
@@ -15,7 +16,30 @@ import (
 type Holder interface {
 	Add(id uint64, fd int) // fd is a duplicate the holder takes over
 	Drop(id uint64)
-	Checkpoint(system json.RawMessage, records map[uint64]json.RawMessage)
+	// Checkpoint gives it the latest records of changed sessions
+	// (checkpoint records, in the encoding of state.VersionCBOR) and, if
+	// it changed, the system state (state.EncodeSystem).
+	Checkpoint(system json.RawMessage, records map[uint64]state.Record)
+}
+
+// checkpointVersion is the state format version whose encoding the
+// checkpoint records are in: what the angel's crash recovery hands over.
+const checkpointVersion = state.VersionCBOR
+
+// encodeCheckpoint encodes a session's checkpoint record.
+func (s *Session) encodeCheckpoint() (state.Record, error) {
+	r := s.checkpointRecord()
+	return state.EncodeSession(checkpointVersion, &r)
+}
+
+// encodeSystem encodes the talker-wide state for a checkpoint or snapshot.
+func (w *World) encodeSystem() json.RawMessage {
+	sys := w.systemRecord()
+	b, err := state.EncodeSystem(&sys)
+	if err != nil {
+		w.log.Error().Err(err).Msg("cannot encode the system state")
+	}
+	return b
 }
 
 // checkpointEvery is how stale the angel's copy of a session may get.
@@ -37,8 +61,8 @@ func (w *World) touchNow(s *Session) {
 	if w.holder == nil || w.frozen {
 		return
 	}
-	if b, err := json.Marshal(s.checkpointState()); err == nil {
-		w.holder.Checkpoint(nil, map[uint64]json.RawMessage{s.ID: b})
+	if b, err := s.encodeCheckpoint(); err == nil {
+		w.holder.Checkpoint(nil, map[uint64]state.Record{s.ID: b})
 		delete(w.dirty, s.ID)
 	}
 }
@@ -61,12 +85,12 @@ func (w *World) checkpoint() {
 	if w.holder == nil || w.frozen {
 		return
 	}
-	var records map[uint64]json.RawMessage
+	var records map[uint64]state.Record
 	if len(w.dirty) > 0 {
-		records = make(map[uint64]json.RawMessage, len(w.dirty))
+		records = make(map[uint64]state.Record, len(w.dirty))
 		for id := range w.dirty {
 			if s := w.sessions[id]; s != nil {
-				if b, err := json.Marshal(s.checkpointState()); err == nil {
+				if b, err := s.encodeCheckpoint(); err == nil {
 					records[id] = b
 				}
 			}
@@ -75,7 +99,7 @@ func (w *World) checkpoint() {
 	}
 	// The system state goes only when it has changed: an idle talker sends
 	// the angel nothing (the hold channel has its own keepalive).
-	sys, _ := json.Marshal(w.systemState())
+	sys := w.encodeSystem()
 	if bytes.Equal(sys, w.lastSystem) {
 		sys = nil
 	} else {
@@ -84,33 +108,6 @@ func (w *World) checkpoint() {
 	if sys != nil || len(records) > 0 {
 		w.holder.Checkpoint(sys, records)
 	}
-}
-
-// checkpointState is a session's state without what only the connection's
-// own goroutines may read while they run (the decoder's partial line, the
-// throttle, unsent output): after a crash those are lost, the rest is not.
-func (s *Session) checkpointState() SessionState {
-	st := SessionState{
-		ID: s.ID, FD: -1, Addr: s.Addr, ConnectedAt: s.ConnectedAt, LastInput: s.LastInput,
-		Telnet: s.Telnet, Login: s.Login, Player: s.Player,
-		LoggedInAt: s.LoggedInAt, AFK: s.AFK, AFKMessage: s.AFKMessage, ReplyTo: s.ReplyTo,
-		TellReview: s.TellReview,
-	}
-	if s.room != nil {
-		st.Room = s.room.ID
-	}
-	return st
-}
-
-// systemState is the system state as a snapshot or checkpoint carries it.
-func (w *World) systemState() SystemState {
-	sys := w.system
-	sys.LoginGuard = w.guard
-	sys.Countdown = w.countdown
-	sys.Shutdown = w.shutdownCountdown
-	sys.RoomReview = w.review
-	sys.NextConnID = w.nextConnID()
-	return sys
 }
 
 // FullCheckpoint is what the holder needs first after it (re)connects:
@@ -122,7 +119,7 @@ func (s *Server) FullCheckpoint() (system json.RawMessage, ids []uint64) {
 		for id := range w.sessions {
 			ids = append(ids, id)
 		}
-		system, _ = json.Marshal(w.systemState())
+		system = w.encodeSystem()
 		w.lastSystem = system
 	})
 	return system, ids
@@ -132,15 +129,15 @@ func (s *Server) FullCheckpoint() (system json.RawMessage, ids []uint64) {
 // returns them with their records. The world does this a chunk at a time
 // between its other work: encoding 10,000 records at once held it up for
 // 80 ms.
-func (s *Server) DupConns(ids []uint64) (open []uint64, fds []int, records map[uint64]json.RawMessage) {
-	records = make(map[uint64]json.RawMessage, len(ids))
+func (s *Server) DupConns(ids []uint64) (open []uint64, fds []int, records map[uint64]state.Record) {
+	records = make(map[uint64]state.Record, len(ids))
 	s.world.do(func(w *World) {
 		for _, id := range ids {
 			sess := w.sessions[id]
 			if sess == nil {
 				continue
 			}
-			b, err := json.Marshal(sess.checkpointState())
+			b, err := sess.encodeCheckpoint()
 			if err != nil {
 				continue
 			}

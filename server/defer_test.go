@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"strings"
+	"talker/state"
 	"testing"
 	"time"
 
@@ -82,15 +83,15 @@ func TestStagedRecordChangedSinceIsSentWhole(t *testing.T) {
 	ts := startServer(t)
 	alice, bob := ts.newPlayer("Alice"), ts.newPlayer("Bob")
 	s := ts.srv
-	st := &staged{index: map[uint64]int{}, records: map[uint64][]byte{}}
+	st := &staged{index: map[uint64]int{}, records: map[uint64]state.Record{}}
 	prep := NewPrepared(ts.cfg.Limits, Faults{})
 	var ids []uint64
 	s.world.do(func(w *World) {
-		var chunk stageChunk
+		var chunk state.StageChunk
 		var fds []int
 		for _, name := range []string{"alice", "bob"} {
 			sess := w.online[name]
-			rec, err := cborRecords.marshal(sess.checkpointState())
+			rec, err := sess.encodeCheckpoint()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +104,7 @@ func TestStagedRecordChangedSinceIsSentWhole(t *testing.T) {
 			fds = append(fds, fd)
 			ids = append(ids, sess.ID)
 		}
-		data, _ := cborRecords.marshal(chunk)
+		data, _ := state.EncodeStageChunk(&chunk)
 		if err := prep.Add(data, fds); err != nil {
 			t.Fatal(err)
 		}
@@ -173,8 +174,7 @@ func TestAcceptedDuringPauseStartsAfterIt(t *testing.T) {
 	var carried bool
 	snap, _ := snapshotNow(t, s)
 	for _, raw := range snap.Sessions {
-		var st SessionState
-		if codecFor(snap.Version).unmarshal(raw, &st) == nil && st.ID == c.ID {
+		if st, err := state.DecodeSession(snap.Version, raw); err == nil && st.ID == c.ID {
 			carried = strings.Contains(string(st.Conn.Unsent), "name")
 		}
 	}
@@ -339,18 +339,18 @@ func (f *deferFixture) pauseWithQueued(line string, carry bool) {
 
 // snapshotNow snapshots a quiesced in-process server (nothing staged) and
 // decodes the result.
-func snapshotNow(t *testing.T, s *Server) (*Snapshot, []int) {
+func snapshotNow(t *testing.T, s *Server) (*state.Snapshot, []int) {
 	t.Helper()
-	var state []byte
+	var stateBytes []byte
 	var fds []int
 	var err error
 	s.world.do(func(w *World) {
-		state, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}, nil, 0)
+		stateBytes, fds, err = w.snapshot(reboot.ModeReboot, &RebootTimings{Mode: reboot.ModeReboot}, nil, 0)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := decodeSnapshot(state)
+	snap, err := decodeSnapshot(stateBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,13 +358,27 @@ func snapshotNow(t *testing.T, s *Server) (*Snapshot, []int) {
 }
 
 // sessionStates decodes every session record of a snapshot, in order.
-func sessionStates(t *testing.T, snap *Snapshot) []SessionState {
+func sessionStates(t *testing.T, snap *state.Snapshot) []state.Session {
 	t.Helper()
-	states := make([]SessionState, len(snap.Sessions))
+	states := make([]state.Session, len(snap.Sessions))
 	for i, raw := range snap.Sessions {
-		if err := codecFor(snap.Version).unmarshal(raw, &states[i]); err != nil {
+		var err error
+		if states[i], err = state.DecodeSession(snap.Version, raw); err != nil {
 			t.Fatalf("session record %d: %v", i, err)
 		}
 	}
 	return states
+}
+
+// decodeSnapshot reads a snapshot's container.
+func decodeSnapshot(b []byte) (*state.Snapshot, error) { return state.Decode(b) }
+
+// systemOf decodes a snapshot's system state.
+func systemOf(t *testing.T, snap *state.Snapshot) state.System {
+	t.Helper()
+	sys, err := state.DecodeSystem(snap.System)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sys
 }

@@ -7,6 +7,7 @@ import (
 	"talker/ipc"
 
 	"talker/server/conn"
+	"talker/state"
 )
 
 // Prepared holds the sockets a staged reboot sent while the old
@@ -18,14 +19,14 @@ type Prepared struct {
 	limits  conn.Limits
 	ids     []uint64 // the connection id the old generation staged at each index
 	fds     []int    // received, not yet wrapped
-	records [][]byte // each one's session record as staged, not yet decoded
+	records []state.Record // each one's session record as staged, not yet decoded
 	faults  Faults
 	conns   []*conn.Conn
 	errs    []error // why the socket at an index could not be wrapped
 	taken   []bool
 	// states are the staged records decoded; stateErrs says why one
 	// could not be.
-	states    []SessionState
+	states    []state.Session
 	stateErrs []error
 }
 
@@ -35,13 +36,9 @@ func NewPrepared(limits conn.Limits, faults Faults) *Prepared {
 }
 
 // Add takes one staged batch: data gives the connection id and session
-// record of each descriptor, in order (a stageChunk).
+// record of each descriptor, in order (a state.StageChunk).
 func (p *Prepared) Add(data []byte, fds []int) error {
-	var chunk stageChunk
-	err := cborRecords.unmarshal(data, &chunk)
-	if err == nil && (len(chunk.IDs) != len(fds) || len(chunk.Records) != len(fds)) {
-		err = fmt.Errorf("%d ids and %d records for %d sockets", len(chunk.IDs), len(chunk.Records), len(fds))
-	}
+	chunk, err := state.DecodeStageChunk(data, len(fds))
 	if err != nil {
 		ipc.CloseAll(fds)
 		return fmt.Errorf("staged sockets: %w", err)
@@ -65,14 +62,14 @@ func (p *Prepared) Wrap() int {
 	p.conns = make([]*conn.Conn, len(p.fds))
 	p.errs = make([]error, len(p.fds))
 	p.taken = make([]bool, len(p.fds))
-	p.states = make([]SessionState, len(p.fds))
+	p.states = make([]state.Session, len(p.fds))
 	p.stateErrs = make([]error, len(p.fds))
 	var parked sync.WaitGroup
 	parallelOn(runtime.GOMAXPROCS(0)-1, len(p.fds), func(i int) {
 		if p.conns[i], p.errs[i] = conn.Wrap(p.fds[i], p.limits); p.errs[i] == nil {
 			p.conns[i].StartFrozen(&parked)
 		}
-		p.stateErrs[i] = cborRecords.unmarshal(p.records[i], &p.states[i])
+		p.states[i], p.stateErrs[i] = state.DecodeSession(state.Version, p.records[i])
 	})
 	parked.Wait()
 	p.records = nil
@@ -97,7 +94,7 @@ func (p *Prepared) Len() int {
 
 // stagedState completes a Staged record from the one staged with its
 // socket at index i.
-func (p *Prepared) stagedState(i int, pause SessionState) (SessionState, error) {
+func (p *Prepared) stagedState(i int, pause state.Session) (state.Session, error) {
 	if i < 0 || i >= p.Len() {
 		return pause, fmt.Errorf("record for connection %d refers to no staged socket", pause.ID)
 	}

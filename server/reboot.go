@@ -3,8 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
+		"errors"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -16,6 +15,7 @@ import (
 	"talker/ipc"
 	"talker/reboot"
 	"talker/server/conn"
+	"talker/state"
 )
 
 // Handoffer is what the server needs from the process to reboot: package
@@ -32,6 +32,29 @@ type RebootRequest struct {
 	Reason    string
 	By        string // who asked, for messages and logs
 	BySession uint64 // the admin's session, to tell them the outcome in-game
+}
+
+// RebootTimings are the phases of one reboot, as admins see them.
+type RebootTimings struct {
+	Mode        reboot.Mode
+	At          time.Time
+	By          string // who asked (a player, "console", "signal")
+	BySession   uint64 // the session to tell, if in-game
+	Reason      string
+	FromVersion string
+	ToVersion   string
+	FromPID     int
+	ToPID       int
+	Sessions    int
+	Dropped     int
+	Prepare     time.Duration // start the new binary and stage the sockets, before the pause
+	Exec        time.Duration // of Prepare: until the new binary said hello
+	Stage       time.Duration // of Prepare: handing it the sockets and their records
+	Quiesce     time.Duration // stop reading, drain the world, stop writing
+	Snapshot    time.Duration // encode the state
+	Handoff     time.Duration // write the state, pass it and the unstaged sockets
+	Restore     time.Duration // decode and rebuild in the new binary
+	Pause       time.Duration // from the start of the quiesce to everyone resumed
 }
 
 // ErrRebootInProgress is returned when a reboot is asked for during one.
@@ -353,7 +376,7 @@ const (
 // staged session's descriptor index and record, by connection id.
 type staged struct {
 	index   map[uint64]int
-	records map[uint64][]byte
+	records map[uint64]state.Record
 }
 
 func (st *staged) count() int {
@@ -382,10 +405,9 @@ func (s *Server) stage(h *reboot.Handover) (*staged, error) {
 			ids = append(ids, id)
 		}
 	})
-	st := &staged{index: make(map[uint64]int, len(ids)), records: make(map[uint64][]byte, len(ids))}
-	codec := codecFor(SnapshotVersion)
+	st := &staged{index: make(map[uint64]int, len(ids)), records: make(map[uint64]state.Record, len(ids))}
 	for len(ids) > 0 {
-		var chunk stageChunk
+		var chunk state.StageChunk
 		var fds []int
 		base, size := h.Staged(), 0
 		s.world.do(func(w *World) {
@@ -396,8 +418,7 @@ func (s *Server) stage(h *reboot.Handover) (*staged, error) {
 					ids = ids[1:]
 					continue // gone meanwhile
 				}
-				cs := sess.checkpointState()
-				rec, err := codec.marshal(&cs)
+				rec, err := sess.encodeCheckpoint()
 				if err != nil || len(rec) > maxStagedRecord {
 					ids = ids[1:]
 					continue // handed over whole, socket and all, at the pause
@@ -418,7 +439,7 @@ func (s *Server) stage(h *reboot.Handover) (*staged, error) {
 				size += len(rec)
 			}
 		})
-		data, err := codec.marshal(chunk)
+		data, err := state.EncodeStageChunk(&chunk)
 		if err != nil {
 			ipc.CloseAll(fds)
 			h.Abort()
@@ -442,7 +463,7 @@ func (s *Server) stage(h *reboot.Handover) (*staged, error) {
 // descriptors are returned, numbered from nStaged on. They are the
 // connections' own: valid while the world stays frozen, not to be closed.
 func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged int) ([]byte, []int, error) {
-	snap := &Snapshot{Mode: mode}
+	snap := &state.Snapshot{Mode: string(mode)}
 	// Freeze every writer: only those in the middle of a write are
 	// interrupted, all of them first, then waited for, so that the waits
 	// overlap instead of adding up.
@@ -502,41 +523,41 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged
 	// Encoding is most of the snapshot's cost at scale; the world is
 	// frozen (nothing changes while this runs), so records are encoded in
 	// parallel.
-	snap.Sessions = make([]json.RawMessage, len(order))
+	// Version 3 when nothing needs 4 (no staged record, no held input), so
+	// that a reboot into the previous build still works.
+	held := false
+	for _, s := range order {
+		held = held || len(s.held) > 0
+	}
+	snap.Version = state.VersionFor(held, st.count() > 0)
+	snap.Sessions = make([]state.Record, len(order))
 	errs := make([]error, len(order))
-	codec := codecFor(SnapshotVersion)
 	parallel(len(order), func(i int) {
 		s, fd := order[i], snap.SessionFDs[i]
 		if st != nil {
 			if rec, ok := st.records[s.ID]; ok {
-				cs := s.checkpointState()
-				if now, err := codec.marshal(&cs); err == nil && bytes.Equal(now, rec) {
-					snap.Sessions[i], errs[i] = codec.marshal(&SessionState{ID: s.ID, FD: fd,
-						Conn: s.conn.Carry(), Held: s.held, Staged: true})
+				if now, err := s.encodeCheckpoint(); err == nil && bytes.Equal(now, rec) {
+					r := s.pauseRecord(fd)
+					snap.Sessions[i], errs[i] = state.EncodeSession(snap.Version, &r)
 					return
 				}
 			}
 		}
-		full := s.state(fd)
-		snap.Sessions[i], errs[i] = codec.marshal(&full)
+		r := s.fullRecord(fd)
+		snap.Sessions[i], errs[i] = state.EncodeSession(snap.Version, &r)
 	})
 	for i, err := range errs {
 		if err != nil {
 			return nil, fds, fmt.Errorf("encode session %d: %w", order[i].ID, err)
 		}
 	}
-	snap.System = w.systemState()
-	snap.System.LastReboot = t
-	// Version 3 when nothing needs 4 (no staged record, no held input), so
-	// that a reboot into the previous build still works.
-	snap.Version = 3
-	for _, s := range order {
-		if len(s.held) > 0 || st.count() > 0 {
-			snap.Version = SnapshotVersion
-			break
-		}
+	sys := w.systemRecord()
+	sys.LastReboot = timingsToWire(t)
+	var err error
+	if snap.System, err = state.EncodeSystem(&sys); err != nil {
+		return nil, fds, err
 	}
-	b, err := encodeSnapshot(snap)
+	b, err := state.Encode(snap)
 	return b, fds, err
 }
 

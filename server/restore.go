@@ -14,6 +14,7 @@ import (
 	"talker/server/conn"
 	"talker/server/store"
 	"talker/server/telnet"
+	"talker/state"
 )
 
 // Restored is a server rebuilt from a previous generation's state, not yet
@@ -37,16 +38,20 @@ type Restored struct {
 // descriptors sent with the state. The state refers to sockets by index:
 // staged ones first, then fds. received is when the state arrived (for
 // the timings). On error every socket has been closed (never shut down).
-func Restore(cfg Config, hdr reboot.Header, state []byte, prep *Prepared, fds []int, received time.Time) (*Restored, error) {
+func Restore(cfg Config, hdr reboot.Header, stateBytes []byte, prep *Prepared, fds []int, received time.Time) (*Restored, error) {
 	began := time.Now()
 	fail := func(err error) (*Restored, error) {
 		ipc.CloseAll(fds)
 		prep.Abandon()
 		return nil, err
 	}
-	snap, err := decodeSnapshot(state)
+	snap, err := state.Decode(stateBytes)
 	if err != nil {
 		return fail(err)
+	}
+	sys, err := state.DecodeSystem(snap.System)
+	if err != nil {
+		return fail(fmt.Errorf("state is unreadable: %w", err))
 	}
 	tDecoded := time.Now()
 	// With a live old generation, only migrations it can live with: it
@@ -61,15 +66,7 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, prep *Prepared, fds []
 	}
 	tOpened := time.Now()
 	w := s.world
-	w.system = snap.System
-	w.guard = snap.System.LoginGuard
-	if w.guard.ByAddr == nil {
-		w.guard = newLoginGuard()
-	}
-	w.countdown = snap.System.Countdown
-	w.shutdownCountdown = snap.System.Shutdown
-	w.review = snap.System.RoomReview
-	s.nextConn.Store(snap.System.NextConnID)
+	w.restoreSystem(&sys)
 	kept, dropped, err := w.restoreSessions(snap, prep, fds, s.deliver)
 	if err != nil {
 		s.store.Close()
@@ -77,11 +74,12 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, prep *Prepared, fds []
 	}
 	tSessions := time.Now()
 
-	t := snap.System.LastReboot
+	t := w.system.LastReboot
+	mode := reboot.Mode(snap.Mode)
 	if t == nil || snap.Checkpoint {
 		// Rebuilt from the angel's checkpoints: there was no old generation
 		// to measure anything.
-		t = &RebootTimings{Mode: snap.Mode, At: hdr.Started, By: "the angel", Reason: "the talker died",
+		t = &RebootTimings{Mode: mode, At: hdr.Started, By: "the angel", Reason: "the talker died",
 			FromVersion: hdr.FromVer, FromPID: hdr.FromPID}
 	}
 	w.system.Generation++
@@ -94,12 +92,12 @@ func Restore(cfg Config, hdr reboot.Header, state []byte, prep *Prepared, fds []
 	t.Handoff = received.Sub(t.At) - t.Quiesce - t.Snapshot
 	w.system.LastReboot = t
 
-	if err := w.runStartHooks(snap.Mode); err != nil {
+	if err := w.runStartHooks(mode); err != nil {
 		s.store.Close()
 		return nil, fmt.Errorf("start hooks: %w", err)
 	}
 	s.cfg.Log.Info().Dur("decode", tDecoded.Sub(began)).Dur("open", tOpened.Sub(tDecoded)).
-		Dur("sessions", tSessions.Sub(tOpened)).Dur("hooks", time.Since(tSessions)).Int("state_bytes", len(state)).
+		Dur("sessions", tSessions.Sub(tOpened)).Dur("hooks", time.Since(tSessions)).Int("state_bytes", len(stateBytes)).
 		Msg("restore phases")
 	t.Restore = time.Since(began)
 	r := &Restored{Server: s, began: began, received: received, timings: t, fromCheckpoint: snap.Checkpoint}
@@ -177,7 +175,7 @@ func (r *Restored) Start() {
 // the wrong staged socket means the two generations disagree about which
 // socket is whose: the whole state is refused (the old generation carries
 // on) rather than risk giving anyone another person's session.
-func (w *World) restoreSessions(snap *Snapshot, prep *Prepared, fds []int, deliver conn.Deliver) (kept, dropped int, err error) {
+func (w *World) restoreSessions(snap *state.Snapshot, prep *Prepared, fds []int, deliver conn.Deliver) (kept, dropped int, err error) {
 	nStaged := prep.Len()
 	total := nStaged + len(fds)
 	used := make([]bool, total)
@@ -192,11 +190,10 @@ func (w *World) restoreSessions(snap *Snapshot, prep *Prepared, fds []int, deliv
 	// Decoding records and wrapping sockets dominate a large restore: both
 	// run in parallel; linking sessions into the world runs in order here.
 	n := len(snap.Sessions)
-	states := make([]SessionState, n)
+	states := make([]state.Session, n)
 	errs := make([]error, n)
-	codec := codecFor(snap.Version)
 	parallel(n, func(i int) {
-		if errs[i] = codec.unmarshal(w.cfg.Faults.garble(snap.Sessions[i]), &states[i]); errs[i] == nil && states[i].Staged {
+		if states[i], errs[i] = state.DecodeSession(snap.Version, w.cfg.Faults.garble(snap.Sessions[i])); errs[i] == nil && states[i].Staged {
 			// Only what the pause changed: the rest came with the socket.
 			at := states[i].FD
 			if i < len(snap.SessionFDs) {
@@ -240,10 +237,10 @@ func (w *World) restoreSessions(snap *Snapshot, prep *Prepared, fds []int, deliv
 		case at < 0 || errs[i] != nil:
 		case at < nStaged:
 			if conns[i], adoptErrs[i] = prep.take(at, states[i].ID); adoptErrs[i] == nil {
-				conns[i].Attach(states[i].ID, deliver, w.reportPanic, states[i].Conn)
+				conns[i].Attach(states[i].ID, deliver, w.reportPanic, carriedFromWire(&states[i].Conn))
 			}
 		default:
-			conns[i], adoptErrs[i] = conn.Adopt(states[i].ID, fds[at-nStaged], w.cfg.Limits, deliver, w.reportPanic, states[i].Conn)
+			conns[i], adoptErrs[i] = conn.Adopt(states[i].ID, fds[at-nStaged], w.cfg.Limits, deliver, w.reportPanic, carriedFromWire(&states[i].Conn))
 		}
 	})
 	for i := range snap.Sessions {
@@ -262,7 +259,7 @@ func (w *World) restoreSessions(snap *Snapshot, prep *Prepared, fds []int, deliv
 			w.log.Error().Err(adoptErrs[i]).Uint64("conn", states[i].ID).Msg("restore: session lost")
 			dropped++
 		default:
-			w.restoreSession(states[i], conns[i])
+			w.restoreSession(&states[i], conns[i])
 			kept++
 		}
 	}
@@ -272,13 +269,10 @@ func (w *World) restoreSessions(snap *Snapshot, prep *Prepared, fds []int, deliv
 
 // restoreSession links a restored session, on its adopted connection,
 // into the world.
-func (w *World) restoreSession(st SessionState, c *conn.Conn) {
-	s := &Session{ID: st.ID, conn: c, Addr: st.Addr, ConnectedAt: st.ConnectedAt, LastInput: st.LastInput,
-		Telnet: st.Telnet, Login: st.Login, LoggedInAt: st.LoggedInAt,
-		AFK: st.AFK, AFKMessage: st.AFKMessage, ReplyTo: st.ReplyTo, TellReview: st.TellReview, clock: w.cfg.Now,
-		held: st.Held}
-	if st.Player != nil && st.Login.Stage == StagePlaying {
-		s.Player = st.Player
+func (w *World) restoreSession(st *state.Session, c *conn.Conn) {
+	s := restoredSession(st)
+	s.conn, s.clock = c, w.cfg.Now
+	if s.Player != nil && s.Login.Stage == StagePlaying {
 		room := w.rooms[st.Room]
 		if room == nil {
 			room = w.rooms[w.cfg.StartRoom]
@@ -287,10 +281,13 @@ func (w *World) restoreSession(st SessionState, c *conn.Conn) {
 		room.add(s)
 		w.online[s.Player.Key()] = s
 		w.indexFriends(s)
-	} else if st.Login.Stage == StagePlaying {
+	} else {
 		// A playing session without a player cannot be trusted: never
 		// log anyone in without their password.
-		s.Login = LoginState{}
+		s.Player = nil
+		if s.Login.Stage == StagePlaying {
+			s.Login = LoginState{}
+		}
 	}
 	w.sessions[s.ID] = s
 	w.perAddr[s.Addr]++

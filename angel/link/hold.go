@@ -9,7 +9,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/fxamacker/cbor/v2"
+
 	"talker/ipc"
+	"talker/state"
 )
 
 // The hold channel: a talker generation keeps the angel holding a
@@ -17,43 +20,82 @@ import (
 // checkpoint of every session, so that if the talker dies however hard,
 // the angel can give them all to the next generation. After a hello line
 // ({"Hold":...}) and the angel's ack, every message is an ipc frame: a
-// JSON HoldFrame with its descriptors.
+// HoldFrame with its descriptors.
+//
+// The frames' encoding is agreed in the hello and the ack. A talker that
+// asks for CBOR (HoldHello.Records, the state format version of its
+// records) and gets AckCBOR sends CBOR frames with its records as they
+// are, in the state format's CBOR encoding. An angel that does not know
+// the field (a build older than package state) acks with AckJSON: the
+// talker then sends JSON frames and its records in JSON, as that angel
+// expects. An older talker never asks, and is answered AckJSON.
 
 // HoldHello opens a hold channel.
-type HoldHello struct{ PID int }
+type HoldHello struct {
+	PID int
+	// Records is the state format version whose encoding the talker's
+	// records are in, if it can send them as they are (CBOR frames).
+	Records int `json:",omitempty"`
+}
+
+// The angel's answer to a HoldHello: the frames' encoding.
+const (
+	AckJSON = "ok\n"      // JSON frames, records in JSON (state.VersionJSONRecords)
+	AckCBOR = "ok cbor\n" // CBOR frames, records in state.VersionCBOR's encoding
+)
 
 // HoldFrame updates what the angel holds. It is applied in field order:
 // Sync replaces everything; then Add, Drop, Records, System.
 type HoldFrame struct {
-	Sync      bool                       `json:",omitempty"`
-	Listeners []string                   `json:",omitempty"` // with Sync: the first len(Listeners) descriptors
-	Add       []uint64                   `json:",omitempty"` // connections whose sockets follow, in order
-	Drop      []uint64                   `json:",omitempty"` // connections that have ended
-	Records   map[uint64]json.RawMessage `json:",omitempty"` // each session's latest checkpoint
-	System    json.RawMessage            `json:",omitempty"` // the talker-wide checkpoint
+	Sync      bool                    `json:",omitempty"`
+	Listeners []string                `json:",omitempty"` // with Sync: the first len(Listeners) descriptors
+	Add       []uint64                `json:",omitempty"` // connections whose sockets follow, in order
+	Drop      []uint64                `json:",omitempty"` // connections that have ended
+	Records   map[uint64]state.Record `json:",omitempty"` // each session's latest checkpoint record
+	System    json.RawMessage         `json:",omitempty"` // the talker-wide state (state.EncodeSystem)
 }
 
-// maxHoldFrame bounds a frame's JSON (a full sync of 10,000 sessions is a
-// few megabytes).
+// maxHoldFrame bounds a frame (a full sync of 10,000 sessions is a few
+// megabytes).
 const maxHoldFrame = 256 << 20
 
-// SendFrame writes a frame with its descriptors.
-func SendFrame(c *net.UnixConn, f HoldFrame, fds []int) error {
-	b, err := json.Marshal(f)
+// frameCBOR encodes and decodes CBOR frames; its options never change.
+var frameCBOR = func() cbor.EncMode {
+	em, err := cbor.EncOptions{}.EncMode()
+	if err != nil {
+		panic(err) // constant options: only a bug gets here
+	}
+	return em
+}()
+
+// SendFrame writes a frame with its descriptors, in CBOR or JSON.
+func SendFrame(c *net.UnixConn, f *HoldFrame, fds []int, useCBOR bool) error {
+	var b []byte
+	var err error
+	if useCBOR {
+		b, err = frameCBOR.Marshal(f)
+	} else {
+		b, err = json.Marshal(f)
+	}
 	if err != nil {
 		return err
 	}
 	return ipc.SendFrame(c, b, fds)
 }
 
-// RecvFrame reads one frame.
-func RecvFrame(c *net.UnixConn) (HoldFrame, []int, error) {
+// RecvFrame reads one frame, in CBOR or JSON.
+func RecvFrame(c *net.UnixConn, useCBOR bool) (HoldFrame, []int, error) {
 	var f HoldFrame
 	data, fds, err := ipc.RecvFrame(c, maxHoldFrame)
 	if err != nil {
 		return f, nil, err
 	}
-	if err := json.Unmarshal(data, &f); err != nil {
+	if useCBOR {
+		err = cbor.Unmarshal(data, &f)
+	} else {
+		err = json.Unmarshal(data, &f)
+	}
+	if err != nil {
 		ipc.CloseAll(fds)
 		return f, nil, err
 	}
@@ -68,9 +110,10 @@ type SyncSource interface {
 	// Checkpoint returns the system state and every session's id.
 	Checkpoint() (system json.RawMessage, ids []uint64)
 	// Dup duplicates the sockets of those connections still open, with
-	// their records. It is asked for a chunk at a time, so that a talker
-	// with many connections is never held up for long.
-	Dup(ids []uint64) (open []uint64, fds []int, records map[uint64]json.RawMessage)
+	// their records (state.VersionCBOR's encoding). It is asked for a
+	// chunk at a time, so that a talker with many connections is never
+	// held up for long.
+	Dup(ids []uint64) (open []uint64, fds []int, records map[uint64]state.Record)
 }
 
 // syncChunk bounds the duplicates that exist at once during a sync: a
@@ -136,9 +179,9 @@ func (h *Holder) Drop(id uint64) {
 	h.signal()
 }
 
-// Checkpoint queues the latest records of changed sessions and the system
-// state.
-func (h *Holder) Checkpoint(system json.RawMessage, records map[uint64]json.RawMessage) {
+// Checkpoint queues the latest records of changed sessions (in
+// state.VersionCBOR's encoding) and the system state.
+func (h *Holder) Checkpoint(system json.RawMessage, records map[uint64]state.Record) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.connected {
@@ -148,7 +191,7 @@ func (h *Holder) Checkpoint(system json.RawMessage, records map[uint64]json.RawM
 		h.pending.System = system
 	}
 	if len(records) > 0 && h.pending.Records == nil {
-		h.pending.Records = map[uint64]json.RawMessage{}
+		h.pending.Records = map[uint64]state.Record{}
 	}
 	for id, r := range records {
 		h.pending.Records[id] = r
@@ -178,7 +221,7 @@ func (h *Holder) Run() {
 			return
 		default:
 		}
-		c, err := h.connect()
+		c, useCBOR, err := h.connect()
 		if err != nil {
 			select {
 			case <-h.done:
@@ -187,7 +230,7 @@ func (h *Holder) Run() {
 			}
 			continue
 		}
-		h.serve(c)
+		h.serve(c, useCBOR)
 		c.Close()
 		h.mu.Lock()
 		h.connected = false
@@ -199,34 +242,68 @@ func (h *Holder) Run() {
 	}
 }
 
-func (h *Holder) connect() (*net.UnixConn, error) {
-	c, err := net.DialTimeout("unix", h.sock, time.Second)
+// connect opens the channel and agrees the frames' encoding.
+func (h *Holder) connect() (c *net.UnixConn, useCBOR bool, err error) {
+	nc, err := net.DialTimeout("unix", h.sock, time.Second)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	uc := c.(*net.UnixConn)
+	uc := nc.(*net.UnixConn)
 	_ = uc.SetDeadline(time.Now().Add(5 * time.Second))
-	if err := ipc.WriteJSON(uc, Message{Hold: &HoldHello{PID: h.pid}}); err != nil {
+	if err := ipc.WriteJSON(uc, Message{Hold: &HoldHello{PID: h.pid, Records: state.VersionCBOR}}); err != nil {
 		uc.Close()
-		return nil, err
+		return nil, false, err
 	}
 	// Wait for the ack before sending frames: the angel reads the hello
 	// line through a buffer that must not swallow a frame's descriptors.
-	var ack [3]byte
-	if _, err := uc.Read(ack[:]); err != nil || string(ack[:]) != "ok\n" {
+	// The ack is read a byte at a time, for the same reason the other way
+	// round (the angel sends nothing after it, but a buffer here need not
+	// rely on that).
+	ack := make([]byte, 0, len(AckCBOR))
+	for len(ack) < cap(ack) && (len(ack) == 0 || ack[len(ack)-1] != '\n') {
+		var b [1]byte
+		if _, err := uc.Read(b[:]); err != nil {
+			uc.Close()
+			return nil, false, errors.New("hold: no ack from the angel")
+		}
+		ack = append(ack, b[0])
+	}
+	switch string(ack) {
+	case AckJSON:
+	case AckCBOR:
+		useCBOR = true
+	default:
 		uc.Close()
-		return nil, errors.New("hold: no ack from the angel")
+		return nil, false, errors.New("hold: no ack from the angel")
 	}
 	_ = uc.SetDeadline(time.Time{})
-	return uc, nil
+	return uc, useCBOR, nil
+}
+
+// encode prepares a frame for the agreed encoding: an angel that takes
+// JSON gets the records in JSON (transcoded here, off the world's
+// goroutine; a record that cannot be is left out, and comes with the next
+// change or sync).
+func encode(f *HoldFrame, useCBOR bool) {
+	if useCBOR {
+		return
+	}
+	for id, r := range f.Records {
+		js, err := state.Transcode(r, state.VersionCBOR, state.VersionJSONRecords)
+		if err != nil {
+			delete(f.Records, id)
+			continue
+		}
+		f.Records[id] = js
+	}
 }
 
 // serve sends a full sync, then batches until the connection breaks.
-func (h *Holder) serve(c *net.UnixConn) {
+func (h *Holder) serve(c *net.UnixConn, useCBOR bool) {
 	h.mu.Lock()
 	h.connected = true
 	h.mu.Unlock()
-	if err := h.fullSync(c); err != nil {
+	if err := h.fullSync(c, useCBOR); err != nil {
 		return
 	}
 	keepalive := time.NewTicker(time.Second)
@@ -246,10 +323,9 @@ func (h *Holder) serve(c *net.UnixConn) {
 		frame, fds := h.pending, h.fds
 		h.pending, h.fds = HoldFrame{}, nil
 		h.mu.Unlock()
-		err := SendFrame(c, frame, fds)
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
+		encode(&frame, useCBOR)
+		err := SendFrame(c, &frame, fds, useCBOR)
+		ipc.CloseAll(fds)
 		if err != nil {
 			return
 		}
@@ -258,10 +334,10 @@ func (h *Holder) serve(c *net.UnixConn) {
 
 // fullSync replaces what the angel holds: listeners and system state
 // first, then the connections in chunks, each with its record.
-func (h *Holder) fullSync(c *net.UnixConn) error {
+func (h *Holder) fullSync(c *net.UnixConn, useCBOR bool) error {
 	names, fds := h.sync.Listeners()
 	system, ids := h.sync.Checkpoint()
-	err := SendFrame(c, HoldFrame{Sync: true, Listeners: names, System: system}, fds)
+	err := SendFrame(c, &HoldFrame{Sync: true, Listeners: names, System: system}, fds, useCBOR)
 	ipc.CloseAll(fds)
 	if err != nil {
 		return err
@@ -270,7 +346,9 @@ func (h *Holder) fullSync(c *net.UnixConn) error {
 		chunk := ids[:min(syncChunk, len(ids))]
 		ids = ids[len(chunk):]
 		open, fds, records := h.sync.Dup(chunk)
-		err := SendFrame(c, HoldFrame{Add: open, Records: records}, fds)
+		f := HoldFrame{Add: open, Records: records}
+		encode(&f, useCBOR)
+		err := SendFrame(c, &f, fds, useCBOR)
 		ipc.CloseAll(fds)
 		if err != nil {
 			return err

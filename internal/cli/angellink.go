@@ -14,6 +14,7 @@ import (
 	"talker/angel"
 	"talker/angel/link"
 	"talker/server"
+	"talker/state"
 )
 
 // envConsole=0 tells a talker started by a detached angel not to write its
@@ -96,7 +97,7 @@ func (h holdSource) Listeners() (names []string, fds []int) {
 
 func (h holdSource) Checkpoint() (json.RawMessage, []uint64) { return h.srv.FullCheckpoint() }
 
-func (h holdSource) Dup(ids []uint64) ([]uint64, []int, map[uint64]json.RawMessage) {
+func (h holdSource) Dup(ids []uint64) ([]uint64, []int, map[uint64]state.Record) {
 	return h.srv.DupConns(ids)
 }
 

@@ -1,0 +1,318 @@
+package server
+
+import (
+	"time"
+
+	"talker/player"
+	"talker/reboot"
+	"talker/server/conn"
+	"talker/server/telnet"
+	"talker/state"
+)
+
+// The talker's values to and from the state format (package state), which
+// a reboot hands over and the angel checkpoints. The format's structs are
+// the wire; these functions are the only place that knows both sides, so
+// that renaming a field of a session, a player or the telnet state changes
+// this file, not the format.
+
+// SystemState is the talker-wide state that lives in memory and that the
+// lifecycle hooks see (hookapi.go). The rest of what the format's System
+// carries (the login guard, countdowns, rooms' review) is the World's own.
+type SystemState struct {
+	Generation    int       // 1 for a cold start, +1 per seamless reboot or recovery
+	ColdStartedAt time.Time // start of generation 1
+	StartedAt     time.Time // start of this generation
+	Reboots       int       // seamless reboots since the cold start
+	LastReboot    *RebootTimings
+}
+
+// checkpointRecord is a session's record without what only the
+// connection's own goroutines may read while they run (the decoder's
+// half-typed line, the throttle, unsent output): what the angel checkpoints
+// and a reboot stages. After a crash those are lost, the rest is not.
+func (s *Session) checkpointRecord() state.Session {
+	r := state.Session{
+		ID: s.ID, FD: -1, Addr: s.Addr, ConnectedAt: s.ConnectedAt, LastInput: s.LastInput,
+		Telnet: telnetToWire(&s.Telnet), Login: loginToWire(s.Login), Player: playerToWire(s.Player),
+		LoggedInAt: s.LoggedInAt, AFK: s.AFK, AFKMessage: s.AFKMessage, ReplyTo: s.ReplyTo,
+		TellReview: reviewToWire(s.TellReview),
+	}
+	if s.room != nil {
+		r.Room = s.room.ID
+	}
+	return r
+}
+
+// fullRecord is a session's whole record, to be read with its connection's
+// goroutines frozen: the checkpoint record, the connection's carried state
+// and the held input, with the descriptor index fd.
+func (s *Session) fullRecord(fd int) state.Session {
+	r := s.checkpointRecord()
+	r.FD, r.Conn, r.Held = fd, carriedToWire(s.conn.Carry()), eventsToWire(s.held)
+	return r
+}
+
+// pauseRecord is a Staged record: what the pause changes, the rest being
+// the record staged with the socket at index fd.
+func (s *Session) pauseRecord(fd int) state.Session {
+	return state.Session{ID: s.ID, FD: fd, Conn: carriedToWire(s.conn.Carry()), Held: eventsToWire(s.held), Staged: true}
+}
+
+// restoredSession is a session rebuilt from its record, before it is
+// linked into the world and given its connection (whose carried state is
+// carriedFromWire(&r.Conn)).
+func restoredSession(r *state.Session) *Session {
+	s := &Session{ID: r.ID, Addr: r.Addr, ConnectedAt: r.ConnectedAt, LastInput: r.LastInput,
+		Telnet: telnetFromWire(&r.Telnet), Login: loginFromWire(r.Login), Player: playerFromWire(r.Player),
+		LoggedInAt: r.LoggedInAt, AFK: r.AFK, AFKMessage: r.AFKMessage, ReplyTo: r.ReplyTo,
+		TellReview: reviewFromWire(r.TellReview), held: eventsFromWire(r.Held)}
+	return s
+}
+
+// systemRecord is the talker-wide state as a snapshot or checkpoint
+// carries it.
+func (w *World) systemRecord() state.System {
+	sys := state.System{Generation: w.system.Generation, ColdStartedAt: w.system.ColdStartedAt,
+		StartedAt: w.system.StartedAt, Reboots: w.system.Reboots, LastReboot: timingsToWire(w.system.LastReboot),
+		NextConnID: w.nextConnID(), LoginGuard: guardToWire(w.guard),
+		Countdown: countdownToWire(w.countdown), Shutdown: countdownToWire(w.shutdownCountdown)}
+	if len(w.review) > 0 {
+		sys.RoomReview = make(map[string][]state.ReviewLine, len(w.review))
+		for id, lines := range w.review {
+			sys.RoomReview[id] = reviewToWire(lines)
+		}
+	}
+	return sys
+}
+
+// restoreSystem takes the talker-wide state a previous generation left.
+func (w *World) restoreSystem(sys *state.System) {
+	w.system = SystemState{Generation: sys.Generation, ColdStartedAt: sys.ColdStartedAt, StartedAt: sys.StartedAt,
+		Reboots: sys.Reboots, LastReboot: timingsFromWire(sys.LastReboot)}
+	w.guard = guardFromWire(sys.LoginGuard)
+	w.countdown = countdownFromWire(sys.Countdown)
+	w.shutdownCountdown = countdownFromWire(sys.Shutdown)
+	w.review = nil
+	if len(sys.RoomReview) > 0 {
+		w.review = make(map[string][]ReviewLine, len(sys.RoomReview))
+		for id, lines := range sys.RoomReview {
+			w.review[id] = reviewFromWire(lines)
+		}
+	}
+	w.connIDs.Store(sys.NextConnID)
+}
+
+func telnetToWire(t *telnet.State) state.Telnet {
+	return state.Telnet{Options: state.Options{Us: qToWire(t.Options.Us), Him: qToWire(t.Options.Him)},
+		Width: t.Width, Height: t.Height, ClientName: t.ClientName, Terminal: t.Terminal, MTTS: t.MTTS,
+		TTypeRequests: t.TTypeRequests, TTypeReplies: t.TTypeReplies, TTypeDone: t.TTypeDone,
+		Charset: t.Charset, PasswordMode: t.PasswordMode}
+}
+
+func telnetFromWire(t *state.Telnet) telnet.State {
+	return telnet.State{Options: telnet.Options{Us: qFromWire(t.Options.Us), Him: qFromWire(t.Options.Him)},
+		Width: t.Width, Height: t.Height, ClientName: t.ClientName, Terminal: t.Terminal, MTTS: t.MTTS,
+		TTypeRequests: t.TTypeRequests, TTypeReplies: t.TTypeReplies, TTypeDone: t.TTypeDone,
+		Charset: t.Charset, PasswordMode: t.PasswordMode}
+}
+
+func qToWire(m map[byte]telnet.Q) map[uint8]uint8 {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[uint8]uint8, len(m))
+	for opt, q := range m {
+		out[opt] = uint8(q)
+	}
+	return out
+}
+
+func qFromWire(m map[uint8]uint8) map[byte]telnet.Q {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[byte]telnet.Q, len(m))
+	for opt, q := range m {
+		out[opt] = telnet.Q(q)
+	}
+	return out
+}
+
+func carriedToWire(c conn.Carried) state.Carried {
+	d := &c.Decoder
+	return state.Carried{
+		Decoder: state.Decoder{Mode: uint8(d.Mode), Verb: d.Verb, SBOption: d.SBOption, SB: d.SB,
+			SBOverflow: d.SBOverflow, Line: d.Line, Truncated: d.Truncated, CR: d.CR, MaxLine: d.MaxLine, MaxSB: d.MaxSB},
+		Throttle: state.Throttle{LineTokens: c.Throttle.LineTokens, ByteTokens: c.Throttle.ByteTokens,
+			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
+		Unsent: c.Unsent,
+	}
+}
+
+func carriedFromWire(c *state.Carried) conn.Carried {
+	d := &c.Decoder
+	return conn.Carried{
+		Decoder: telnet.Decoder{Mode: telnet.Mode(d.Mode), Verb: d.Verb, SBOption: d.SBOption, SB: d.SB,
+			SBOverflow: d.SBOverflow, Line: d.Line, Truncated: d.Truncated, CR: d.CR, MaxLine: d.MaxLine, MaxSB: d.MaxSB},
+		Throttle: conn.Throttle{LineTokens: c.Throttle.LineTokens, ByteTokens: c.Throttle.ByteTokens,
+			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
+		Unsent: c.Unsent,
+	}
+}
+
+func eventsToWire(evs []telnet.Event) []state.Event {
+	if len(evs) == 0 {
+		return nil
+	}
+	out := make([]state.Event, len(evs))
+	for i, e := range evs {
+		out[i] = state.Event{Kind: uint8(e.Kind), Line: e.Line, Truncated: e.Truncated, Verb: e.Verb, Option: e.Option, Data: e.Data}
+	}
+	return out
+}
+
+func eventsFromWire(evs []state.Event) []telnet.Event {
+	if len(evs) == 0 {
+		return nil
+	}
+	out := make([]telnet.Event, len(evs))
+	for i, e := range evs {
+		out[i] = telnet.Event{Kind: telnet.EventKind(e.Kind), Line: e.Line, Truncated: e.Truncated, Verb: e.Verb, Option: e.Option, Data: e.Data}
+	}
+	return out
+}
+
+func loginToWire(l LoginState) state.Login {
+	return state.Login{Stage: uint8(l.Stage), Name: l.Name, Failures: l.Failures, Salt: l.Salt, Digest: l.Digest}
+}
+
+func loginFromWire(l state.Login) LoginState {
+	return LoginState{Stage: Stage(l.Stage), Name: l.Name, Failures: l.Failures, Salt: l.Salt, Digest: l.Digest}
+}
+
+func playerToWire(p *player.Player) *state.Player {
+	if p == nil {
+		return nil
+	}
+	w := &state.Player{Name: p.Name, PasswordHash: p.PasswordHash, Rank: int(p.Rank), Title: p.Title,
+		Description: p.Description, Room: p.Room, Home: p.Home, CreatedAt: p.CreatedAt, LastSeen: p.LastSeen,
+		LastAddress: p.LastAddress, Logins: p.Logins, TimeOnline: p.TimeOnline, Colour: p.Colour, Prompt: p.Prompt,
+		PromptText: p.PromptText, Timestamps: p.Timestamps, Earmuffs: p.Earmuffs, EnterMsg: p.EnterMsg,
+		ExitMsg: p.ExitMsg, Gagged: p.Gagged, Jailed: p.Jailed}
+	if len(p.Lists) > 0 {
+		w.Lists = make(map[string]state.ListEntry, len(p.Lists))
+		for k, e := range p.Lists {
+			w.Lists[k] = state.ListEntry{Name: e.Name, Friend: e.Friend, Ignore: uint8(e.Ignore), Invite: e.Invite}
+		}
+	}
+	return w
+}
+
+func playerFromWire(w *state.Player) *player.Player {
+	if w == nil {
+		return nil
+	}
+	p := &player.Player{Name: w.Name, PasswordHash: w.PasswordHash, Rank: player.Rank(w.Rank), Title: w.Title,
+		Description: w.Description, Room: w.Room, Home: w.Home, CreatedAt: w.CreatedAt, LastSeen: w.LastSeen,
+		LastAddress: w.LastAddress, Logins: w.Logins, TimeOnline: w.TimeOnline, Colour: w.Colour, Prompt: w.Prompt,
+		PromptText: w.PromptText, Timestamps: w.Timestamps, Earmuffs: w.Earmuffs, EnterMsg: w.EnterMsg,
+		ExitMsg: w.ExitMsg, Gagged: w.Gagged, Jailed: w.Jailed}
+	if len(w.Lists) > 0 {
+		p.Lists = make(map[string]player.ListEntry, len(w.Lists))
+		for k, e := range w.Lists {
+			p.Lists[k] = player.ListEntry{Name: e.Name, Friend: e.Friend, Ignore: player.Ignore(e.Ignore), Invite: e.Invite}
+		}
+	}
+	return p
+}
+
+func reviewToWire(lines []ReviewLine) []state.ReviewLine {
+	if len(lines) == 0 {
+		return nil
+	}
+	out := make([]state.ReviewLine, len(lines))
+	for i, l := range lines {
+		out[i] = state.ReviewLine{At: l.At, From: l.From, Text: l.Text}
+	}
+	return out
+}
+
+func reviewFromWire(lines []state.ReviewLine) []ReviewLine {
+	if len(lines) == 0 {
+		return nil
+	}
+	out := make([]ReviewLine, len(lines))
+	for i, l := range lines {
+		out[i] = ReviewLine{At: l.At, From: l.From, Text: l.Text}
+	}
+	return out
+}
+
+func timingsToWire(t *RebootTimings) *state.Timings {
+	if t == nil {
+		return nil
+	}
+	return &state.Timings{Mode: string(t.Mode), At: t.At, By: t.By, BySession: t.BySession, Reason: t.Reason,
+		FromVersion: t.FromVersion, ToVersion: t.ToVersion, FromPID: t.FromPID, ToPID: t.ToPID,
+		Sessions: t.Sessions, Dropped: t.Dropped, Prepare: t.Prepare, Exec: t.Exec, Stage: t.Stage,
+		Quiesce: t.Quiesce, Snapshot: t.Snapshot, Handoff: t.Handoff, Restore: t.Restore, Pause: t.Pause}
+}
+
+func timingsFromWire(t *state.Timings) *RebootTimings {
+	if t == nil {
+		return nil
+	}
+	return &RebootTimings{Mode: reboot.Mode(t.Mode), At: t.At, By: t.By, BySession: t.BySession, Reason: t.Reason,
+		FromVersion: t.FromVersion, ToVersion: t.ToVersion, FromPID: t.FromPID, ToPID: t.ToPID,
+		Sessions: t.Sessions, Dropped: t.Dropped, Prepare: t.Prepare, Exec: t.Exec, Stage: t.Stage,
+		Quiesce: t.Quiesce, Snapshot: t.Snapshot, Handoff: t.Handoff, Restore: t.Restore, Pause: t.Pause}
+}
+
+func countdownToWire(c *countdown) *state.Countdown {
+	if c == nil {
+		return nil
+	}
+	return &state.Countdown{Req: state.Request{Mode: string(c.Req.Mode), Reason: c.Req.Reason, By: c.Req.By,
+		BySession: c.Req.BySession}, At: c.At, LastAnnounce: c.LastAnnounce}
+}
+
+func countdownFromWire(c *state.Countdown) *countdown {
+	if c == nil {
+		return nil
+	}
+	return &countdown{Req: RebootRequest{Mode: reboot.Mode(c.Req.Mode), Reason: c.Req.Reason, By: c.Req.By,
+		BySession: c.Req.BySession}, At: c.At, LastAnnounce: c.LastAnnounce}
+}
+
+func guardToWire(g loginGuard) state.Guard {
+	conv := func(m map[string]*failures) map[string]*state.Failures {
+		if m == nil {
+			return nil
+		}
+		out := make(map[string]*state.Failures, len(m))
+		for k, f := range m {
+			out[k] = &state.Failures{Count: f.Count, Last: f.Last, Until: f.Until}
+		}
+		return out
+	}
+	return state.Guard{ByAddr: conv(g.ByAddr), ByName: conv(g.ByName)}
+}
+
+// guardFromWire gives back the login guard; one from a state without it
+// (an empty one) starts afresh.
+func guardFromWire(g state.Guard) loginGuard {
+	if g.ByAddr == nil {
+		return newLoginGuard()
+	}
+	conv := func(m map[string]*state.Failures) map[string]*failures {
+		out := make(map[string]*failures, len(m))
+		for k, f := range m {
+			if f != nil {
+				out[k] = &failures{Count: f.Count, Last: f.Last, Until: f.Until}
+			}
+		}
+		return out
+	}
+	return loginGuard{ByAddr: conv(g.ByAddr), ByName: conv(g.ByName)}
+}
