@@ -147,7 +147,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	}
 	defer r.Abandon()
 	w := r.world
-	if w.shutdownCountdown == nil || w.shutdownCountdown.Req.By != "Boss" {
+	if w.shutdownCountdown == nil || w.shutdownCountdown.By != "Boss" {
 		t.Errorf("restored shutdown countdown: %+v", w.shutdownCountdown)
 	}
 	if len(w.review["main"]) != 1 {

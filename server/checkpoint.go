@@ -58,7 +58,7 @@ func (w *World) touch(s *Session) {
 // touchNow checkpoints a session at once: for changes that must not be
 // lost to a crash in the next fraction of a second (logging in).
 func (w *World) touchNow(s *Session) {
-	if w.holder == nil || w.frozen {
+	if w.holder == nil || w.phase == phasePaused {
 		return
 	}
 	if b, err := s.encodeCheckpoint(); err == nil {
@@ -82,7 +82,7 @@ func (w *World) holdConn(c *conn.Conn) {
 
 // checkpoint sends the changed sessions' records and the system state.
 func (w *World) checkpoint() {
-	if w.holder == nil || w.frozen {
+	if w.holder == nil || w.phase == phasePaused {
 		return
 	}
 	var records map[uint64]state.Record

@@ -60,3 +60,15 @@ func (w *World) closeConn(c *conn.Conn) {
 // sending their last output: a generation that handed over calls it before
 // it exits.
 func (s *Server) WaitClosing(d time.Duration) { s.world.closing.wait(d) }
+
+// waitClosed waits (at most d in all) for connections to finish closing.
+func waitClosed(conns []*conn.Conn, d time.Duration) {
+	deadline := time.After(d)
+	for _, c := range conns {
+		select {
+		case <-c.Done():
+		case <-deadline:
+			return
+		}
+	}
+}

@@ -40,7 +40,7 @@ func TestWaitClosingWaitsForLastOutput(t *testing.T) {
 			sess.println(long)
 		}
 		sess.println("Goodbye, Alice.")
-		w.closeSession(sess, "quit")
+		w.closeSession(sess, closeQuit)
 	})
 	began := time.Now()
 	ts.srv.WaitClosing(300 * time.Millisecond)

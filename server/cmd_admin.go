@@ -41,7 +41,7 @@ func (w *World) cmdReboot(s *Session, args string, mode reboot.Mode) {
 		}
 		// 'reboot cancel' and 'reset cancel' cancel whichever is running:
 		// name the one that was.
-		mode = w.countdown.Req.Mode
+		mode = w.countdown.Mode
 		w.countdown = nil
 		w.toOnline("*** The " + string(mode) + " countdown has been cancelled by " + s.Player.Name + ".")
 		w.log.Info().Str("by", s.Player.Name).Msg("reboot countdown cancelled")
@@ -75,7 +75,12 @@ func (w *World) cmdReboot(s *Session, args string, mode reboot.Mode) {
 	if seconds == 0 {
 		s.println("Rebooting now.")
 	}
-	w.scheduleReboot(req, seconds)
+	if seconds == 0 {
+		go w.requestReboot(req)
+		return
+	}
+	w.countdown = w.newCountdown(mode, s, reason, seconds)
+	w.announceCountdown(w.countdown, time.Duration(seconds)*time.Second)
 }
 
 func (w *World) cmdUptime(s *Session, _ string) {

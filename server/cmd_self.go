@@ -88,7 +88,7 @@ func (w *World) cmdAFK(s *Session, args string) {
 
 func (w *World) cmdQuit(s *Session, _ string) {
 	s.println("Goodbye, " + s.Player.Name + "! Come back soon.")
-	w.closeSession(s, "quit")
+	w.closeSession(s, closeQuit)
 }
 
 func sortStrings(s []string) { sort.Strings(s) }

@@ -226,15 +226,16 @@ func (w *World) cmdKick(s *Session, args string) {
 	if !outranks(s, o.Player, "kick") {
 		return
 	}
-	w.kick(o, "*** You have been kicked off "+w.cfg.Name+" by "+s.Player.Name+because(reason)+".", "kicked by "+s.Player.Name)
+	w.kick(o, "*** You have been kicked off "+w.cfg.Name+" by "+s.Player.Name+because(reason)+".", closeKicked, s.Player.Name)
 	s.println("You have kicked " + o.Player.Name + " off the talker.")
 	w.staffLog(s, "kick", o.Player.Name, reason)
 }
 
 // kick disconnects a session after telling it why.
-func (w *World) kick(o *Session, tell, logReason string) {
+func (w *World) kick(o *Session, tell string, reason closeReason, by string) {
 	o.println(tell)
-	w.closeSession(o, logReason)
+	w.log.Info().Str("player", o.name()).Stringer("reason", reason).Str("by", by).Msg("disconnected by staff")
+	w.closeSession(o, reason)
 }
 
 // staffTarget reads "<name> [reason]" for a staff command acting on a
@@ -385,7 +386,7 @@ func (w *World) cmdBan(s *Session, args string) {
 			if kind == store.BanSite {
 				msg = siteBanMessage(w, &b)
 			}
-			w.kick(o, "*** "+msg, "banned by "+s.Player.Name)
+			w.kick(o, "*** "+msg, closeBanned, s.Player.Name)
 			s.println(o.Player.Name + " has been disconnected.")
 		}
 	}

@@ -13,8 +13,6 @@
 package server
 
 import (
-	"bytes"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -57,7 +55,7 @@ type Config struct {
 
 	// Upgrader performs seamless reboots (package reboot's Upgrader); nil
 	// disables them.
-	Upgrader Handoffer
+	Upgrader Upgrader
 	// ReadyTimeout bounds every wait of a reboot: connections pausing, the
 	// new binary becoming ready.
 	ReadyTimeout time.Duration
@@ -68,7 +66,8 @@ type Config struct {
 	// Hooks are the lifecycle hooks (init, cold start, reload start, start,
 	// reload stop, cold stop, stop).
 	Hooks reboot.Hooks[*World]
-	// Faults injects failures for tests of the reboot's rollback.
+	// Faults injects failures for tests of the reboot's rollback
+	// (faults.go).
 	Faults Faults
 	// Migrations says which schema migrations opening the database may
 	// apply: store.ReadableMigrations when a previous generation that is
@@ -105,45 +104,6 @@ func DefaultMessages() Messages {
 		Recovered:    "*** The talker tripped over something and recovered (%s). Carry on!",
 		RebootFailed: "*** The reboot was called off. Carry on!",
 	}
-}
-
-// Faults are test-only failure injections.
-type Faults struct {
-	// CorruptSession damages the bytes of the session record naming this
-	// player, as it arrives in the new generation (staged or at the
-	// pause), so that the restore's own decoding meets an unreadable
-	// record.
-	CorruptSession string
-	// Injected is the raw TALKER_FAULT of this generation (the program
-	// interprets it; it is not passed on to the next generation).
-	Injected string
-	// FutureMigrations are played after this build's schema migrations,
-	// as if this binary were a later build that changes the schema.
-	FutureMigrations []store.Migration
-}
-
-// garble returns raw cut in half if it is a CBOR record with a "Name"
-// field equal (ignoring case) to f.CorruptSession, else raw unchanged.
-func (f Faults) garble(raw []byte) []byte {
-	name := f.CorruptSession
-	if name == "" || len(name) >= 24 {
-		return raw
-	}
-	// The key "Name" (a 4-byte text string), then a text string of the
-	// name's length.
-	marker := append([]byte{0x64, 'N', 'a', 'm', 'e'}, byte(0x60+len(name)))
-	for i := 0; i < len(raw); {
-		j := bytes.Index(raw[i:], marker)
-		if j < 0 {
-			return raw
-		}
-		at := i + j + len(marker)
-		if at+len(name) <= len(raw) && strings.EqualFold(string(raw[at:at+len(name)]), name) {
-			return raw[:len(raw)/2]
-		}
-		i += j + 1
-	}
-	return raw
 }
 
 // DefaultConfig returns the settings a talker starts with.

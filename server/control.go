@@ -67,7 +67,7 @@ func (s *Server) Status() Status {
 		st.Reboots, st.LastReboot = w.system.Reboots, w.system.LastReboot
 		st.Players, st.Connections = len(w.online), len(w.sessions)
 		if c := w.countdown; c != nil {
-			st.Countdown = string(c.Req.Mode) + " in " + ago(c.At.Sub(w.cfg.Now()).Round(time.Second))
+			st.Countdown = string(c.Mode) + " in " + ago(c.At.Sub(w.cfg.Now()).Round(time.Second))
 		} else if c := w.shutdownCountdown; c != nil {
 			st.Countdown = "shutdown in " + ago(c.At.Sub(w.cfg.Now()).Round(time.Second))
 		}

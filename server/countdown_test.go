@@ -10,13 +10,13 @@ import (
 	"talker/reboot"
 )
 
-// failingHandoffer is an upgrader whose new binary never starts.
-type failingHandoffer struct{}
+// failingUpgrader is an upgrader whose new binary never starts.
+type failingUpgrader struct{}
 
-func (failingHandoffer) Begin(reboot.BeginRequest) (*reboot.Handover, error) {
+func (failingUpgrader) Begin(reboot.BeginRequest) (*reboot.Attempt, error) {
 	return nil, errors.New("the new binary would not start")
 }
-func (failingHandoffer) WaitForParent(context.Context) error { return nil }
+func (failingUpgrader) WaitForParent(context.Context) error { return nil }
 
 // A reboot from outside the game (a shell, SIGHUP) during an in-game
 // countdown to the same kind of reboot does that countdown's work; if it
@@ -24,7 +24,7 @@ func (failingHandoffer) WaitForParent(context.Context) error { return nil }
 // reboot carries on untouched. An empty configured message is not sent.
 func TestCountdownAcrossAnEarlyReboot(t *testing.T) {
 	ts := startServer(t, func(c *Config) {
-		c.Upgrader = failingHandoffer{}
+		c.Upgrader = failingUpgrader{}
 		c.Messages.Rebooting = "" // say nothing when a reboot starts
 		c.Messages.RebootFailed = "*** Called off."
 	})
@@ -44,7 +44,7 @@ func TestCountdownAcrossAnEarlyReboot(t *testing.T) {
 	}
 	alice.Expect("*** Called off.")
 	alice.Expect("*** The talker will reboot in 10 minutes; you will stay connected. (maint)")
-	if c := countdown(); c == nil || c.Req.Reason != "maint" {
+	if c := countdown(); c == nil || c.Reason != "maint" {
 		t.Fatalf("the countdown was not put back after the failed reboot: %+v", c)
 	}
 	if got := alice.Text()[mark:]; strings.Contains(got, "from-a-shell") || strings.Contains(got, "\n\n") {
@@ -60,7 +60,7 @@ func TestCountdownAcrossAnEarlyReboot(t *testing.T) {
 		t.Fatal("the reboot succeeded without a binary")
 	}
 	alice.Expect("*** Called off.")
-	if c := countdown(); c == nil || c.Req.Mode != reboot.ModeReset {
+	if c := countdown(); c == nil || c.Mode != reboot.ModeReset {
 		t.Fatalf("a reset countdown did not survive a reboot: %+v", c)
 	}
 	boss.Send("reboot cancel")

@@ -61,10 +61,10 @@ func (w *World) panicked(where, cmd, who string, value any, stack []byte, kv ...
 	if cmd != "" {
 		w.recordCommandCrash(cmd)
 	}
-	if w.cfg.Upgrader == nil || w.stopping || w.recovering {
+	if w.cfg.Upgrader == nil || w.phase == phaseStopping || w.recoveryAsked {
 		return
 	}
-	w.recovering = true
+	w.recoveryAsked = true
 	reason := "a panic in " + where
 	if cmd != "" {
 		reason = "a panic in the '" + cmd + "' command"

@@ -56,10 +56,7 @@ func TestRebootDefersInputAndReplaysOnRollback(t *testing.T) {
 
 	// Rolled back: everything is handled here after all, once.
 	s.resume()
-	s.world.do(func(w *World) {
-		w.rebooting = false
-		w.replayHeld()
-	})
+	s.world.do(func(w *World) { w.endReboot() })
 	bob.Expect("Alice says 'queued before the pause'")
 	bob.Expect("Alice says 'typed during the pause'")
 	carol.Expect("Welcome")
@@ -255,7 +252,7 @@ func TestPauseForAnOlderBuildHandlesInputInPlace(t *testing.T) {
 		}
 	}
 	s.resume()
-	s.world.do(func(w *World) { w.rebooting = false })
+	s.world.do(func(w *World) { w.endReboot() })
 	// Handled before the snapshot: Bob's copy was queued (and carried) then.
 	bob.Expect("Alice says 'queued for an older build'")
 	carol.Expect("Welcome")
@@ -316,7 +313,7 @@ func (f *deferFixture) waitHeld(name string, want int) {
 // type her password, which is held back.
 func (f *deferFixture) holdPassword() {
 	f.t.Helper()
-	f.ts.srv.world.do(func(w *World) { w.rebooting = true })
+	f.ts.srv.world.do(func(w *World) { w.beginReboot(RebootRequest{Mode: reboot.ModeReboot}) })
 	f.carol.Send("secret-Carol")
 	f.waitHeld("Carol", 1)
 }

@@ -77,7 +77,7 @@ func (w *World) loginName(s *Session, name string) {
 	}
 	if strings.EqualFold(name, "quit") {
 		s.println("Goodbye!")
-		w.closeSession(s, "quit at login")
+		w.closeSession(s, closeQuitAtLogin)
 		return
 	}
 	valid, err := player.ValidateName(name)
@@ -89,7 +89,7 @@ func (w *World) loginName(s *Session, name string) {
 	if b := w.nameBan(valid); b != nil {
 		w.log.Warn().Str("addr", s.Addr).Str("name", valid).Msg("login refused: banned name")
 		s.println(nameBanMessage(w, b))
-		w.closeSession(s, "banned name")
+		w.closeSession(s, closeBannedName)
 		return
 	}
 	exists, err := w.store.PlayerExists(valid)
@@ -168,14 +168,14 @@ func (w *World) loginPassword(s *Session, pw string) {
 		w.log.Warn().Str("addr", s.Addr).Str("name", s.Login.Name).Msg("login refused: too many failures")
 		s.println("Too many failed logins; please try again in " + ago(wait.Round(time.Second)) + ".")
 		s.sendRaw(s.Telnet.SetPasswordMode(false))
-		w.closeSession(s, "login throttled")
+		w.closeSession(s, closeLoginThrottled)
 		return
 	}
 	if b := w.nameBan(s.Login.Name); b != nil {
 		// Banned while this player was typing the password.
 		s.sendRaw(s.Telnet.SetPasswordMode(false))
 		s.println(nameBanMessage(w, b))
-		w.closeSession(s, "banned name")
+		w.closeSession(s, closeBannedName)
 		return
 	}
 	p, err := w.store.Player(s.Login.Name)
@@ -233,9 +233,9 @@ func (w *World) startHash(s *Session, job hashJob) {
 }
 
 func (w *World) hashDone(res hashResult) {
-	if w.hashJobs--; w.hashJobs == 0 && w.hashIdle != nil {
-		close(w.hashIdle)
-		w.hashIdle = nil
+	if w.hashJobs--; w.hashJobs == 0 && w.reboot != nil && w.reboot.hashesIdle != nil {
+		close(w.reboot.hashesIdle)
+		w.reboot.hashesIdle = nil
 	}
 	s := w.sessions[res.sessionID]
 	if s == nil {
@@ -292,7 +292,7 @@ func (w *World) finishLogin(s *Session, res hashResult) {
 		if s.Login.Failures >= w.cfg.MaxLoginFailures {
 			s.sendRaw(s.Telnet.SetPasswordMode(false))
 			s.println("Wrong password. Too many attempts; goodbye.")
-			w.closeSession(s, "too many wrong passwords")
+			w.closeSession(s, closeWrongPasswords)
 			return
 		}
 		s.println("Wrong password.")
@@ -401,7 +401,7 @@ func (w *World) takeOver(old, s *Session) {
 	w.indexFriends(s)
 	w.touchNow(s)
 	old.Player, old.room = nil, nil // so removing it logs nobody out
-	w.remove(old, "taken over")
+	w.remove(old, closeTakenOver)
 	w.closeConn(old.conn)
 	p.LastAddress = s.Addr
 	w.save(p)

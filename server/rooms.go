@@ -154,3 +154,13 @@ func (w *World) exitsLine(r *Room) string {
 	}
 	return "Exits: " + strings.Join(names, ", ") + "."
 }
+
+// roomIDs lists the rooms' ids, sorted.
+func (w *World) roomIDs() []string {
+	ids := make([]string, 0, len(w.rooms))
+	for id := range w.rooms {
+		ids = append(ids, id)
+	}
+	sortStrings(ids)
+	return ids
+}

@@ -57,12 +57,32 @@ func open(cfg *Config, st *store.Store) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	w.reboot = s.Reboot
+	w.doReboot = s.Reboot
 	// An in-game shutdown ends the way `talker stop` does: the program
 	// watching ShutdownRequested calls Shutdown.
 	w.requestStop = func() { s.stopOnce.Do(func() { close(s.stopAsked) }) }
 	s.world = w
 	return s, nil
+}
+
+// Start starts this process's talker: cold when in is nil (a first start,
+// or the angel's restart with nothing to hand over), else taking over from
+// the previous generation or the angel (reboot_child.go). It does not
+// listen yet. On error the reason is in the log (and, taking over, was told
+// to whoever handed over, who carries on) and the process should exit.
+func Start(cfg Config, upg *reboot.Upgrader, in *reboot.Incoming) (*Server, error) {
+	if in != nil {
+		return takeOver(cfg, upg, in)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		cfg.Log.Error().Err(err).Msg("cannot start")
+		return nil, err
+	}
+	if err := upg.Ready(); err != nil {
+		cfg.Log.Error().Err(err).Msg("cannot mark ready")
+	}
+	return srv, nil
 }
 
 // New opens the database in cfg.DataDir, runs (or resumes) the initial
@@ -276,7 +296,7 @@ func (s *Server) Shutdown(ctx context.Context, message string) error {
 // shutdown tells everyone and closes every session; the world loop ends
 // when the last one has gone.
 func (w *World) shutdown(message string) []*conn.Conn {
-	w.stopping = true
+	w.phase = phaseStopping
 	w.countdown = nil
 	w.shutdownCountdown = nil
 	var closing []*conn.Conn
@@ -285,7 +305,7 @@ func (w *World) shutdown(message string) []*conn.Conn {
 	}
 	for _, s := range w.sessions {
 		closing = append(closing, s.conn)
-		w.closeSession(s, "shutdown")
+		w.closeSession(s, closeShutdown)
 	}
 	return closing
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // An in-game shutdown: 'shutdown [seconds|cancel] [reason]' counts down
-// with announcements, like a reboot, and then asks the program to stop
+// with announcements (countdown.go), like a reboot, and then asks the program to stop
 // exactly as `talker stop` does (Server.ShutdownRequested): players are
 // told and disconnected, the stop is recorded, the process exits with code
 // 0 and the angel does not restart it. The countdown is carried across a
@@ -43,53 +43,27 @@ func (w *World) cmdShutdown(s *Session, args string) {
 		s.println("A shutdown countdown is already running; 'shutdown cancel' stops it.")
 		return
 	}
-	req := RebootRequest{Mode: reboot.ModeShutdown, Reason: reason, By: s.Player.Name, BySession: s.ID}
 	logReason := reason
 	if seconds > 0 {
 		logReason = strings.TrimSpace("in " + plural(seconds, "second") + " " + reason)
 	}
 	w.staffLog(s, "shutdown", "", logReason)
 	if seconds == 0 {
-		w.shutdownNow(req)
+		w.shutdownNow(s.Player.Name, reason)
 		return
 	}
-	now := w.cfg.Now()
-	w.shutdownCountdown = &countdown{Req: req, At: now.Add(time.Duration(seconds) * time.Second), LastAnnounce: now}
-	w.announceShutdown(time.Duration(seconds) * time.Second)
-}
-
-func (w *World) announceShutdown(left time.Duration) {
-	msg := "*** The talker will shut down in " + ago(left.Round(time.Second)) + "; you will be disconnected."
-	if r := w.shutdownCountdown.Req.Reason; r != "" {
-		msg += " (" + r + ")"
-	}
-	w.toOnline(msg)
-}
-
-// tickShutdown announces a shutdown countdown every minute, then every 10
-// seconds in the last minute, and stops the talker when it is due.
-func (w *World) tickShutdown(now time.Time) {
-	c := w.shutdownCountdown
-	if c == nil {
-		return
-	}
-	fire, announce, left := c.step(now)
-	switch {
-	case fire:
-		w.shutdownNow(c.Req)
-	case announce:
-		w.announceShutdown(left)
-	}
+	w.shutdownCountdown = w.newCountdown(reboot.ModeShutdown, s, reason, seconds)
+	w.announceCountdown(w.shutdownCountdown, time.Duration(seconds)*time.Second)
 }
 
 // shutdownNow tells everyone and asks the program to stop.
-func (w *World) shutdownNow(req RebootRequest) {
+func (w *World) shutdownNow(by, reason string) {
 	w.shutdownCountdown = nil
-	msg := "*** The talker is shutting down now, by " + req.By + "."
-	if req.Reason != "" {
-		msg = "*** The talker is shutting down now, by " + req.By + " (" + req.Reason + ")."
+	msg := "*** The talker is shutting down now, by " + by + "."
+	if reason != "" {
+		msg = "*** The talker is shutting down now, by " + by + " (" + reason + ")."
 	}
 	w.toOnline(msg)
-	w.log.Info().Str("by", req.By).Str("reason", req.Reason).Msg("shutdown requested in-game")
+	w.log.Info().Str("by", by).Str("reason", reason).Msg("shutdown requested in-game")
 	w.requestStop()
 }

@@ -273,16 +273,16 @@ func countdownToWire(c *countdown) *state.Countdown {
 	if c == nil {
 		return nil
 	}
-	return &state.Countdown{Req: state.Request{Mode: string(c.Req.Mode), Reason: c.Req.Reason, By: c.Req.By,
-		BySession: c.Req.BySession}, At: c.At, LastAnnounce: c.LastAnnounce}
+	return &state.Countdown{Req: state.Request{Mode: string(c.Mode), Reason: c.Reason, By: c.By,
+		BySession: c.BySession}, At: c.At, LastAnnounce: c.LastAnnounce}
 }
 
 func countdownFromWire(c *state.Countdown) *countdown {
 	if c == nil {
 		return nil
 	}
-	return &countdown{Req: RebootRequest{Mode: reboot.Mode(c.Req.Mode), Reason: c.Req.Reason, By: c.Req.By,
-		BySession: c.Req.BySession}, At: c.At, LastAnnounce: c.LastAnnounce}
+	return &countdown{Mode: reboot.Mode(c.Req.Mode), Reason: c.Req.Reason, By: c.Req.By,
+		BySession: c.Req.BySession, At: c.At, LastAnnounce: c.LastAnnounce}
 }
 
 func guardToWire(g loginGuard) state.Guard {

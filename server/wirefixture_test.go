@@ -86,6 +86,6 @@ func fixtureGuard() loginGuard {
 }
 
 func fixtureCountdown(mode reboot.Mode) *countdown {
-	return &countdown{Req: RebootRequest{Mode: mode, Reason: "because", By: "Alice", BySession: 77},
+	return &countdown{Mode: mode, Reason: "because", By: "Alice", BySession: 77,
 		At: fixtureTime.Add(time.Minute), LastAnnounce: fixtureTime}
 }

@@ -41,39 +41,38 @@ type World struct {
 	commands *commandTable
 
 	hashSlots chan struct{} // bounds concurrent password hashing
-	stopping  bool
-	stopped   chan struct{}
-
-	system    SystemState
-	connIDs   *atomic.Uint64
-	quiesce   *quiesceState // a reboot is pausing connections
-	frozen    bool          // connections paused for a handoff: change nothing
-	rebooting bool          // a reboot is under way: start no password check (see mustDefer)
-	carrying  bool          // this reboot's pause carries queued input to the next generation
 	hashJobs  int           // password checks running
-	hashIdle  chan struct{} // closed when hashJobs drops to 0, if set
-	countdown *countdown
-	closing   *closingConns // closed, maybe still flushing (closing.go)
-	// supersededCountdown is a countdown to the same kind of reboot as
-	// one that started early (from a shell, SIGHUP, an admin's 'reboot'):
-	// done if that reboot succeeds, running again if it fails.
-	supersededCountdown *countdown
-	reboot              func(RebootRequest) (*RebootTimings, error)
-	ticks               uint64
+	stopped   chan struct{} // closed when the loop ends (phaseStopping, nobody left)
 
-	shutdownCountdown *countdown              // an in-game shutdown in progress (shutdown.go)
-	requestStop       func()                  // asks the program to shut the talker down
-	review            map[string][]ReviewLine // room id → the last lines said there (review.go)
-	bans              []store.Ban             // loaded from the database (bans.go)
-	newbiesClosed     bool                    // registration refused (stored in meta)
+	// The lifecycle (lifecycle.go): the phase, and its data.
+	phase  phase
+	reboot *rebootInProgress // phases rebooting, pausing, paused
+	pause  *pauseState       // phases pausing, paused
+	// recoveryAsked: a panic has asked for a recovery reboot (crash.go);
+	// more panics meanwhile do not ask again.
+	recoveryAsked bool
+	// doReboot runs a reboot (Server.Reboot); requestStop asks the program
+	// to shut the talker down (Server.ShutdownRequested).
+	doReboot    func(RebootRequest) (*RebootTimings, error)
+	requestStop func()
 
-	holder        Holder          // the angel, keeping sockets and checkpoints (checkpoint.go)
-	dirty         map[uint64]bool // sessions changed since the last checkpoint
-	lastSystem    []byte          // the system state last sent to the holder
-	disabled      map[string]bool // commands turned off (see crash.go)
-	recovering    bool            // a recovery reboot has been asked for
-	hookMode      reboot.Mode     // of the lifecycle hooks running or last run (hookapi.go)
-	disconnecting bool            // everyone is being disconnected (restart)
+	system  SystemState
+	connIDs *atomic.Uint64
+	closing *closingConns // closed, maybe still flushing (closing.go)
+	ticks   uint64
+	// countdown is a reboot or reset counting down, shutdownCountdown a
+	// shutdown (countdown.go).
+	countdown, shutdownCountdown *countdown
+
+	review        map[string][]ReviewLine // room id → the last lines said there (review.go)
+	bans          []store.Ban             // loaded from the database (bans.go)
+	newbiesClosed bool                    // registration refused (stored in meta)
+
+	holder     Holder          // the angel, keeping sockets and checkpoints (checkpoint.go)
+	dirty      map[uint64]bool // sessions changed since the last checkpoint
+	lastSystem []byte          // the system state last sent to the holder
+	disabled   map[string]bool // commands turned off (see crash.go)
+	hookMode   reboot.Mode     // of the lifecycle hooks running or last run (hookapi.go)
 }
 
 // events the world handles besides conn.Input.
@@ -162,7 +161,7 @@ func (w *World) run() {
 			w.safely("checkpoint", w.checkpoint)
 		}
 		w.checkQuiesced()
-		if w.stopping && len(w.sessions) == 0 {
+		if w.phase == phaseStopping && len(w.sessions) == 0 {
 			close(w.stopped)
 			return
 		}
@@ -202,7 +201,7 @@ func (w *World) handle(ev any) {
 }
 
 func (w *World) accept(c *conn.Conn) {
-	if w.stopping {
+	if w.phase == phaseStopping {
 		c.Send([]byte("The talker is shutting down; please try again in a minute.\r\n"))
 		w.closeConn(c)
 		c.Start()
@@ -232,7 +231,7 @@ func (w *World) accept(c *conn.Conn) {
 	w.log.Info().Uint64("conn", s.ID).Str("addr", s.Addr).Msg("connected")
 	s.sendRaw(s.Telnet.Open())
 	w.greet(s)
-	if w.quiesce != nil || w.frozen {
+	if w.paused() {
 		// Accepted just before a reboot paused the listener: the
 		// connection starts, greeting and all, in whichever generation
 		// carries on.
@@ -247,8 +246,8 @@ func (w *World) input(in conn.Input) {
 		return // already gone (quit, taken over, dropped)
 	}
 	if in.Stopped {
-		if w.quiesce != nil {
-			delete(w.quiesce.readers, s.ID)
+		if w.pause != nil {
+			delete(w.pause.readers, s.ID)
 		}
 		return
 	}
@@ -258,13 +257,13 @@ func (w *World) input(in conn.Input) {
 			ev = w.log.Warn().Str("addr", s.Addr)
 		}
 		ev.Uint64("conn", s.ID).Str("player", s.name()).Err(in.Closed).Msg("connection closed")
-		w.remove(s, "connection lost")
+		w.remove(s, closeConnectionLost)
 		return
 	}
 	if in.Flood {
 		w.log.Warn().Uint64("conn", s.ID).Str("addr", s.Addr).Str("player", s.name()).Msg("disconnected for flooding")
 		s.println("You have been disconnected for flooding.")
-		w.closeSession(s, "flooding")
+		w.closeSession(s, closeFlooding)
 		return
 	}
 	if in.Dropped > 0 {
@@ -299,14 +298,14 @@ func (w *World) feed(s *Session, evs []telnet.Event) {
 // reboot. Once connections are pausing, all of it does (unless the new
 // binary is an older build: see startQuiesce): input already queued for
 // the world is carried to the next generation rather than handled here, so
-// the pause never waits for the world to catch up. Before that, only a
-// line that would start a password check waits, so that none is running
-// when the pause begins.
+// the pause never waits for the world to catch up. Before that, while a
+// reboot is under way, only a line that would start a password check
+// waits, so that none is running when the pause begins.
 func (w *World) mustDefer(s *Session) bool {
-	if w.quiesce != nil || w.frozen {
-		return w.carrying
+	if w.pause != nil {
+		return w.pause.carry
 	}
-	return w.rebooting && s.Player == nil &&
+	return w.phase == phaseRebooting && s.Player == nil &&
 		(s.Login.Stage == StagePassword || s.Login.Stage == StageConfirmPassword)
 }
 
@@ -352,22 +351,21 @@ func (w *World) tick(now time.Time) {
 	if w.cfg.Heartbeat != nil {
 		w.cfg.Heartbeat(w.ticks)
 	}
-	if w.frozen {
+	if w.phase == phasePaused {
 		return // a handoff is in progress: nothing may change
 	}
-	w.tickCountdown(now)
-	w.tickShutdown(now)
+	w.tickCountdowns(now)
 	for _, s := range w.sessions {
 		if s.Player == nil {
 			if !s.checking && now.Sub(s.ConnectedAt) > w.cfg.LoginTimeout {
 				s.println("\r\nLogin timed out. Goodbye.")
-				w.closeSession(s, "login timeout")
+				w.closeSession(s, closeLoginTimeout)
 			}
 			continue
 		}
 		if w.cfg.IdleTimeout > 0 && now.Sub(s.LastInput) > w.cfg.IdleTimeout {
 			s.println("You have been idle too long and are being disconnected. Goodbye!")
-			w.closeSession(s, "idle timeout")
+			w.closeSession(s, closeIdleTimeout)
 		}
 	}
 	w.guard.expire(now)
@@ -395,14 +393,14 @@ func (w *World) mssp() []telnet.MSSPVar {
 
 // closeSession ends a session deliberately: output already queued is sent
 // first, then the connection closes.
-func (w *World) closeSession(s *Session, reason string) {
+func (w *World) closeSession(s *Session, reason closeReason) {
 	w.remove(s, reason)
 	w.closeConn(s.conn)
 }
 
 // remove takes a session out of the world: a playing session is logged out
 // (saved, removed from its room, announced).
-func (w *World) remove(s *Session, reason string) {
+func (w *World) remove(s *Session, reason closeReason) {
 	if w.sessions[s.ID] != s {
 		return
 	}
@@ -411,8 +409,8 @@ func (w *World) remove(s *Session, reason string) {
 	if w.holder != nil {
 		w.holder.Drop(s.ID)
 	}
-	if w.quiesce != nil {
-		delete(w.quiesce.readers, s.ID)
+	if w.pause != nil {
+		delete(w.pause.readers, s.ID)
 	}
 	if w.perAddr[s.Addr]--; w.perAddr[s.Addr] <= 0 {
 		delete(w.perAddr, s.Addr)
@@ -423,14 +421,14 @@ func (w *World) remove(s *Session, reason string) {
 }
 
 // logout saves a player and takes them out of the world.
-func (w *World) logout(s *Session, reason string) {
+func (w *World) logout(s *Session, reason closeReason) {
 	p := s.Player
 	now := w.cfg.Now()
 	p.TimeOnline += now.Sub(s.LoggedInAt)
 	p.LastSeen = now
 	// When everyone is being disconnected (shutdown, restart), nobody needs
 	// to hear about each departure: that would cost N² lines.
-	quiet := w.stopping || w.disconnecting
+	quiet := w.phase == phaseStopping || reason.everyone()
 	if s.room != nil {
 		p.Room = s.room.ID
 		s.room.remove(s)
@@ -444,7 +442,7 @@ func (w *World) logout(s *Session, reason string) {
 		w.announceLogin(s, false)
 	}
 	w.save(p)
-	w.log.Info().Str("player", p.Name).Str("reason", reason).Msg("logged out")
+	w.log.Info().Str("player", p.Name).Stringer("reason", reason).Msg("logged out")
 }
 
 // save writes a player's record, logging (not failing) on error: a failed

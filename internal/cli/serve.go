@@ -2,29 +2,24 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 
-	"talker/ipc"
 	"talker/player"
 	"talker/reboot"
 	"talker/server"
 	"talker/server/logging"
-	"talker/server/store"
 )
 
 // cmdServe is the talker process itself: normally started (and restarted)
@@ -80,11 +75,8 @@ func cmdServe(args []string, o Options) int {
 	// A fault is injected into one generation: the next one (a reboot
 	// inherits the environment) is whatever its binary is, unless its own
 	// wrapper injects one again.
-	cfg.Faults.Injected = os.Getenv("TALKER_FAULT")
+	cfg.Faults = server.ParseFaults(os.Getenv("TALKER_FAULT"))
 	os.Unsetenv("TALKER_FAULT")
-	if kind, ok := strings.CutPrefix(cfg.Faults.Injected, "future-schema:"); ok {
-		cfg.Faults.FutureMigrations = futureMigrations(kind)
-	}
 	registerHookTrace(&cfg)
 	if o.Hooks != nil {
 		o.Hooks(&cfg)
@@ -119,10 +111,13 @@ func cmdServe(args []string, o Options) int {
 
 	upg.CloseUnused()
 	angelLink := startAngelLink(&cfg, ln.Addr().String())
-	srv, code := startGeneration(upg, in, &cfg, log)
-	if srv == nil {
+	if in == nil && isTerminal(os.Stdin) {
+		cfg.AskAdmin = askAdminOnTerminal
+	}
+	srv, err := server.Start(cfg, upg, in)
+	if err != nil {
 		angelLink.Close()
-		return code
+		return reboot.ExitError
 	}
 	angelLink.Start(srv.Status().Generation)
 	angelLink.Hold(srv, map[string]net.Listener{"tcp:" + listen: ln, "unix:" + paths.talkerSock(): ctl},
@@ -163,162 +158,6 @@ func cmdServe(args []string, o Options) int {
 			return reboot.ExitError
 		}
 	}
-}
-
-// startGeneration starts this process's talker: cold, or restored from the
-// previous generation. It returns nil and an exit code if it cannot.
-func startGeneration(upg *reboot.Upgrader, in *reboot.Incoming, cfg *server.Config, log zerolog.Logger) (*server.Server, int) {
-	if in == nil {
-		if isTerminal(os.Stdin) {
-			cfg.AskAdmin = askAdminOnTerminal
-		}
-		srv, err := server.New(*cfg)
-		if err != nil {
-			log.Error().Err(err).Msg("cannot start")
-			return nil, reboot.ExitError
-		}
-		if err := upg.Ready(); err != nil {
-			log.Error().Err(err).Msg("cannot mark ready")
-		}
-		return srv, 0
-	}
-	// Everything a takeover allocates stays live (the sessions, their
-	// connections), so collecting garbage meanwhile would only take CPU
-	// from the restore that players are waiting for.
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	// A staged handoff sends the players' sockets while the old generation
-	// still serves them: wrapping them all now keeps that work out of the
-	// pause that starts when the state arrives.
-	if name, ok := strings.CutPrefix(cfg.Faults.Injected, "corrupt-session:"); ok {
-		cfg.Faults.CorruptSession = name
-	}
-	// A previous generation that started this one (tableflip) carries on
-	// if this one fails before Ready: leave it a database it can use. The
-	// angel's recovery has no one to protect (the previous one died).
-	if upg.HasParent() {
-		cfg.Migrations = store.ReadableMigrations
-	}
-	var prep *server.Prepared
-	if in.Staged {
-		var err error
-		if prep, err = takeStaged(in, cfg, log); err != nil {
-			log.Error().Err(err).Msg("cannot take the staged sockets; the previous generation carries on")
-			return nil, reboot.ExitError
-		}
-	}
-	if in.Header.Mode == reboot.ModeRestart {
-		// A restart hands over only the listeners: start cold.
-		prep.Abandon()
-		srv, err := server.New(*cfg)
-		if err != nil {
-			log.Error().Err(err).Msg("cannot start; the previous generation carries on")
-			in.Reject(err)
-			return nil, reboot.ExitError
-		}
-		if err := in.Ready(reboot.Report{Version: cfg.Version}, cfg.ReadyTimeout); err != nil {
-			log.Error().Err(err).Msg("not committed")
-			return nil, reboot.ExitError
-		}
-		return srv, 0
-	}
-	received := time.Now()
-	log.Info().Str("mode", string(in.Header.Mode)).Int("from_pid", in.Header.FromPID).
-		Int("staged", prep.Len()).Int("sockets", len(in.FDs)).Int("state_bytes", len(in.State)).
-		Msg("taking over from the previous generation")
-	if err := injectedFault(cfg.Faults.Injected); err != nil {
-		in.Reject(err)
-		return nil, reboot.ExitError
-	}
-	r, err := server.Restore(*cfg, in.Header, in.State, prep, in.FDs, received)
-	if err != nil {
-		log.Error().Err(err).Msg("cannot restore; the previous generation carries on")
-		in.Reject(err)
-		return nil, reboot.ExitError
-	}
-	if err := in.Ready(r.Report(), cfg.ReadyTimeout); err != nil {
-		log.Error().Err(err).Msg("not committed; the previous generation carries on")
-		r.Abandon()
-		return nil, reboot.ExitError
-	}
-	r.Start()
-	return r.Server, 0
-}
-
-// takeStaged receives and wraps every staged socket, tells the old
-// generation they are ready, and waits for it to pause and send the state
-// (in.Header, State and FDs are then complete).
-func takeStaged(in *reboot.Incoming, cfg *server.Config, log zerolog.Logger) (*server.Prepared, error) {
-	prep := server.NewPrepared(cfg.Limits, cfg.Faults)
-	var addErr error
-	for {
-		data, fds, done, err := in.NextStage()
-		if err != nil {
-			prep.Abandon()
-			return nil, err
-		}
-		if done {
-			break
-		}
-		// A build that breaks while the old generation still serves.
-		switch cfg.Faults.Injected {
-		case "crash-stage":
-			panic("injected fault: crash while taking in the staged sockets")
-		case "hang-stage":
-			select {}
-		}
-		if addErr == nil {
-			addErr = prep.Add(data, fds)
-		} else {
-			ipc.CloseAll(fds)
-		}
-	}
-	rep := reboot.StageReport{OK: addErr == nil}
-	if addErr != nil {
-		rep.Error = addErr.Error()
-	} else {
-		rep.Sockets = prep.Wrap()
-		// The garbage of taking them in is collected before the pause, so
-		// that the restore reuses that memory rather than faulting in more.
-		runtime.GC()
-	}
-	if err := in.AwaitState(&rep); err != nil {
-		prep.Abandon()
-		return nil, err
-	}
-	log.Info().Int("staged", prep.Len()).Int("wrapped", rep.Sockets).Dur("took", rep.Took).
-		Msg("staged sockets taken in before the pause")
-	return prep, nil
-}
-
-// futureMigrations is the schema change TALKER_FAULT=future-schema:KIND
-// plays, as if this binary were a later build: "additive" (older builds can
-// still use the database) or "breaking" (they cannot).
-func futureMigrations(kind string) []store.Migration {
-	switch kind {
-	case "additive":
-		return []store.Migration{{OlderCanUse: true, SQL: `CREATE TABLE future_notes (id INTEGER PRIMARY KEY, note TEXT NOT NULL DEFAULT '');
-			ALTER TABLE players ADD COLUMN future_flag INTEGER NOT NULL DEFAULT 0`}}
-	case "breaking":
-		return []store.Migration{{OlderCanUse: false, SQL: `ALTER TABLE players RENAME COLUMN title TO motto`}}
-	}
-	return nil
-}
-
-// injectedFault lets the rollback tests make a new generation fail in each
-// way a broken build can: TALKER_FAULT=reject-state|crash-restore|hang-restore
-// (and corrupt-session:NAME, which makes one player's record unreadable;
-// crash-stage and hang-stage, see takeStaged, fail before the pause).
-// It is only consulted by a generation that is taking over.
-func injectedFault(fault string) error {
-	switch fault {
-	case "reject-state":
-		return errors.New("injected fault: state rejected")
-	case "crash-restore":
-		panic("injected fault: crash while restoring")
-	case "hang-restore":
-		select {}
-	}
-	return nil
 }
 
 func shutdown(srv *server.Server, upg *reboot.Upgrader, angelLink *angelClient, log zerolog.Logger) int {

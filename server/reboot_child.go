@@ -4,18 +4,267 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
-	"talker/ipc"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"talker/ipc"
 	"talker/reboot"
 	"talker/server/conn"
 	"talker/server/store"
 	"talker/server/telnet"
 	"talker/state"
 )
+
+// The new generation's side of a seamless reboot (the old generation's is
+// reboot_parent.go), and of the angel's crash recovery. In order:
+//
+//	receive   the old generation's sockets arrive while it still serves (staged), or everything at once
+//	wrap      each socket becomes a connection, its goroutines started frozen; each record is decoded (Prepared)
+//	restore   the state sent at the pause is decoded and the world rebuilt (Restore); the start hooks run
+//	ready     the old generation is told, and commits (or rolls back: this process then exits)
+//	start     the world runs, every connection is thawed (Restored.Start)
+//
+// Nothing is read from or written to a player's socket before the commit:
+// until then the old generation may still carry on with it.
+
+// takeOver starts this process's talker from what the previous generation
+// (a reboot) or the angel (a crash) hands over. On error the handoff is
+// refused, and the caller exits: the previous generation carries on.
+func takeOver(cfg Config, upg *reboot.Upgrader, in *reboot.Incoming) (*Server, error) {
+	log := cfg.Log
+	// Everything a takeover allocates stays live (the sessions, their
+	// connections), so collecting garbage meanwhile would only take CPU
+	// from the restore that players are waiting for.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	// A previous generation that started this one (tableflip) carries on
+	// if this one fails before Ready: leave it a database it can use. The
+	// angel's recovery has no one to protect (the previous one died).
+	if upg.HasParent() {
+		cfg.Migrations = store.ReadableMigrations
+	}
+	// A staged handoff sends the players' sockets while the old generation
+	// still serves them: wrapping them all now keeps that work out of the
+	// pause that starts when the state arrives.
+	var prep *Prepared
+	if in.Staged {
+		var err error
+		if prep, err = takeStaged(in, &cfg); err != nil {
+			log.Error().Err(err).Msg("cannot take the staged sockets; the previous generation carries on")
+			return nil, err
+		}
+	}
+	if in.Header.Mode == reboot.ModeRestart {
+		// A restart hands over only the listeners: start cold.
+		prep.Abandon()
+		srv, err := New(cfg)
+		if err != nil {
+			log.Error().Err(err).Msg("cannot start; the previous generation carries on")
+			in.Reject(err)
+			return nil, err
+		}
+		if err := in.Ready(reboot.Report{Version: cfg.Version}, cfg.ReadyTimeout); err != nil {
+			log.Error().Err(err).Msg("not committed")
+			return nil, err
+		}
+		return srv, nil
+	}
+	received := time.Now()
+	log.Info().Str("mode", string(in.Header.Mode)).Int("from_pid", in.Header.FromPID).
+		Int("staged", prep.Len()).Int("sockets", len(in.FDs)).Int("state_bytes", len(in.State)).
+		Msg("taking over from the previous generation")
+	if err := cfg.Faults.Restore.inject("restoring"); err != nil {
+		in.Reject(err)
+		return nil, err
+	}
+	r, err := Restore(cfg, in.Header, in.State, prep, in.FDs, received)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot restore; the previous generation carries on")
+		in.Reject(err)
+		return nil, err
+	}
+	if err := in.Ready(r.Report(), cfg.ReadyTimeout); err != nil {
+		log.Error().Err(err).Msg("not committed; the previous generation carries on")
+		r.Abandon()
+		return nil, err
+	}
+	r.Start()
+	return r.Server, nil
+}
+
+// takeStaged receives and wraps every staged socket, tells the old
+// generation they are ready, and waits for it to pause and send the state
+// (in.Header, State and FDs are then complete).
+func takeStaged(in *reboot.Incoming, cfg *Config) (*Prepared, error) {
+	prep := NewPrepared(cfg.Limits, cfg.Faults)
+	var addErr error
+	for {
+		data, fds, done, err := in.NextStage()
+		if err != nil {
+			prep.Abandon()
+			return nil, err
+		}
+		if done {
+			break
+		}
+		// A build that breaks while the old generation still serves.
+		if err := cfg.Faults.Stage.inject("taking in the staged sockets"); err != nil {
+			addErr = err
+		}
+		if addErr == nil {
+			addErr = prep.Add(data, fds)
+		} else {
+			ipc.CloseAll(fds)
+		}
+	}
+	rep := reboot.StageReport{OK: addErr == nil}
+	if addErr != nil {
+		rep.Error = addErr.Error()
+	} else {
+		rep.Sockets = prep.Wrap()
+		// The garbage of taking them in is collected before the pause, so
+		// that the restore reuses that memory rather than faulting in more.
+		runtime.GC()
+	}
+	if err := in.AwaitState(&rep); err != nil {
+		prep.Abandon()
+		return nil, err
+	}
+	cfg.Log.Info().Int("staged", prep.Len()).Int("wrapped", rep.Sockets).Dur("took", rep.Took).
+		Msg("staged sockets taken in before the pause")
+	return prep, nil
+}
+
+// Prepared holds the sockets a staged reboot sent while the old
+// generation was still serving them, wrapped and ready to be attached to
+// the sessions the state describes. Nothing is read from or written to
+// them here: until the handoff commits, they are still the old
+// generation's to serve.
+type Prepared struct {
+	limits  conn.Limits
+	ids     []uint64       // the connection id the old generation staged at each index
+	fds     []int          // received, not yet wrapped
+	records []state.Record // each one's session record as staged, not yet decoded
+	faults  Faults
+	conns   []*conn.Conn
+	errs    []error // why the socket at an index could not be wrapped
+	taken   []bool
+	// states are the staged records decoded; stateErrs says why one
+	// could not be.
+	states    []state.Session
+	stateErrs []error
+}
+
+// NewPrepared starts an empty set of staged sockets.
+func NewPrepared(limits conn.Limits, faults Faults) *Prepared {
+	return &Prepared{limits: limits, faults: faults}
+}
+
+// Add takes one staged batch: data gives the connection id and session
+// record of each descriptor, in order (a state.StageChunk).
+func (p *Prepared) Add(data []byte, fds []int) error {
+	chunk, err := state.DecodeStageChunk(data, len(fds))
+	if err != nil {
+		ipc.CloseAll(fds)
+		return fmt.Errorf("staged sockets: %w", err)
+	}
+	for i := range chunk.Records {
+		chunk.Records[i] = p.faults.garble(chunk.Records[i])
+	}
+	p.ids = append(p.ids, chunk.IDs...)
+	p.records = append(p.records, chunk.Records...)
+	p.fds = append(p.fds, fds...)
+	return nil
+}
+
+// Wrap wraps every socket added so far, with its reader and writer
+// goroutines started but frozen, decodes the staged records, and returns
+// how many sockets are ready. It
+// leaves one CPU to the old generation, which is still serving everyone
+// meanwhile: starved, its world fell behind, and the pause that follows
+// began by catching up.
+func (p *Prepared) Wrap() int {
+	p.conns = make([]*conn.Conn, len(p.fds))
+	p.errs = make([]error, len(p.fds))
+	p.taken = make([]bool, len(p.fds))
+	p.states = make([]state.Session, len(p.fds))
+	p.stateErrs = make([]error, len(p.fds))
+	var parked sync.WaitGroup
+	parallelOn(runtime.GOMAXPROCS(0)-1, len(p.fds), func(i int) {
+		if p.conns[i], p.errs[i] = conn.Wrap(p.fds[i], p.limits); p.errs[i] == nil {
+			p.conns[i].StartFrozen(&parked)
+		}
+		p.states[i], p.stateErrs[i] = state.DecodeSession(state.Version, p.records[i])
+	})
+	parked.Wait()
+	p.records = nil
+	p.fds = nil // each is now closed: Wrap works on its own duplicate
+	n := 0
+	for _, c := range p.conns {
+		if c != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Len is the number of staged sockets: the state's descriptor indexes
+// below it are staged ones.
+func (p *Prepared) Len() int {
+	if p == nil {
+		return 0
+	}
+	return len(p.ids)
+}
+
+// stagedState completes a Staged record from the one staged with its
+// socket at index i.
+func (p *Prepared) stagedState(i int, pause state.Session) (state.Session, error) {
+	if i < 0 || i >= p.Len() {
+		return pause, fmt.Errorf("record for connection %d refers to no staged socket", pause.ID)
+	}
+	if p.stateErrs[i] != nil {
+		return pause, fmt.Errorf("staged record: %w", p.stateErrs[i])
+	}
+	st := p.states[i]
+	// The id is the pause record's: if it is not the staged socket's, the
+	// whole state is refused (restoreSessions).
+	st.ID, st.FD, st.Conn, st.Held = pause.ID, pause.FD, pause.Conn, pause.Held
+	return st, nil
+}
+
+// take returns the wrapped connection at index i, checking that it is the
+// connection the record says it is.
+func (p *Prepared) take(i int, id uint64) (*conn.Conn, error) {
+	if p.ids[i] != id {
+		return nil, fmt.Errorf("socket %d was staged for connection %d, not %d", i, p.ids[i], id)
+	}
+	if p.conns[i] == nil {
+		return nil, p.errs[i]
+	}
+	p.taken[i] = true
+	return p.conns[i], nil
+}
+
+// Abandon closes every socket not taken, without shutting any down: the
+// connections still belong to the old generation (or, for one that ended
+// after it was staged, are already over).
+func (p *Prepared) Abandon() {
+	if p == nil {
+		return
+	}
+	ipc.CloseAll(p.fds)
+	p.fds = nil
+	for i, c := range p.conns {
+		if c != nil && !p.taken[i] {
+			c.Abandon()
+		}
+	}
+}
 
 // Restored is a server rebuilt from a previous generation's state, not yet
 // running: nothing has been read from or written to any connection. The

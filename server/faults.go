@@ -1,0 +1,117 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+
+	"talker/server/store"
+)
+
+// Faults are failures a test injects into one generation, so that every
+// way a broken build can fail a reboot is exercised with real processes.
+// They come from TALKER_FAULT, which the command line reads once and does
+// not pass on (a reboot inherits the environment, and the next generation
+// is whatever its own binary is):
+//
+//	crash-stage, hang-stage          while taking in the staged sockets, before the pause
+//	reject-state, crash-restore,     while restoring the state, in the pause
+//	hang-restore
+//	corrupt-session:NAME             NAME's session record arrives damaged, so that the
+//	                                 restore's own decoding meets an unreadable record
+//	future-schema:additive|breaking  one more schema migration, as a later build would play
+type Faults struct {
+	Stage   faultAction // while taking in the staged sockets
+	Restore faultAction // while restoring the state
+	// CorruptSession damages the bytes of the session record naming this
+	// player as it arrives in the new generation (staged or at the pause).
+	CorruptSession string
+	// FutureMigrations are played after this build's schema migrations.
+	FutureMigrations []store.Migration
+}
+
+// faultAction is what a fault does where it is injected.
+type faultAction uint8
+
+const (
+	faultNone   faultAction = iota
+	faultReject             // refuse, with an error
+	faultCrash              // panic
+	faultHang               // never return
+)
+
+// inject does the fault, in a step described by what (for the panic).
+func (a faultAction) inject(what string) error {
+	switch a {
+	case faultReject:
+		return errors.New("injected fault: state rejected")
+	case faultCrash:
+		panic("injected fault: crash while " + what)
+	case faultHang:
+		select {}
+	}
+	return nil
+}
+
+// ParseFaults reads TALKER_FAULT's value; anything it does not know is no
+// fault.
+func ParseFaults(s string) Faults {
+	var f Faults
+	switch s {
+	case "crash-stage":
+		f.Stage = faultCrash
+	case "hang-stage":
+		f.Stage = faultHang
+	case "reject-state":
+		f.Restore = faultReject
+	case "crash-restore":
+		f.Restore = faultCrash
+	case "hang-restore":
+		f.Restore = faultHang
+	}
+	if name, ok := strings.CutPrefix(s, "corrupt-session:"); ok {
+		f.CorruptSession = name
+	}
+	if kind, ok := strings.CutPrefix(s, "future-schema:"); ok {
+		f.FutureMigrations = futureMigrations(kind)
+	}
+	return f
+}
+
+// futureMigrations is the schema change future-schema:KIND plays, as if
+// this binary were a later build: "additive" (older builds can still use
+// the database) or "breaking" (they cannot).
+func futureMigrations(kind string) []store.Migration {
+	switch kind {
+	case "additive":
+		return []store.Migration{{OlderCanUse: true, SQL: `CREATE TABLE future_notes (id INTEGER PRIMARY KEY, note TEXT NOT NULL DEFAULT '');
+			ALTER TABLE players ADD COLUMN future_flag INTEGER NOT NULL DEFAULT 0`}}
+	case "breaking":
+		return []store.Migration{{OlderCanUse: false, SQL: `ALTER TABLE players RENAME COLUMN title TO motto`}}
+	}
+	return nil
+}
+
+// garble returns raw cut in half if it is a CBOR record with a "Name"
+// field equal (ignoring case) to f.CorruptSession, else raw unchanged.
+func (f Faults) garble(raw []byte) []byte {
+	name := f.CorruptSession
+	if name == "" || len(name) >= 24 {
+		return raw
+	}
+	// The key "Name" (a 4-byte text string), then a text string of the
+	// name's length.
+	marker := append([]byte{0x64, 'N', 'a', 'm', 'e'}, byte(0x60+len(name)))
+	for i := 0; i < len(raw); {
+		j := bytes.Index(raw[i:], marker)
+		if j < 0 {
+			return raw
+		}
+		at := i + j + len(marker)
+		if at+len(name) <= len(raw) && strings.EqualFold(string(raw[at:at+len(name)]), name) {
+			return raw[:len(raw)/2]
+		}
+		i += j + 1
+	}
+	return raw
+}
