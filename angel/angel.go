@@ -56,7 +56,7 @@ type Angel struct {
 	events chan any
 	since  time.Time
 
-	state      string // see link.Status.State
+	state      link.State
 	detail     string
 	cur        *generation
 	retiring   map[int]*generation
@@ -134,7 +134,7 @@ func New(cfg Config) *Angel {
 		cfg.QuitGrace = 3 * time.Second
 	}
 	return &Angel{cfg: cfg, log: cfg.Log, events: make(chan any, 256), retiring: map[int]*generation{},
-		exited: map[int]exitInfo{}, state: "starting"}
+		exited: map[int]exitInfo{}, state: link.StateStarting}
 }
 
 // Run listens on the socket, starts or adopts the talker and watches it
@@ -173,7 +173,7 @@ func (a *Angel) Run() int {
 	// second one.
 	if pid := a.cfg.TalkerRunning(); pid > 0 {
 		a.log.Info().Int("talker_pid", pid).Msg("a talker is already running; waiting for it to say hello")
-		a.state, a.detail = "starting", "adopting pid "+strconv.Itoa(pid)
+		a.state, a.detail = link.StateStarting, "adopting pid "+strconv.Itoa(pid)
 		a.cur = &generation{pid: pid, startedAt: time.Now(), adopted: true}
 		a.cur.start, _ = link.StartTime(pid)
 	} else {
@@ -276,7 +276,7 @@ func (a *Angel) handle(ev any) {
 		if g := a.find(ev.pid); g != nil {
 			b := ev.bye
 			g.bye = &b
-			a.log.Info().Int("talker_pid", ev.pid).Str("reason", b.Reason).Int("next", b.Next).Msg("talker says bye")
+			a.log.Info().Int("talker_pid", ev.pid).Str("reason", string(b.Reason)).Int("next", b.Next).Msg("talker says bye")
 		}
 	case cmdEvent:
 		a.command(ev, now)
@@ -322,7 +322,7 @@ func (a *Angel) hello(h link.Hello, now time.Time) {
 	g.hello, g.lastBeat, g.number, g.start, g.version = true, now, h.Generation, start, h.Version
 	g.linkOpen = true
 	if a.stopping == nil {
-		a.state, a.detail = "running", ""
+		a.state, a.detail = link.StateRunning, ""
 	}
 	a.quitAt = time.Time{}
 	a.log.Info().Int("talker_pid", h.PID).Int("generation", h.Generation).Str("version", h.Version).Msg("talker generation is up")
@@ -360,7 +360,7 @@ func (a *Angel) check(now time.Time) {
 		// Gone, but its link still has bytes to read: wait for them.
 	case a.cur != nil:
 		a.watch(now)
-	case a.state == "restarting" && !now.Before(a.restartAt) && a.stopping == nil:
+	case a.state == link.StateRestarting && !now.Before(a.restartAt) && a.stopping == nil:
 		if a.held.empty() {
 			a.startTalker("restart after a crash")
 		} else {
@@ -456,30 +456,23 @@ func (a *Angel) currentExited(now time.Time) {
 		a.offer = nil
 	}
 	a.quitAt = time.Time{}
-	code := -1
-	how := "exited (not our child: status unknown)"
+	end := ending{killedBy: a.cause, stopping: a.stopping != nil}
+	a.cause = ""
 	if reaped {
-		how = e.describe()
-		if e.status.Exited() {
-			code = e.status.ExitStatus()
-		}
+		end.status = &e.status
 	}
-	if a.cause != "" {
-		// The angel killed it: say why first.
-		how = a.cause + "; " + how
-		code = -2
-		a.cause = ""
-	}
-	reason := ""
 	if g.bye != nil {
-		reason = g.bye.Reason
+		end.bye = g.bye.Reason
 	}
-	switch {
-	case code == reboot.ExitHandedOver || (code == -1 && reason == "handed-over"):
+	how := end.describe()
+	kind := end.classify()
+	a.log.Debug().Int("talker_pid", g.pid).Stringer("exit", kind).Msg("generation ended")
+	switch kind {
+	case exitHandedOver:
 		// A seamless reboot whose successor has not said hello yet: wait
 		// for it a while.
 		a.log.Info().Int("talker_pid", g.pid).Str("how", how).Msg("previous generation retired; waiting for its successor to say hello")
-		a.state, a.detail = "starting", "waiting for the next generation"
+		a.state, a.detail = link.StateStarting, "waiting for the next generation"
 		next := &generation{startedAt: now, adopted: g.adopted}
 		if g.bye != nil && g.bye.Next > 0 {
 			next.pid = g.bye.Next
@@ -487,27 +480,27 @@ func (a *Angel) currentExited(now time.Time) {
 			a.cur = next
 		} else {
 			a.restartAt = now.Add(a.cfg.HandoverTimeout)
-			a.state = "restarting"
+			a.state = link.StateRestarting
 		}
 		return
-	case a.stopping != nil || code == reboot.ExitShutdown || (code == -1 && reason == "shutdown"):
+	case exitShutdown:
 		a.lastExit = "shut down (" + how + ")"
 		a.log.Info().Int("talker_pid", g.pid).Str("how", how).Msg("talker shut down deliberately; not restarting")
-		a.state, a.detail = "stopped", "shut down deliberately"
+		a.state, a.detail = link.StateStopped, "shut down deliberately"
 		a.held.releaseAll(false)
 		a.markStopped()
 		if a.stopping == nil {
 			a.stopping = &stopRequest{since: now}
 		}
 		return
-	case code == reboot.ExitRestart || (code == -1 && reason == "restart"):
+	case exitRestart:
 		a.log.Info().Int("talker_pid", g.pid).Msg("talker asked for a restart")
 		a.startTalker("restart requested")
 		return
-	case code == reboot.ExitConfig:
+	case exitConfig:
 		a.lastExit = how
 		a.log.Error().Int("talker_pid", g.pid).Msg("talker configuration is broken (exit 78); not restarting until 'talker start'")
-		a.state, a.detail = "stopped", "configuration error: see the talker log"
+		a.state, a.detail = link.StateStopped, "configuration error: see the talker log"
 		return
 	}
 	// Anything else is a crash.
@@ -519,7 +512,7 @@ func (a *Angel) currentExited(now time.Time) {
 	}
 	delay, loop := a.crashes.crashed(a.cfg.Policy, now, upFor)
 	if loop {
-		a.state = "crash-loop"
+		a.state = link.StateCrashLoop
 		a.detail = strconv.Itoa(a.cfg.Policy.CrashLimit) + " crashes within " + a.cfg.Policy.CrashWindow.String() + "; not restarting until 'talker start'"
 		a.log.Error().Int("talker_pid", g.pid).Str("how", how).Str("detail", a.detail).Msg("crash loop: giving up")
 		if !a.held.empty() {
@@ -533,7 +526,7 @@ func (a *Angel) currentExited(now time.Time) {
 		a.held.tell("*** The talker is restarting; please hold on (about " + delay.Round(time.Second).String() + ")...")
 	}
 	a.log.Error().Int("talker_pid", g.pid).Str("how", how).Dur("up_for", upFor).Dur("restart_in", delay).Msg("talker crashed; restarting")
-	a.state, a.detail = "restarting", "after: "+how
+	a.state, a.detail = link.StateRestarting, "after: "+how
 	a.restartAt = now.Add(delay)
 }
 
@@ -550,9 +543,9 @@ func (a *Angel) spawn(extraEnv []string) (int, bool) {
 		a.lastExit = "could not start: " + err.Error()
 		delay, loop := a.crashes.crashed(a.cfg.Policy, now, 0)
 		if loop {
-			a.state, a.detail = "crash-loop", "the talker cannot be started: "+err.Error()
+			a.state, a.detail = link.StateCrashLoop, "the talker cannot be started: "+err.Error()
 		} else {
-			a.state, a.restartAt = "restarting", now.Add(delay)
+			a.state, a.restartAt = link.StateRestarting, now.Add(delay)
 		}
 		return 0, false
 	}
@@ -568,7 +561,7 @@ func (a *Angel) startTalker(why string) {
 	if !ok {
 		return
 	}
-	a.state, a.detail = "starting", ""
+	a.state, a.detail = link.StateStarting, ""
 	a.log.Info().Int("talker_pid", pid).Str("why", why).Msg("talker started")
 }
 
@@ -584,7 +577,7 @@ func (a *Angel) command(ev cmdEvent, now time.Time) {
 		// `talker start` on an angel that gave up or was stopped by a
 		// configuration error: forget the crashes and start afresh.
 		os.Remove(a.cfg.StopMarker)
-		if a.cur == nil && a.stopping == nil && a.state != "starting" && a.state != "running" {
+		if a.cur == nil && a.stopping == nil && a.state != link.StateStarting && a.state != link.StateRunning {
 			a.crashes.reset()
 			a.startTalker("start requested")
 		}
@@ -601,7 +594,7 @@ func (a *Angel) status(now time.Time) link.Status {
 	if g := a.cur; g != nil {
 		st.TalkerPID, st.Generation, st.LastBeat, st.Adopted = g.pid, g.number, g.lastBeat, g.adopted
 	}
-	if a.state == "restarting" {
+	if a.state == link.StateRestarting {
 		st.RestartIn = max(a.restartAt.Sub(now), 0)
 	}
 	st.Held, st.HeldUpdated = len(a.held.conns), a.held.updated
@@ -614,7 +607,7 @@ func (a *Angel) beginStop(reply chan link.Reply, now time.Time) {
 	a.markStopped()
 	if a.stopping == nil {
 		a.stopping = &stopRequest{since: now}
-		a.state, a.detail = "stopping", ""
+		a.state, a.detail = link.StateStopping, ""
 		if a.cur != nil {
 			if err := a.cfg.Shutdown(); err != nil {
 				a.log.Warn().Err(err).Msg("cannot ask the talker to stop; sending SIGTERM")
@@ -641,7 +634,7 @@ func (a *Angel) continueStop(now time.Time) {
 		}
 		return
 	}
-	a.state = "stopped"
+	a.state = link.StateStopped
 	a.held.releaseAll(false)
 	for _, r := range s.replies {
 		r <- link.Reply{OK: true}
@@ -680,7 +673,7 @@ func (a *Angel) recover() {
 		return
 	}
 	a.offer = o
-	a.state, a.detail = "starting", "recovering "+strconv.Itoa(len(a.held.conns))+" connections"
+	a.state, a.detail = link.StateStarting, "recovering "+strconv.Itoa(len(a.held.conns))+" connections"
 	a.log.Info().Int("talker_pid", pid).Int("connections", len(a.held.conns)).Msg("talker started with the sockets and checkpoints of the one that died")
 	go func() {
 		rep, err := o.Report(a.cfg.BootTimeout)

@@ -1,15 +1,3 @@
-// Package server is the talker itself: it accepts telnet connections, runs
-// the login exchange, and keeps the world — sessions, players, rooms — in
-// one goroutine that every change goes through.
-//
-// (It would be called "talker", but a talker/ directory at the top of the
-// repository would swallow the binary that `go build -o talker .` writes.)
-//
-// The pieces, each in its own file: Server (listening, Serve, Shutdown),
-// World (the event loop that owns all state), sessions and the login state
-// machine, rooms, and the command table. The connection edge (reading,
-// writing, limits) is package conn; the telnet codec is package telnet;
-// storage is package store.
 package server
 
 import (

@@ -10,8 +10,8 @@ import (
 
 // Review buffers: the last lines said in each room, and the last tells of
 // each session, so that someone who looked away can catch up. Both live in
-// memory only and are carried across reboots (the rooms' in SystemState,
-// a session's in its record: see state.go).
+// memory only and are carried across reboots (the rooms' in the system
+// state, a session's in its record: see state.go).
 
 // reviewSize is how many lines each buffer keeps.
 const reviewSize = 20

@@ -98,7 +98,7 @@ func (c *Client) Beat(tick uint64) {
 
 // Bye tells the angel why this generation is about to exit, and stops the
 // link.
-func (c *Client) Bye(reason string, next int) {
+func (c *Client) Bye(reason ByeReason, next int) {
 	c.mu.Lock()
 	conn := c.conn
 	c.mu.Unlock()

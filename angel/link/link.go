@@ -40,15 +40,52 @@ type Beat struct {
 // Bye says why a generation is exiting, so that the angel knows even for a
 // process it cannot wait for (one it adopted).
 type Bye struct {
-	Reason string // "shutdown", "handed-over", "restart"
-	Next   int    // the pid of the generation taking over, if any
+	Reason ByeReason
+	Next   int // the pid of the generation taking over, if any
 }
+
+// ByeReason is why a generation exits deliberately. Its values are the
+// wire's: a talker and an angel of different builds must understand each
+// other.
+type ByeReason string
+
+const (
+	ByeShutdown   ByeReason = "shutdown"    // stopped for good: do not restart
+	ByeHandedOver ByeReason = "handed-over" // a seamless reboot: follow the next generation (Bye.Next)
+	ByeRestart    ByeReason = "restart"     // start a new generation
+)
+
+// State is what the angel is doing about the talker, as `talker status`
+// shows it. Its values are the wire's.
+type State string
+
+const (
+	// StateStarting: a talker was started (cold, after a crash, or a
+	// reboot's successor is awaited, or one is being adopted) and has not
+	// said hello yet.
+	StateStarting State = "starting"
+	// StateRunning: the current generation has said hello and beats.
+	StateRunning State = "running"
+	// StateRestarting: no talker runs; one is started when the back-off
+	// after a crash (Status.RestartIn) is over.
+	StateRestarting State = "restarting"
+	// StateCrashLoop: too many crashes in too short a time: the angel has
+	// given up until `talker start`.
+	StateCrashLoop State = "crash-loop"
+	// StateStopping: a stop was asked for; the talker is shutting down.
+	StateStopping State = "stopping"
+	// StateStopped: the talker stopped deliberately, or its configuration
+	// is broken: nothing is restarted until `talker start`.
+	StateStopped State = "stopped"
+)
+
+func (s State) String() string { return string(s) }
 
 // Status is the angel's answer to "status".
 type Status struct {
 	AngelPID   int
 	AngelSince time.Time
-	State      string // "starting", "running", "restarting", "crash-loop", "stopped", "stopping"
+	State      State
 	Detail     string `json:",omitempty"`
 	TalkerPID  int    `json:",omitempty"`
 	Generation int    `json:",omitempty"`

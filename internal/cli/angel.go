@@ -303,7 +303,7 @@ func cmdStart(args []string) int {
 			return 0
 		}
 		if ar, err := link.Call(paths.angelSock(), "status", time.Second); err == nil && ar.Status != nil {
-			if s := ar.Status.State; s == "crash-loop" || s == "stopped" {
+			if s := ar.Status.State; s == link.StateCrashLoop || s == link.StateStopped {
 				fmt.Fprintf(os.Stderr, "talker start: the talker does not start: %s (%s)\n", s, ar.Status.Detail)
 				printLogTail(paths, 15)
 				return 1

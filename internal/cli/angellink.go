@@ -118,7 +118,7 @@ func dupListener(ln net.Listener) (int, error) {
 	return dup, dupErr
 }
 
-func (a *angelClient) Bye(reason string, next int) {
+func (a *angelClient) Bye(reason link.ByeReason, next int) {
 	if c := a.c.Load(); c != nil {
 		c.Bye(reason, next)
 	}

@@ -144,7 +144,7 @@ func cmdStatus(args []string) int {
 		} else {
 			a := r.Status
 			line := fmt.Sprintf("angel: running, pid %d, up %s; talker %s", a.AngelPID, now.Sub(a.AngelSince).Round(time.Second), a.State)
-			if a.State == "restarting" {
+			if a.State == link.StateRestarting {
 				line += fmt.Sprintf(" in %s", a.RestartIn.Round(100*time.Millisecond))
 			}
 			if a.Detail != "" {
@@ -159,7 +159,7 @@ func cmdStatus(args []string) int {
 				fmt.Print("; talker adopted from a previous angel")
 			}
 			fmt.Println()
-			if !a.HeldUpdated.IsZero() && a.State != "stopped" {
+			if !a.HeldUpdated.IsZero() && a.State != link.StateStopped {
 				fmt.Printf("angel: holding %d connections for crash recovery, updated %s ago\n",
 					a.Held, now.Sub(a.HeldUpdated).Round(100*time.Millisecond))
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"talker/player"
+	"talker/angel/link"
 	"talker/reboot"
 	"talker/server"
 	"talker/server/logging"
@@ -144,7 +145,7 @@ func cmdServe(args []string, o Options) int {
 			// Every connection now belongs to the new generation: exit
 			// without touching any of them, once `talker reboot` has its
 			// answer.
-			angelLink.Bye("handed-over", srv.Status().LastRebootPID())
+			angelLink.Bye(link.ByeHandedOver, srv.Status().LastRebootPID())
 			// Connections closed just before the pause (a quit) are not
 			// carried: let them finish their last output meanwhile.
 			flushed := make(chan struct{})
@@ -162,7 +163,7 @@ func cmdServe(args []string, o Options) int {
 
 func shutdown(srv *server.Server, upg *reboot.Upgrader, angelLink *angelClient, log zerolog.Logger) int {
 	upg.Stop()
-	defer angelLink.Bye("shutdown", 0)
+	defer angelLink.Bye(link.ByeShutdown, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx, ""); err != nil {

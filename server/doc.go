@@ -1,0 +1,39 @@
+// Package server is the talker itself: it accepts telnet connections, runs
+// the login exchange, and keeps the world (sessions, players, rooms) in one
+// goroutine that every change goes through. Its shape follows net/http's
+// Server: Start (or New), Serve, Shutdown.
+//
+// (It would be called "talker", but a talker/ directory at the top of the
+// repository would swallow the binary that `go build -o talker .` writes.)
+//
+// Below it: the connection edge (reading, writing, limits) is package conn,
+// the telnet codec package telnet, storage package store, text rendering
+// package text. Package reboot moves a generation's sockets and state to the
+// next one; package state is the format of that state.
+//
+// The files, from the process's edge inwards:
+//
+//	server.go        Server: Start, New, Serve (the accept loop), Shutdown, the accept gate
+//	config.go        Config, Messages, the defaults
+//	control.go       the control socket the launcher talks to (status, reboot, shutdown)
+//	world.go         World: the event loop that owns all state; input, accept, tick, logout
+//	lifecycle.go     the World's typed phase (serving, rebooting, pausing, paused, stopping), close reasons
+//	session.go       Session: one connection's place in the world, and sending to it
+//	login.go         the login state machine, password hashing off the loop, the login guard
+//	commands.go      the command table and dispatch; cmd_*.go are the commands by category
+//	rooms.go         rooms and their members; review.go, fans.go, bans.go, lookup.go: what commands share
+//	countdown.go     reboot and shutdown countdowns; shutdown.go, the in-game shutdown
+//	crash.go         panics turned into recovery reboots; commands disabled after repeated crashes
+//	checkpoint.go    keeping the angel's copy of every socket and session up to date (Holder)
+//	hookapi.go       what a lifecycle hook may do with the World
+//	setup.go         the first start's setup steps and account creation
+//
+// A seamless reboot, in two halves side by side:
+//
+//	reboot.go         what both halves share: the request, the timings, the map
+//	reboot_parent.go  the old generation: announce, stage, pause, snapshot, commit, rollback
+//	reboot_child.go   the new generation: take over, wrap the staged sockets, restore, start
+//	state.go          the talker's values to and from the state format (package state)
+//	faults.go         failures tests inject into one generation (TALKER_FAULT)
+//	parallel.go, closing.go  per-session work on every CPU; connections still flushing at exit
+package server
