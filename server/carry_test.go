@@ -54,7 +54,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 		if derr != nil {
 			t.Error(derr)
 		}
-		rec, _ := w.online["alice"].encodeCheckpoint()
+		rec, _ := w.encodeCheckpoint(w.online["alice"])
 		st.index[aliceID], st.records[aliceID] = 0, rec
 		chunk, _ := state.EncodeStageChunk(&state.StageChunk{IDs: []uint64{aliceID}, Records: []state.Record{rec}})
 		if err := prep.Add(chunk, []int{fd}); err != nil {
@@ -127,7 +127,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	wrong := NewPrepared(ts.cfg.Limits, Faults{})
 	s.world.do(func(w *World) {
 		fd, _ := w.online["bob"].conn.DupFD()
-		rec, _ := w.online["bob"].encodeCheckpoint()
+		rec, _ := w.encodeCheckpoint(w.online["bob"])
 		chunk, _ := state.EncodeStageChunk(&state.StageChunk{IDs: []uint64{bobID}, Records: []state.Record{rec}})
 		_ = wrong.Add(chunk, []int{fd})
 	})
@@ -169,7 +169,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	var rec state.Session
 	s.world.do(func(w *World) {
 		sys, _ = state.DecodeSystem(w.encodeSystem())
-		b, _ := w.online["alice"].encodeCheckpoint()
+		b, _ := w.encodeCheckpoint(w.online["alice"])
 		rec, _ = state.DecodeSession(checkpointVersion, b)
 	})
 	if sys.Shutdown == nil || len(sys.RoomReview["main"]) != 1 || len(rec.TellReview) != 1 || !rec.Player.Timestamps {

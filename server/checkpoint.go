@@ -26,12 +26,6 @@ type Holder interface {
 // checkpoint records are in: what the angel's crash recovery hands over.
 const checkpointVersion = state.VersionCBOR
 
-// encodeCheckpoint encodes a session's checkpoint record.
-func (s *Session) encodeCheckpoint() (state.Record, error) {
-	r := s.checkpointRecord()
-	return state.EncodeSession(checkpointVersion, &r)
-}
-
 // encodeSystem encodes the talker-wide state for a checkpoint or snapshot.
 func (w *World) encodeSystem() json.RawMessage {
 	sys := w.systemRecord()
@@ -61,7 +55,7 @@ func (w *World) touchNow(s *Session) {
 	if w.holder == nil || w.phase == phasePaused {
 		return
 	}
-	if b, err := s.encodeCheckpoint(); err == nil {
+	if b, err := w.encodeCheckpoint(s); err == nil {
 		w.holder.Checkpoint(nil, map[uint64]state.Record{s.ID: b})
 		delete(w.dirty, s.ID)
 	}
@@ -90,7 +84,7 @@ func (w *World) checkpoint() {
 		records = make(map[uint64]state.Record, len(w.dirty))
 		for id := range w.dirty {
 			if s := w.sessions[id]; s != nil {
-				if b, err := s.encodeCheckpoint(); err == nil {
+				if b, err := w.encodeCheckpoint(s); err == nil {
 					records[id] = b
 				}
 			}
@@ -137,7 +131,7 @@ func (s *Server) DupConns(ids []uint64) (open []uint64, fds []int, records map[u
 			if sess == nil {
 				continue
 			}
-			b, err := sess.encodeCheckpoint()
+			b, err := w.encodeCheckpoint(sess)
 			if err != nil {
 				continue
 			}

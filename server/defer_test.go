@@ -88,7 +88,7 @@ func TestStagedRecordChangedSinceIsSentWhole(t *testing.T) {
 		var fds []int
 		for _, name := range []string{"alice", "bob"} {
 			sess := w.online[name]
-			rec, err := sess.encodeCheckpoint()
+			rec, err := w.encodeCheckpoint(sess)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -154,9 +154,11 @@ type Prepared struct {
 	errs    []error // why the socket at an index could not be wrapped
 	taken   []bool
 	// states are the staged records decoded; stateErrs says why one
-	// could not be.
+	// could not be. sessions are the same converted to the talker's own,
+	// before the pause, so that the pause only adds what it changed.
 	states    []state.Session
 	stateErrs []error
+	sessions  []*Session
 }
 
 // NewPrepared starts an empty set of staged sockets.
@@ -193,12 +195,15 @@ func (p *Prepared) Wrap() int {
 	p.taken = make([]bool, len(p.fds))
 	p.states = make([]state.Session, len(p.fds))
 	p.stateErrs = make([]error, len(p.fds))
+	p.sessions = make([]*Session, len(p.fds))
 	var parked sync.WaitGroup
 	parallelOn(runtime.GOMAXPROCS(0)-1, len(p.fds), func(i int) {
 		if p.conns[i], p.errs[i] = conn.Wrap(p.fds[i], p.limits); p.errs[i] == nil {
 			p.conns[i].StartFrozen(&parked)
 		}
-		p.states[i], p.stateErrs[i] = state.DecodeSession(state.Version, p.records[i])
+		if p.states[i], p.stateErrs[i] = state.DecodeSession(state.Version, p.records[i]); p.stateErrs[i] == nil {
+			p.sessions[i] = restoredSession(&p.states[i])
+		}
 	})
 	parked.Wait()
 	p.records = nil
@@ -478,18 +483,29 @@ func (w *World) restoreSessions(snap *state.Snapshot, prep *Prepared, fds []int,
 		used[at] = true
 		index[i] = at
 	}
-	conns := make([]*conn.Conn, n)
+	// Each session rebuilt and its socket adopted, in parallel too: a
+	// staged one was converted before the pause and only gets what the
+	// pause changed.
+	sessions := make([]*Session, n)
 	adoptErrs := make([]error, n)
 	parallel(n, func(i int) {
-		at := index[i]
+		at, st := index[i], &states[i]
 		switch {
 		case at < 0 || errs[i] != nil:
+			return
 		case at < nStaged:
-			if conns[i], adoptErrs[i] = prep.take(at, states[i].ID); adoptErrs[i] == nil {
-				conns[i].Attach(states[i].ID, deliver, w.reportPanic, carriedFromWire(&states[i].Conn))
+			var c *conn.Conn
+			if c, adoptErrs[i] = prep.take(at, st.ID); adoptErrs[i] == nil {
+				c.Attach(st.ID, deliver, w.reportPanic, carriedFromWire(&st.Conn))
+				sessions[i] = prep.sessions[at]
+				sessions[i].conn, sessions[i].held = c, eventsFromWire(st.Held)
 			}
 		default:
-			conns[i], adoptErrs[i] = conn.Adopt(states[i].ID, fds[at-nStaged], w.cfg.Limits, deliver, w.reportPanic, carriedFromWire(&states[i].Conn))
+			var c *conn.Conn
+			if c, adoptErrs[i] = conn.Adopt(st.ID, fds[at-nStaged], w.cfg.Limits, deliver, w.reportPanic, carriedFromWire(&st.Conn)); adoptErrs[i] == nil {
+				sessions[i] = restoredSession(st)
+				sessions[i].conn = c
+			}
 		}
 	})
 	for i := range snap.Sessions {
@@ -508,7 +524,7 @@ func (w *World) restoreSessions(snap *state.Snapshot, prep *Prepared, fds []int,
 			w.log.Error().Err(adoptErrs[i]).Uint64("conn", states[i].ID).Msg("restore: session lost")
 			dropped++
 		default:
-			w.restoreSession(&states[i], conns[i])
+			w.restoreSession(sessions[i], states[i].Room)
 			kept++
 		}
 	}
@@ -517,12 +533,11 @@ func (w *World) restoreSessions(snap *state.Snapshot, prep *Prepared, fds []int,
 }
 
 // restoreSession links a restored session, on its adopted connection,
-// into the world.
-func (w *World) restoreSession(st *state.Session, c *conn.Conn) {
-	s := restoredSession(st)
-	s.conn, s.clock = c, w.cfg.Now
+// into the world, in the room roomID if it is playing.
+func (w *World) restoreSession(s *Session, roomID string) {
+	s.clock = w.cfg.Now
 	if s.Player != nil && s.Login.Stage == StagePlaying {
-		room := w.rooms[st.Room]
+		room := w.rooms[roomID]
 		if room == nil {
 			room = w.rooms[w.cfg.StartRoom]
 		}

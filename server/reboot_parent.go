@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -481,7 +480,7 @@ func (s *Server) stage(child *reboot.Attempt) (*staged, error) {
 					ids = ids[1:]
 					continue // gone meanwhile
 				}
-				rec, err := sess.encodeCheckpoint()
+				rec, err := w.encodeCheckpoint(sess)
 				if err != nil || len(rec) > maxStagedRecord {
 					ids = ids[1:]
 					continue // handed over whole, socket and all, at the pause
@@ -598,15 +597,14 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged
 		s, fd := order[i], snap.SessionFDs[i]
 		if st != nil {
 			if rec, ok := st.records[s.ID]; ok {
-				if now, err := s.encodeCheckpoint(); err == nil && bytes.Equal(now, rec) {
+				if w.checkpointUnchanged(s, rec) {
 					r := s.pauseRecord(fd)
 					snap.Sessions[i], errs[i] = state.EncodeSession(snap.Version, &r)
 					return
 				}
 			}
 		}
-		r := s.fullRecord(fd)
-		snap.Sessions[i], errs[i] = state.EncodeSession(snap.Version, &r)
+		snap.Sessions[i], errs[i] = w.encodeFull(s, fd, snap.Version)
 	})
 	for i, err := range errs {
 		if err != nil {

@@ -175,3 +175,47 @@ func TestStateFormatUnchangedByTheConversion(t *testing.T) {
 		t.Errorf("session changed in the round trip:\n in %+v\nout %+v", sess, out)
 	}
 }
+
+// TestRecordScratchLeavesNothingBehind: records are built in reused
+// scratch space (recordScratch); one session's maps, lists, review or
+// carried state must never show in the next one's record.
+func TestRecordScratchLeavesNothingBehind(t *testing.T) {
+	full := &Session{ID: 1, Addr: "127.0.0.9", Telnet: fixtureTelnet(), Login: fixtureLogin(), Player: fixturePlayer(),
+		TellReview: fixtureReview(), room: &Room{Room: store.Room{ID: "lounge"}}}
+	bare := &Session{ID: 2, Addr: "127.0.0.1", Telnet: telnet.NewState(), Login: LoginState{Stage: StageName}}
+	other := benchSession() // a player with no lists, other options
+	w := &World{}
+	fresh := func(s *Session) []byte {
+		r := s.checkpointRecord()
+		b, err := state.EncodeSession(checkpointVersion, &r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	sc := &recordScratch{} // the same scratch every time, as the pool gives it back
+	for round := 0; round < 3; round++ {
+		for _, s := range []*Session{full, bare, other, full, other, bare} {
+			s.fillCheckpoint(&sc.rec, &sc.player)
+			if err := state.EncodeSessionTo(&sc.buf, checkpointVersion, &sc.rec); err != nil {
+				t.Fatal(err)
+			}
+			if want := fresh(s); !bytes.Equal(sc.buf.Bytes(), want) {
+				t.Fatalf("session %d's record built in used scratch space differs from a fresh one", s.ID)
+			}
+			got, err := w.encodeCheckpoint(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fresh(s); !bytes.Equal(got, want) {
+				t.Fatalf("session %d's record built in used scratch space differs from a fresh one", s.ID)
+			}
+			if !w.checkpointUnchanged(s, got) {
+				t.Fatalf("session %d's record compared as changed", s.ID)
+			}
+		}
+	}
+	if w.checkpointUnchanged(bare, fresh(full)) {
+		t.Error("two different sessions compared as unchanged")
+	}
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"time"
 
 	"talker/player"
@@ -32,25 +33,79 @@ type SystemState struct {
 // half-typed line, the throttle, unsent output): what the angel checkpoints
 // and a reboot stages. After a crash those are lost, the rest is not.
 func (s *Session) checkpointRecord() state.Session {
-	r := state.Session{
+	var r state.Session
+	s.fillCheckpoint(&r, new(state.Player))
+	return r
+}
+
+// fillCheckpoint writes s's checkpoint record into r, with the player in p,
+// reusing the maps and slices r and p already have (see recordScratch).
+// Every field of r and p is written.
+func (s *Session) fillCheckpoint(r *state.Session, p *state.Player) {
+	us, him, review := r.Telnet.Options.Us, r.Telnet.Options.Him, r.TellReview
+	*r = state.Session{
 		ID: s.ID, FD: -1, Addr: s.Addr, ConnectedAt: s.ConnectedAt, LastInput: s.LastInput,
-		Telnet: telnetToWire(&s.Telnet), Login: loginToWire(s.Login), Player: playerToWire(s.Player),
+		Telnet: telnetToWire(&s.Telnet, us, him), Login: loginToWire(s.Login),
 		LoggedInAt: s.LoggedInAt, AFK: s.AFK, AFKMessage: s.AFKMessage, ReplyTo: s.ReplyTo,
-		TellReview: reviewToWire(s.TellReview),
+		TellReview: reviewToWire(review[:0], s.TellReview),
+	}
+	if s.Player != nil {
+		playerToWire(p, s.Player)
+		r.Player = p
 	}
 	if s.room != nil {
 		r.Room = s.room.ID
 	}
-	return r
 }
 
-// fullRecord is a session's whole record, to be read with its connection's
-// goroutines frozen: the checkpoint record, the connection's carried state
-// and the held input, with the descriptor index fd.
-func (s *Session) fullRecord(fd int) state.Session {
-	r := s.checkpointRecord()
-	r.FD, r.Conn, r.Held = fd, carriedToWire(s.conn.Carry()), eventsToWire(s.held)
-	return r
+// recordScratch is a session record under construction, reused: a
+// reboot's pause builds and encodes every session's checkpoint record to
+// compare it with the one staged, and allocating a record, its player,
+// its maps and the encoded bytes for each made that 18% slower than
+// encoding the talker's own structs had been (4.4 against 3.7 µs a
+// session, BenchmarkCheckpointRecord).
+type recordScratch struct {
+	rec    state.Session
+	player state.Player
+	buf    bytes.Buffer
+}
+
+func (w *World) getScratch() *recordScratch {
+	if sc, ok := w.scratch.Get().(*recordScratch); ok {
+		return sc
+	}
+	return &recordScratch{}
+}
+
+// encodeCheckpoint encodes a session's checkpoint record (in
+// checkpointVersion's encoding). Safe on any goroutine while the world's
+// is stopped or is the caller.
+func (w *World) encodeCheckpoint(s *Session) (state.Record, error) {
+	sc := w.getScratch()
+	defer w.scratch.Put(sc)
+	s.fillCheckpoint(&sc.rec, &sc.player)
+	return state.EncodeSession(checkpointVersion, &sc.rec)
+}
+
+// checkpointUnchanged reports whether a session's checkpoint record is,
+// byte for byte, staged (what a reboot sent with its socket).
+func (w *World) checkpointUnchanged(s *Session, staged state.Record) bool {
+	sc := w.getScratch()
+	defer w.scratch.Put(sc)
+	s.fillCheckpoint(&sc.rec, &sc.player)
+	return state.EncodeSessionTo(&sc.buf, checkpointVersion, &sc.rec) == nil && bytes.Equal(sc.buf.Bytes(), staged)
+}
+
+// encodeFull encodes a session's whole record for a snapshot of version v,
+// to be read with its connection's goroutines frozen: the checkpoint
+// record, the connection's carried state and the held input, with the
+// descriptor index fd.
+func (w *World) encodeFull(s *Session, fd, v int) (state.Record, error) {
+	sc := w.getScratch()
+	defer w.scratch.Put(sc)
+	s.fillCheckpoint(&sc.rec, &sc.player)
+	sc.rec.FD, sc.rec.Conn, sc.rec.Held = fd, carriedToWire(s.conn.Carry()), eventsToWire(s.held)
+	return state.EncodeSession(v, &sc.rec)
 }
 
 // pauseRecord is a Staged record: what the pause changes, the rest being
@@ -80,7 +135,7 @@ func (w *World) systemRecord() state.System {
 	if len(w.review) > 0 {
 		sys.RoomReview = make(map[string][]state.ReviewLine, len(w.review))
 		for id, lines := range w.review {
-			sys.RoomReview[id] = reviewToWire(lines)
+			sys.RoomReview[id] = reviewToWire(nil, lines)
 		}
 	}
 	return sys
@@ -103,8 +158,10 @@ func (w *World) restoreSystem(sys *state.System) {
 	w.connIDs.Store(sys.NextConnID)
 }
 
-func telnetToWire(t *telnet.State) state.Telnet {
-	return state.Telnet{Options: state.Options{Us: qToWire(t.Options.Us), Him: qToWire(t.Options.Him)},
+// telnetToWire converts the telnet state, filling the option maps us and
+// him (which may be nil) for the wire's.
+func telnetToWire(t *telnet.State, us, him map[uint8]uint8) state.Telnet {
+	return state.Telnet{Options: state.Options{Us: qToWire(us, t.Options.Us), Him: qToWire(him, t.Options.Him)},
 		Width: t.Width, Height: t.Height, ClientName: t.ClientName, Terminal: t.Terminal, MTTS: t.MTTS,
 		TTypeRequests: t.TTypeRequests, TTypeReplies: t.TTypeReplies, TTypeDone: t.TTypeDone,
 		Charset: t.Charset, PasswordMode: t.PasswordMode}
@@ -117,15 +174,20 @@ func telnetFromWire(t *state.Telnet) telnet.State {
 		Charset: t.Charset, PasswordMode: t.PasswordMode}
 }
 
-func qToWire(m map[byte]telnet.Q) map[uint8]uint8 {
+// qToWire fills dst (emptied first; made if nil and needed) with m. An
+// empty map and none encode alike (omitempty).
+func qToWire(dst map[uint8]uint8, m map[byte]telnet.Q) map[uint8]uint8 {
+	clear(dst)
 	if len(m) == 0 {
-		return nil
+		return dst
 	}
-	out := make(map[uint8]uint8, len(m))
+	if dst == nil {
+		dst = make(map[uint8]uint8, len(m))
+	}
 	for opt, q := range m {
-		out[opt] = uint8(q)
+		dst[opt] = uint8(q)
 	}
-	return out
+	return dst
 }
 
 func qFromWire(m map[uint8]uint8) map[byte]telnet.Q {
@@ -191,22 +253,24 @@ func loginFromWire(l state.Login) LoginState {
 	return LoginState{Stage: Stage(l.Stage), Name: l.Name, Failures: l.Failures, Salt: l.Salt, Digest: l.Digest}
 }
 
-func playerToWire(p *player.Player) *state.Player {
-	if p == nil {
-		return nil
-	}
-	w := &state.Player{Name: p.Name, PasswordHash: p.PasswordHash, Rank: int(p.Rank), Title: p.Title,
+// playerToWire writes p into w, reusing w's map of lists.
+func playerToWire(w *state.Player, p *player.Player) {
+	lists := w.Lists
+	clear(lists)
+	*w = state.Player{Name: p.Name, PasswordHash: p.PasswordHash, Rank: int(p.Rank), Title: p.Title,
 		Description: p.Description, Room: p.Room, Home: p.Home, CreatedAt: p.CreatedAt, LastSeen: p.LastSeen,
 		LastAddress: p.LastAddress, Logins: p.Logins, TimeOnline: p.TimeOnline, Colour: p.Colour, Prompt: p.Prompt,
 		PromptText: p.PromptText, Timestamps: p.Timestamps, Earmuffs: p.Earmuffs, EnterMsg: p.EnterMsg,
 		ExitMsg: p.ExitMsg, Gagged: p.Gagged, Jailed: p.Jailed}
 	if len(p.Lists) > 0 {
-		w.Lists = make(map[string]state.ListEntry, len(p.Lists))
+		if lists == nil {
+			lists = make(map[string]state.ListEntry, len(p.Lists))
+		}
 		for k, e := range p.Lists {
-			w.Lists[k] = state.ListEntry{Name: e.Name, Friend: e.Friend, Ignore: uint8(e.Ignore), Invite: e.Invite}
+			lists[k] = state.ListEntry{Name: e.Name, Friend: e.Friend, Ignore: uint8(e.Ignore), Invite: e.Invite}
 		}
 	}
-	return w
+	w.Lists = lists
 }
 
 func playerFromWire(w *state.Player) *player.Player {
@@ -227,15 +291,12 @@ func playerFromWire(w *state.Player) *player.Player {
 	return p
 }
 
-func reviewToWire(lines []ReviewLine) []state.ReviewLine {
-	if len(lines) == 0 {
-		return nil
+// reviewToWire appends lines to dst (nil if there are none and dst is).
+func reviewToWire(dst []state.ReviewLine, lines []ReviewLine) []state.ReviewLine {
+	for _, l := range lines {
+		dst = append(dst, state.ReviewLine{At: l.At, From: l.From, Text: l.Text})
 	}
-	out := make([]state.ReviewLine, len(lines))
-	for i, l := range lines {
-		out[i] = state.ReviewLine{At: l.At, From: l.From, Text: l.Text}
-	}
-	return out
+	return dst
 }
 
 func reviewFromWire(lines []state.ReviewLine) []ReviewLine {

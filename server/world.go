@@ -4,6 +4,7 @@ import (
 	"errors"
 	"runtime"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -72,6 +73,7 @@ type World struct {
 	dirty      map[uint64]bool // sessions changed since the last checkpoint
 	lastSystem []byte          // the system state last sent to the holder
 	disabled   map[string]bool // commands turned off (see crash.go)
+	scratch    sync.Pool       // *recordScratch, for building records (state.go)
 	hookMode   reboot.Mode     // of the lifecycle hooks running or last run (hookapi.go)
 }
 

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -34,12 +35,12 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 // one it staged. Decoding is strict about nothing but well-formedness, so
 // that a field added by a newer build is simply ignored.
 type cborCodec struct {
-	enc cbor.EncMode
+	enc cbor.UserBufferEncMode
 	dec cbor.DecMode
 }
 
 func newCBOR() cborCodec {
-	em, err := cbor.EncOptions{Time: cbor.TimeUnixDynamic, Sort: cbor.SortBytewiseLexical}.EncMode()
+	em, err := cbor.EncOptions{Time: cbor.TimeUnixDynamic, Sort: cbor.SortBytewiseLexical}.UserBufferEncMode()
 	if err != nil {
 		panic(err) // the options are constants: only a bug gets here
 	}
@@ -59,6 +60,19 @@ func EncodeSession(v int, s *Session) (Record, error) {
 		return records.enc.Marshal(s)
 	}
 	return json.Marshal(s)
+}
+
+// EncodeSessionTo encodes a session record for a snapshot of version v into
+// buf (which it resets): for a record that is only compared, not kept, with
+// no allocation for the result.
+func EncodeSessionTo(buf *bytes.Buffer, v int, s *Session) error {
+	buf.Reset()
+	if v >= VersionCBOR {
+		return records.enc.MarshalToBuffer(s, buf)
+	}
+	b, err := json.Marshal(s)
+	buf.Write(b)
+	return err
 }
 
 // DecodeSession decodes a session record of a snapshot of version v. A

@@ -1,0 +1,51 @@
+package server
+
+import (
+	"testing"
+
+	"talker/server/store"
+	"talker/server/telnet"
+)
+
+// benchSession is a logged-in session as the load generator's clients are:
+// negotiated telnet options, a player with no lists.
+func benchSession() *Session {
+	ts := telnet.NewState()
+	ts.Open()
+	for _, o := range []byte{telnet.OptSGA, telnet.OptEOR, telnet.OptCharset, telnet.OptMSSP} {
+		ts.Options.Us[o] = telnet.QYes
+	}
+	ts.Options.Him = map[byte]telnet.Q{telnet.OptNAWS: telnet.QYes, telnet.OptTType: telnet.QYes}
+	ts.Width, ts.Height, ts.ClientName, ts.Terminal, ts.MTTS, ts.TTypeDone, ts.Charset = 250, 50, "LOADGEN", "XTERM", 5, true, "UTF-8"
+	p := fixturePlayer()
+	p.Lists = nil
+	return &Session{ID: 1 << 40, Addr: "127.0.0.1", ConnectedAt: fixtureTime, LastInput: fixtureTime, Telnet: ts,
+		Login: LoginState{Stage: StagePlaying, Name: "Lgaaaa"}, Player: p, LoggedInAt: fixtureTime,
+		room: &Room{Room: store.Room{ID: "main"}}}
+}
+
+// BenchmarkCheckpointRecord is the per-session work every reboot's pause
+// does to find out whether a session changed since it was staged: build
+// its checkpoint record and encode it.
+func BenchmarkCheckpointRecord(b *testing.B) {
+	s, w := benchSession(), &World{}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := w.encodeCheckpoint(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheckpointUnchanged is that work as the pause does it: built,
+// encoded and compared with the record staged.
+func BenchmarkCheckpointUnchanged(b *testing.B) {
+	s, w := benchSession(), &World{}
+	staged, _ := w.encodeCheckpoint(s)
+	b.ReportAllocs()
+	for b.Loop() {
+		if !w.checkpointUnchanged(s, staged) {
+			b.Fatal("changed")
+		}
+	}
+}
