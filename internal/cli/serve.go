@@ -16,8 +16,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"talker/player"
 	"talker/angel/link"
+	"talker/player"
 	"talker/reboot"
 	"talker/server"
 	"talker/server/logging"
