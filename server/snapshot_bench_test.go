@@ -1,6 +1,7 @@
 package server
 
 import (
+	"talker/state"
 	"testing"
 
 	"talker/server/store"
@@ -47,5 +48,35 @@ func BenchmarkCheckpointUnchanged(b *testing.B) {
 		if !w.checkpointUnchanged(s, staged) {
 			b.Fatal("changed")
 		}
+	}
+}
+
+// BenchmarkRestoreStagedRecord is the new generation's work, in the pause,
+// for a session staged before it: decode the small pause record, complete
+// it from the staged one, and build the session to link into the world.
+func BenchmarkRestoreStagedRecord(b *testing.B) {
+	s, w := benchSession(), &World{}
+	s.conn = nil
+	full := s.checkpointRecord()
+	stagedRec, _ := state.EncodeSession(state.Version, &full)
+	pause := state.Session{ID: s.ID, FD: 3, Conn: carriedToWire(fixtureCarried()), Staged: true}
+	pauseRec, _ := state.EncodeSession(state.Version, &pause)
+	p := &Prepared{ids: []uint64{s.ID}, records: []state.Record{stagedRec}}
+	p.states = make([]state.Session, 1)
+	p.stateErrs = make([]error, 1)
+	p.states[0], p.stateErrs[0] = state.DecodeSession(state.Version, stagedRec)
+	sess := restoredSession(&p.states[0]) // (done before the pause, when staged)
+	_ = w
+	b.ReportAllocs()
+	for b.Loop() {
+		st, err := state.DecodeSession(state.Version, pauseRec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st, err = p.stagedState(0, st); err != nil {
+			b.Fatal(err)
+		}
+		_ = carriedFromWire(&st.Conn)
+		sess.held = eventsFromWire(st.Held)
 	}
 }

@@ -25,7 +25,7 @@ func takeSnapshot(t *testing.T, ts *testServer) []byte {
 }
 
 // takeStagedSnapshot is takeSnapshot after a staging (st, n sockets).
-func takeStagedSnapshot(t *testing.T, ts *testServer, st *staged, n int) []byte {
+func takeStagedSnapshot(t testing.TB, ts *testServer, st *staged, n int) []byte {
 	t.Helper()
 	s := ts.srv
 	s.pauseAccept()
