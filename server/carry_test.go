@@ -178,3 +178,59 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	boss.Send("shutdown cancel")
 	alice.Expect("cancelled")
 }
+
+// TestStagedSocketWithAChangedSessionRestoresTheWholeRecord: a session
+// staged and then changed before the pause is sent whole at the pause; the
+// new generation must rebuild it from that record, not from the one staged
+// with its socket (converted before the pause) — nor fail if the staged one
+// could not even be decoded. (Found by a review: the first version of the
+// conversion before the pause restored the stale session.)
+func TestStagedSocketWithAChangedSessionRestoresTheWholeRecord(t *testing.T) {
+	for _, damaged := range []bool{false, true} {
+		name := "stale staged record"
+		if damaged {
+			name = "undecodable staged record"
+		}
+		t.Run(name, func(t *testing.T) {
+			ts := startServer(t)
+			alice, _ := ts.newPlayer("Alice"), ts.newPlayer("Bob")
+			s := ts.srv
+			st := &staged{index: map[uint64]int{}, records: map[uint64]state.Record{}}
+			prep := NewPrepared(ts.cfg.Limits, Faults{})
+			s.world.do(func(w *World) {
+				sess := w.online["alice"]
+				rec, _ := w.encodeCheckpoint(sess)
+				fd, err := sess.conn.DupFD()
+				if err != nil {
+					t.Fatal(err)
+				}
+				st.index[sess.ID], st.records[sess.ID] = 0, rec
+				if damaged {
+					rec = state.Record{0xa1} // a CBOR map of one entry, and nothing after
+				}
+				data, _ := state.EncodeStageChunk(&state.StageChunk{IDs: []uint64{sess.ID}, Records: []state.Record{rec}})
+				if err := prep.Add(data, []int{fd}); err != nil {
+					t.Fatal(err)
+				}
+			})
+			prep.Wrap()
+			alice.Send("title is back")
+			alice.Expect("Your title is now")
+			stateBytes := takeStagedSnapshot(t, ts, st, 1)
+			var fds []int
+			s.world.do(func(w *World) {
+				fd, _ := w.online["bob"].conn.DupFD()
+				fds = append(fds, fd)
+			})
+			r, err := Restore(ts.cfg, reboot.Header{Mode: reboot.ModeReboot, Started: time.Now()}, stateBytes, prep, fds, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Abandon()
+			a := r.world.online["alice"]
+			if a == nil || a.Player.Title != "is back" {
+				t.Fatalf("Alice restored from the record staged before she changed: %+v", a)
+			}
+		})
+	}
+}

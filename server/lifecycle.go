@@ -116,9 +116,6 @@ func (w *World) endReboot() {
 // a connection accepted now starts in whichever generation carries on.
 func (w *World) paused() bool { return w.phase == phasePausing || w.phase == phasePaused }
 
-// carrying reports whether input must wait for the next generation.
-func (w *World) carrying() bool { return w.pause != nil && w.pause.carry }
-
 // closeReason says why a session ended: logged, and deciding whether its
 // departure is announced.
 type closeReason uint8

@@ -446,8 +446,14 @@ func (w *World) restoreSessions(snap *state.Snapshot, prep *Prepared, fds []int,
 	n := len(snap.Sessions)
 	states := make([]state.Session, n)
 	errs := make([]error, n)
+	// pauseOnly: the record is only what the pause changed (Staged), the
+	// rest being the one staged with its socket, converted before the
+	// pause. A staged socket whose session changed since has its whole
+	// record here instead, and nothing of the staged one may be used.
+	pauseOnly := make([]bool, n)
 	parallel(n, func(i int) {
 		if states[i], errs[i] = state.DecodeSession(snap.Version, w.cfg.Faults.garble(snap.Sessions[i])); errs[i] == nil && states[i].Staged {
+			pauseOnly[i] = true
 			// Only what the pause changed: the rest came with the socket.
 			at := states[i].FD
 			if i < len(snap.SessionFDs) {
@@ -497,8 +503,13 @@ func (w *World) restoreSessions(snap *state.Snapshot, prep *Prepared, fds []int,
 			var c *conn.Conn
 			if c, adoptErrs[i] = prep.take(at, st.ID); adoptErrs[i] == nil {
 				c.Attach(st.ID, deliver, w.reportPanic, carriedFromWire(&st.Conn))
-				sessions[i] = prep.sessions[at]
-				sessions[i].conn, sessions[i].held = c, eventsFromWire(st.Held)
+				if pauseOnly[i] {
+					sessions[i] = prep.sessions[at]
+					sessions[i].held = eventsFromWire(st.Held)
+				} else {
+					sessions[i] = restoredSession(st)
+				}
+				sessions[i].conn = c
 			}
 		default:
 			var c *conn.Conn
