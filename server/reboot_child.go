@@ -102,11 +102,15 @@ func takeOver(cfg Config, upg *reboot.Upgrader, in *reboot.Incoming) (*Server, e
 func takeStaged(in *reboot.Incoming, cfg *Config) (*Prepared, error) {
 	prep := NewPrepared(cfg.Limits, cfg.Faults)
 	var addErr error
+	var first time.Time
 	for {
 		data, fds, done, err := in.NextStage()
 		if err != nil {
 			prep.Abandon()
 			return nil, err
+		}
+		if first.IsZero() {
+			first = time.Now()
 		}
 		if done {
 			break
@@ -125,10 +129,16 @@ func takeStaged(in *reboot.Incoming, cfg *Config) (*Prepared, error) {
 	if addErr != nil {
 		rep.Error = addErr.Error()
 	} else {
+		received := time.Now()
 		rep.Sockets = prep.Wrap()
+		wrapped := time.Now()
 		// The garbage of taking them in is collected before the pause, so
 		// that the restore reuses that memory rather than faulting in more.
 		runtime.GC()
+		// Logged now, before the old generation's answer: a staging that
+		// is too slow ends with this process killed.
+		cfg.Log.Info().Int("staged", prep.Len()).Dur("receive", received.Sub(first)).
+			Dur("wrap", wrapped.Sub(received)).Dur("gc", time.Since(wrapped)).Msg("staged sockets wrapped")
 	}
 	if err := in.AwaitState(&rep); err != nil {
 		prep.Abandon()
