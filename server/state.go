@@ -28,19 +28,13 @@ type SystemState struct {
 	LastReboot    *RebootTimings
 }
 
-// checkpointRecord is a session's record without what only the
-// connection's own goroutines may read while they run (the decoder's
-// half-typed line, the throttle, unsent output): what the angel checkpoints
-// and a reboot stages. After a crash those are lost, the rest is not.
-func (s *Session) checkpointRecord() state.Session {
-	var r state.Session
-	s.fillCheckpoint(&r, new(state.Player))
-	return r
-}
-
 // fillCheckpoint writes s's checkpoint record into r, with the player in p,
 // reusing the maps and slices r and p already have (see recordScratch).
-// Every field of r and p is written.
+// Every field of r and p is written. A checkpoint record is a session's
+// record without what only the connection's own goroutines may read while
+// they run (the decoder's half-typed line, the throttle, unsent output):
+// what the angel checkpoints and a reboot stages. After a crash those are
+// lost, the rest is not.
 func (s *Session) fillCheckpoint(r *state.Session, p *state.Player) {
 	us, him, review := r.Telnet.Options.Us, r.Telnet.Options.Him, r.TellReview
 	*r = state.Session{

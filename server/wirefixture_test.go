@@ -7,6 +7,7 @@ import (
 	"talker/reboot"
 	"talker/server/conn"
 	"talker/server/telnet"
+	"talker/state"
 )
 
 // The wire fixture: domain values with every field that a reboot or a
@@ -88,4 +89,12 @@ func fixtureGuard() loginGuard {
 func fixtureCountdown(mode reboot.Mode) *countdown {
 	return &countdown{Mode: mode, Reason: "because", By: "Alice", BySession: 77,
 		At: fixtureTime.Add(time.Minute), LastAnnounce: fixtureTime}
+}
+
+// checkpointRecord is a session's checkpoint record in fresh memory (the
+// talker builds them in reused scratch space: fillCheckpoint).
+func (s *Session) checkpointRecord() state.Session {
+	var r state.Session
+	s.fillCheckpoint(&r, new(state.Player))
+	return r
 }

@@ -35,8 +35,8 @@ type angelOptions struct {
 	version   string
 }
 
-func parseAngelFlags(name string, args []string, withDetach bool) (*angelOptions, error) {
-	o := &angelOptions{policy: angel.DefaultPolicy()}
+func parseAngelFlags(name string, args []string, withDetach bool, opts Options) (*angelOptions, error) {
+	o := &angelOptions{policy: angel.DefaultPolicy(), version: opts.version()}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cfg := server.DefaultConfig()
 	var listen string
@@ -81,11 +81,10 @@ func hasFlag(args []string, name string) bool {
 
 // cmdAngel runs the watchdog: `talker angel [--detach] [flags]`.
 func cmdAngel(args []string, opts Options) int {
-	o, err := parseAngelFlags("angel", args, true)
+	o, err := parseAngelFlags("angel", args, true, opts)
 	if err != nil {
 		return reboot.ExitUsage
 	}
-	o.version = opts.version()
 	paths := dataPaths{o.data}
 	if angel.Locked(paths.angelLock()) {
 		fmt.Printf("angel already running (pid %d)\n", angel.Holder(paths.angelLock()))
@@ -115,11 +114,10 @@ func cmdAngel(args []string, opts Options) int {
 // cmdRun runs angel and talker in the foreground, logs on the terminal;
 // Ctrl-C stops both.
 func cmdRun(args []string, opts Options) int {
-	o, err := parseAngelFlags("run", args, false)
+	o, err := parseAngelFlags("run", args, false, opts)
 	if err != nil {
 		return reboot.ExitUsage
 	}
-	o.version = opts.version()
 	paths := dataPaths{o.data}
 	os.Remove(paths.stopMarker())
 	if angel.Locked(paths.angelLock()) {
@@ -278,7 +276,7 @@ func detachAngel(args []string) (int, error) {
 // cmdStart starts the angel in the background if it is not running, and
 // waits until the talker serves.
 func cmdStart(args []string) int {
-	o, err := parseAngelFlags("start", args, false)
+	o, err := parseAngelFlags("start", args, false, Options{})
 	if err != nil {
 		return reboot.ExitUsage
 	}
