@@ -25,13 +25,16 @@ import (
 // then sends the state and, if the child restores it, commits. Any error
 // aborts the attempt: the child is killed and the caller carries on.
 //
-// Everything from Begin to the child's readiness must fit in the
-// Upgrader's ReadyTimeout.
+// The child must make progress within the Upgrader's ReadyTimeout at every
+// step: connect, take each batch of staged sockets, take in the last of
+// them, restore the state and become ready. Each step that completes
+// moves the deadline on (progress); the whole attempt is bounded only by
+// the Backstop.
 type Attempt struct {
 	u          *Upgrader
 	hdr        Header
 	begun      time.Time
-	deadline   time.Time
+	deadline   time.Time // the child's next step must be done by then
 	ln         *net.UnixListener
 	sockPath   string
 	conn       *net.UnixConn
@@ -111,10 +114,7 @@ func (u *Upgrader) Begin(req BeginRequest) (*Attempt, error) {
 	if err := ipc.SameUser(a.conn); err != nil {
 		return nil, a.fail(err)
 	}
-	// A little past our deadline: tableflip's own timeout (which started
-	// just after ours) then ends a late child first, so that Upgrade never
-	// succeeds after we have given up.
-	_ = a.conn.SetDeadline(a.deadline.Add(time.Second))
+	a.progress()
 	a.rd = ipc.NewLineReader(a.conn, 0)
 	var hi hello
 	if err := a.rd.ReadJSON(&hi); err != nil || hi.Token != token {
@@ -130,9 +130,17 @@ func (u *Upgrader) Begin(req BeginRequest) (*Attempt, error) {
 	return a, nil
 }
 
-// Deadline is when the attempt times out: the new binary must be ready by
-// then. The caller's own waits must leave it the time it needs.
+// Deadline is when the attempt times out unless the new binary makes
+// progress meanwhile: the caller's own waits (its pause) must leave it the
+// time it needs for its next step.
 func (a *Attempt) Deadline() time.Time { return a.deadline }
+
+// progress gives the child a whole ReadyTimeout from now for its next
+// step; blocked reads and writes on the connection end at that deadline.
+func (a *Attempt) progress() {
+	a.deadline = time.Now().Add(a.u.opts.ReadyTimeout)
+	_ = a.conn.SetDeadline(a.deadline)
+}
 
 // Staging reports whether the new binary takes sockets before the pause.
 // If not, Stage must not be called: Complete sends everything.
@@ -149,8 +157,11 @@ func (a *Attempt) Stage(data []byte, fds []int) error {
 		a.stageDur = -time.Since(a.begun)
 	}
 	if err := a.send(message{Kind: "stage", Data: data}, fds); err != nil {
-		return a.fail(fmt.Errorf("the new binary failed while being sent sockets: %w", err))
+		return a.fail(a.childGone("the new binary failed while being sent sockets", err))
 	}
+	// Sent: the child has taken in earlier batches (it reads the next one
+	// only when it has room for it), so it is making progress.
+	a.progress()
 	a.staged += len(fds)
 	return nil
 }
@@ -172,6 +183,7 @@ func (a *Attempt) EndStage() (StageReport, error) {
 	if !rep.OK {
 		return rep, a.fail(errors.New("the new binary refused: " + rep.Error))
 	}
+	a.progress()
 	a.stageDur += time.Since(a.begun)
 	return rep, nil
 }
@@ -220,6 +232,8 @@ func (a *Attempt) Complete(req Request) (*Result, error) {
 		return nil, a.fail(a.childGone("the new binary failed before it was sent its state", err))
 	}
 	res.Transfer = time.Since(t1)
+	// The child has the state: a whole ReadyTimeout to restore it.
+	a.progress()
 	if err := a.rd.ReadJSON(&res.Child); err != nil {
 		return nil, a.fail(a.childGone("the new binary failed while restoring", err))
 	}
@@ -227,11 +241,9 @@ func (a *Attempt) Complete(req Request) (*Result, error) {
 		return nil, a.fail(errors.New("the new binary refused: " + res.Child.Error))
 	}
 	// The child marks itself ready (tableflip) right after its report.
-	// tableflip's own timeout bounds this wait: waiting less could give up
-	// on a child that is just becoming ready.
-	a.upErr, a.upDone = <-a.upgraded, true
-	if a.upErr != nil {
-		return nil, a.fail(a.upErr)
+	a.progress()
+	if err := a.waitUpgraded(time.Until(a.deadline)); err != nil {
+		return nil, a.fail(err)
 	}
 	a.done = true
 	_ = ipc.WriteJSON(a.conn, commit{Commit: true})
@@ -302,13 +314,20 @@ func (a *Attempt) fail(err error) error {
 		_ = ipc.WriteJSON(a.conn, commit{Commit: false})
 		a.conn.Close()
 	}
-	// A child that never connected cannot be killed here: tableflip kills
-	// it at its own timeout, which ends with ours.
+	// A child that never connected is found by the handoff socket named in
+	// its environment: tableflip's own timeout (the Backstop) is far off.
+	if a.pidfd < 0 {
+		killStartedChild(a.sockPath)
+	}
+	// Once the child is dead tableflip's Upgrade returns at once. One that
+	// could not be found is ended by tableflip at the Backstop, and the
+	// next reboot is refused until then.
 	if !a.upDone {
 		select {
 		case a.upErr = <-a.upgraded:
 			a.upDone = true
-		case <-time.After(time.Until(a.deadline) + 2*time.Second):
+		case <-time.After(2 * time.Second):
+			err = fmt.Errorf("%w (the new binary could not be killed: a new reboot is possible within %v)", err, a.u.opts.Backstop())
 		}
 	}
 	a.cleanup()

@@ -19,13 +19,24 @@ type Options struct {
 	RunDir string
 	// PIDFile receives the pid of the generation that is ready.
 	PIDFile string
-	// ReadyTimeout is how long a new binary has to become ready before it
-	// is killed and the old generation resumes.
+	// ReadyTimeout is how long a new binary may go without making
+	// progress before it is killed and the old generation resumes: to
+	// start and connect, to take each batch of staged sockets, and to
+	// restore the state and become ready. It judges a child that stops
+	// answering, not the size of the crowd: a reboot of 10,000 players
+	// takes several of them in all.
 	ReadyTimeout time.Duration
 }
 
 // DefaultReadyTimeout is the default for Options.ReadyTimeout.
 const DefaultReadyTimeout = 5 * time.Second
+
+// Backstop is the longest a whole reboot attempt may take, however much
+// progress it makes: tableflip's own timeout, which kills a child that
+// has not become ready by then. It is far beyond what any crowd needs
+// (10,000 players take 2 to 4 s on a 2-core machine) and only ends an
+// attempt that our progress checks somehow failed to end.
+func (o Options) Backstop() time.Duration { return max(5*time.Minute, 4*o.ReadyTimeout) }
 
 // Upgrader is the process's one handle on reboots. The first generation
 // creates listeners through it; a later generation inherits them.
@@ -50,8 +61,8 @@ func New(opts Options) (*Upgrader, error) {
 	}
 	sweepStale(opts.RunDir, staleAfter, time.Now())
 	// tableflip's own timeout only backs ours up: the handoff enforces
-	// ReadyTimeout itself, with a reason to report.
-	tf, err := tableflip.New(tableflip.Options{UpgradeTimeout: opts.ReadyTimeout, PIDFile: opts.PIDFile})
+	// ReadyTimeout itself, step by step, with a reason to report.
+	tf, err := tableflip.New(tableflip.Options{UpgradeTimeout: opts.Backstop(), PIDFile: opts.PIDFile})
 	if err != nil {
 		return nil, err
 	}

@@ -44,8 +44,9 @@ type Config struct {
 	// Upgrader performs seamless reboots (package reboot's Upgrader); nil
 	// disables them.
 	Upgrader Upgrader
-	// ReadyTimeout bounds every wait of a reboot: connections pausing, the
-	// new binary becoming ready.
+	// ReadyTimeout bounds every wait of a reboot: connections pausing, and
+	// each step of the new binary's (starting, taking each batch of
+	// sockets, restoring and becoming ready).
 	ReadyTimeout time.Duration
 	// Version of this binary, shown to admins across a reboot.
 	Version string

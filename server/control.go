@@ -54,8 +54,12 @@ type Status struct {
 // Status reports on the running talker.
 func (s *Server) Status() Status {
 	// A reboot may wait a ready timeout for the previous generation to
-	// exit, then a ready timeout for the new one, then kill it (2 s).
-	st := Status{PID: os.Getpid(), Version: s.cfg.Version, RebootWithin: 2*s.cfg.ReadyTimeout + 5*time.Second}
+	// exit; the new one then has a ready timeout for each step it takes,
+	// as many as the crowd needs, up to the backstop; killing it takes up
+	// to 2 s more. (It answers as soon as it is over: this bounds only a
+	// talker that never does.)
+	backstop := reboot.Options{ReadyTimeout: s.cfg.ReadyTimeout}.Backstop()
+	st := Status{PID: os.Getpid(), Version: s.cfg.Version, RebootWithin: s.cfg.ReadyTimeout + backstop + 5*time.Second}
 	s.mu.Lock()
 	for _, ln := range s.listeners {
 		st.Listening = append(st.Listening, ln.Addr().String())

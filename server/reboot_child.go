@@ -98,7 +98,10 @@ func takeOver(cfg Config, upg *reboot.Upgrader, in *reboot.Incoming) (*Server, e
 
 // takeStaged receives and wraps every staged socket, tells the old
 // generation they are ready, and waits for it to pause and send the state
-// (in.Header, State and FDs are then complete).
+// (in.Header, State and FDs are then complete). Each batch is wrapped as
+// soon as it arrives, while the next is on its way; the next is read only
+// once a worker is free for it, so the old generation's sends wait on this
+// process's pace (and its deadline moves with each one it can make).
 func takeStaged(in *reboot.Incoming, cfg *Config) (*Prepared, error) {
 	prep := NewPrepared(cfg.Limits, cfg.Faults)
 	var addErr error
@@ -136,8 +139,10 @@ func takeStaged(in *reboot.Incoming, cfg *Config) (*Prepared, error) {
 		// that the restore reuses that memory rather than faulting in more.
 		runtime.GC()
 		// Logged now, before the old generation's answer: a staging that
-		// is too slow ends with this process killed.
-		cfg.Log.Info().Int("staged", prep.Len()).Dur("receive", received.Sub(first)).
+		// is too slow ends with this process killed. receive is from the
+		// first batch to the last (wrapping overlaps it); wrap is what was
+		// left to wrap after the last.
+		cfg.Log.Info().Int("staged", prep.Len()).Int("batches", prep.batchCount).Dur("receive", received.Sub(first)).
 			Dur("wrap", wrapped.Sub(received)).Dur("gc", time.Since(wrapped)).Msg("staged sockets wrapped")
 	}
 	if err := in.AwaitState(&rep); err != nil {
@@ -154,15 +159,27 @@ func takeStaged(in *reboot.Incoming, cfg *Config) (*Prepared, error) {
 // the sessions the state describes. Nothing is read from or written to
 // them here: until the handoff commits, they are still the old
 // generation's to serve.
+//
+// Batches are wrapped in the background as they are added (Add), on all
+// CPUs but one: the old generation is still serving everyone meanwhile,
+// and starved, its world fell behind and the pause that followed began by
+// catching up. Wrap waits for them and lays them out by index.
 type Prepared struct {
 	limits  conn.Limits
-	ids     []uint64       // the connection id the old generation staged at each index
-	fds     []int          // received, not yet wrapped
-	records []state.Record // each one's session record as staged, not yet decoded
 	faults  Faults
-	conns   []*conn.Conn
-	errs    []error // why the socket at an index could not be wrapped
-	taken   []bool
+	ids     []uint64 // the connection id the old generation staged at each index
+	batches []*stagedBatch
+	// workers bounds the batches being wrapped at once; Add waits for a
+	// free one, which is how the old generation learns this one's pace.
+	workers    chan struct{}
+	wrapping   sync.WaitGroup // batches being wrapped
+	parked     sync.WaitGroup // readers started frozen, until each is parked
+	batchCount int
+	laidOut    bool
+	// By index, once Wrap has laid the batches out:
+	conns []*conn.Conn
+	errs  []error // why the socket at an index could not be wrapped
+	taken []bool
 	// states are the staged records decoded; stateErrs says why one
 	// could not be. sessions are the same converted to the talker's own,
 	// before the pause, so that the pause only adds what it changed.
@@ -171,13 +188,26 @@ type Prepared struct {
 	sessions  []*Session
 }
 
+// stagedBatch is one stage message's sockets, wrapped by one worker.
+type stagedBatch struct {
+	fds       []int          // received; each closed once wrapped (Wrap works on its own duplicate)
+	records   []state.Record // each one's session record as staged, until decoded
+	conns     []*conn.Conn
+	errs      []error
+	states    []state.Session
+	stateErrs []error
+	sessions  []*Session
+}
+
 // NewPrepared starts an empty set of staged sockets.
 func NewPrepared(limits conn.Limits, faults Faults) *Prepared {
-	return &Prepared{limits: limits, faults: faults}
+	return &Prepared{limits: limits, faults: faults,
+		workers: make(chan struct{}, max(runtime.GOMAXPROCS(0)-1, 1))}
 }
 
 // Add takes one staged batch: data gives the connection id and session
-// record of each descriptor, in order (a state.StageChunk).
+// record of each descriptor, in order (a state.StageChunk). It returns
+// once a worker has started wrapping them.
 func (p *Prepared) Add(data []byte, fds []int) error {
 	chunk, err := state.DecodeStageChunk(data, len(fds))
 	if err != nil {
@@ -188,36 +218,39 @@ func (p *Prepared) Add(data []byte, fds []int) error {
 		chunk.Records[i] = p.faults.garble(chunk.Records[i])
 	}
 	p.ids = append(p.ids, chunk.IDs...)
-	p.records = append(p.records, chunk.Records...)
-	p.fds = append(p.fds, fds...)
+	b := &stagedBatch{fds: fds, records: chunk.Records}
+	p.batches = append(p.batches, b)
+	p.batchCount++
+	p.workers <- struct{}{}
+	p.wrapping.Add(1)
+	go func() {
+		defer func() { <-p.workers; p.wrapping.Done() }()
+		p.wrapBatch(b)
+	}()
 	return nil
 }
 
-// Wrap wraps every socket added so far, with its reader and writer
-// goroutines started but frozen, decodes the staged records, and returns
-// how many sockets are ready. It
-// leaves one CPU to the old generation, which is still serving everyone
-// meanwhile: starved, its world fell behind, and the pause that follows
-// began by catching up.
+// wrapBatch wraps a batch's sockets, with their reader and writer
+// goroutines started but frozen, and decodes their records.
+func (p *Prepared) wrapBatch(b *stagedBatch) {
+	n := len(b.fds)
+	b.conns, b.errs = make([]*conn.Conn, n), make([]error, n)
+	b.states, b.stateErrs, b.sessions = make([]state.Session, n), make([]error, n), make([]*Session, n)
+	for i := range n {
+		if b.conns[i], b.errs[i] = conn.Wrap(b.fds[i], p.limits); b.errs[i] == nil {
+			b.conns[i].StartFrozen(&p.parked)
+		}
+		if b.states[i], b.stateErrs[i] = state.DecodeSession(state.Version, b.records[i]); b.stateErrs[i] == nil {
+			b.sessions[i] = restoredSession(&b.states[i])
+		}
+	}
+	b.fds, b.records = nil, nil
+}
+
+// Wrap waits until every batch added so far is wrapped and every reader
+// parked, lays them out by index, and returns how many sockets are ready.
 func (p *Prepared) Wrap() int {
-	p.conns = make([]*conn.Conn, len(p.fds))
-	p.errs = make([]error, len(p.fds))
-	p.taken = make([]bool, len(p.fds))
-	p.states = make([]state.Session, len(p.fds))
-	p.stateErrs = make([]error, len(p.fds))
-	p.sessions = make([]*Session, len(p.fds))
-	var parked sync.WaitGroup
-	parallelOn(runtime.GOMAXPROCS(0)-1, len(p.fds), func(i int) {
-		if p.conns[i], p.errs[i] = conn.Wrap(p.fds[i], p.limits); p.errs[i] == nil {
-			p.conns[i].StartFrozen(&parked)
-		}
-		if p.states[i], p.stateErrs[i] = state.DecodeSession(state.Version, p.records[i]); p.stateErrs[i] == nil {
-			p.sessions[i] = restoredSession(&p.states[i])
-		}
-	})
-	parked.Wait()
-	p.records = nil
-	p.fds = nil // each is now closed: Wrap works on its own duplicate
+	p.layOut()
 	n := 0
 	for _, c := range p.conns {
 		if c != nil {
@@ -225,6 +258,27 @@ func (p *Prepared) Wrap() int {
 		}
 	}
 	return n
+}
+
+// layOut waits for the workers and concatenates their batches, once.
+func (p *Prepared) layOut() {
+	p.wrapping.Wait()
+	if p.laidOut {
+		return
+	}
+	p.laidOut = true
+	p.parked.Wait() // every Add to it happened in a finished worker
+	n := len(p.ids)
+	p.conns, p.errs, p.taken = make([]*conn.Conn, 0, n), make([]error, 0, n), make([]bool, n)
+	p.states, p.stateErrs, p.sessions = make([]state.Session, 0, n), make([]error, 0, n), make([]*Session, 0, n)
+	for _, b := range p.batches {
+		p.conns = append(p.conns, b.conns...)
+		p.errs = append(p.errs, b.errs...)
+		p.states = append(p.states, b.states...)
+		p.stateErrs = append(p.stateErrs, b.stateErrs...)
+		p.sessions = append(p.sessions, b.sessions...)
+	}
+	p.batches = nil
 }
 
 // Len is the number of staged sockets: the state's descriptor indexes
@@ -272,8 +326,7 @@ func (p *Prepared) Abandon() {
 	if p == nil {
 		return
 	}
-	ipc.CloseAll(p.fds)
-	p.fds = nil
+	p.layOut()
 	for i, c := range p.conns {
 		if c != nil && !p.taken[i] {
 			c.Abandon()

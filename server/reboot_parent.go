@@ -468,11 +468,20 @@ func (s *Server) stage(child *reboot.Attempt) (*staged, error) {
 		}
 	})
 	st := &staged{index: make(map[uint64]int, len(ids)), records: make(map[uint64]state.Record, len(ids))}
+	// Where the staging goes, for the log: waiting for and working in the
+	// world, sending (which waits on the child's pace), the child's last.
+	var inWorld, working, sending time.Duration
 	for len(ids) > 0 {
 		var chunk state.StageChunk
 		var fds []int
 		base, size := child.Staged(), 0
-		s.world.do(func(w *World) {
+		t0 := time.Now()
+		// Ahead of the queued chat: each call is short (253 records, 7–10
+		// ms under load at 10,000), and behind the queue the 40 calls
+		// waited 1.3–2.1 s of a 3.7–4.2 s staging (0.3–0.7 s with doFirst).
+		s.world.doFirst(func(w *World) {
+			began := time.Now()
+			defer func() { working += time.Since(began) }()
 			for len(ids) > 0 && len(fds) < ipc.MaxPerMessage {
 				id := ids[0]
 				sess := w.sessions[id]
@@ -501,6 +510,7 @@ func (s *Server) stage(child *reboot.Attempt) (*staged, error) {
 				size += len(rec)
 			}
 		})
+		t1 := time.Now()
 		data, err := state.EncodeStageChunk(&chunk)
 		if err != nil {
 			ipc.CloseAll(fds)
@@ -511,10 +521,15 @@ func (s *Server) stage(child *reboot.Attempt) (*staged, error) {
 		if err != nil {
 			return nil, err
 		}
+		inWorld += t1.Sub(t0)
+		sending += time.Since(t1)
 	}
+	t2 := time.Now()
 	if _, err := child.EndStage(); err != nil {
 		return nil, err
 	}
+	s.cfg.Log.Info().Int("staged", st.count()).Dur("world", inWorld).Dur("world_work", working).Dur("send", sending).
+		Dur("last", time.Since(t2)).Msg("sockets staged")
 	return st, nil
 }
 

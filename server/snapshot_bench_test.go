@@ -61,7 +61,7 @@ func BenchmarkRestoreStagedRecord(b *testing.B) {
 	stagedRec, _ := state.EncodeSession(state.Version, &full)
 	pause := state.Session{ID: s.ID, FD: 3, Conn: carriedToWire(fixtureCarried()), Staged: true}
 	pauseRec, _ := state.EncodeSession(state.Version, &pause)
-	p := &Prepared{ids: []uint64{s.ID}, records: []state.Record{stagedRec}}
+	p := &Prepared{ids: []uint64{s.ID}}
 	p.states = make([]state.Session, 1)
 	p.stateErrs = make([]error, 1)
 	p.states[0], p.stateErrs[0] = state.DecodeSession(state.Version, stagedRec)

@@ -38,7 +38,7 @@ func serverFlags(fs *flag.FlagSet, cfg *server.Config, listen *string) {
 	fs.DurationVar(&cfg.LoginTimeout, "login-timeout", cfg.LoginTimeout, "time allowed at the login prompts")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "disconnect players idle this long (0 = never)")
 	fs.IntVar(&cfg.AnnounceAll, "announce-all", cfg.AnnounceAll, "with at most this many players on, everyone hears about logins and logouts; above it, only friends")
-	fs.DurationVar(&cfg.ReadyTimeout, "ready-timeout", cfg.ReadyTimeout, "how long a reboot's new binary has to take over before the old one carries on")
+	fs.DurationVar(&cfg.ReadyTimeout, "ready-timeout", cfg.ReadyTimeout, "how long a reboot's new binary may go without progress (starting, each batch of sockets, restoring) before the old one carries on")
 	fs.StringVar(&cfg.Messages.Rebooting, "reboot-message", cfg.Messages.Rebooting, "what players see when a reboot starts (empty: nothing)")
 	fs.StringVar(&cfg.Messages.Rebooted, "rebooted-message", cfg.Messages.Rebooted, "what players see after a reboot; %s is the pause (empty: nothing)")
 	fs.StringVar(&cfg.Messages.Resetting, "reset-message", cfg.Messages.Resetting, "what players see when a reset starts (empty: nothing)")

@@ -1,0 +1,76 @@
+package reboot
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// killStartedChild kills the new binary an attempt started when it never
+// connected, so that it told nothing about itself: it is this process's
+// child whose environment names the attempt's handoff socket (a path with
+// 16 random hex digits, so nothing else has it). tableflip, which started
+// it, keeps its pid to itself, and its own timeout is the Backstop,
+// minutes away. It reports whether one was killed.
+func killStartedChild(sockPath string) bool {
+	want := []byte(envHandoff + "=" + sockPath + "\x00")
+	self := os.Getpid()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return false
+	}
+	killed := false
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || parentPID(pid) != self {
+			continue
+		}
+		fd, err := unix.PidfdOpen(pid, 0)
+		if err != nil {
+			continue
+		}
+		// The pidfd pins the process: if it is still our child with that
+		// environment, the signal reaches it and nothing else (a pid
+		// reused meanwhile fails both checks or the signal, ESRCH).
+		if parentPID(pid) == self && environHas(pid, want) {
+			killed = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) == nil || killed
+		}
+		unix.Close(fd)
+	}
+	return killed
+}
+
+// parentPID reads a process's parent from /proc (-1 if it cannot).
+func parentPID(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return -1
+	}
+	// "pid (comm) state ppid ...": comm may hold spaces and parentheses,
+	// so the fields are counted after its last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return -1
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 2 {
+		return -1
+	}
+	ppid, err := strconv.Atoi(string(f[1]))
+	if err != nil {
+		return -1
+	}
+	return ppid
+}
+
+// environHas reports whether a process's initial environment holds the
+// entry want ("NAME=value\x00"). Only the talker's own user can read it.
+func environHas(pid int, want []byte) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return false
+	}
+	return bytes.HasPrefix(b, want) || bytes.Contains(b, append([]byte{0}, want...))
+}
