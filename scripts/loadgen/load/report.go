@@ -162,32 +162,34 @@ type Resources struct {
 
 // EventReport is one event and what the clients saw around it.
 type EventReport struct {
-	Kind              string  `json:"kind"`
-	At                float64 `json:"scheduled_at"` // since the workload started
-	Start             float64 `json:"start"`
-	End               float64 `json:"end"`
-	Duration          float64 `json:"duration_s"`
-	Command           string  `json:"command,omitempty"`
-	ExitStatus        int     `json:"exit_status"`
-	Output            string  `json:"output,omitempty"`
-	Error             string  `json:"error,omitempty"`
-	Expect            string  `json:"expect"`
-	OK                bool    `json:"ok"`
-	Note              string  `json:"note,omitempty"`
-	PIDBefore         int     `json:"pid_before"`
-	PIDAfter          int     `json:"pid_after"`
-	ConnectedBefore   int     `json:"connected_before"`
-	ConnectedAfter    int     `json:"connected_after"` // at the end of "during"
-	DisconnectsDuring int     `json:"disconnects_during"`
-	Before            Window  `json:"before"`
-	During            Window  `json:"during"`
-	After             Window  `json:"after"`
-	MaxPause          Pause   `json:"max_pause"`      // longest input gap overlapping "during" (0: none as long as pause_fine_ms)
-	BaselinePause     Pause   `json:"baseline_pause"` // longest in "before", for comparison
-	FDBefore          int     `json:"fd_before"`
-	FDAfter           int     `json:"fd_after"`
-	RSSBeforeKB       int64   `json:"rss_before_kb"`
-	RSSAfterKB        int64   `json:"rss_after_kb"`
+	Kind       string  `json:"kind"`
+	At         float64 `json:"scheduled_at"` // since the workload started
+	Start      float64 `json:"start"`
+	End        float64 `json:"end"`
+	Duration   float64 `json:"duration_s"`
+	Command    string  `json:"command,omitempty"`
+	ExitStatus int     `json:"exit_status"`
+	Output     string  `json:"output,omitempty"`
+	// Phases is where a reboot's time went, from the talker's answer.
+	Phases            *PausePhases `json:"phases,omitempty"`
+	Error             string       `json:"error,omitempty"`
+	Expect            string       `json:"expect"`
+	OK                bool         `json:"ok"`
+	Note              string       `json:"note,omitempty"`
+	PIDBefore         int          `json:"pid_before"`
+	PIDAfter          int          `json:"pid_after"`
+	ConnectedBefore   int          `json:"connected_before"`
+	ConnectedAfter    int          `json:"connected_after"` // at the end of "during"
+	DisconnectsDuring int          `json:"disconnects_during"`
+	Before            Window       `json:"before"`
+	During            Window       `json:"during"`
+	After             Window       `json:"after"`
+	MaxPause          Pause        `json:"max_pause"`      // longest input gap overlapping "during" (0: none as long as pause_fine_ms)
+	BaselinePause     Pause        `json:"baseline_pause"` // longest in "before", for comparison
+	FDBefore          int          `json:"fd_before"`
+	FDAfter           int          `json:"fd_after"`
+	RSSBeforeKB       int64        `json:"rss_before_kb"`
+	RSSAfterKB        int64        `json:"rss_after_kb"`
 }
 
 // Window is a stretch of time around an event, by the send time of lines.
@@ -508,6 +510,9 @@ func (r *runner) report(ph Phases, baseline, loaded, end procSample, workStart, 
 		er := EventReport{Kind: ev.spec.Kind, At: ev.spec.At.Seconds(), Start: r.secs(ev.start), End: r.secs(ev.end),
 			Duration: r.secs(ev.end - ev.start), Command: ev.command, ExitStatus: ev.exitStatus, Output: ev.output,
 			Error: ev.err, Expect: ev.expect, OK: ev.ok, Note: ev.note, PIDBefore: ev.pidBefore, PIDAfter: ev.pidAfter}
+		if ph, ok := parsePausePhases(ev.output); ok {
+			er.Phases = &ph
+		}
 		er.Before = r.window(tl, beforeFrom, ev.start)
 		er.During = r.window(tl, ev.start, during)
 		er.After = r.window(tl, during, afterTo)

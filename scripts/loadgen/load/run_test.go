@@ -238,4 +238,8 @@ func TestRunManagedReboot(t *testing.T) {
 	if e.PIDBefore == 0 || e.PIDAfter == e.PIDBefore {
 		t.Errorf("the reboot did not replace the process: pid %d -> %d", e.PIDBefore, e.PIDAfter)
 	}
+	// Where the pause went, read from the talker's own answer.
+	if ph := e.Phases; ph == nil || ph.Paused <= 0 || ph.Exec <= 0 {
+		t.Errorf("the reboot's phases were not read from %q: %+v", e.Output, ph)
+	}
 }

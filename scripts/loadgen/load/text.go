@@ -96,6 +96,18 @@ func (rep *Report) WriteText(w io.Writer) error {
 			}
 		}
 		tw.Flush()
+		if hasPhases(rep.Events) {
+			p("\nwhere the pause went (ms, as the talker reported it; exec and staging happen before the pause)\n")
+			tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+			t("#\texec\tstaging\tquiesce\tsnapshot\thandoff\trestore\tpaused\t\n")
+			for i, e := range rep.Events {
+				if ph := e.Phases; ph != nil {
+					t("%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", i+1, ph.Exec, ph.Staged, ph.Quiesce,
+						ph.Snapshot, ph.Handoff, ph.Restore, ph.Paused)
+				}
+			}
+			tw.Flush()
+		}
 		for i, e := range rep.Events {
 			if e.Error != "" || e.Note != "" || (!e.OK && e.Output != "") {
 				p("event %d: %s%s\n", i+1, e.Error, e.Note)
@@ -187,4 +199,14 @@ func firstLines(s string, n int) string {
 		lines = append(lines[:n], "...")
 	}
 	return strings.Join(lines, "\n  ")
+}
+
+// hasPhases reports whether any event has a reboot's phases to show.
+func hasPhases(events []EventReport) bool {
+	for _, e := range events {
+		if e.Phases != nil {
+			return true
+		}
+	}
+	return false
 }
