@@ -22,10 +22,13 @@ type Incoming struct {
 	State  []byte
 	FDs    []int
 	// Staged is set when the old generation sends sockets before it
-	// pauses: take them with NextStage until it says they are all there,
-	// then call AwaitState for the state and the remaining descriptors.
-	// Header then has only the mode and the old generation's identity.
+	// pauses: take them with NextStage until it says they are all there
+	// (acknowledging each with Ack), then call AwaitState for the state and
+	// the remaining descriptors. Header then has only the mode and the old
+	// generation's identity.
 	Staged bool
+	acks   bool // the old generation wants each batch acknowledged
+	acked  int
 
 	u       *Upgrader
 	conn    *net.UnixConn
@@ -50,7 +53,7 @@ func (u *Upgrader) Receive(timeout time.Duration) (*Incoming, error) {
 	}
 	uc := c.(*net.UnixConn)
 	_ = uc.SetDeadline(time.Now().Add(timeout))
-	if err := ipc.WriteJSON(uc, hello{Token: token, Proto: protoStaged}); err != nil {
+	if err := ipc.WriteJSON(uc, hello{Token: token, Proto: protoAcks}); err != nil {
 		uc.Close()
 		return nil, fmt.Errorf("handoff: %w", err)
 	}
@@ -63,7 +66,7 @@ func (u *Upgrader) Receive(timeout time.Duration) (*Incoming, error) {
 	var m message
 	if err := json.Unmarshal(data, &m); err == nil && m.Kind == "begin" && m.Header != nil {
 		// Staged: the old generation is still serving.
-		in.Staged, in.Header = true, *m.Header
+		in.Staged, in.Header, in.acks = true, *m.Header, m.Acks
 		in.stage0 = time.Now()
 		_ = uc.SetDeadline(time.Time{}) // NextStage and AwaitState set their own
 		return in, nil
@@ -105,11 +108,26 @@ func (in *Incoming) NextStage() (data []byte, fds []int, done bool, err error) {
 	return nil, nil, false, fmt.Errorf("handoff: unexpected %q while staging", m.Kind)
 }
 
+// Ack tells the old generation (if it asked) that one more staged batch
+// has been taken in: its deadline moves on.
+func (in *Incoming) Ack() error {
+	if !in.acks {
+		return nil
+	}
+	in.acked++
+	_ = in.conn.SetWriteDeadline(time.Now().Add(in.timeout))
+	if err := ipc.WriteJSON(in.conn, StageReport{Acked: in.acked}); err != nil {
+		return fmt.Errorf("handoff: %w", err)
+	}
+	return nil
+}
+
 // AwaitState tells the old generation that every staged socket is taken
 // in (rep.OK) or why not, then waits for it to pause and send the state.
 // in.Header, State and FDs (the descriptors not staged) are then set.
 func (in *Incoming) AwaitState(rep *StageReport) error {
 	rep.Took = time.Since(in.stage0)
+	_ = in.conn.SetWriteDeadline(time.Time{}) // (an Ack set one)
 	if err := ipc.WriteJSON(in.conn, rep); err != nil {
 		return fmt.Errorf("handoff: %w", err)
 	}

@@ -123,7 +123,7 @@ func (u *Upgrader) Begin(req BeginRequest) (*Attempt, error) {
 	a.proto = hi.Proto
 	if a.Staging() {
 		hdr := a.hdr
-		if err := a.send(message{Kind: "begin", Header: &hdr}, nil); err != nil {
+		if err := a.send(message{Kind: "begin", Header: &hdr, Acks: a.proto >= protoAcks}, nil); err != nil {
 			return nil, a.fail(fmt.Errorf("the new binary failed before it was sent its state: %w", err))
 		}
 	}
@@ -177,8 +177,16 @@ func (a *Attempt) EndStage() (StageReport, error) {
 	if err := a.send(message{Kind: "stage-end"}, nil); err != nil {
 		return rep, a.fail(fmt.Errorf("the new binary failed while being sent sockets: %w", err))
 	}
-	if err := a.rd.ReadJSON(&rep); err != nil {
-		return rep, a.fail(a.childGone("the new binary failed while taking in the sockets", err))
+	for {
+		if err := a.rd.ReadJSON(&rep); err != nil {
+			return rep, a.fail(a.childGone("the new binary failed while taking in the sockets", err))
+		}
+		if rep.Acked == 0 || rep.OK || rep.Error != "" {
+			break
+		}
+		// A batch taken in: progress, however many are still to come.
+		a.progress()
+		rep = StageReport{}
 	}
 	if !rep.OK {
 		return rep, a.fail(errors.New("the new binary refused: " + rep.Error))

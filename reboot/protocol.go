@@ -92,6 +92,13 @@ type Result struct {
 // over to unstaged.)
 const protoStaged = 3
 
+// protoAcks is a staged child that acknowledges each staged batch once it
+// has taken it in (a StageReport line with only Acked set), when the parent
+// asks for it in its "begin" message: the parent's wait for the last of
+// them then sees progress batch by batch, however many there are. A parent
+// that does not ask (an older build) gets no acks.
+const protoAcks = 4
+
 // message is what the old generation sends a staged child, each with its
 // descriptors: "begin" (the header so far), any number of "stage" chunks,
 // "stage-end", then "state" (the complete header, once the old generation
@@ -100,6 +107,8 @@ type message struct {
 	Kind   string
 	Header *Header `json:",omitempty"`
 	Data   []byte  `json:",omitempty"` // "stage": the caller's description of the sockets
+	// Acks, in "begin": acknowledge each staged batch (protoAcks).
+	Acks bool `json:",omitempty"`
 }
 
 // hello is the child's first line: the one-time token from its
@@ -116,6 +125,9 @@ type commit struct{ Commit bool }
 // StageReport is what a staged child says once it has taken in every
 // staged socket.
 type StageReport struct {
+	// Acked, alone on a line, acknowledges that many staged batches taken
+	// in so far (protoAcks); the report proper never sets it.
+	Acked   int `json:",omitempty"`
 	OK      bool
 	Error   string        `json:",omitempty"`
 	Sockets int           // sockets wrapped and ready

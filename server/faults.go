@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strings"
+	"time"
 
 	"talker/server/store"
 )
@@ -15,6 +16,7 @@ import (
 // is whatever its own binary is):
 //
 //	crash-stage, hang-stage          while taking in the staged sockets, before the pause
+//	slow-stage                       1.2 s before taking in each batch of staged sockets
 //	reject-state, crash-restore,     while restoring the state, in the pause
 //	hang-restore
 //	corrupt-session:NAME             NAME's session record arrives damaged, so that the
@@ -38,7 +40,13 @@ const (
 	faultReject             // refuse, with an error
 	faultCrash              // panic
 	faultHang               // never return
+	faultSlow               // take slowFault, then carry on
 )
+
+// slowFault is how long a slow fault takes: less than the tests' ready
+// timeout (3 s), so that a child that is slow at every step still makes
+// progress.
+const slowFault = 1200 * time.Millisecond
 
 // inject does the fault, in a step described by what (for the panic).
 func (a faultAction) inject(what string) error {
@@ -49,6 +57,8 @@ func (a faultAction) inject(what string) error {
 		panic("injected fault: crash while " + what)
 	case faultHang:
 		select {}
+	case faultSlow:
+		time.Sleep(slowFault)
 	}
 	return nil
 }
@@ -62,6 +72,8 @@ func ParseFaults(s string) Faults {
 		f.Stage = faultCrash
 	case "hang-stage":
 		f.Stage = faultHang
+	case "slow-stage":
+		f.Stage = faultSlow
 	case "reject-state":
 		f.Restore = faultReject
 	case "crash-restore":

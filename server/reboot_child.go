@@ -123,7 +123,9 @@ func takeStaged(in *reboot.Incoming, cfg *Config) (*Prepared, error) {
 			addErr = err
 		}
 		if addErr == nil {
-			addErr = prep.Add(data, fds)
+			if addErr = prep.Add(data, fds); addErr == nil {
+				addErr = in.Ack()
+			}
 		} else {
 			ipc.CloseAll(fds)
 		}

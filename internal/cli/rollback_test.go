@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -177,5 +179,75 @@ func TestRebootDescriptorsFlat(t *testing.T) {
 	log := lt.logWhen(func(log string) bool { return strings.Count(log, "reboot complete; serving") >= 26 })
 	if n := strings.Count(log, "reboot complete; serving"); n != 26 {
 		t.Errorf("%d reboots logged, want 26", n)
+	}
+}
+
+// TestSlowStagingThatMakesProgressSucceeds: a new binary that takes 1.2 s
+// over each batch of staged sockets, with a 3 s ready timeout, still takes
+// over 760 connections in 4 batches (about 5 s in all): the timeout judges
+// progress, not the size of the crowd. Every connection is still open
+// after, and the player typing across it lost nothing.
+func TestSlowStagingThatMakesProgressSucceeds(t *testing.T) {
+	lt := startTalker(t)
+	alice := lt.dial()
+	alice.Register("Alice", "alice-pw")
+	const idle = 760 // 253 sockets a batch: 4 batches with Alice
+	conns := make([]net.Conn, 0, idle)
+	for range idle {
+		c, err := net.Dial("tcp", lt.addr)
+		if err != nil {
+			t.Fatalf("dial %d: %v", len(conns), err)
+		}
+		t.Cleanup(func() { c.Close() })
+		conns = append(conns, c)
+	}
+	// Every one served by the talker before the reboot: each has its
+	// name prompt.
+	for i, c := range conns {
+		_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		var got []byte
+		buf := make([]byte, 4096)
+		for !strings.Contains(string(got), "enter your name") {
+			n, err := c.Read(buf)
+			if err != nil {
+				t.Fatalf("connection %d: no name prompt (%v): %q", i, err, got)
+			}
+			got = append(got, buf[:n]...)
+		}
+	}
+	pid := lt.pid()
+	lt.swapBinary(fmt.Sprintf("#!/bin/sh\nTALKER_FAULT=slow-stage exec %s \"$@\"\n", lt.good))
+	alice.Send("say before")
+	start := time.Now()
+	out, err := lt.cli("reboot")
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("talker reboot failed after %v: %v\n%s", took, err, out)
+	}
+	t.Logf("talker reboot took %v", took)
+	if took < 4*time.Second {
+		t.Errorf("the reboot took %v: the slow staging (4 x 1.2 s) did not happen, so this proves nothing", took)
+	}
+	if lt.pid() == pid {
+		t.Fatal("the process was not replaced")
+	}
+	alice.Send("say after")
+	alice.Expect("You say 'before'")
+	alice.Expect("You say 'after'")
+	closed := 0
+	for _, c := range conns {
+		_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		buf := make([]byte, 4096)
+		for {
+			if _, err := c.Read(buf); err != nil {
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					closed++
+				}
+				break
+			}
+		}
+	}
+	if closed > 0 {
+		t.Errorf("%d of %d idle connections were closed by the reboot", closed, idle)
 	}
 }
