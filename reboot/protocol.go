@@ -17,8 +17,9 @@ import (
 // The child connects to the socket named in its environment and sends a
 // hello line (its one-time token, its protocol). A staged parent then sends
 // frames (package ipc: a JSON message with descriptors): "begin", any
-// number of "stage", "stage-end"; the child answers with a StageReport
-// line; after the pause, "state" with the remaining descriptors. A parent
+// number of "stage", "stage-end"; the child acknowledges each "stage" with
+// a StageReport line holding only Acked (if "begin" asked for it), and
+// answers "stage-end" with a StageReport line; after the pause, "state" with the remaining descriptors. A parent
 // that does not stage (an older build), and the angel, send the Header
 // alone with every descriptor. The child answers with a Report line, and
 // the parent ends with a commit line: true, the child may use the
