@@ -19,8 +19,8 @@ import (
 // frames (package ipc: a JSON message with descriptors): "begin", any
 // number of "stage", "stage-end"; the child acknowledges each "stage" with
 // a StageReport line holding only Acked (if "begin" asked for it), and
-// answers "stage-end" with a StageReport line; after the pause, "state" with the remaining descriptors. A parent
-// that does not stage (an older build), and the angel, send the Header
+// answers "stage-end" with a StageReport line; after the pause, "state"
+// with the remaining descriptors. A parent that does not stage (an older build), and the angel, send the Header
 // alone with every descriptor. The child answers with a Report line, and
 // the parent ends with a commit line: true, the child may use the
 // descriptors; false or nothing, it must not. Every key on this socket is

@@ -34,7 +34,7 @@ const DefaultReadyTimeout = 5 * time.Second
 // Backstop is the longest a whole reboot attempt may take, however much
 // progress it makes: tableflip's own timeout, which kills a child that
 // has not become ready by then. It is far beyond what any crowd needs
-// (10,000 players take 2 to 4 s on a 2-core machine) and only ends an
+// (10,000 players' staging takes 3 to 4 s on a 2-core machine) and only ends an
 // attempt that our progress checks somehow failed to end.
 func (o Options) Backstop() time.Duration { return max(5*time.Minute, 4*o.ReadyTimeout) }
 

@@ -106,6 +106,7 @@ func takeStaged(in *reboot.Incoming, cfg *Config) (*Prepared, error) {
 	prep := NewPrepared(cfg.Limits, cfg.Faults)
 	var addErr error
 	var first time.Time
+	batches := 0
 	for {
 		data, fds, done, err := in.NextStage()
 		if err != nil {
@@ -118,6 +119,7 @@ func takeStaged(in *reboot.Incoming, cfg *Config) (*Prepared, error) {
 		if done {
 			break
 		}
+		batches++
 		// A build that breaks while the old generation still serves.
 		if err := cfg.Faults.Stage.inject("taking in the staged sockets"); err != nil {
 			addErr = err
@@ -144,7 +146,7 @@ func takeStaged(in *reboot.Incoming, cfg *Config) (*Prepared, error) {
 		// is too slow ends with this process killed. receive is from the
 		// first batch to the last (wrapping overlaps it); wrap is what was
 		// left to wrap after the last.
-		cfg.Log.Info().Int("staged", prep.Len()).Int("batches", prep.batchCount).Dur("receive", received.Sub(first)).
+		cfg.Log.Info().Int("staged", prep.Len()).Int("batches", batches).Dur("receive", received.Sub(first)).
 			Dur("wrap", wrapped.Sub(received)).Dur("gc", time.Since(wrapped)).Msg("staged sockets wrapped")
 	}
 	if err := in.AwaitState(&rep); err != nil {
@@ -173,11 +175,10 @@ type Prepared struct {
 	batches []*stagedBatch
 	// workers bounds the batches being wrapped at once; Add waits for a
 	// free one, which is how the old generation learns this one's pace.
-	workers    chan struct{}
-	wrapping   sync.WaitGroup // batches being wrapped
-	parked     sync.WaitGroup // readers started frozen, until each is parked
-	batchCount int
-	laidOut    bool
+	workers  chan struct{}
+	wrapping sync.WaitGroup // batches being wrapped
+	parked   sync.WaitGroup // readers started frozen, until each is parked
+	laidOut  bool
 	// By index, once Wrap has laid the batches out:
 	conns []*conn.Conn
 	errs  []error // why the socket at an index could not be wrapped
@@ -222,7 +223,6 @@ func (p *Prepared) Add(data []byte, fds []int) error {
 	p.ids = append(p.ids, chunk.IDs...)
 	b := &stagedBatch{fds: fds, records: chunk.Records}
 	p.batches = append(p.batches, b)
-	p.batchCount++
 	p.workers <- struct{}{}
 	p.wrapping.Add(1)
 	go func() {
