@@ -12,8 +12,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -41,8 +44,10 @@ type Store struct {
 // this one).
 func (s *Store) SchemaAhead() int { return s.ahead }
 
-// Open opens (creating if needed) the database in dataDir and brings its
-// schema up to date.
+// Open opens the database in dataDir and brings its schema up to date. It
+// creates a new database only where there is no file at all: a file that
+// is there but empty, not SQLite, a symlink or unreadable is refused (see
+// CheckFile), never taken for a new talker.
 func Open(dataDir string) (*Store, error) {
 	return OpenWith(dataDir, AllMigrations)
 }
@@ -75,14 +80,13 @@ func OpenWith(dataDir string, which Migrations, future ...Migration) (*Store, er
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dataDir, FileName)
-	// Create the file ourselves so that it, and the -wal/-shm files SQLite
-	// derives from its mode, are never readable by other users.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	created, err := prepareFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, err
 	}
-	f.Close()
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
+	// mode=rw: SQLite must never create the file itself (it would, with
+	// the umask's mode, if the file vanished after the check).
+	dsn := "file:" + path + "?mode=rw&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -98,9 +102,147 @@ func OpenWith(dataDir string, which Migrations, future ...Migration) (*Store, er
 	}
 	if err := s.migrate(which, list); err != nil {
 		db.Close()
+		if created {
+			// Nothing was written: an empty file left here would be
+			// refused at the next start as a lost database.
+			removeIfEmpty(path)
+		}
 		return nil, err
 	}
 	return s, nil
+}
+
+// sqliteHeader is how every SQLite database file begins.
+const sqliteHeader = "SQLite format 3\x00"
+
+// ErrUnusable is wrapped by the error for a database file that is there
+// but that the talker will not use (an *UnusableError).
+var ErrUnusable = errors.New("unusable database file")
+
+// UnusableError is a database file that exists but is empty, not a SQLite
+// database, a symlink or unreadable. SQLite would take an empty file for a
+// new database: the talker would start with no accounts, and the first to
+// register an admin's name would get it.
+type UnusableError struct {
+	Path    string
+	Problem string // "is empty (0 bytes)", "is a symbolic link", ...
+}
+
+func (e *UnusableError) Error() string {
+	return fmt.Sprintf("the database %s %s; the talker will not start a new database over it, which would lose every account. "+
+		"Restore it from a backup (the output of 'talker backup' says how), or, to start a new talker, move it out of the way: mv %s %s.old",
+		e.Path, e.Problem, e.Path, e.Path)
+}
+
+func (e *UnusableError) Unwrap() error { return ErrUnusable }
+
+// CheckFile checks that path is an existing SQLite database the talker can
+// use: a regular file (not a symlink) it can read, with SQLite's header.
+// It returns an error wrapping fs.ErrNotExist when there is no file, and
+// an *UnusableError when there is one that will not do.
+func CheckFile(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err != nil {
+		return &UnusableError{path, fmt.Sprintf("cannot be examined (%v)", errors.Unwrap(err))}
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return &UnusableError{path, "is a symbolic link (the database must be a plain file, private to the talker's user)"}
+	}
+	if !fi.Mode().IsRegular() {
+		return &UnusableError{path, "is not a regular file"}
+	}
+	// O_NOFOLLOW: a symlink swapped in since the Lstat is not followed.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return &UnusableError{path, fmt.Sprintf("cannot be read (%v; it must belong to the talker's user, mode 0600)", errors.Unwrap(err))}
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteHeader))
+	switch n, err := io.ReadFull(f, head); {
+	case n == 0 && err == io.EOF:
+		return &UnusableError{path, "is empty (0 bytes)"}
+	case err == io.ErrUnexpectedEOF || err == nil && string(head) != sqliteHeader:
+		return &UnusableError{path, "is not a SQLite database (it does not start with SQLite's header)"}
+	case err != nil:
+		return &UnusableError{path, fmt.Sprintf("cannot be read (%v)", errors.Unwrap(err))}
+	}
+	return nil
+}
+
+// prepareFile makes path ready for SQLite to open: an existing database
+// that passes CheckFile, or, only where there is no file at all, a new
+// empty one (created says so). We create it, exclusively and 0600, so
+// that it and the -wal/-shm files SQLite derives from its mode are never
+// readable by other users.
+func prepareFile(path string) (created bool, err error) {
+	if err := CheckFile(path); !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return false, CheckFile(path) // another process created it meanwhile
+	}
+	if err != nil {
+		return false, fmt.Errorf("create database: %w", err)
+	}
+	return true, f.Close()
+}
+
+func removeIfEmpty(path string) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		os.Remove(path)
+	}
+}
+
+// openReadOnly opens an existing database file for reading only, with no
+// migrations: a backup's source (a live talker's database, whose schema is
+// the talker's business) and its copy.
+func openReadOnly(path string) (*sql.DB, error) {
+	if err := CheckFile(path); err != nil {
+		return nil, err
+	}
+	return sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+}
+
+// BackupTo writes a consistent copy of the database in dataDir to dest, a
+// file that must not exist or be empty. VACUUM INTO reads in one
+// transaction: in WAL mode a talker writing meanwhile neither waits for it
+// nor changes what it copies. The copy is in rollback-journal mode, one
+// self-contained file.
+func BackupTo(dataDir, dest string) error {
+	db, err := openReadOnly(filepath.Join(dataDir, FileName))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Exec("VACUUM INTO ?", dest); err != nil {
+		return fmt.Errorf("copy the database: %w", err)
+	}
+	return nil
+}
+
+// VerifyCopy checks a copy of the database (a backup) with SQLite's
+// integrity check, and returns how many accounts it holds.
+func VerifyCopy(path string) (accounts int, err error) {
+	db, err := openReadOnly(path)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var result string
+	if err := db.QueryRow("PRAGMA integrity_check").Scan(&result); err != nil {
+		return 0, fmt.Errorf("check %s: %w", path, err)
+	}
+	if result != "ok" {
+		return 0, fmt.Errorf("%s fails SQLite's integrity check: %s", path, result)
+	}
+	if err := db.QueryRow("SELECT count(*) FROM players").Scan(&accounts); err != nil {
+		return 0, fmt.Errorf("count the accounts in %s: %w", path, err)
+	}
+	return accounts, nil
 }
 
 // Path returns the database file's path.

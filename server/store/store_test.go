@@ -3,7 +3,9 @@ package store
 import (
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,5 +210,197 @@ func TestSchemaFromANewerBuild(t *testing.T) {
 				t.Fatal("the older build changed the newer schema")
 			}
 		})
+	}
+}
+
+// TestRefusesUnusableDatabase: a database file that is there but empty,
+// not SQLite, a symlink or unreadable is refused with what to do, and left
+// as it was; it is never taken for a new database.
+func TestRefusesUnusableDatabase(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		make    func(t *testing.T, path string)
+		problem string
+	}{
+		{"empty", func(t *testing.T, path string) { writeFile(t, path, "", 0o600) }, "is empty"},
+		{"garbage", func(t *testing.T, path string) {
+			writeFile(t, path, strings.Repeat("not a database\n", 100), 0o600)
+		}, "is not a SQLite database"},
+		{"short", func(t *testing.T, path string) { writeFile(t, path, "SQLite", 0o600) }, "is not a SQLite database"},
+		{"symlink", func(t *testing.T, path string) {
+			// Even to a good database: the talker's database is its own plain file.
+			good := t.TempDir()
+			s, err := Open(good)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if err := os.Symlink(filepath.Join(good, FileName), path); err != nil {
+				t.Fatal(err)
+			}
+		}, "is a symbolic link"},
+		{"directory", func(t *testing.T, path string) {
+			if err := os.Mkdir(path, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}, "is not a regular file"},
+		{"unreadable", func(t *testing.T, path string) {
+			if os.Geteuid() == 0 {
+				t.Skip("root can read a file with mode 000")
+			}
+			s, err := Open(filepath.Dir(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if err := os.Chmod(path, 0); err != nil {
+				t.Fatal(err)
+			}
+		}, "cannot be read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, FileName)
+			tc.make(t, path)
+			before, _ := os.Lstat(path)
+			s, err := Open(dir)
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open took the %s file for a database", tc.name)
+			}
+			var ue *UnusableError
+			if !errors.Is(err, ErrUnusable) || !errors.As(err, &ue) || ue.Path != path {
+				t.Fatalf("Open: %v, want an UnusableError for %s", err, path)
+			}
+			msg := err.Error()
+			for _, want := range []string{path, tc.problem, "talker backup", "mv " + path} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("the error does not say %q: %s", want, msg)
+				}
+			}
+			if _, err := OpenWith(dir, ReadableMigrations); !errors.Is(err, ErrUnusable) {
+				t.Errorf("OpenWith(ReadableMigrations): %v", err)
+			}
+			after, err := os.Lstat(path)
+			if err != nil || after.Size() != before.Size() || after.Mode() != before.Mode() {
+				t.Errorf("the file was changed: %v %v, was %v", after, err, before)
+			}
+			if _, err := os.Lstat(path + "-wal"); err == nil {
+				t.Error("SQLite opened the refused file (it has a -wal)")
+			}
+		})
+	}
+}
+
+// TestCreatesOnlyWhereNoFile: a new database is made, 0600, where there is
+// no file; it then passes CheckFile and opens again with its data.
+func TestCreatesOnlyWhereNoFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName)
+	if err := CheckFile(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("CheckFile with no file: %v", err)
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreatePlayer(&player.Player{Name: "Alice", PasswordHash: "h", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("new database: %v %v, want mode 0600", fi, err)
+	}
+	if err := CheckFile(path); err != nil {
+		t.Fatalf("CheckFile on a good database: %v", err)
+	}
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Player("alice"); err != nil {
+		t.Fatalf("reopened: %v", err)
+	}
+}
+
+// TestBackupToAndVerifyCopy: a copy made while a writer has the database
+// open, in WAL mode with uncheckpointed writes, holds them; a copy that
+// is not a database is refused.
+func TestBackupToAndVerifyCopy(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, n := range []string{"Alice", "Bob", "Carol"} {
+		if err := s.CreatePlayer(&player.Player{Name: n, PasswordHash: "h", CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dest := filepath.Join(t.TempDir(), "copy.db")
+	if err := BackupTo(dir, dest); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := VerifyCopy(dest); err != nil || n != 3 {
+		t.Fatalf("VerifyCopy: %d accounts, %v; want 3", n, err)
+	}
+	if err := BackupTo(dir, dest); err == nil {
+		t.Error("BackupTo wrote over an existing database")
+	}
+	garbage := filepath.Join(t.TempDir(), "garbage.db")
+	writeFile(t, garbage, "junk", 0o600)
+	if _, err := VerifyCopy(garbage); !errors.Is(err, ErrUnusable) {
+		t.Errorf("VerifyCopy of garbage: %v", err)
+	}
+	empty := t.TempDir()
+	writeFile(t, filepath.Join(empty, FileName), "", 0o600)
+	if err := BackupTo(empty, filepath.Join(t.TempDir(), "x.db")); !errors.Is(err, ErrUnusable) {
+		t.Errorf("BackupTo from an empty database: %v", err)
+	}
+}
+
+// TestVerifyCopyFindsCorruption: a copy with SQLite's header whose pages
+// are damaged fails the integrity check even though its accounts can still
+// be counted.
+func TestVerifyCopyFindsCorruption(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200; i++ {
+		if err := s.SendMail(&Mail{To: "bob", From: "Alice", SentAt: time.Now(), Body: strings.Repeat("x", 200)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var root, pageSize int64
+	if err := s.db.QueryRow("SELECT rootpage FROM sqlite_master WHERE name = 'mail'").Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	path := filepath.Join(dir, FileName)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The mail table's root page: the players table is untouched.
+	if _, err := f.WriteAt([]byte(strings.Repeat("\xff", 64)), (root-1)*pageSize+8); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if n, err := VerifyCopy(path); err == nil || !strings.Contains(err.Error(), "integrity") {
+		t.Errorf("VerifyCopy of a damaged database: %d accounts, %v", n, err)
+	}
+}
+
+func writeFile(t *testing.T, path, content string, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatal(err)
 	}
 }
