@@ -17,6 +17,7 @@
 //   - control.go: `talker reboot`, `reset`, `restart`, `status` and `stop`:
 //     the launcher, talking to the control socket and the angel's.
 //   - account.go: `talker account create`.
+//   - backup.go: `talker backup`, a verified copy of the database.
 //   - log.go: `talker log`.
 //   - flags.go, paths.go, terminal.go, hooktrace.go: shared flags, the data
 //     directory's layout, terminal prompts, the hook trace.
@@ -93,6 +94,7 @@ func subcommands(o Options) []subcommand {
 		{"reset", "seamless reboot running the cold-start hooks", cmdReboot(reboot.ModeReset)},
 		{"restart", "full stop and start (players are disconnected; the listener stays open)", cmdReboot(reboot.ModeRestart)},
 		{"status", "show the state of the angel and the talker", cmdStatus},
+		{"backup", "copy the database, running or not, and say how to restore it (--out FILE)", cmdBackup},
 		{"log", "show the angel's and the talker's logs merged in time order (log -f to follow)", cmdLog},
 		{"angel", "run the watchdog that keeps the talker up (--detach for cron)", func(a []string) int { return cmdAngel(a, o) }},
 		{"serve", "the talker process itself (what the angel runs; no watchdog)", func(a []string) int { return cmdServe(a, o) }},
