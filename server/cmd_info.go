@@ -46,10 +46,15 @@ func infoCommands() []*command {
 			help: "Takes you straight to your home room from anywhere. Residents get a room of their own the first time they type it " +
 				"(see 'help room'); newbies go to the main room.",
 			run: (*World).cmdHome},
-		{name: "help", aliases: []string{"?", "commands"}, category: "Information", usage: "help [command]",
-			summary: "list commands, or explain one",
-			help:    "With no argument, lists every command you can use. 'help <command>' explains one, including its shortcuts.",
-			run:     (*World).help},
+		{name: "help", aliases: []string{"?", "commands"}, category: "Information", usage: "help [command|topic]",
+			summary: "list commands and topics, or explain one",
+			help: "With no argument, lists every command you can use, then any other help topics the admins have written. " +
+				"'help <command>' explains one, including its shortcuts; 'help <topic>' shows a topic.",
+			run: (*World).cmdHelp},
+		{name: "rules", category: "Information", usage: "rules",
+			summary: "read the talker's rules",
+			help:    "Shows the rules of this talker, as its admins wrote them.",
+			run:     (*World).cmdRules},
 	}
 }
 

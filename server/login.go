@@ -46,11 +46,14 @@ const (
 	promptConfirmPass = "Type the password again: "
 )
 
+// defaultGreeting is shown before the name prompt when DATA/text/greeting.txt
+// is missing; a new talker's setup writes it there to be edited.
+const defaultGreeting = "\nWelcome to {talker}!\nNew here? Type the name you would like to be known by. Type 'quit' to leave.\n"
+
+// greet welcomes a new connection: the greeting file, then the name
+// prompt, which stays in code because scripts and bots wait for it.
 func (w *World) greet(s *Session) {
-	s.println("")
-	s.println("Welcome to " + w.cfg.Name + "!")
-	s.println("New here? Type the name you would like to be known by. Type 'quit' to leave.")
-	s.println("")
+	showText(s, w.textVars(w.texts.get(textGreeting, defaultGreeting)))
 	s.prompt(promptName)
 }
 
@@ -338,6 +341,7 @@ func (w *World) enter(s *Session, p *player.Player, isNew bool) {
 	case room == nil || !w.mayEnter(p, room):
 		room = w.rooms[w.cfg.StartRoom]
 	}
+	w.motd(s) // before the room, so that the room and the prompt end the screen
 	w.announceLogin(s, true)
 	w.moveTo(s, room, "", p.Name+" "+arriveText(p))
 	if isNew {

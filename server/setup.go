@@ -27,6 +27,7 @@ func setupSteps() []setupStep {
 		// makes the list complete and the log of a first start readable.
 		{"schema", func(*Config, *store.Store) error { return nil }},
 		{"rooms", createStartingRooms},
+		{"text-files", createTextFiles},
 		{"first-admin", ensureFirstAdmin},
 		{"owner-setup", func(c *Config, st *store.Store) error {
 			if c.Setup == nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -40,6 +41,7 @@ type World struct {
 	perAddr  map[string]int
 	guard    loginGuard
 	commands *commandTable
+	texts    *textFiles // DATA/text: greeting, motd, rules, help topics (textfiles.go)
 
 	hashSlots chan struct{} // bounds concurrent password hashing
 	hashJobs  int           // password checks running
@@ -103,6 +105,7 @@ func newWorld(cfg *Config, st *store.Store, connIDs *atomic.Uint64) (*World, err
 		perAddr:   map[string]int{},
 		guard:     newLoginGuard(),
 		commands:  newCommandTable(),
+		texts:     newTextFiles(filepath.Join(cfg.DataDir, textDir), cfg.Now, cfg.Log),
 		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
 		stopped:   make(chan struct{}),
 		connIDs:   connIDs,
