@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"talker/config"
 	"talker/player"
 	"talker/reboot"
 )
@@ -25,6 +26,13 @@ func adminCommands() []*command {
 			summary: "seamless reboot that runs the cold-start hooks",
 			help:    "Like reboot (nobody is disconnected), but the lifecycle hooks run as for a cold start.",
 			run:     func(w *World, s *Session, args string) { w.cmdReboot(s, args, reboot.ModeReset) }},
+		{name: "config", minRank: adminRank, category: "Staff", usage: "config [reload]",
+			summary: "show the settings, or re-read the configuration file",
+			help: "'config' lists every setting in effect. 'config reload' re-reads the configuration file " +
+				"(talker.toml in the data directory): what can change at once does, for everyone on, and you are " +
+				"told which changes wait for the next reboot. A file with mistakes changes nothing; you are told " +
+				"what is wrong, by line.",
+			run: (*World).cmdConfig},
 		{name: "uptime", category: "Information", usage: "uptime",
 			summary: "how long the talker has been up, and its reboots",
 			help:    "Shows when the talker was last started from cold, how many seamless reboots it has had since, and when the last one was.",
@@ -91,4 +99,51 @@ func (w *World) cmdUptime(s *Session, _ string) {
 	if t := sys.LastReboot; t != nil {
 		s.println("Last reboot " + ago(now.Sub(t.At).Round(time.Second)) + " ago, by " + t.By + ": players paused for " + ms(t.Pause) + ".")
 	}
+}
+
+func (w *World) cmdConfig(s *Session, args string) {
+	switch strings.ToLower(strings.TrimSpace(args)) {
+	case "":
+		s.println("Settings in effect (config reload re-reads " + w.configFileName() + "):")
+		for _, line := range strings.Split(strings.TrimRight(config.Show(w.cfg.Settings, w.cfg.Overrides), "\n"), "\n") {
+			s.println("  " + line)
+		}
+	case "reload":
+		if w.doReload == nil {
+			s.println("Reloading is not available in this talker.")
+			return
+		}
+		// The file is read off the world's goroutine; the answer comes
+		// back to the session if it is still here.
+		id, name := s.ID, s.Player.Name
+		w.staffLog(s, "config reload", "", "")
+		go func() {
+			rep, err := w.doReload(name)
+			w.do(func(w *World) {
+				s := w.sessions[id]
+				if s == nil {
+					return
+				}
+				if err != nil {
+					s.println("The configuration was not reloaded; nothing changed:")
+					for _, line := range strings.Split(err.Error(), "; ") {
+						s.println("  " + line)
+					}
+					return
+				}
+				for _, line := range strings.Split(rep.String(), "\n") {
+					s.println(line)
+				}
+			})
+		}()
+	default:
+		s.println("Usage: config [reload]")
+	}
+}
+
+func (w *World) configFileName() string {
+	if w.cfg.ConfigFile == "" {
+		return "no file: this talker was configured by code"
+	}
+	return w.cfg.ConfigFile
 }

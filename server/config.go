@@ -5,6 +5,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"talker/config"
 	"talker/player"
 	"talker/reboot"
 	"talker/server/conn"
@@ -70,6 +71,40 @@ type Config struct {
 
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+
+	// ConfigFile is the configuration file that `config reload` re-reads
+	// ("" when the settings came from code, as in most tests), and
+	// Overrides the command-line flags that win over it. Settings are the
+	// settings in effect (what Apply last set).
+	ConfigFile string
+	Overrides  config.Overrides
+	Settings   config.Settings
+}
+
+// Apply sets every field that the configuration file covers.
+func (c *Config) Apply(s config.Settings) {
+	c.Settings = s
+	c.Name = s.Name
+	c.HashCost = s.HashCost
+	c.applyLimits(s.Limits)
+	c.LoginTimeout = s.Logins.Timeout.D()
+	c.MaxLoginFailures = s.Logins.MaxFailures
+	c.IdleTimeout = s.Logins.IdleTimeout.D()
+	c.AnnounceAll = s.Logins.AnnounceAll
+	c.ReadyTimeout = s.Reboot.ReadyTimeout.D()
+	c.Messages = Messages(s.Messages)
+}
+
+// applyLimits sets the limits field by field: FlushWait and the others
+// the file does not cover are read by other goroutines and must not be
+// written.
+func (c *Config) applyLimits(l config.Limits) {
+	c.Limits.MaxLine = l.MaxLine
+	c.Limits.LineRate = l.LineRate
+	c.Limits.LineBurst = l.LineBurst
+	c.Limits.ByteRate = l.ByteRate
+	c.Limits.MaxBacklog = l.MaxBacklog
+	c.MaxPerAddress = l.MaxPerAddress
 }
 
 // Messages are what players see around a reboot. Empty strings are not
@@ -95,9 +130,11 @@ func DefaultMessages() Messages {
 	}
 }
 
-// DefaultConfig returns the settings a talker starts with.
+// DefaultConfig returns the settings a talker starts with: the
+// configuration file's defaults (package config) and those of what the
+// file does not cover.
 func DefaultConfig() Config {
-	return Config{
+	c := Config{
 		Name:             "Talker",
 		DataDir:          "./data",
 		HashCost:         player.DefaultHashCost,
@@ -114,6 +151,8 @@ func DefaultConfig() Config {
 		Log:              zerolog.Nop(),
 		Now:              time.Now,
 	}
+	c.Apply(config.Default())
+	return c
 }
 
 func (c *Config) fillDefaults() {

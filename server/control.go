@@ -20,7 +20,7 @@ import (
 
 // ControlRequest is one command from the launcher.
 type ControlRequest struct {
-	Cmd    string // "status", "reboot", "reset", "shutdown"
+	Cmd    string // "status", "reboot", "reset", "restart", "shutdown", "config-reload"
 	Reason string `json:",omitempty"`
 	By     string `json:",omitempty"`
 }
@@ -31,6 +31,7 @@ type ControlReply struct {
 	Error   string         `json:",omitempty"`
 	Status  *Status        `json:",omitempty"`
 	Timings *RebootTimings `json:",omitempty"`
+	Reload  *ReloadReport  `json:",omitempty"`
 }
 
 // Status is what `talker status` shows about the talker.
@@ -166,6 +167,12 @@ func (s *Server) handleControl(req ControlRequest) ControlReply {
 	case "shutdown":
 		s.stopOnce.Do(func() { close(s.stopAsked) })
 		return ControlReply{OK: true}
+	case "config-reload":
+		rep, err := s.ReloadConfig(by)
+		if err != nil {
+			return ControlReply{Error: err.Error()}
+		}
+		return ControlReply{OK: true, Reload: &rep}
 	}
 	return ControlReply{Error: fmt.Sprintf("unknown command %q", req.Cmd)}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"talker/config"
 	"talker/ipc"
 	"talker/reboot"
 	"talker/server/conn"
@@ -20,7 +21,7 @@ import (
 // reboot_child.go). Server.Reboot runs one attempt through its phases, in
 // order:
 //
-//	preflight  the binary exists and is executable; the previous generation has exited
+//	preflight  the binary exists and is executable; the configuration file checks; the previous generation has exited
 //	announce   players are told; the stop hooks run; the World enters phaseRebooting
 //	begin      the new binary starts (its child) and connects
 //	stage      every socket and its session's record are sent while players carry on
@@ -89,6 +90,13 @@ func (a *attempt) run() error {
 	path, err := reboot.Preflight()
 	if err != nil {
 		return err
+	}
+	// The new generation reads the configuration file afresh: one that
+	// would not start is refused here, before anyone is told anything.
+	if a.s.cfg.ConfigFile != "" {
+		if _, err := config.Read(a.s.cfg.ConfigFile, a.s.cfg.Overrides); err != nil {
+			return fmt.Errorf("the configuration file has mistakes (the talker carries on as it is): %w", err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.s.cfg.ReadyTimeout)
 	err = a.s.cfg.Upgrader.WaitForParent(ctx)
@@ -272,7 +280,7 @@ func (a *attempt) rollback(err error) error {
 		if a.stopHooksRan {
 			w.runStartHooksAfterRollback(a.req.Mode)
 		}
-		w.rebootFailed(a.req, err)
+		w.rebootFailed(a.req, err, a.stopHooksRan)
 		w.endReboot()
 	})
 	return err
@@ -313,12 +321,14 @@ func (w *World) announceReboot(req RebootRequest) {
 	w.toOnline(msg)
 }
 
-// rebootFailed tells players the reboot did not happen and the admin why.
-func (w *World) rebootFailed(req RebootRequest, err error) {
+// rebootFailed tells the admin why the reboot did not happen, and the
+// players that it was called off if they were told it was coming (one
+// refused before the announcement, by its preflight, they never see).
+func (w *World) rebootFailed(req RebootRequest, err error, announced bool) {
 	for _, s := range w.online {
 		if s.ID == req.BySession {
 			s.println("*** Reboot failed: " + err.Error())
-		} else if w.cfg.Messages.RebootFailed != "" {
+		} else if announced && w.cfg.Messages.RebootFailed != "" {
 			s.println(w.cfg.Messages.RebootFailed)
 		}
 	}

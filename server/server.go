@@ -25,6 +25,10 @@ type Server struct {
 
 	nextConn atomic.Uint64
 	gate     acceptGate
+	// connLimits are the limits new connections get: the accept loops
+	// read them while a configuration reload (on the world's goroutine)
+	// may replace them.
+	connLimits atomic.Pointer[conn.Limits]
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -51,6 +55,8 @@ func open(cfg *Config, st *store.Store) (*Server, error) {
 	}
 	s := &Server{cfg: *cfg, store: st, worldDone: make(chan struct{}), handedOver: make(chan struct{})}
 	s.stopAsked = make(chan struct{})
+	limits := s.cfg.Limits
+	s.connLimits.Store(&limits)
 	s.gate.init()
 	w, err := newWorld(&s.cfg, st, &s.nextConn)
 	if err != nil {
@@ -58,6 +64,7 @@ func open(cfg *Config, st *store.Store) (*Server, error) {
 		return nil, err
 	}
 	w.doReboot = s.Reboot
+	w.doReload = s.ReloadConfig
 	// An in-game shutdown ends the way `talker stop` does: the program
 	// watching ShutdownRequested calls Shutdown.
 	w.requestStop = func() { s.stopOnce.Do(func() { close(s.stopAsked) }) }
@@ -190,7 +197,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			continue
 		}
 		id := s.nextConn.Add(1)
-		c := conn.NewWithPanics(id, tc, s.cfg.Limits, s.deliver, s.world.reportPanic)
+		c := conn.NewWithPanics(id, tc, *s.connLimits.Load(), s.deliver, s.world.reportPanic)
 		select {
 		case s.world.events <- accepted{c: c}:
 		case <-s.worldDone:

@@ -54,6 +54,8 @@ type World struct {
 	// recoveryAsked: a panic has asked for a recovery reboot (crash.go);
 	// more panics meanwhile do not ask again.
 	recoveryAsked bool
+	// doReload re-reads the configuration file (Server.ReloadConfig).
+	doReload func(by string) (ReloadReport, error)
 	// doReboot runs a reboot (Server.Reboot); requestStop asks the program
 	// to shut the talker down (Server.ShutdownRequested).
 	doReboot    func(RebootRequest) (*RebootTimings, error)

@@ -18,14 +18,14 @@ func cmdAccount(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: talker account create --name NAME [--rank newbie|resident|staff|admin] [--data DIR]  (password on stdin)")
 		return 2
 	}
-	cfg := server.DefaultConfig()
 	fs := flag.NewFlagSet("account create", flag.ContinueOnError)
-	dataFlags(fs, &cfg)
+	data, given := settingsFlags(fs)
 	name := fs.String("name", "", "the account's name")
 	rankName := fs.String("rank", "resident", "newbie, resident, staff or admin")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
+	cfg := configFor(*data, given())
 	rank, err := player.ParseRank(*rankName)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "talker account create:", err)

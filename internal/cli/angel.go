@@ -14,6 +14,7 @@ import (
 
 	"talker/angel"
 	"talker/angel/link"
+	"talker/config"
 	"talker/player"
 	"talker/reboot"
 	"talker/server"
@@ -31,18 +32,14 @@ type angelOptions struct {
 	hang      time.Duration
 	boot      time.Duration
 	serveArgs []string
-	hashCost  int
+	overrides config.Overrides
 	version   string
 }
 
 func parseAngelFlags(name string, args []string, withDetach bool, opts Options) (*angelOptions, error) {
 	o := &angelOptions{policy: angel.DefaultPolicy(), version: opts.version()}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	cfg := server.DefaultConfig()
-	var listen string
-	serverFlags(fs, &cfg, &listen)
-	serveNames := map[string]bool{}
-	fs.VisitAll(func(f *flag.Flag) { serveNames[f.Name] = true })
+	data, given := settingsFlags(fs)
 	if withDetach {
 		fs.BoolVar(&o.detach, "detach", false, "run in the background (as cron would start it)")
 	}
@@ -56,27 +53,12 @@ func parseAngelFlags(name string, args []string, withDetach bool, opts Options) 
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	o.data = cfg.DataDir
-	o.hashCost = cfg.HashCost
-	o.serveArgs = []string{"serve"}
-	fs.Visit(func(f *flag.Flag) {
-		if serveNames[f.Name] {
-			o.serveArgs = append(o.serveArgs, "--"+f.Name+"="+f.Value.String())
-		}
-	})
-	if !hasFlag(o.serveArgs, "data") {
-		o.serveArgs = append(o.serveArgs, "--data="+o.data)
-	}
+	// The talker reads its settings from the data directory's file at
+	// every start and reboot; only flags typed here are passed on, and
+	// they win over the file for as long as this angel runs.
+	o.data, o.overrides = *data, given()
+	o.serveArgs = append([]string{"serve", "--data=" + o.data}, o.overrides.Args()...)
 	return o, nil
-}
-
-func hasFlag(args []string, name string) bool {
-	for _, a := range args {
-		if strings.HasPrefix(a, "--"+name+"=") {
-			return true
-		}
-	}
-	return false
 }
 
 // cmdAngel runs the watchdog: `talker angel [--detach] [flags]`.
@@ -163,8 +145,7 @@ func ensureAdmin(o *angelOptions) error {
 		fmt.Fprintln(os.Stderr, "no admin created; 'talker account create --rank admin' makes one later")
 		return nil
 	}
-	cfg := server.DefaultConfig()
-	cfg.DataDir, cfg.HashCost = o.data, o.hashCost
+	cfg := configFor(o.data, o.overrides)
 	p, err := server.CreateAccount(&cfg, st, name, pw, player.Admin)
 	if err != nil {
 		return err

@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"os"
+	"path/filepath"
 
+	"talker/config"
 	"talker/server"
 )
 
@@ -15,34 +19,40 @@ func defaultDataDir() string {
 	return "./data"
 }
 
-const defaultListen = "127.0.0.1:4000"
-
-// dataFlags registers the flags every command shares: where the data is,
-// and how passwords are hashed.
-func dataFlags(fs *flag.FlagSet, cfg *server.Config) {
-	fs.StringVar(&cfg.DataDir, "data", defaultDataDir(), "data directory (database, logs, sockets); default $TALKER_DATA or ./data")
-	fs.IntVar(&cfg.HashCost, "hash-cost", cfg.HashCost, "bcrypt cost for password hashes (lower only for tests and benchmarks)")
+// settingsFlags registers --data and a flag for every setting of the
+// configuration file (package config); after fs.Parse, the returned
+// function lists the settings given on the command line, which win over
+// the file.
+func settingsFlags(fs *flag.FlagSet) (data *string, given func() config.Overrides) {
+	data = fs.String("data", defaultDataDir(), "data directory (configuration, database, logs, sockets); default $TALKER_DATA or ./data")
+	return data, config.Flags(fs)
 }
 
-// serverFlags registers the flags that configure a running talker.
-func serverFlags(fs *flag.FlagSet, cfg *server.Config, listen *string) {
-	dataFlags(fs, cfg)
-	fs.StringVar(listen, "listen", defaultListen, "address to listen on, HOST:PORT")
-	fs.StringVar(&cfg.Name, "talker-name", cfg.Name, "the talker's name, shown in the banner and to MSSP crawlers")
-	fs.IntVar(&cfg.Limits.MaxLine, "max-line", cfg.Limits.MaxLine, "longest input line in bytes; longer lines are cut")
-	fs.Float64Var(&cfg.Limits.LineRate, "line-rate", cfg.Limits.LineRate, "input lines per second per connection, sustained (0 = unlimited)")
-	fs.IntVar(&cfg.Limits.LineBurst, "line-burst", cfg.Limits.LineBurst, "input lines a connection may send at once")
-	fs.IntVar(&cfg.Limits.ByteRate, "byte-rate", cfg.Limits.ByteRate, "input bytes per second per connection, sustained (0 = unlimited)")
-	fs.IntVar(&cfg.Limits.MaxBacklog, "max-backlog", cfg.Limits.MaxBacklog, "unsent output bytes before a client that stopped reading is dropped")
-	fs.IntVar(&cfg.MaxPerAddress, "max-per-address", cfg.MaxPerAddress, "simultaneous connections from one address (0 = unlimited)")
-	fs.DurationVar(&cfg.LoginTimeout, "login-timeout", cfg.LoginTimeout, "time allowed at the login prompts")
-	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "disconnect players idle this long (0 = never)")
-	fs.IntVar(&cfg.AnnounceAll, "announce-all", cfg.AnnounceAll, "with at most this many players on, everyone hears about logins and logouts; above it, only friends")
-	fs.DurationVar(&cfg.ReadyTimeout, "ready-timeout", cfg.ReadyTimeout, "how long a reboot's new binary may go without progress (starting, each batch of sockets, restoring) before the old one carries on")
-	fs.StringVar(&cfg.Messages.Rebooting, "reboot-message", cfg.Messages.Rebooting, "what players see when a reboot starts (empty: nothing)")
-	fs.StringVar(&cfg.Messages.Rebooted, "rebooted-message", cfg.Messages.Rebooted, "what players see after a reboot; %s is the pause (empty: nothing)")
-	fs.StringVar(&cfg.Messages.Resetting, "reset-message", cfg.Messages.Resetting, "what players see when a reset starts (empty: nothing)")
-	fs.StringVar(&cfg.Messages.Restarting, "restart-message", cfg.Messages.Restarting, "what players see before a restart disconnects them (empty: nothing)")
-	fs.StringVar(&cfg.Messages.Recovered, "recovered-message", cfg.Messages.Recovered, "what players see after the talker recovered from a crash; %s is the pause (empty: nothing)")
-	fs.StringVar(&cfg.Messages.RebootFailed, "reboot-failed-message", cfg.Messages.RebootFailed, "what players see when a reboot is called off (empty: nothing)")
+// configPath is the configuration file of a data directory.
+func configPath(data string) string { return filepath.Join(data, config.FileName) }
+
+// readSettings reads the data directory's configuration file with the
+// flags given over it. A file that does not check is an error that says
+// what is wrong, by line.
+func readSettings(data string, ov config.Overrides) (config.Settings, error) {
+	return config.Read(configPath(data), ov)
+}
+
+// configFor is a server.Config with the settings of the data directory's
+// file (or the defaults, if it cannot be read) and the flags over it, for
+// the commands that use the database without serving (account, the
+// first admin's prompt).
+func configFor(data string, ov config.Overrides) server.Config {
+	cfg := server.DefaultConfig()
+	cfg.DataDir = data
+	s, err := readSettings(data, ov)
+	var ce *config.Error
+	if err != nil && !errors.As(err, &ce) {
+		fmt.Fprintln(os.Stderr, "talker: cannot read the configuration file:", err)
+	} else if err != nil {
+		fmt.Fprintln(os.Stderr, "talker: the configuration file has mistakes ('talker config check' lists them); using the defaults")
+		s = config.Default()
+	}
+	cfg.Apply(s)
+	return cfg
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"talker/config"
 	"talker/server/talkertest"
 )
 
@@ -56,6 +57,14 @@ var subreaperOnce sync.Once
 
 func startTalker(t *testing.T, extra ...string) *liveTalker {
 	t.Helper()
+	return startTalkerWith(t, "", extra...)
+}
+
+// startTalkerWith starts a talker whose data directory has the given
+// configuration file; with one, the listen address is the file's (its
+// first), not a flag.
+func startTalkerWith(t *testing.T, configFile string, extra ...string) *liveTalker {
+	t.Helper()
 	becomeSubreaper(t)
 	dir := t.TempDir()
 	lt := &liveTalker{t: t, dir: dir, binary: filepath.Join(dir, "talker"), good: filepath.Join(dir, "talker.good"),
@@ -63,8 +72,22 @@ func startTalker(t *testing.T, extra ...string) *liveTalker {
 		out: &syncBuffer{}, seenPID: map[int]bool{}}
 	copyFile(t, os.Args[0], lt.good, 0o755)
 	copyFile(t, os.Args[0], lt.binary, 0o755)
-	args := append([]string{"serve", "--data", lt.data, "--listen", lt.addr, "--hash-cost", "4",
-		"--max-per-address", "0", "--line-rate", "0", "--byte-rate", "0", "--ready-timeout", "3s"}, extra...)
+	args := []string{"serve", "--data", lt.data, "--hash-cost", "4",
+		"--max-per-address", "0", "--line-rate", "0", "--byte-rate", "0", "--ready-timeout", "3s"}
+	if configFile == "" {
+		args = append(args, "--listen", lt.addr)
+	} else {
+		s, probs := config.Parse([]byte(configFile))
+		if len(probs) > 0 {
+			t.Fatalf("test configuration: %v", probs)
+		}
+		lt.addr = s.Listen[0]
+		if err := os.MkdirAll(lt.data, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		lt.writeConfig(configFile)
+	}
+	args = append(args, extra...)
 	lt.cmd = exec.Command(lt.binary, args...)
 	lt.cmd.Env = append(os.Environ(), "TALKER_TEST_MAIN=1", "TALKER_HOOK_TRACE="+lt.hooks)
 	lt.cmd.Stdout, lt.cmd.Stderr = lt.out, lt.out
@@ -76,6 +99,19 @@ func startTalker(t *testing.T, extra ...string) *liveTalker {
 	waitListening(t, lt.addr, 20*time.Second)
 	lt.waitPID(lt.cmd.Process.Pid)
 	return lt
+}
+
+// writeConfig replaces the data directory's configuration file, as an
+// admin's editor would (a new file renamed into place).
+func (lt *liveTalker) writeConfig(text string) {
+	lt.t.Helper()
+	p := filepath.Join(lt.data, config.FileName)
+	if err := os.WriteFile(p+".new", []byte(text), 0o600); err != nil {
+		lt.t.Fatal(err)
+	}
+	if err := os.Rename(p+".new", p); err != nil {
+		lt.t.Fatal(err)
+	}
 }
 
 func copyFile(t *testing.T, from, to string, mode os.FileMode) {

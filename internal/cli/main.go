@@ -17,6 +17,7 @@
 //   - control.go: `talker reboot`, `reset`, `restart`, `status` and `stop`:
 //     the launcher, talking to the control socket and the angel's.
 //   - account.go: `talker account create`.
+//   - configcmd.go: `talker config check | reload | show`.
 //   - backup.go: `talker backup`, a verified copy of the database.
 //   - log.go: `talker log`.
 //   - flags.go, paths.go, terminal.go, hooktrace.go: shared flags, the data
@@ -93,6 +94,7 @@ func subcommands(o Options) []subcommand {
 		{"reboot", "seamless reboot: a new binary takes over every connection", cmdReboot(reboot.ModeReboot)},
 		{"reset", "seamless reboot running the cold-start hooks", cmdReboot(reboot.ModeReset)},
 		{"restart", "full stop and start (players are disconnected; the listener stays open)", cmdReboot(reboot.ModeRestart)},
+		{"config", "the configuration file: config check | reload | show", cmdConfig},
 		{"status", "show the state of the angel and the talker", cmdStatus},
 		{"backup", "copy the database, running or not, and say how to restore it (--out FILE)", cmdBackup},
 		{"log", "show the angel's and the talker's logs merged in time order (log -f to follow)", cmdLog},

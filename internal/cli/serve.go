@@ -11,12 +11,14 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"talker/angel/link"
+	"talker/config"
 	"talker/player"
 	"talker/reboot"
 	"talker/server"
@@ -26,13 +28,13 @@ import (
 // cmdServe is the talker process itself: normally started (and restarted)
 // by the angel, and re-executed by every seamless reboot.
 func cmdServe(args []string, o Options) int {
-	cfg := server.DefaultConfig()
-	var listen string
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	serverFlags(fs, &cfg, &listen)
+	data, given := settingsFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return reboot.ExitUsage
 	}
+	cfg := server.DefaultConfig()
+	cfg.DataDir, cfg.Overrides, cfg.ConfigFile = *data, given(), configPath(*data)
 	// Signals are caught first of all: a SIGHUP (reboot) that arrives while
 	// this generation is still starting must wait for it, not kill it.
 	sigs := make(chan os.Signal, 4)
@@ -54,6 +56,15 @@ func cmdServe(args []string, o Options) int {
 	if os.Getenv(envConsole) == "0" {
 		console = nil
 	}
+	// The configuration file is written, with every setting commented,
+	// the first time a data directory is used; it is read at every start,
+	// a reboot's included.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, "talker serve:", err)
+		return reboot.ExitError
+	}
+	created, cerr := config.WriteNew(cfg.ConfigFile, cfg.Overrides)
+	settings, serr := config.Read(cfg.ConfigFile, cfg.Overrides)
 	log, closer, err := logging.Open(logging.Options{DataDir: cfg.DataDir, File: "talker.log",
 		Console: console, NoColor: !isTerminal(os.Stderr), Level: zerolog.InfoLevel, Process: "talker"})
 	if err != nil {
@@ -61,6 +72,21 @@ func cmdServe(args []string, o Options) int {
 		return reboot.ExitError
 	}
 	defer closer.Close()
+	switch {
+	case cerr != nil:
+		log.Warn().Err(cerr).Str("file", cfg.ConfigFile).Msg("cannot write the commented configuration file; using the defaults")
+	case created:
+		log.Info().Str("file", cfg.ConfigFile).Msg("wrote the configuration file, every setting commented with its default")
+	}
+	if serr != nil {
+		// Nothing is running on a configuration nobody checked: a cold
+		// start fails here with the reason; a reboot was refused before
+		// it began (the old generation checks the same file first).
+		log.Error().Err(serr).Msg("the configuration file has mistakes; 'talker config check' lists them")
+		fmt.Fprintln(os.Stderr, "talker serve:", serr)
+		return reboot.ExitConfig
+	}
+	cfg.Apply(settings)
 	// Fatal errors (which recover cannot catch: concurrent map writes, out
 	// of memory) and unrecovered panics are also written here, where the
 	// angel picks them up for its log.
@@ -99,10 +125,20 @@ func cmdServe(args []string, o Options) int {
 		log.Error().Err(err).Msg("cannot receive state from the previous generation")
 		return reboot.ExitError
 	}
-	ln, err := upg.Listen("tcp", listen)
-	if err != nil {
-		log.Error().Err(err).Msg("cannot listen")
-		return reboot.ExitConfig
+	// Listeners kept from the previous generation are taken over, new
+	// ones opened; those no longer in the file are closed when this
+	// generation is ready (CloseUnused, tableflip's Ready).
+	held := map[string]net.Listener{}
+	var lns []net.Listener
+	for _, addr := range settings.Listen {
+		ln, err := upg.Listen("tcp", addr)
+		if err != nil {
+			log.Error().Err(err).Str("addr", addr).Msg("cannot listen")
+			fmt.Fprintf(os.Stderr, "talker serve: cannot listen on %s: %v\n", addr, err)
+			return reboot.ExitConfig
+		}
+		lns = append(lns, ln)
+		held["tcp:"+addr] = ln
 	}
 	ctl, err := upg.Listen("unix", paths.talkerSock())
 	if err != nil {
@@ -111,7 +147,11 @@ func cmdServe(args []string, o Options) int {
 	}
 
 	upg.CloseUnused()
-	angelLink := startAngelLink(&cfg, ln.Addr().String())
+	var addrs []string
+	for _, ln := range lns {
+		addrs = append(addrs, ln.Addr().String())
+	}
+	angelLink := startAngelLink(&cfg, strings.Join(addrs, ","))
 	if in == nil && isTerminal(os.Stdin) {
 		cfg.AskAdmin = askAdminOnTerminal
 	}
@@ -121,12 +161,14 @@ func cmdServe(args []string, o Options) int {
 		return reboot.ExitError
 	}
 	angelLink.Start(srv.Status().Generation)
-	angelLink.Hold(srv, map[string]net.Listener{"tcp:" + listen: ln, "unix:" + paths.talkerSock(): ctl},
-		in != nil && in.Staged)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	held["unix:"+paths.talkerSock()] = ctl
+	angelLink.Hold(srv, held, in != nil && in.Staged)
+	served := make(chan error, len(lns))
+	for _, ln := range lns {
+		go func() { served <- srv.Serve(ln) }()
+	}
 	go srv.ServeControl(ctl)
-	log.Info().Str("version", cfg.Version).Str("listen", ln.Addr().String()).Str("data", cfg.DataDir).Msg("talker running")
+	log.Info().Str("version", cfg.Version).Strs("listen", addrs).Str("data", cfg.DataDir).Msg("talker running")
 
 	for {
 		select {

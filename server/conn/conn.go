@@ -97,6 +97,9 @@ type Conn struct {
 	// it (FreezeReading) while it is frozen.
 	Decoder  telnet.Decoder
 	Throttle Throttle
+	// newLimits holds limits set by a configuration reload (SetLimits)
+	// until the reader applies them before its next batch.
+	newLimits atomic.Pointer[Limits]
 
 	// rstate is the reader's state (see readState); thawMu and thawed
 	// let a frozen reader wait for ThawReading.
@@ -375,6 +378,10 @@ func (c *Conn) readLoop() {
 		}
 		if n > 0 {
 			now := time.Now()
+			if l := c.newLimits.Swap(nil); l != nil {
+				c.Throttle.SetLimits(*l)
+				c.Decoder.MaxLine = l.MaxLine
+			}
 			evs = c.Decoder.Feed(buf[:n], evs[:0])
 			in := Input{Conn: c}
 			if len(evs) > 0 {
@@ -566,6 +573,17 @@ func Wrap(fd int, limits Limits) (*Conn, error) {
 	// Until Attach, a connection's reader has nowhere to deliver to (and,
 	// frozen, nothing to deliver).
 	return wrap(0, tc, limits, func(Input) {}, nil), nil
+}
+
+// SetLimits changes the connection's rates, line length and output
+// backlog (a configuration reload). The backlog applies at once; the
+// reader takes the rest before its next batch, so nothing it owns is
+// touched from another goroutine.
+func (c *Conn) SetLimits(l Limits) {
+	c.newLimits.Store(&l)
+	c.out.mu.Lock()
+	c.out.max = l.MaxBacklog
+	c.out.mu.Unlock()
 }
 
 // Attach gives a wrapped connection its identity, where its input and

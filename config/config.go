@@ -1,0 +1,145 @@
+// Package config is the talker's configuration file: DATA/talker.toml,
+// what it may hold, its defaults, how it is checked and how command-line
+// flags override it.
+//
+// Every setting is declared once, as a field of Settings with its TOML key,
+// its flag name, a one-line help and when a change takes effect (at once,
+// or at the next reboot). Everything else is derived from that declaration
+// by walking the struct: the flags (Flags), the commented file written on
+// first start (Template), the checks (Load, Validate) and what a reload
+// changed (Diff). A setting added here is therefore in the file, on the
+// command line and in `talker config reload`'s answer at once.
+//
+// TOML (github.com/BurntSushi/toml) because admins edit this file by hand
+// over years: comments are kept, there is one obvious way to write each
+// value, durations are plain strings ("3m"), and parse errors carry a line
+// number, which `talker config check` passes on.
+package config
+
+import (
+	"time"
+)
+
+// FileName is the configuration file's name inside the data directory.
+const FileName = "talker.toml"
+
+// When says when a change to a setting takes effect.
+type When string
+
+const (
+	// Live settings are applied by `talker config reload` (or the in-game
+	// `config reload`) without a reboot.
+	Live When = "live"
+	// Reboot settings need the next reboot (listeners, logging): the
+	// reboot's new generation reads the file afresh.
+	Reboot When = "reboot"
+)
+
+// Settings is everything the file may hold. The struct tags are the
+// declaration: toml (the key), flag (the command-line flag, if any), help,
+// and when (Live or Reboot; inherited from the section when empty).
+type Settings struct {
+	Name     string   `toml:"name" flag:"talker-name" when:"live" help:"the talker's name, shown in the greeting, 'who' and to MSSP crawlers"`
+	Listen   []string `toml:"listen" flag:"listen" when:"reboot" help:"telnet addresses to listen on, HOST:PORT; a reboot keeps those still listed, opens new ones and closes removed ones"`
+	HashCost int      `toml:"hash_cost" flag:"hash-cost" when:"live" help:"bcrypt cost for new password hashes (4-31; each step doubles the time; below 10 only for tests and benchmarks)"`
+
+	Limits   Limits   `toml:"limits" when:"live"`
+	Logins   Logins   `toml:"logins" when:"live"`
+	Reboot   RebootS  `toml:"reboot" when:"reboot"`
+	Messages Messages `toml:"messages" when:"live"`
+	Log      Log      `toml:"log" when:"reboot"`
+}
+
+// Limits bound what one connection may cost the talker.
+type Limits struct {
+	MaxLine       int     `toml:"max_line" flag:"max-line" help:"longest input line in bytes; longer lines are cut"`
+	LineRate      float64 `toml:"line_rate" flag:"line-rate" help:"input lines per second per connection, sustained (0 = unlimited)"`
+	LineBurst     int     `toml:"line_burst" flag:"line-burst" help:"input lines a connection may send at once"`
+	ByteRate      int     `toml:"byte_rate" flag:"byte-rate" help:"input bytes per second per connection, sustained (0 = unlimited)"`
+	MaxBacklog    int     `toml:"max_backlog" flag:"max-backlog" help:"unsent output bytes before a client that stopped reading is dropped"`
+	MaxPerAddress int     `toml:"max_per_address" flag:"max-per-address" help:"simultaneous connections from one address (0 = unlimited)"`
+}
+
+// Logins are the settings of the login prompts and of players' presence.
+type Logins struct {
+	Timeout     Duration `toml:"timeout" flag:"login-timeout" help:"time allowed at the login prompts"`
+	MaxFailures int      `toml:"max_failures" flag:"max-login-failures" help:"wrong passwords on one connection before it is closed"`
+	IdleTimeout Duration `toml:"idle_timeout" flag:"idle-timeout" help:"disconnect players idle this long (0s = never)"`
+	AnnounceAll int      `toml:"announce_all" flag:"announce-all" help:"with at most this many players on, everyone hears about logins and logouts; above it, only friends"`
+}
+
+// RebootS are the settings of seamless reboots. They take effect with the
+// next generation: the old generation's reboot machinery (and tableflip's
+// backstop) is set up with them when the process starts.
+type RebootS struct {
+	ReadyTimeout Duration `toml:"ready_timeout" flag:"ready-timeout" help:"how long a reboot's new binary may go without progress (starting, each batch of sockets, restoring) before the old one carries on"`
+}
+
+// Messages are what players see around reboots; an empty one is not sent.
+type Messages struct {
+	Rebooting    string `toml:"rebooting" flag:"reboot-message" help:"when a reboot starts"`
+	Resetting    string `toml:"resetting" flag:"reset-message" help:"when a reset starts"`
+	Restarting   string `toml:"restarting" flag:"restart-message" help:"before a restart disconnects everyone"`
+	Rebooted     string `toml:"rebooted" flag:"rebooted-message" help:"after a reboot; %s is how long it took"`
+	Recovered    string `toml:"recovered" flag:"recovered-message" help:"after the talker recovered from a crash; %s is the pause"`
+	RebootFailed string `toml:"reboot_failed" flag:"reboot-failed-message" help:"when a reboot is called off"`
+}
+
+// Log says how the log files in DATA/log rotate.
+type Log struct {
+	MaxSizeMB int `toml:"max_size_mb" flag:"log-max-size-mb" help:"a log file past this many MiB is renamed to .1 (older ones shift) and a new one started (0 = never)"`
+	Keep      int `toml:"keep" flag:"log-keep" help:"old log files kept per log"`
+}
+
+// Duration is a time.Duration written as "3m", "90s" or "0s".
+type Duration time.Duration
+
+// D returns the duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalText reads "3m" and the like.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the shortest form ("3m", not "3m0s").
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+func (d Duration) String() string {
+	s := time.Duration(d).String()
+	for _, z := range []string{"m0s", "h0m"} {
+		if len(s) > len(z) && s[len(s)-len(z):] == z {
+			s = s[:len(s)-len(z)+1]
+		}
+	}
+	return s
+}
+
+// Default returns the settings a talker has when the file says nothing.
+// The server's own defaults (server.DefaultConfig) are the same values;
+// a test checks that they agree.
+func Default() Settings {
+	return Settings{
+		Name:     "Talker",
+		Listen:   []string{"127.0.0.1:4000"},
+		HashCost: 12,
+		Limits: Limits{MaxLine: 1000, LineRate: 5, LineBurst: 25, ByteRate: 32 << 10,
+			MaxBacklog: 512 << 10, MaxPerAddress: 8},
+		Logins: Logins{Timeout: Duration(3 * time.Minute), MaxFailures: 3, AnnounceAll: 100},
+		Reboot: RebootS{ReadyTimeout: Duration(5 * time.Second)},
+		Messages: Messages{
+			Rebooting:    "*** The talker is rebooting, hold on...",
+			Resetting:    "*** The talker is resetting, hold on...",
+			Restarting:   "*** The talker is restarting: you will be disconnected. Please reconnect in a few seconds.",
+			Rebooted:     "*** Reboot complete in %s. Carry on!",
+			Recovered:    "*** The talker tripped over something and recovered (%s). Carry on!",
+			RebootFailed: "*** The reboot was called off. Carry on!",
+		},
+		Log: Log{MaxSizeMB: 20, Keep: 5},
+	}
+}
