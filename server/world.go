@@ -14,6 +14,7 @@ import (
 	"talker/player"
 	"talker/reboot"
 	"talker/server/conn"
+	"talker/server/logging"
 	"talker/server/store"
 	"talker/server/telnet"
 	"talker/server/text"
@@ -79,6 +80,8 @@ type World struct {
 	disabled   map[string]bool // commands turned off (see crash.go)
 	scratch    sync.Pool       // *recordScratch, for building records (state.go)
 	hookMode   reboot.Mode     // of the lifecycle hooks running or last run (hookapi.go)
+
+	refusals *logging.Summary[string] // refused connections by kind (refusal)
 }
 
 // events the world handles besides conn.Input.
@@ -215,14 +218,14 @@ func (w *World) accept(c *conn.Conn) {
 		return
 	}
 	if w.cfg.MaxPerAddress > 0 && w.perAddr[c.Addr] >= w.cfg.MaxPerAddress {
-		w.log.Warn().Str("addr", c.Addr).Int("limit", w.cfg.MaxPerAddress).Msg("connection refused: too many from this address")
+		w.refusal("too many from this address", c.Addr).Str("addr", c.Addr).Int("limit", w.cfg.MaxPerAddress).Msg("connection refused: too many from this address")
 		c.Send([]byte("Too many connections from your address; please close one and try again.\r\n"))
 		w.closeConn(c)
 		c.Start()
 		return
 	}
 	if b := w.siteBan(c.Addr); b != nil {
-		w.log.Warn().Str("addr", c.Addr).Str("ban", b.Pattern).Msg("connection refused: banned site")
+		w.refusal("banned site", c.Addr).Str("addr", c.Addr).Str("ban", b.Pattern).Msg("connection refused: banned site")
 		// Not a session yet, so no println: strip what println would.
 		c.Send([]byte(text.StripColour(text.StripControls(siteBanMessage(w, b))) + "\r\n"))
 		w.closeConn(c)
@@ -245,6 +248,25 @@ func (w *World) accept(c *conn.Conn) {
 		return
 	}
 	c.Start()
+}
+
+// refusal returns the event to log a refused connection of a kind on, or nil
+// (on which zerolog's methods do nothing) if one of that kind was logged in
+// the last 10 s: a connect loop would otherwise add a ~175-byte line a
+// connection. Those are counted, and summed up in one "connections refused"
+// line when the window ends.
+func (w *World) refusal(kind, addr string) *zerolog.Event {
+	if w.refusals == nil {
+		log := w.log // the summary may be logged from its timer's goroutine
+		w.refusals = logging.NewSummary(10*time.Second, w.cfg.Now, func(c logging.Count[string]) {
+			log.Warn().Str("kind", c.Key).Int("count", c.Count).Int("addrs", c.Distinct).
+				Time("since", c.Start).Dur("window", c.Window).Msg("connections refused")
+		})
+	}
+	if !w.refusals.Note(kind, addr) {
+		return nil
+	}
+	return w.log.Warn()
 }
 
 func (w *World) input(in conn.Input) {
