@@ -21,6 +21,7 @@ type Config struct {
 	Socket     string   // the angel's Unix socket (talkers and the launcher connect)
 	RunDir     string   // private directory for recovery handoffs (state files, sockets)
 	CrashLog   string   // where talkers write fatal errors (debug.SetCrashOutput); logged after a crash
+	ReopenLog  func()   // on SIGUSR1 (logrotate), reopen the angel's log file; the talker is signalled too
 	StopMarker string   // file recording a deliberate stop (a later angel does not undo it)
 	Executable string   // the talker binary
 	Args       []string // arguments that make it serve (e.g. "serve --data DIR ...")
@@ -160,7 +161,7 @@ func (a *Angel) Run() int {
 	}()
 	go a.accept(ln)
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1)
 	defer signal.Stop(sigs)
 	go func() {
 		for s := range sigs {
@@ -291,6 +292,16 @@ func (a *Angel) handle(ev any) {
 		case syscall.SIGINT, syscall.SIGTERM:
 			a.log.Info().Str("signal", ev.sig.String()).Msg("stopping the talker and the angel")
 			a.beginStop(nil, now)
+		case syscall.SIGUSR1:
+			// logrotate's postrotate signals the angel only: it reopens
+			// its own log and passes the signal on to the talker.
+			if a.cfg.ReopenLog != nil {
+				a.cfg.ReopenLog()
+			}
+			if a.cur != nil {
+				_ = syscall.Kill(a.cur.pid, syscall.SIGUSR1)
+			}
+			a.log.Info().Msg("SIGUSR1: log files reopened")
 		}
 	}
 }

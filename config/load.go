@@ -288,8 +288,8 @@ func Validate(s Settings) []Problem {
 	if s.Log.MaxSizeMB < 0 {
 		bad("log.max_size_mb", "cannot be negative")
 	}
-	if s.Log.Keep < 0 || s.Log.Keep > 100 {
-		bad("log.keep", "%d is outside 0-100", s.Log.Keep)
+	if s.Log.Keep < 1 || s.Log.Keep > 100 {
+		bad("log.keep", "%d is outside 1-100", s.Log.Keep)
 	}
 	sort.SliceStable(probs, func(i, j int) bool { return probs[i].Key < probs[j].Key })
 	return probs

@@ -180,6 +180,13 @@ func runAngel(o *angelOptions, foreground bool) int {
 	if console != nil {
 		opts.Console = console
 	}
+	// The angel's log rotates as the file says; a broken file leaves
+	// the defaults (the talker reports what is wrong with it).
+	settings, serr := readSettings(o.data, o.overrides)
+	if serr != nil {
+		settings = config.Default()
+	}
+	opts.MaxSize, opts.Keep = logSize(settings)
 	log, closer, err := logging.Open(opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "talker angel:", err)
@@ -208,6 +215,11 @@ func runAngel(o *angelOptions, foreground bool) int {
 	a := angel.New(angel.Config{
 		Socket: paths.angelSock(), StopMarker: paths.stopMarker(), RunDir: paths.runDir(),
 		CrashLog:   paths.crashLog(),
+		ReopenLog: func() {
+			if err := closer.Reopen(); err != nil {
+				log.Error().Err(err).Msg("cannot reopen the log file")
+			}
+		},
 		Executable: exe, Args: o.serveArgs, Env: env, Stdout: stdout, Stderr: stderr,
 		Policy: o.policy, BootTimeout: o.boot, HangTimeout: o.hang,
 		Shutdown: func() error {

@@ -38,6 +38,14 @@ func readSettings(data string, ov config.Overrides) (config.Settings, error) {
 	return config.Read(configPath(data), ov)
 }
 
+// logSize gives the log rotation settings in logging's terms.
+func logSize(s config.Settings) (maxSize int64, keep int) {
+	if s.Log.MaxSizeMB == 0 {
+		return -1, s.Log.Keep // never rotate
+	}
+	return int64(s.Log.MaxSizeMB) << 20, s.Log.Keep
+}
+
 // configFor is a server.Config with the settings of the data directory's
 // file (or the defaults, if it cannot be read) and the flags over it, for
 // the commands that use the database without serving (account, the

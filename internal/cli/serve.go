@@ -38,7 +38,7 @@ func cmdServe(args []string, o Options) int {
 	// Signals are caught first of all: a SIGHUP (reboot) that arrives while
 	// this generation is still starting must wait for it, not kill it.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1)
 	paths := dataPaths{cfg.DataDir}
 	// TALKER_CPUPROFILE=PREFIX writes a CPU profile of this generation to
 	// PREFIX.PID when it exits (however it exits but a crash): for
@@ -65,7 +65,12 @@ func cmdServe(args []string, o Options) int {
 	}
 	created, cerr := config.WriteNew(cfg.ConfigFile, cfg.Overrides)
 	settings, serr := config.Read(cfg.ConfigFile, cfg.Overrides)
-	log, closer, err := logging.Open(logging.Options{DataDir: cfg.DataDir, File: "talker.log",
+	logSettings := settings
+	if serr != nil {
+		logSettings = config.Default()
+	}
+	maxSize, keep := logSize(logSettings)
+	log, closer, err := logging.Open(logging.Options{DataDir: cfg.DataDir, File: "talker.log", MaxSize: maxSize, Keep: keep,
 		Console: console, NoColor: !isTerminal(os.Stderr), Level: zerolog.InfoLevel, Process: "talker"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "talker serve:", err)
@@ -173,6 +178,12 @@ func cmdServe(args []string, o Options) int {
 	for {
 		select {
 		case sig := <-sigs:
+			if sig == syscall.SIGUSR1 {
+				if err := closer.Reopen(); err != nil {
+					log.Error().Err(err).Msg("cannot reopen the log file")
+				}
+				continue
+			}
 			if sig == syscall.SIGHUP {
 				log.Info().Msg("SIGHUP: seamless reboot")
 				go srv.Reboot(server.RebootRequest{Mode: reboot.ModeReboot, By: "signal", Reason: "SIGHUP"})
