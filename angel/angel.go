@@ -4,12 +4,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 
 	"talker/angel/link"
 	"talker/ipc"
@@ -75,6 +77,7 @@ type Angel struct {
 	crashedAt  time.Time     // when the talker whose players are held died
 	lastDead   *generation
 	crashLogAt int64 // how much of the crash log has been logged already
+	served     bool  // a generation has said hello to this angel
 	done       bool
 	exitCode   int
 }
@@ -332,6 +335,7 @@ func (a *Angel) hello(h link.Hello, now time.Time) {
 	}
 	g.hello, g.lastBeat, g.number, g.start, g.version = true, now, h.Generation, start, h.Version
 	g.linkOpen = true
+	a.served = true
 	if a.stopping == nil {
 		a.state, a.detail = link.StateRunning, ""
 	}
@@ -510,6 +514,18 @@ func (a *Angel) currentExited(now time.Time) {
 		return
 	case exitConfig:
 		a.lastExit = how
+		if !a.served {
+			// The very first talker cannot start (a port taken, a
+			// configuration file with mistakes): an angel waiting on is
+			// an idle process that looks like a running talker. Exit
+			// with the talker's code, so that `talker run` and `talker
+			// start` fail with the reason and cron tries again later.
+			a.log.Error().Int("talker_pid", g.pid).Str("how", how).
+				Msg("the talker cannot start: its configuration is broken (the reason is in its log); restarting will not help, so the angel stops")
+			a.state, a.detail = link.StateStopped, "configuration error: see the talker log"
+			a.exitCode, a.done = reboot.ExitConfig, true
+			return
+		}
 		a.log.Error().Int("talker_pid", g.pid).Msg("talker configuration is broken (exit 78); not restarting until 'talker start'")
 		a.state, a.detail = link.StateStopped, "configuration error: see the talker log"
 		return
@@ -655,9 +671,26 @@ func (a *Angel) continueStop(now time.Time) {
 }
 
 // markStopped records a deliberate stop, so that an angel started later
-// (by cron) does not undo it.
+// (by cron) does not undo it. The marker is written to a new file with an
+// unpredictable name and renamed into place: a symbolic link planted at its
+// path is replaced, never written through.
 func (a *Angel) markStopped() {
-	_ = os.WriteFile(a.cfg.StopMarker, []byte(time.Now().Format(time.RFC3339)+"\n"), 0o600)
+	f, err := os.CreateTemp(filepath.Dir(a.cfg.StopMarker), ".stopped-*")
+	if err != nil {
+		a.log.Warn().Err(err).Msg("cannot record the deliberate stop")
+		return
+	}
+	_, werr := f.WriteString(time.Now().Format(time.RFC3339) + "\n")
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), a.cfg.StopMarker)
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+		a.log.Warn().Err(werr).Msg("cannot record the deliberate stop")
+	}
 }
 
 func values(m map[int]*generation) []*generation {
@@ -720,7 +753,9 @@ func (a *Angel) logCrashOutput(pid int) {
 	}
 	// Give the dying process's last write a moment to land.
 	time.Sleep(20 * time.Millisecond)
-	f, err := os.Open(a.cfg.CrashLog)
+	// Not through a symbolic link: the angel's log would then show a file
+	// of someone else's choosing.
+	f, err := os.OpenFile(a.cfg.CrashLog, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return
 	}

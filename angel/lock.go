@@ -17,8 +17,15 @@ var ErrLocked = errors.New("another angel is running")
 // drops it when the process dies, however it dies, so it never goes stale
 // the way a pid file does. The lock file also records the holder's pid,
 // for people and for the "already running" message only.
+//
+// A symbolic link at path is refused, never followed: someone able to plant
+// one in the data directory would otherwise have the angel truncate and
+// write a file of their choosing.
 func Lock(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, fmt.Errorf("the lock file %s is a symbolic link: refusing to follow it (remove it)", path)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +53,7 @@ func Holder(path string) int {
 
 // Locked reports whether some process holds the lock now.
 func Locked(path string) bool {
-	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return false
 	}

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"talker/player"
 	"talker/server"
@@ -39,6 +41,15 @@ func cmdAccount(args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "talker account create:", err)
 		return 1
+	}
+	// A mistyped --data, or none in the wrong directory, would quietly make
+	// a talker nobody runs: say where, and only when it is a new one.
+	if _, err := os.Stat(cfg.DataDir); errors.Is(err, os.ErrNotExist) {
+		where, aerr := filepath.Abs(cfg.DataDir)
+		if aerr != nil {
+			where = cfg.DataDir
+		}
+		fmt.Printf("creating a new data directory at %s\n", where)
 	}
 	// A running talker may be using the database: leave its schema one it
 	// can read.

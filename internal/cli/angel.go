@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 
 	"talker/angel"
 	"talker/angel/link"
@@ -80,12 +81,13 @@ func cmdAngel(args []string, opts Options) int {
 			fmt.Printf("the talker was stopped deliberately at %s; 'talker start' starts it again\n", strings.TrimSpace(string(b)))
 			return 0
 		}
-		pid, err := detachAngel(args)
+		cmd, err := detachAngel(args, nil)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "talker angel:", err)
 			return 1
 		}
-		fmt.Printf("angel started in the background (pid %d)\n", pid)
+		fmt.Printf("angel started in the background (pid %d)\n", cmd.Process.Pid)
+		_ = cmd.Process.Release()
 		return 0
 	}
 	os.Remove(paths.stopMarker())
@@ -157,6 +159,10 @@ func ensureAdmin(o *angelOptions) error {
 // runAngel runs the angel in this process until it stops.
 func runAngel(o *angelOptions, foreground bool) int {
 	paths := dataPaths{o.data}
+	if err := paths.checkSockets(); err != nil {
+		fmt.Fprintln(os.Stderr, "talker angel:", err)
+		return 1
+	}
 	if err := os.MkdirAll(paths.runDir(), 0o700); err != nil {
 		fmt.Fprintln(os.Stderr, "talker angel:", err)
 		return 1
@@ -203,9 +209,10 @@ func runAngel(o *angelOptions, foreground bool) int {
 	if !foreground {
 		// Detached: keep whatever the talker writes to stderr (its log goes
 		// to its log file; crash traces also go to the crash log).
-		f, err := os.OpenFile(paths.logDir()+"/talker-stderr.log", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		f, err := openAppend(paths.stderrLog())
 		if err != nil {
-			log.Error().Err(err).Msg("cannot open the crash log")
+			log.Error().Err(err).Msg("cannot open the talker's stderr log")
+			fmt.Fprintln(os.Stderr, "talker angel:", err)
 			return 1
 		}
 		defer f.Close()
@@ -214,7 +221,7 @@ func runAngel(o *angelOptions, foreground bool) int {
 	}
 	a := angel.New(angel.Config{
 		Socket: paths.angelSock(), StopMarker: paths.stopMarker(), RunDir: paths.runDir(),
-		CrashLog:   paths.crashLog(),
+		CrashLog: paths.crashLog(),
 		ReopenLog: func() {
 			if err := closer.Reopen(); err != nil {
 				log.Error().Err(err).Msg("cannot reopen the log file")
@@ -243,11 +250,11 @@ func runAngel(o *angelOptions, foreground bool) int {
 }
 
 // detachAngel starts `talker angel` (without --detach) in a new session,
-// with no terminal, and returns its pid.
-func detachAngel(args []string) (int, error) {
+// with no terminal, its output going to out (nil: nowhere).
+func detachAngel(args []string, out *os.File) (*exec.Cmd, error) {
 	exe, err := reboot.Executable()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	var rest []string
 	for _, a := range args {
@@ -257,17 +264,26 @@ func detachAngel(args []string) (int, error) {
 	}
 	cmd := exec.Command(exe, append([]string{"angel"}, rest...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Env = os.Environ()
-	if err := cmd.Start(); err != nil {
-		return 0, err
+	// Its stderr is not the journal's even if ours is: it must not log
+	// there (runAngel).
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "JOURNAL_STREAM=") {
+			cmd.Env = append(cmd.Env, e)
+		}
 	}
-	pid := cmd.Process.Pid
-	_ = cmd.Process.Release()
-	return pid, nil
+	if out != nil {
+		cmd.Stdout, cmd.Stderr = out, out
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return cmd, nil
 }
 
 // cmdStart starts the angel in the background if it is not running, and
-// waits until the talker serves.
+// waits until the talker serves. It says why as soon as it knows the
+// talker will not: the angel it started exited (it could not run, or the
+// talker's configuration is broken), or the angel gave up.
 func cmdStart(args []string) int {
 	o, err := parseAngelFlags("start", args, false, Options{})
 	if err != nil {
@@ -275,14 +291,33 @@ func cmdStart(args []string) int {
 	}
 	paths := dataPaths{o.data}
 	os.Remove(paths.stopMarker())
+	// What the talker writes to its stderr from now on says why it did
+	// not start (a port taken, say); the angel's own output says why it
+	// could not run. That goes to a file nobody else can open (removed at
+	// once), not a pipe, which would kill the angel with SIGPIPE once we
+	// are gone.
+	stderrAt := fileSize(paths.stderrLog())
+	var angelExit chan error // nil: the angel was running already
+	angelOut, err := os.CreateTemp("", "talker-start-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "talker start:", err)
+		return 1
+	}
+	os.Remove(angelOut.Name())
+	defer angelOut.Close()
 	if angel.Locked(paths.angelLock()) {
 		if _, err := link.Call(paths.angelSock(), "resume", 5*time.Second); err != nil {
 			fmt.Fprintln(os.Stderr, "talker start: the angel does not answer:", err)
 			return 1
 		}
-	} else if _, err := detachAngel(args); err != nil {
-		fmt.Fprintln(os.Stderr, "talker start:", err)
-		return 1
+	} else {
+		cmd, err := detachAngel(args, angelOut)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "talker start:", err)
+			return 1
+		}
+		angelExit = make(chan error, 1)
+		go func() { angelExit <- cmd.Wait() }()
 	}
 	deadline := time.Now().Add(o.timeout)
 	for time.Now().Before(deadline) {
@@ -296,13 +331,75 @@ func cmdStart(args []string) int {
 		if ar, err := link.Call(paths.angelSock(), "status", time.Second); err == nil && ar.Status != nil {
 			if s := ar.Status.State; s == link.StateCrashLoop || s == link.StateStopped {
 				fmt.Fprintf(os.Stderr, "talker start: the talker does not start: %s (%s)\n", s, ar.Status.Detail)
+				printFileTail(paths.stderrLog(), stderrAt, "the talker's stderr")
 				printLogTail(paths, 15)
 				return 1
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case err := <-angelExit:
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			}
+			if code == 0 {
+				// Another angel won the race to start: it runs the talker.
+				angelExit = nil
+				continue
+			}
+			if code == reboot.ExitConfig {
+				fmt.Fprintln(os.Stderr, "talker start: the talker cannot start, and starting it again will not help; the angel has stopped")
+			} else {
+				fmt.Fprintf(os.Stderr, "talker start: the angel exited at once (%v)\n", err)
+			}
+			printTail(angelOut, 0, "the angel's output")
+			printFileTail(paths.stderrLog(), stderrAt, "the talker's stderr")
+			printLogTail(paths, 15)
+			return 1
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	fmt.Fprintf(os.Stderr, "talker start: the talker did not become ready within %v\n", o.timeout)
 	printLogTail(paths, 15)
 	return 1
+}
+
+// fileSize is the size of the file at path (not through a symbolic link),
+// 0 if there is none.
+func fileSize(path string) int64 {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// printFileTail shows on stderr what the file at path has from offset from
+// on (see printTail); a symbolic link there is not followed.
+func printFileTail(path string, from int64, what string) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	printTail(f, from, what)
+}
+
+// printTail shows on stderr, under a heading, what f has from offset from
+// on, at most its last 4 KiB.
+func printTail(f *os.File, from int64, what string) {
+	fi, err := f.Stat()
+	if err != nil {
+		return
+	}
+	if from > fi.Size() { // truncated meanwhile
+		from = 0
+	}
+	from = max(from, fi.Size()-4<<10)
+	buf := make([]byte, fi.Size()-from)
+	n, _ := f.ReadAt(buf, from)
+	if text := strings.TrimSpace(string(buf[:n])); text != "" {
+		fmt.Fprintf(os.Stderr, "%s:\n  %s\n", what, strings.ReplaceAll(text, "\n", "\n  "))
+	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -129,50 +130,160 @@ func cmdReboot(mode reboot.Mode) func([]string) int {
 
 func dur(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/1e6) }
 
-func cmdStatus(args []string) int {
-	_, data, timeout, _, err := controlFlags("status", args, 30*time.Second)
+// statusJSON is what `talker status --json` prints: one object, for
+// monitoring. Its field names are a promise to scripts: fields may be
+// added, never renamed. The exit code is 0 when the talker answers, 1 when
+// it does not (2: bad flags).
+//
+//	angel.running                 an angel holds the data directory's lock
+//	angel.pid                     its pid (0: none)
+//	angel.state                   what it says the talker is doing: starting, running,
+//	                              restarting, crash-loop, stopping, stopped ("": no answer)
+//	angel.detail                  why, when there is more to say
+//	angel.restarts                talkers it started again after a crash
+//	angel.last_exit               how the last talker it watched ended
+//	angel.error                   why the angel did not answer, if it did not
+//	talker.running                a talker answers on its control socket
+//	talker.pid, talker.version, talker.generation
+//	talker.players                players logged in
+//	talker.connections            connections open, logged in or not
+//	talker.listening              the addresses it listens on
+//	talker.uptime_seconds         since the last cold start (seamless reboots do not reset it)
+//	talker.reboots                seamless reboots since then
+//	talker.last_reboot_pause_ms   how long the last one paused players (null: none yet)
+//	talker.countdown              a reboot or shutdown counting down ("": none)
+//	talker.error                  why it did not answer, if it did not
+type statusJSON struct {
+	Angel struct {
+		Running  bool   `json:"running"`
+		PID      int    `json:"pid"`
+		State    string `json:"state"`
+		Detail   string `json:"detail"`
+		Restarts int    `json:"restarts"`
+		LastExit string `json:"last_exit"`
+		Error    string `json:"error"`
+	} `json:"angel"`
+	Talker struct {
+		Running       bool     `json:"running"`
+		PID           int      `json:"pid"`
+		Version       string   `json:"version"`
+		Generation    int      `json:"generation"`
+		Players       int      `json:"players"`
+		Connections   int      `json:"connections"`
+		Listening     []string `json:"listening"`
+		UptimeSeconds int64    `json:"uptime_seconds"`
+		Reboots       int      `json:"reboots"`
+		LastPauseMS   *float64 `json:"last_reboot_pause_ms"`
+		Countdown     string   `json:"countdown"`
+		Error         string   `json:"error"`
+	} `json:"talker"`
+}
+
+// talkerStatus asks the talker how it is.
+func talkerStatus(paths dataPaths, timeout time.Duration) (*server.Status, error) {
+	reply, err := controlCall(paths, server.ControlRequest{Cmd: "status"}, min(timeout, 10*time.Second))
 	if err != nil {
+		return nil, err
+	}
+	if reply.Status == nil {
+		return nil, fmt.Errorf("no status in its answer (%s)", reply.Error)
+	}
+	return reply.Status, nil
+}
+
+func cmdStatus(args []string) int {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	data := fs.String("data", defaultDataDir(), "data directory; default $TALKER_DATA or ./data")
+	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	asJSON := fs.Bool("json", false, "print one JSON object, for monitoring; exit 0 if the talker serves, 1 if not")
+	if err := fs.Parse(args); err != nil {
 		return reboot.ExitUsage
 	}
 	paths := dataPaths{*data}
 	now := time.Now()
-	code := 3
-	if angel.Locked(paths.angelLock()) {
-		r, err := link.Call(paths.angelSock(), "status", min(*timeout, 5*time.Second))
-		if err != nil || r.Status == nil {
-			fmt.Printf("angel: running (pid %d) but not answering: %v\n", angel.Holder(paths.angelLock()), err)
-		} else {
-			a := r.Status
-			line := fmt.Sprintf("angel: running, pid %d, up %s; talker %s", a.AngelPID, now.Sub(a.AngelSince).Round(time.Second), a.State)
-			if a.State == link.StateRestarting {
-				line += fmt.Sprintf(" in %s", a.RestartIn.Round(100*time.Millisecond))
-			}
-			if a.Detail != "" {
-				line += " (" + a.Detail + ")"
-			}
-			fmt.Println(line)
-			fmt.Printf("angel: %d restarts", a.Restarts)
-			if a.LastExit != "" {
-				fmt.Printf("; last exit: %s", a.LastExit)
-			}
-			if a.Adopted {
-				fmt.Print("; talker adopted from a previous angel")
-			}
-			fmt.Println()
-			if !a.HeldUpdated.IsZero() && a.State != link.StateStopped {
-				fmt.Printf("angel: holding %d connections for crash recovery, updated %s ago\n",
-					a.Held, now.Sub(a.HeldUpdated).Round(100*time.Millisecond))
+	var ar *link.Reply
+	var aerr error
+	locked := angel.Locked(paths.angelLock())
+	if locked {
+		ar, aerr = link.Call(paths.angelSock(), "status", min(*timeout, 5*time.Second))
+		if aerr == nil && ar.Status == nil {
+			aerr = errors.New("no status in its answer")
+		}
+	}
+	if *asJSON {
+		st, err := talkerStatus(paths, *timeout)
+		var j statusJSON
+		if j.Angel.Running = locked; locked {
+			j.Angel.PID = angel.Holder(paths.angelLock())
+			if aerr != nil {
+				j.Angel.Error = aerr.Error()
+			} else {
+				a := ar.Status
+				j.Angel.PID, j.Angel.State, j.Angel.Detail = a.AngelPID, string(a.State), a.Detail
+				j.Angel.Restarts, j.Angel.LastExit = a.Restarts, a.LastExit
 			}
 		}
-	} else {
+		t := &j.Talker
+		if err != nil {
+			t.Error = err.Error()
+		} else {
+			t.Running, t.PID, t.Version, t.Generation = true, st.PID, st.Version, st.Generation
+			t.Players, t.Connections, t.Listening = st.Players, st.Connections, st.Listening
+			t.UptimeSeconds, t.Reboots, t.Countdown = int64(now.Sub(st.ColdStartedAt).Seconds()), st.Reboots, st.Countdown
+			if st.LastReboot != nil {
+				ms := float64(st.LastReboot.Pause) / 1e6
+				t.LastPauseMS = &ms
+			}
+		}
+		if t.Listening == nil {
+			t.Listening = []string{}
+		}
+		b, _ := json.Marshal(j)
+		fmt.Println(string(b))
+		if !t.Running {
+			return 1
+		}
+		return 0
+	}
+	switch {
+	case !locked:
 		fmt.Println("angel: not running")
+	case aerr != nil:
+		fmt.Printf("angel: running (pid %d) but not answering: %v\n", angel.Holder(paths.angelLock()), aerr)
+	default:
+		a := ar.Status
+		line := fmt.Sprintf("angel: running, pid %d, up %s; talker %s", a.AngelPID, now.Sub(a.AngelSince).Round(time.Second), a.State)
+		if a.State == link.StateRestarting {
+			line += fmt.Sprintf(" in %s", a.RestartIn.Round(100*time.Millisecond))
+		}
+		if a.Detail != "" {
+			line += " (" + a.Detail + ")"
+		}
+		fmt.Println(line)
+		fmt.Printf("angel: %d restarts", a.Restarts)
+		if a.LastExit != "" {
+			fmt.Printf("; last exit: %s", a.LastExit)
+		}
+		if a.Adopted {
+			fmt.Print("; talker adopted from a previous angel")
+		}
+		fmt.Println()
+		if !a.HeldUpdated.IsZero() && a.State != link.StateStopped {
+			fmt.Printf("angel: holding %d connections for crash recovery, updated %s ago\n",
+				a.Held, now.Sub(a.HeldUpdated).Round(100*time.Millisecond))
+		}
 	}
-	reply, err := controlCall(paths, server.ControlRequest{Cmd: "status"}, min(*timeout, 10*time.Second))
-	if err != nil {
-		fmt.Printf("talker: not running (%v)\n", err)
-		return code
+	st, err := talkerStatus(paths, *timeout)
+	// The talker's own line comes whatever the angel said: the talker can
+	// run without one, and an angel can run without a talker.
+	switch {
+	case errors.Is(err, errTalkerNotRunning):
+		fmt.Printf("talker: not running (nothing answers at %s)\n", paths.talkerSock())
+		return 3
+	case err != nil:
+		fmt.Printf("talker: not answering (%v); it may be starting, stopping or hung\n", err)
+		return 3
 	}
-	st := reply.Status
 	fmt.Printf("talker: running, pid %d, version %s, listening on %s\n", st.PID, st.Version, strings.Join(st.Listening, ", "))
 	fmt.Printf("generation %d; up %s since a cold start at %s; %d seamless reboots\n",
 		st.Generation, now.Sub(st.ColdStartedAt).Round(time.Second), st.ColdStartedAt.Format(time.RFC3339), st.Reboots)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -56,6 +57,10 @@ func cmdServe(args []string, o Options) int {
 	if os.Getenv(envConsole) == "0" {
 		console = nil
 	}
+	if err := paths.checkSockets(); err != nil {
+		fmt.Fprintln(os.Stderr, "talker serve:", err)
+		return reboot.ExitConfig
+	}
 	// The configuration file is written, with every setting commented,
 	// the first time a data directory is used; it is read at every start,
 	// a reboot's included.
@@ -73,8 +78,10 @@ func cmdServe(args []string, o Options) int {
 	log, closer, err := logging.Open(logging.Options{DataDir: cfg.DataDir, File: "talker.log", MaxSize: maxSize, Keep: keep,
 		Console: console, NoColor: !isTerminal(os.Stderr), Level: zerolog.InfoLevel, Process: "talker"})
 	if err != nil {
+		// (a symbolic link at its path, permissions: starting again will
+		// not help)
 		fmt.Fprintln(os.Stderr, "talker serve:", err)
-		return reboot.ExitError
+		return reboot.ExitConfig
 	}
 	defer closer.Close()
 	switch {
@@ -95,7 +102,17 @@ func cmdServe(args []string, o Options) int {
 	// Fatal errors (which recover cannot catch: concurrent map writes, out
 	// of memory) and unrecovered panics are also written here, where the
 	// angel picks them up for its log.
-	if f, err := os.OpenFile(paths.crashLog(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
+	// A symbolic link planted there is refused (exit 78: starting again
+	// will not help), as server/logging refuses one at the log's path.
+	f, err := openAppend(paths.crashLog())
+	switch {
+	case errors.Is(err, errSymlink):
+		log.Error().Err(err).Msg("cannot open the crash log")
+		fmt.Fprintln(os.Stderr, "talker serve:", err)
+		return reboot.ExitConfig
+	case err != nil:
+		log.Warn().Err(err).Msg("cannot open the crash log")
+	default:
 		if err := debug.SetCrashOutput(f, debug.CrashOptions{}); err != nil {
 			log.Warn().Err(err).Msg("cannot set the crash output")
 		}
