@@ -66,6 +66,7 @@ type Logins struct {
 	MaxFailures int      `toml:"max_failures" flag:"max-login-failures" help:"wrong passwords on one connection before it is closed"`
 	IdleTimeout Duration `toml:"idle_timeout" flag:"idle-timeout" help:"disconnect players idle this long (0s = never)"`
 	AnnounceAll int      `toml:"announce_all" flag:"announce-all" help:"with at most this many players on, everyone hears about logins and logouts; above it, only friends"`
+	NewAccounts int      `toml:"new_accounts_per_hour" flag:"new-accounts-per-hour" help:"new accounts one address may start in an hour (0 = unlimited; behind a proxy without the PROXY protocol every player shares one address)"`
 }
 
 // RebootS are the settings of seamless reboots. They take effect with the
@@ -130,7 +131,7 @@ func Default() Settings {
 		HashCost: 12,
 		Limits: Limits{MaxLine: 1000, LineRate: 5, LineBurst: 25, ByteRate: 32 << 10,
 			MaxBacklog: 512 << 10, MaxPerAddress: 8},
-		Logins: Logins{Timeout: Duration(3 * time.Minute), MaxFailures: 3, AnnounceAll: 100},
+		Logins: Logins{Timeout: Duration(3 * time.Minute), MaxFailures: 3, AnnounceAll: 100, NewAccounts: 5},
 		Reboot: RebootS{ReadyTimeout: Duration(5 * time.Second)},
 		Messages: Messages{
 			Rebooting:    "*** The talker is rebooting, hold on...",

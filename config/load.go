@@ -263,6 +263,9 @@ func Validate(s Settings) []Problem {
 	if g.IdleTimeout < 0 {
 		bad("logins.idle_timeout", "cannot be negative")
 	}
+	if g.NewAccounts < 0 {
+		bad("logins.new_accounts_per_hour", "cannot be negative")
+	}
 	if g.AnnounceAll < 0 {
 		bad("logins.announce_all", "cannot be negative")
 	}

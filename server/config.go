@@ -27,6 +27,9 @@ type Config struct {
 	// AnnounceAll: with at most this many players online, everyone is told
 	// when someone logs in or out; above it, only their friends.
 	AnnounceAll int
+	// NewAccountsPerHour: registrations one address may start in an hour
+	// (0 = unlimited).
+	NewAccountsPerHour int
 
 	// StartRoom is where new players appear and `home` leads when they have
 	// no home of their own.
@@ -91,6 +94,7 @@ func (c *Config) Apply(s config.Settings) {
 	c.MaxLoginFailures = s.Logins.MaxFailures
 	c.IdleTimeout = s.Logins.IdleTimeout.D()
 	c.AnnounceAll = s.Logins.AnnounceAll
+	c.NewAccountsPerHour = s.Logins.NewAccounts
 	c.ReadyTimeout = s.Reboot.ReadyTimeout.D()
 	c.Messages = Messages(s.Messages)
 }

@@ -29,6 +29,7 @@ func startServerIn(t testing.TB, dir string, mod ...func(*Config)) *testServer {
 	cfg.DataDir = dir
 	cfg.HashCost = 4
 	cfg.MaxPerAddress = 0
+	cfg.NewAccountsPerHour = 0 // every test client is 127.0.0.1
 	for _, m := range mod {
 		m(&cfg)
 	}

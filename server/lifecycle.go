@@ -110,6 +110,7 @@ func (w *World) endReboot() {
 		}
 	}
 	w.replayHeld()
+	w.dispatchHashes()
 }
 
 // paused reports whether connections are paused for a handoff (or pausing):

@@ -126,6 +126,12 @@ func (w *World) loginConfirmNew(s *Session, answer string) {
 		s.println(newbiesClosedMessage(w))
 		s.Login = LoginState{}
 		s.prompt(promptName)
+	case (answer == "y" || answer == "yes") && !w.guard.mayRegister(s.Addr, w.cfg.NewAccountsPerHour, w.cfg.Now()):
+		w.log.Warn().Str("addr", s.Addr).Str("name", s.Login.Name).Int("limit", w.cfg.NewAccountsPerHour).Msg("registration refused: too many new accounts from this address")
+		s.println("Sorry, too many new accounts have been made from your address in the last hour. " +
+			"Please try again later, or log in with an existing name.")
+		s.Login = LoginState{}
+		s.prompt(promptName)
 	case answer == "y" || answer == "yes":
 		s.Login.Stage = StageNewPassword
 		s.println("Your password must be at least " + itoa(player.MinPasswordLen) + " characters long.")
@@ -160,14 +166,30 @@ func (w *World) loginConfirmPassword(s *Session, pw string) {
 		s.prompt(promptNewPassword)
 		return
 	}
-	s.Login.Salt, s.Login.Digest = "", ""
-	w.startHash(s, hashJob{register: true, password: pw, cost: w.cfg.HashCost})
+	// The digest stays until the account exists: a job still queued when
+	// a reboot pauses goes back to being this line, checked again.
+	w.startHash(s, hashJob{register: true, password: pw, cost: w.cfg.HashCost, addr: s.Addr, name: s.Login.Name})
 }
 
 func (w *World) loginPassword(s *Session, pw string) {
 	s.println("")
 	now := w.cfg.Now()
-	if wait := w.guard.blocked(s.Addr, s.Login.Name, now); wait > 0 {
+	p, err := w.store.Player(s.Login.Name)
+	if err != nil {
+		// The account vanished (deleted meanwhile) or the database failed.
+		if !errors.Is(err, store.ErrNotFound) {
+			w.log.Error().Err(err).Msg("player load failed")
+		}
+		s.sendRaw(s.Telnet.SetPasswordMode(false))
+		s.println("Sorry, that account is not available.")
+		s.Login = LoginState{}
+		s.prompt(promptName)
+		return
+	}
+	// An address the owner last logged in from is not held up by
+	// failures on the name from elsewhere.
+	trusted := p.LastAddress != "" && p.LastAddress == s.Addr
+	if wait := w.guard.blocked(s.Addr, s.Login.Name, trusted, now); wait > 0 {
 		w.log.Warn().Str("addr", s.Addr).Str("name", s.Login.Name).Msg("login refused: too many failures")
 		s.println("Too many failed logins; please try again in " + ago(wait.Round(time.Second)) + ".")
 		s.sendRaw(s.Telnet.SetPasswordMode(false))
@@ -181,19 +203,11 @@ func (w *World) loginPassword(s *Session, pw string) {
 		w.closeSession(s, closeBannedName)
 		return
 	}
-	p, err := w.store.Player(s.Login.Name)
-	if err != nil {
-		// The account vanished (deleted meanwhile) or the database failed.
-		if !errors.Is(err, store.ErrNotFound) {
-			w.log.Error().Err(err).Msg("player load failed")
-		}
-		s.sendRaw(s.Telnet.SetPasswordMode(false))
-		s.println("Sorry, that account is not available.")
-		s.Login = LoginState{}
-		s.prompt(promptName)
-		return
-	}
-	w.startHash(s, hashJob{password: pw, hash: p.PasswordHash, cost: w.cfg.HashCost, player: p})
+	// Counted as a failure until it is known not to be one, so that
+	// guesses sent at once cannot all start before the first fails.
+	w.guard.begin(s.Addr, s.Login.Name)
+	w.startHash(s, hashJob{password: pw, hash: p.PasswordHash, cost: w.cfg.HashCost, player: p,
+		addr: s.Addr, name: s.Login.Name, guarded: true})
 }
 
 // hashJob is a password hash or check, run off the world goroutine because
@@ -204,6 +218,9 @@ type hashJob struct {
 	hash     string
 	cost     int
 	player   *player.Player
+	addr     string // where it came from (the queue's turns, the guard)
+	name     string
+	guarded  bool // a login's check: counted in the guard while it runs
 }
 
 type hashResult struct {
@@ -213,33 +230,15 @@ type hashResult struct {
 	err       error
 }
 
-func (w *World) startHash(s *Session, job hashJob) {
-	s.checking = true
-	w.hashJobs++
-	id := s.ID
-	go func() {
-		w.hashSlots <- struct{}{}
-		defer func() { <-w.hashSlots }()
-		res := hashResult{sessionID: id, job: job}
-		if job.register {
-			res.newHash, res.err = player.HashPassword(job.password, job.cost)
-		} else {
-			var rehash bool
-			rehash, res.err = player.CheckPassword(job.hash, job.password, job.cost)
-			if res.err == nil && rehash {
-				res.newHash, _ = player.HashPassword(job.password, job.cost)
-			}
-		}
-		res.job.password = "" // do not keep it around longer than needed
-		w.events <- res
-	}()
-}
-
 func (w *World) hashDone(res hashResult) {
 	if w.hashJobs--; w.hashJobs == 0 && w.reboot != nil && w.reboot.hashesIdle != nil {
 		close(w.reboot.hashesIdle)
 		w.reboot.hashesIdle = nil
 	}
+	if res.job.guarded {
+		w.guard.end(res.job.addr, res.job.name)
+	}
+	defer w.dispatchHashes() // a CPU is free
 	s := w.sessions[res.sessionID]
 	if s == nil {
 		return // disconnected while waiting
@@ -263,11 +262,13 @@ func (w *World) finishRegistration(s *Session, res hashResult) {
 	s.sendRaw(s.Telnet.SetPasswordMode(false))
 	if res.err != nil {
 		w.log.Error().Err(res.err).Msg("password hashing failed")
+		s.Login.Salt, s.Login.Digest = "", ""
 		s.println("Sorry, something went wrong creating your account. Please try again.")
 		s.Login = LoginState{}
 		s.prompt(promptName)
 		return
 	}
+	s.Login.Salt, s.Login.Digest = "", ""
 	now := w.cfg.Now()
 	p := &player.Player{Name: s.Login.Name, PasswordHash: res.newHash, Rank: player.Newbie,
 		CreatedAt: now, Room: w.cfg.StartRoom}
@@ -427,18 +428,39 @@ func digest(salt, pw string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// loginGuard throttles failed logins per address and per name: after a few
-// failures, further attempts are refused for a time that doubles with each
-// failure, up to a cap. It is world-owned data.
+// loginGuard throttles failed logins. After a few failures, further
+// attempts are refused for a time that doubles with each failure, up to a
+// cap. It is world-owned data, carried across reboots. Failures count
+//
+//   - per name at an address (ByPair): the guesser of a name's password
+//     is slowed down, and the owner, at another address, is not;
+//   - per address (ByAddr), whatever the names: one address trying name
+//     after name;
+//   - per name from everywhere (ByName), for guessing spread over many
+//     addresses: it holds up only addresses with none of the owner's
+//     logins, and only once failures came from several addresses.
+//
+// A check still running counts as a failure (inFlight) until it is known
+// not to be one, so guesses sent at once on many connections cannot all
+// start before the first has failed. A successful login clears its name's
+// counts; it does not clear its address's failures on other names.
 type loginGuard struct {
 	ByAddr map[string]*failures
 	ByName map[string]*failures
+	ByPair map[string]*failures // pairKey(name, addr)
+	// NewAccounts counts registrations per address; Until ends the hour
+	// they are counted in.
+	NewAccounts map[string]*failures
 }
 
 type failures struct {
 	Count int
 	Last  time.Time
 	Until time.Time
+	// Not carried: checks in flight (none are, across a reboot's pause),
+	// and the addresses a name's failures came from (up to guardAddrs).
+	inFlight int
+	addrs    map[string]bool
 }
 
 const (
@@ -446,52 +468,134 @@ const (
 	guardBaseWait = 5 * time.Second  // the first wait
 	guardMaxWait  = 10 * time.Minute // the longest wait
 	guardForget   = 30 * time.Minute // failures older than this are forgotten
+	// A name's failures hold up strangers' addresses once this many came
+	// from at least guardSpread addresses.
+	guardNameFree = 10
+	guardSpread   = 3
+	guardAddrs    = 64
 )
 
 func newLoginGuard() loginGuard {
-	return loginGuard{ByAddr: map[string]*failures{}, ByName: map[string]*failures{}}
+	return loginGuard{ByAddr: map[string]*failures{}, ByName: map[string]*failures{},
+		ByPair: map[string]*failures{}, NewAccounts: map[string]*failures{}}
 }
 
-func (g *loginGuard) blocked(addr, name string, now time.Time) time.Duration {
+func pairKey(name, addr string) string { return player.Key(name) + "@" + addr }
+
+// blocked says how long addr must wait before trying name's password;
+// trusted: the owner's last login came from addr.
+func (g *loginGuard) blocked(addr, name string, trusted bool, now time.Time) time.Duration {
 	var wait time.Duration
-	for _, f := range []*failures{g.ByAddr[addr], g.ByName[player.Key(name)]} {
-		if f != nil && f.Until.After(now) {
+	check := func(f *failures, free int) {
+		if f == nil {
+			return
+		}
+		if f.Until.After(now) {
 			wait = max(wait, f.Until.Sub(now))
 		}
+		if f.inFlight > 0 && f.Count+f.inFlight >= free {
+			wait = max(wait, guardBaseWait) // past the free tries: one at a time
+		}
+	}
+	check(g.ByPair[pairKey(name, addr)], guardFree)
+	check(g.ByAddr[addr], guardFree)
+	if f := g.ByName[player.Key(name)]; !trusted && f != nil && len(f.addrs) >= guardSpread {
+		check(f, guardNameFree)
 	}
 	return wait
 }
 
-func (g *loginGuard) fail(addr, name string, now time.Time) {
-	for _, m := range []struct {
-		tab map[string]*failures
-		key string
-	}{{g.ByAddr, addr}, {g.ByName, player.Key(name)}} {
-		f := m.tab[m.key]
+// entries gives (creating them) the three counts a login touches.
+func (g *loginGuard) entries(addr, name string) []*failures {
+	get := func(tab map[string]*failures, key string) *failures {
+		f := tab[key]
 		if f == nil {
 			f = &failures{}
-			m.tab[m.key] = f
+			tab[key] = f
 		}
+		return f
+	}
+	return []*failures{get(g.ByPair, pairKey(name, addr)), get(g.ByAddr, addr), get(g.ByName, player.Key(name))}
+}
+
+// begin counts a check that has started; end, one that is over (before
+// fail or succeed records how).
+func (g *loginGuard) begin(addr, name string) {
+	for _, f := range g.entries(addr, name) {
+		f.inFlight++
+	}
+}
+
+func (g *loginGuard) end(addr, name string) {
+	for _, f := range g.entries(addr, name) {
+		f.inFlight = max(0, f.inFlight-1)
+	}
+}
+
+func (g *loginGuard) fail(addr, name string, now time.Time) {
+	es := g.entries(addr, name)
+	for i, f := range es {
 		f.Count++
 		f.Last = now
-		if f.Count >= guardFree {
-			wait := guardBaseWait << min(f.Count-guardFree, 16)
+		free := guardFree
+		if i == 2 { // ByName
+			free = guardNameFree
+			if f.addrs == nil {
+				f.addrs = map[string]bool{}
+			}
+			if len(f.addrs) < guardAddrs {
+				f.addrs[addr] = true
+			}
+		}
+		if f.Count >= free {
+			wait := guardBaseWait << min(f.Count-free, 16)
 			f.Until = now.Add(min(wait, guardMaxWait))
 		}
 	}
 }
 
+// succeed: the owner has proved who they are; the address's failures on
+// other names stand.
 func (g *loginGuard) succeed(addr, name string) {
-	delete(g.ByAddr, addr)
-	delete(g.ByName, player.Key(name))
+	key := pairKey(name, addr)
+	if f := g.ByPair[key]; f != nil && f.inFlight == 0 {
+		delete(g.ByPair, key)
+	}
+	if f := g.ByName[player.Key(name)]; f != nil && f.inFlight == 0 {
+		delete(g.ByName, player.Key(name))
+	}
+}
+
+// mayRegister says whether addr may start another registration within
+// its hourly limit (0: unlimited), and counts it if so.
+func (g *loginGuard) mayRegister(addr string, limit int, now time.Time) bool {
+	if limit <= 0 {
+		return true
+	}
+	f := g.NewAccounts[addr]
+	if f == nil || !now.Before(f.Until) {
+		f = &failures{Until: now.Add(time.Hour)}
+		g.NewAccounts[addr] = f
+	}
+	if f.Count >= limit {
+		return false
+	}
+	f.Count++
+	f.Last = now
+	return true
 }
 
 func (g *loginGuard) expire(now time.Time) {
-	for _, tab := range []map[string]*failures{g.ByAddr, g.ByName} {
+	for _, tab := range []map[string]*failures{g.ByAddr, g.ByName, g.ByPair} {
 		for k, f := range tab {
-			if now.Sub(f.Last) > guardForget && now.After(f.Until) {
+			if now.Sub(f.Last) > guardForget && now.After(f.Until) && f.inFlight == 0 {
 				delete(tab, k)
 			}
+		}
+	}
+	for k, f := range g.NewAccounts {
+		if !now.Before(f.Until) {
+			delete(g.NewAccounts, k)
 		}
 	}
 }

@@ -349,10 +349,12 @@ func (w *World) runStartHooksAfterRollback(mode reboot.Mode) {
 }
 
 // waitHashes waits (at most until until) until no password check is
-// running; the world starts none meanwhile (mustDefer).
+// running; the world starts none meanwhile (mustDefer), and those still
+// queued go back to being their sessions' input (hashqueue.go).
 func (s *Server) waitHashes(until time.Time) {
 	idle := make(chan struct{})
 	s.world.do(func(w *World) {
+		w.requeueHashesAsInput()
 		if w.hashJobs == 0 || w.reboot == nil {
 			close(idle)
 		} else {
@@ -381,6 +383,9 @@ func (w *World) startQuiesce(done chan struct{}, carry bool) {
 	w.pause = &pauseState{carry: carry, readers: make(map[uint64]bool), done: done}
 	if w.phase != phaseStopping {
 		w.phase = phasePausing
+	}
+	if carry {
+		w.requeueHashesAsInput()
 	}
 	for id, s := range w.sessions {
 		if !s.conn.FreezeReading() {

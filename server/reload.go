@@ -91,6 +91,7 @@ func (w *World) applySettings(next config.Settings) ReloadReport {
 	c.MaxLoginFailures = eff.Logins.MaxFailures
 	c.IdleTimeout = eff.Logins.IdleTimeout.D()
 	c.AnnounceAll = eff.Logins.AnnounceAll
+	c.NewAccountsPerHour = eff.Logins.NewAccounts
 	c.Messages = Messages(eff.Messages)
 	if limitsChanged {
 		for _, s := range w.sessions {

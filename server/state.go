@@ -351,7 +351,7 @@ func guardToWire(g loginGuard) state.Guard {
 		}
 		return out
 	}
-	return state.Guard{ByAddr: conv(g.ByAddr), ByName: conv(g.ByName)}
+	return state.Guard{ByAddr: conv(g.ByAddr), ByName: conv(g.ByName), ByPair: conv(g.ByPair), NewAccounts: conv(g.NewAccounts)}
 }
 
 // guardFromWire gives back the login guard; one from a state without it
@@ -361,7 +361,7 @@ func guardFromWire(g state.Guard) loginGuard {
 		return newLoginGuard()
 	}
 	conv := func(m map[string]*state.Failures) map[string]*failures {
-		out := make(map[string]*failures, len(m))
+		out := make(map[string]*failures, len(m)) // never nil: the guard writes to every table
 		for k, f := range m {
 			if f != nil {
 				out[k] = &failures{Count: f.Count, Last: f.Last, Until: f.Until}
@@ -369,5 +369,5 @@ func guardFromWire(g state.Guard) loginGuard {
 		}
 		return out
 	}
-	return loginGuard{ByAddr: conv(g.ByAddr), ByName: conv(g.ByName)}
+	return loginGuard{ByAddr: conv(g.ByAddr), ByName: conv(g.ByName), ByPair: conv(g.ByPair), NewAccounts: conv(g.NewAccounts)}
 }

@@ -44,8 +44,9 @@ type World struct {
 	commands *commandTable
 	texts    *textFiles // DATA/text: greeting, motd, rules, help topics (textfiles.go)
 
-	hashSlots chan struct{} // bounds concurrent password hashing
-	hashJobs  int           // password checks running
+	hashSlots int       // password hashes that may run at once: one a CPU
+	hashJobs  int       // password hashes running
+	hashes    hashQueue // password hashes waiting for a CPU (hashqueue.go)
 	stopped   chan struct{} // closed when the loop ends (phaseStopping, nobody left)
 
 	// The lifecycle (lifecycle.go): the phase, and its data.
@@ -111,7 +112,7 @@ func newWorld(cfg *Config, st *store.Store, connIDs *atomic.Uint64) (*World, err
 		guard:     newLoginGuard(),
 		commands:  newCommandTable(),
 		texts:     newTextFiles(filepath.Join(cfg.DataDir, textDir), cfg.Now, cfg.Log),
-		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
+		hashSlots: max(1, runtime.GOMAXPROCS(0)),
 		stopped:   make(chan struct{}),
 		connIDs:   connIDs,
 		dirty:     map[uint64]bool{},

@@ -61,10 +61,15 @@ type Request struct {
 	BySession uint64 `json:"BySession"`
 }
 
-// Guard is the failed-login throttle, per address and per name.
+// Guard is the failed-login throttle, per address, per name and per name
+// at an address, and the count of new accounts per address. ByPair and
+// NewAccounts were added later: a build that predates them ignores them
+// (encoding/json skips unknown keys) and starts those counts afresh.
 type Guard struct {
-	ByAddr map[string]*Failures `json:"ByAddr"`
-	ByName map[string]*Failures `json:"ByName"`
+	ByAddr      map[string]*Failures `json:"ByAddr"`
+	ByName      map[string]*Failures `json:"ByName"`
+	ByPair      map[string]*Failures `json:"ByPair,omitempty"`
+	NewAccounts map[string]*Failures `json:"NewAccounts,omitempty"`
 }
 
 // Failures is one address's or name's recent failed logins.

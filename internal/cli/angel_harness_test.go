@@ -48,7 +48,7 @@ func newAngelDir(t *testing.T, extra ...string) *liveAngel {
 		data: filepath.Join(dir, "data"), addr: freePort(t), out: &syncBuffer{}}
 	copyFile(t, os.Args[0], la.good, 0o755)
 	copyFile(t, os.Args[0], la.binary, 0o755)
-	la.args = append([]string{"--data", la.data, "--listen", la.addr, "--hash-cost", "4", "--max-per-address", "0",
+	la.args = append([]string{"--data", la.data, "--listen", la.addr, "--hash-cost", "4", "--max-per-address", "0", "--new-accounts-per-hour", "0",
 		"--backoff", "50ms"}, extra...)
 	t.Cleanup(la.cleanup)
 	return la

@@ -73,7 +73,7 @@ func startTalkerWith(t *testing.T, configFile string, extra ...string) *liveTalk
 	copyFile(t, os.Args[0], lt.good, 0o755)
 	copyFile(t, os.Args[0], lt.binary, 0o755)
 	args := []string{"serve", "--data", lt.data, "--hash-cost", "4",
-		"--max-per-address", "0", "--line-rate", "0", "--byte-rate", "0", "--ready-timeout", "3s"}
+		"--max-per-address", "0", "--new-accounts-per-hour", "0", "--line-rate", "0", "--byte-rate", "0", "--ready-timeout", "3s"}
 	if configFile == "" {
 		args = append(args, "--listen", lt.addr)
 	} else {

@@ -42,6 +42,9 @@ type Options struct {
 	RefuseAll     bool     // refuse every option (a dumb client)
 	Timeout       time.Duration
 	ReadBuffer    int // if set, the socket receive buffer, set before connecting
+	// From, if set, is the loopback address to connect from (any
+	// 127.x.y.z works on Linux), so that tests can be several addresses.
+	From string
 }
 
 // Client is one test connection.
@@ -70,6 +73,9 @@ func Dial(t testing.TB, addr string, opts Options) *Client {
 		opts.Timeout = 10 * time.Second
 	}
 	d := net.Dialer{Timeout: opts.Timeout}
+	if opts.From != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(opts.From)}
+	}
 	if opts.ReadBuffer > 0 {
 		d.Control = func(_, _ string, rc syscall.RawConn) error {
 			return rc.Control(func(fd uintptr) {

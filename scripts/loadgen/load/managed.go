@@ -117,7 +117,7 @@ func (t *talkerProc) start(ctx context.Context) error {
 		return err
 	}
 	args := []string{"run", "--data", t.cfg.DataDir, "--listen", t.addr,
-		"--hash-cost", strconv.Itoa(t.cfg.HashCost), "--max-per-address", "0"}
+		"--hash-cost", strconv.Itoa(t.cfg.HashCost), "--max-per-address", "0", "--new-accounts-per-hour", "0"}
 	if t.cfg.LineRate != 0 {
 		args = append(args, "--line-rate", strconv.FormatFloat(t.cfg.LineRate, 'g', -1, 64))
 	}

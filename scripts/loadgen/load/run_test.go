@@ -25,6 +25,7 @@ func startTalker(t *testing.T, dir string) string {
 	cfg.DataDir = dir
 	cfg.HashCost = 4
 	cfg.MaxPerAddress = 0
+	cfg.NewAccountsPerHour = 0
 	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
