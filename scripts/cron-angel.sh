@@ -6,8 +6,9 @@
 #
 #   */5 * * * * /home/talker/talker-src/scripts/cron-angel.sh
 #
-# TALKER_BIN and TALKER_DATA override the defaults below; extra arguments are
-# passed to the talker (for example --listen 0.0.0.0:4000).
+# TALKER_BIN and TALKER_DATA override the defaults below. The talker's
+# settings belong in DATA/talker.toml; extra arguments here are flags that
+# would win over that file for as long as the angel runs.
 set -eu
 TALKER_BIN=${TALKER_BIN:-$HOME/bin/talker}
 TALKER_DATA=${TALKER_DATA:-$HOME/talker-data}
