@@ -116,8 +116,21 @@ func (t *talkerProc) start(ctx context.Context) error {
 	if err := os.MkdirAll(t.cfg.DataDir, 0o755); err != nil {
 		return err
 	}
+	// Every client comes from 127.0.0.1: lift the limit on new accounts
+	// an address may make. It goes in the configuration file rather than
+	// a flag so that builds from before the setting (a cross-build
+	// reboot's) still start; an admin's own file is left alone.
+	if f, err := os.OpenFile(filepath.Join(t.cfg.DataDir, "talker.toml"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		_, werr := f.WriteString("# written by the load generator: every client is 127.0.0.1\n[logins]\nnew_accounts_per_hour = 0\n")
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return werr
+		}
+	}
 	args := []string{"run", "--data", t.cfg.DataDir, "--listen", t.addr,
-		"--hash-cost", strconv.Itoa(t.cfg.HashCost), "--max-per-address", "0", "--new-accounts-per-hour", "0"}
+		"--hash-cost", strconv.Itoa(t.cfg.HashCost), "--max-per-address", "0"}
 	if t.cfg.LineRate != 0 {
 		args = append(args, "--line-rate", strconv.FormatFloat(t.cfg.LineRate, 'g', -1, 64))
 	}
