@@ -38,6 +38,12 @@ type Config struct {
 	HandoverTimeout time.Duration // after a handed-over exit, the successor must say hello within this
 	StopTimeout     time.Duration // a stop waits this long for the talker to exit
 
+	// Reread, if set, gives the watch settings afresh (from the
+	// configuration file): the angel asks each time a new generation says
+	// hello, so a reboot applies them. On error the settings stay as they
+	// are.
+	Reread func() (Watch, error)
+
 	// Shutdown asks the running talker to stop cleanly (through its control
 	// socket).
 	Shutdown func() error
@@ -46,6 +52,14 @@ type Config struct {
 	TalkerRunning func() int
 
 	Log zerolog.Logger
+}
+
+// Watch is what an angel's settings can change while it runs: how it
+// judges a talker, and how it restarts one.
+type Watch struct {
+	Policy      Policy
+	BootTimeout time.Duration
+	HangTimeout time.Duration
 }
 
 // EnvSocket is the variable through which a talker learns where its angel
@@ -309,6 +323,23 @@ func (a *Angel) handle(ev any) {
 	}
 }
 
+// reread takes the watch settings afresh, if the configuration allows.
+func (a *Angel) reread() {
+	if a.cfg.Reread == nil {
+		return
+	}
+	w, err := a.cfg.Reread()
+	if err != nil {
+		a.log.Warn().Err(err).Msg("cannot re-read the angel's settings; keeping them")
+		return
+	}
+	if w.Policy != a.cfg.Policy || w.BootTimeout != a.cfg.BootTimeout || w.HangTimeout != a.cfg.HangTimeout {
+		a.cfg.Policy, a.cfg.BootTimeout, a.cfg.HangTimeout = w.Policy, w.BootTimeout, w.HangTimeout
+		a.log.Info().Dur("hang_timeout", w.HangTimeout).Dur("boot_timeout", w.BootTimeout).
+			Int("crash_limit", w.Policy.CrashLimit).Msg("angel settings changed")
+	}
+}
+
 func (a *Angel) find(pid int) *generation {
 	if a.cur != nil && a.cur.pid == pid {
 		return a.cur
@@ -332,6 +363,7 @@ func (a *Angel) hello(h link.Hello, now time.Time) {
 		adopted := g == nil || g.adopted
 		g = &generation{pid: h.PID, start: start, startedAt: now, adopted: adopted}
 		a.cur = g
+		a.reread()
 	}
 	g.hello, g.lastBeat, g.number, g.start, g.version = true, now, h.Generation, start, h.Version
 	g.linkOpen = true

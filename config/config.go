@@ -48,6 +48,7 @@ type Settings struct {
 	Reboot   RebootS  `toml:"reboot" when:"reboot"`
 	Messages Messages `toml:"messages" when:"live"`
 	Log      Log      `toml:"log" when:"reboot"`
+	Angel    AngelS   `toml:"angel" when:"reboot"`
 }
 
 // Limits bound what one connection may cost the talker.
@@ -90,6 +91,17 @@ type Messages struct {
 type Log struct {
 	MaxSizeMB int `toml:"max_size_mb" flag:"log-max-size-mb" help:"a log file past this many MiB is renamed to .1 (older ones shift) and a new one started (0 = never)"`
 	Keep      int `toml:"keep" flag:"log-keep" help:"old log files kept per log"`
+}
+
+// AngelS are the watchdog's settings. The angel reads them when it starts
+// and again each time a reboot's new generation says hello.
+type AngelS struct {
+	HangTimeout Duration `toml:"hang_timeout" flag:"hang-timeout" help:"a talker with no heartbeat for this long is hung: its goroutines are dumped, it is killed and recovered"`
+	BootTimeout Duration `toml:"boot_timeout" flag:"boot-timeout" help:"a talker the angel started must say hello within this"`
+	CrashLimit  int      `toml:"crash_limit" flag:"crash-limit" help:"this many crashes within crash_window is a crash loop: the angel stops restarting until 'talker start'"`
+	CrashWindow Duration `toml:"crash_window" flag:"crash-window" help:"see crash_limit"`
+	Backoff     Duration `toml:"backoff" flag:"backoff" help:"first delay before restarting a crashed talker (doubles up to backoff_max)"`
+	BackoffMax  Duration `toml:"backoff_max" flag:"backoff-max" help:"longest delay before restarting a crashed talker"`
 }
 
 // Duration is a time.Duration written as "3m", "90s" or "0s".
@@ -142,5 +154,8 @@ func Default() Settings {
 			RebootFailed: "*** The reboot was called off. Carry on!",
 		},
 		Log: Log{MaxSizeMB: 20, Keep: 5},
+		Angel: AngelS{HangTimeout: Duration(30 * time.Second), BootTimeout: Duration(30 * time.Second),
+			CrashLimit: 5, CrashWindow: Duration(2 * time.Minute),
+			Backoff: Duration(50 * time.Millisecond), BackoffMax: Duration(time.Minute)},
 	}
 }

@@ -288,6 +288,19 @@ func Validate(s Settings) []Problem {
 			bad(key, "may hold one %%s (the pause) and %%%% for a percent sign, nothing else")
 		}
 	}
+	a := s.Angel
+	for key, d := range map[string]Duration{"angel.hang_timeout": a.HangTimeout, "angel.boot_timeout": a.BootTimeout,
+		"angel.crash_window": a.CrashWindow, "angel.backoff": a.Backoff, "angel.backoff_max": a.BackoffMax} {
+		if d.D() <= 0 {
+			bad(key, "must be more than 0s")
+		}
+	}
+	if a.CrashLimit < 1 {
+		bad("angel.crash_limit", "must be at least 1")
+	}
+	if a.Backoff > a.BackoffMax {
+		bad("angel.backoff", "%s is more than backoff_max (%s)", a.Backoff, a.BackoffMax)
+	}
 	if s.Log.MaxSizeMB < 0 {
 		bad("log.max_size_mb", "cannot be negative")
 	}

@@ -29,28 +29,19 @@ type angelOptions struct {
 	data      string
 	detach    bool
 	timeout   time.Duration
-	policy    angel.Policy
-	hang      time.Duration
-	boot      time.Duration
 	serveArgs []string
 	overrides config.Overrides
 	version   string
 }
 
 func parseAngelFlags(name string, args []string, withDetach bool, opts Options) (*angelOptions, error) {
-	o := &angelOptions{policy: angel.DefaultPolicy(), version: opts.version()}
+	o := &angelOptions{version: opts.version()}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	data, given := settingsFlags(fs)
 	if withDetach {
 		fs.BoolVar(&o.detach, "detach", false, "run in the background (as cron would start it)")
 	}
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "how long to wait for the talker to be ready")
-	fs.DurationVar(&o.hang, "hang-timeout", 30*time.Second, "a talker with no heartbeat for this long is hung: dump, kill, restart")
-	fs.DurationVar(&o.boot, "boot-timeout", 30*time.Second, "a new talker must be up within this")
-	fs.IntVar(&o.policy.CrashLimit, "crash-limit", o.policy.CrashLimit, "this many crashes within --crash-window is a crash loop: stop restarting")
-	fs.DurationVar(&o.policy.CrashWindow, "crash-window", o.policy.CrashWindow, "see --crash-limit")
-	fs.DurationVar(&o.policy.Initial, "backoff", o.policy.Initial, "first delay before restarting a crashed talker (doubles up to --backoff-max)")
-	fs.DurationVar(&o.policy.Max, "backoff-max", o.policy.Max, "longest delay before restarting a crashed talker")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -228,7 +219,11 @@ func runAngel(o *angelOptions, foreground bool) int {
 			}
 		},
 		Executable: exe, Args: o.serveArgs, Env: env, Stdout: stdout, Stderr: stderr,
-		Policy: o.policy, BootTimeout: o.boot, HangTimeout: o.hang,
+		Policy: watchFrom(settings).Policy, BootTimeout: watchFrom(settings).BootTimeout, HangTimeout: watchFrom(settings).HangTimeout,
+		Reread: func() (angel.Watch, error) {
+			s, err := readSettings(o.data, o.overrides)
+			return watchFrom(s), err
+		},
 		Shutdown: func() error {
 			r, err := controlCall(paths, server.ControlRequest{Cmd: "shutdown"}, 5*time.Second)
 			if err == nil && !r.OK {
@@ -247,6 +242,15 @@ func runAngel(o *angelOptions, foreground bool) int {
 	})
 	log.Info().Str("version", o.version).Str("data", o.data).Strs("talker", o.serveArgs).Msg("angel running")
 	return a.Run()
+}
+
+// watchFrom gives the angel's settings in its own terms.
+func watchFrom(s config.Settings) angel.Watch {
+	a := s.Angel
+	p := angel.DefaultPolicy()
+	p.Initial, p.Max = a.Backoff.D(), a.BackoffMax.D()
+	p.CrashLimit, p.CrashWindow = a.CrashLimit, a.CrashWindow.D()
+	return angel.Watch{Policy: p, BootTimeout: a.BootTimeout.D(), HangTimeout: a.HangTimeout.D()}
 }
 
 // detachAngel starts `talker angel` (without --detach) in a new session,
