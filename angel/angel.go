@@ -1,6 +1,7 @@
 package angel
 
 import (
+	"errors"
 	"net"
 	"os"
 	"os/signal"
@@ -258,6 +259,13 @@ func (a *Angel) serveConn(c net.Conn) {
 		return
 	}
 	pid := first.Hello.PID
+	// A hello speaks for the process that connected, and only for it:
+	// anything else that can reach this socket could otherwise name any
+	// pid as the talker (and have it killed as hung).
+	if peer, err := peerPID(c); err != nil || peer != pid {
+		a.log.Warn().Int("named_pid", pid).Int("peer_pid", peer).Msg("hello naming a process other than the peer's; refused")
+		return
+	}
 	a.events <- helloEvent{hello: *first.Hello, conn: c}
 	// The end of the link is an event too: a talker's last words (its bye)
 	// are read before its death is judged.
@@ -280,6 +288,12 @@ func (a *Angel) handle(ev any) {
 	now := time.Now()
 	switch ev := ev.(type) {
 	case helloEvent:
+		if !a.trusted(ev.hello.PID) {
+			a.log.Warn().Int("talker_pid", ev.hello.PID).Int("parent_pid", reboot.ParentPID(ev.hello.PID)).
+				Msg("hello from a process that is neither the talker nor started by it or by this angel; refused")
+			ev.conn.Close()
+			return
+		}
 		a.hello(ev.hello, now)
 	case linkClosedEvent:
 		if g := a.find(ev.pid); g != nil {
@@ -298,6 +312,8 @@ func (a *Angel) handle(ev any) {
 		}
 	case cmdEvent:
 		a.command(ev, now)
+	case holdAsk:
+		ev.reply <- a.trusted(ev.pid)
 	case holdEvent:
 		a.held.apply(ev.frame, ev.fds, ev.version)
 	case offerEvent:
@@ -321,6 +337,35 @@ func (a *Angel) handle(ev any) {
 			a.log.Info().Msg("SIGUSR1: log files reopened")
 		}
 	}
+}
+
+// trusted says whether pid may speak for the talker: the generation the
+// angel follows (started by it, adopted, or named by its predecessor's
+// bye), or a child of that generation, of one retiring, or of this angel
+// (a reboot's new generation is its old one's child until that exits, and
+// then the angel's, as subreaper).
+func (a *Angel) trusted(pid int) bool {
+	if a.cur != nil && a.cur.pid == pid {
+		return true
+	}
+	pp := reboot.ParentPID(pid)
+	if pp <= 0 {
+		return false
+	}
+	if pp == os.Getpid() || a.cur != nil && pp == a.cur.pid {
+		return true
+	}
+	_, retiring := a.retiring[pp]
+	return retiring
+}
+
+// peerPID is the pid of the process at the other end of c (SO_PEERCRED).
+func peerPID(c net.Conn) (int, error) {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return 0, errors.New("not a Unix socket")
+	}
+	return ipc.PeerPID(uc)
 }
 
 // reread takes the watch settings afresh, if the configuration allows.

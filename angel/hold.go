@@ -179,6 +179,20 @@ func (a *Angel) serveHold(c net.Conn, hello link.HoldHello) {
 	if !ok {
 		return
 	}
+	// Held sockets are what every player's connection falls back on after
+	// a crash: they are taken only from the talker itself (its pid, as the
+	// kernel gives it, and one the angel trusts), never from whatever else
+	// can reach the socket.
+	if peer, err := peerPID(c); err != nil || peer != hello.PID {
+		a.log.Warn().Int("named_pid", hello.PID).Int("peer_pid", peer).Msg("hold channel naming a process other than the peer's; refused")
+		return
+	}
+	trusted := make(chan bool, 1)
+	a.events <- holdAsk{pid: hello.PID, reply: trusted}
+	if !<-trusted {
+		a.log.Warn().Int("pid", hello.PID).Msg("hold channel from a process that is not the talker; refused")
+		return
+	}
 	useCBOR := hello.Records >= state.VersionCBOR && hello.Records <= state.Version
 	ack, version := link.AckJSON, state.VersionJSONRecords
 	if useCBOR {
@@ -194,6 +208,12 @@ func (a *Angel) serveHold(c net.Conn, hello link.HoldHello) {
 		}
 		a.events <- holdEvent{pid: hello.PID, frame: f, fds: fds, version: version}
 	}
+}
+
+// holdAsk asks the angel's loop whether pid may hold sockets.
+type holdAsk struct {
+	pid   int
+	reply chan bool
 }
 
 type holdEvent struct {

@@ -24,7 +24,7 @@ func killStartedChild(sockPath string) bool {
 	killed := false
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || parentPID(pid) != self {
+		if err != nil || ParentPID(pid) != self {
 			continue
 		}
 		fd, err := unix.PidfdOpen(pid, 0)
@@ -34,7 +34,7 @@ func killStartedChild(sockPath string) bool {
 		// The pidfd pins the process: if it is still our child with that
 		// environment, the signal reaches it and nothing else (a pid
 		// reused meanwhile fails both checks or the signal, ESRCH).
-		if parentPID(pid) == self && environHas(pid, want) {
+		if ParentPID(pid) == self && environHas(pid, want) {
 			killed = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) == nil || killed
 		}
 		unix.Close(fd)
@@ -42,8 +42,8 @@ func killStartedChild(sockPath string) bool {
 	return killed
 }
 
-// parentPID reads a process's parent from /proc (-1 if it cannot).
-func parentPID(pid int) int {
+// ParentPID reads a process's parent from /proc (-1 if it cannot).
+func ParentPID(pid int) int {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return -1

@@ -28,8 +28,8 @@ func TestKillStartedChildKillsOnlyTheAttemptsChild(t *testing.T) {
 	other := start(envHandoff + "=" + ours + "x")
 	plain := start()
 	// The parent pid, read from /proc, is the first of the two checks.
-	if got := parentPID(target.Process.Pid); got != os.Getpid() {
-		t.Fatalf("parentPID = %d, want %d", got, os.Getpid())
+	if got := ParentPID(target.Process.Pid); got != os.Getpid() {
+		t.Fatalf("ParentPID = %d, want %d", got, os.Getpid())
 	}
 	if !killStartedChild(ours) {
 		t.Fatal("killStartedChild found no child")
