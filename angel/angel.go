@@ -2,11 +2,13 @@ package angel
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -24,6 +26,7 @@ type Config struct {
 	Socket     string   // the angel's Unix socket (talkers and the launcher connect)
 	RunDir     string   // private directory for recovery handoffs (state files, sockets)
 	CrashLog   string   // where talkers write fatal errors (debug.SetCrashOutput); logged after a crash
+	StderrLog  string   // the file the talker's stderr goes to, if one (a Go fatal error's reason line is written only there)
 	ReopenLog  func()   // on SIGUSR1 (logrotate), reopen the angel's log file; the talker is signalled too
 	StopMarker string   // file recording a deliberate stop (a later angel does not undo it)
 	Executable string   // the talker binary
@@ -92,6 +95,7 @@ type Angel struct {
 	crashedAt  time.Time     // when the talker whose players are held died
 	lastDead   *generation
 	crashLogAt int64 // how much of the crash log has been logged already
+	stderrAt   int64 // how much of the talker's stderr log has been looked at
 	served     bool  // a generation has said hello to this angel
 	done       bool
 	exitCode   int
@@ -162,6 +166,9 @@ func (a *Angel) Run() int {
 	a.since = time.Now()
 	if fi, err := os.Stat(a.cfg.CrashLog); err == nil {
 		a.crashLogAt = fi.Size() // old crashes were logged by an earlier angel
+	}
+	if fi, err := os.Stat(a.cfg.StderrLog); err == nil {
+		a.stderrAt = fi.Size()
 	}
 	if err := becomeSubreaper(); err != nil {
 		a.log.Error().Err(err).Msg("cannot become a child subreaper: generations started by reboots may not be reaped")
@@ -823,28 +830,77 @@ func (a *Angel) offerDone(ev offerEvent, now time.Time) {
 
 // logCrashOutput copies what talkers wrote to the crash log since the last
 // look (a Go fatal error's trace, an unrecovered panic, a SIGQUIT dump) into
-// the angel's log, bounded.
+// the angel's log, bounded, with the reason line. The runtime writes that
+// line ("fatal error: concurrent map writes") to stderr only, before the
+// trace it also sends to the crash log (debug.SetCrashOutput): it is
+// found in the talker's stderr log, logged, and appended to the crash log
+// so that both say why.
 func (a *Angel) logCrashOutput(pid int) {
 	if a.cfg.CrashLog == "" {
 		return
 	}
 	// Give the dying process's last write a moment to land.
 	time.Sleep(20 * time.Millisecond)
-	// Not through a symbolic link: the angel's log would then show a file
-	// of someone else's choosing.
-	f, err := os.OpenFile(a.cfg.CrashLog, os.O_RDONLY|unix.O_NOFOLLOW, 0)
-	if err != nil {
+	trace := readNew(a.cfg.CrashLog, &a.crashLogAt)
+	var reasons []string
+	if a.cfg.StderrLog != "" {
+		reasons = crashReasons(readNew(a.cfg.StderrLog, &a.stderrAt))
+	}
+	if len(trace) == 0 && len(reasons) == 0 {
 		return
+	}
+	reason := strings.Join(reasons, "; ")
+	a.log.Error().Int("talker_pid", pid).Str("reason", reason).Str("trace", string(trace)).Msg("talker crash output")
+	if reason != "" {
+		if f, err := os.OpenFile(a.cfg.CrashLog, os.O_WRONLY|os.O_APPEND|unix.O_NOFOLLOW, 0o600); err == nil {
+			fmt.Fprintf(f, "\n[angel] talker pid %d ended with: %s\n", pid, reason)
+			if fi, err := f.Stat(); err == nil {
+				a.crashLogAt = fi.Size()
+			}
+			f.Close()
+		}
+	}
+}
+
+// readNew returns what was appended to path since *at (at most the last
+// 64 KiB of it), and moves *at to the end. Not through a symbolic link:
+// the angel's log would then show a file of someone else's choosing.
+func readNew(path string, at *int64) []byte {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil || fi.Size() <= a.crashLogAt {
-		return
+	if err != nil {
+		return nil
+	}
+	if fi.Size() < *at {
+		*at = 0 // truncated or replaced
+	}
+	if fi.Size() == *at {
+		return nil
 	}
 	const limit = 64 << 10
-	start := max(a.crashLogAt, fi.Size()-limit)
+	start := max(*at, fi.Size()-limit)
 	buf := make([]byte, fi.Size()-start)
 	n, _ := f.ReadAt(buf, start)
-	a.crashLogAt = fi.Size()
-	a.log.Error().Int("talker_pid", pid).Str("trace", string(buf[:n])).Msg("talker crash output")
+	*at = fi.Size()
+	return buf[:n]
+}
+
+// crashReasons picks from a dying Go process's stderr the lines that say
+// why it died, the first few of them.
+func crashReasons(b []byte) []string {
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		for _, p := range []string{"fatal error:", "panic:", "unexpected signal", "SIGSEGV", "SIGBUS", "runtime: out of memory", "fatal: "} {
+			if strings.HasPrefix(line, p) && len(out) < 4 {
+				out = append(out, line)
+				break
+			}
+		}
+	}
+	return out
 }

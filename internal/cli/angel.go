@@ -197,7 +197,9 @@ func runAngel(o *angelOptions, foreground bool) int {
 	}
 	env := os.Environ()
 	stdout, stderr := os.Stdout, os.Stderr
+	stderrLog := ""
 	if !foreground {
+		stderrLog = paths.stderrLog()
 		// Detached: keep whatever the talker writes to stderr (its log goes
 		// to its log file; crash traces also go to the crash log).
 		f, err := openAppend(paths.stderrLog())
@@ -212,7 +214,7 @@ func runAngel(o *angelOptions, foreground bool) int {
 	}
 	a := angel.New(angel.Config{
 		Socket: paths.angelSock(), StopMarker: paths.stopMarker(), RunDir: paths.runDir(),
-		CrashLog: paths.crashLog(),
+		CrashLog: paths.crashLog(), StderrLog: stderrLog,
 		ReopenLog: func() {
 			if err := closer.Reopen(); err != nil {
 				log.Error().Err(err).Msg("cannot reopen the log file")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -120,5 +121,14 @@ func TestFatalErrorIsRecoveredAndTraced(t *testing.T) {
 	logs := la.logs()
 	if !strings.Contains(logs, "talker crash output") || !strings.Contains(logs, "sync.(*Mutex).Unlock") {
 		t.Errorf("the fatal error's trace is not in the angel's log:\n%s", logs)
+	}
+	// The reason, which the runtime writes to stderr only, is in both the
+	// angel's log and the crash log.
+	const reason = "fatal error: sync: unlock of unlocked mutex"
+	if b, _ := os.ReadFile(filepath.Join(la.data, "log", "angel.log")); !strings.Contains(string(b), `"reason":"`+reason) {
+		t.Errorf("the angel's log lacks the reason %q", reason)
+	}
+	if b, _ := os.ReadFile(filepath.Join(la.data, "log", "talker-crash.log")); !strings.Contains(string(b), reason) {
+		t.Errorf("the crash log lacks the reason %q:\n%s", reason, b)
 	}
 }
