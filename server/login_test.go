@@ -181,10 +181,13 @@ func TestTelnetNegotiationAtLogin(t *testing.T) {
 	}
 	c.Quiet(100 * time.Millisecond)
 	negs := strings.Join(c.Negotiations(), ",")
-	for _, want := range []string{"WILL 3", "WILL 25", "DO 31", "DO 24", "WILL 42", "WILL 70"} {
+	for _, want := range []string{"WILL 25", "DO 31", "DO 24", "WILL 42", "WILL 70"} {
 		if !strings.Contains(negs, want) {
 			t.Errorf("opening negotiation lacks %s: %s", want, negs)
 		}
+	}
+	if strings.Contains(negs+",", "WILL 3,") {
+		t.Errorf("SGA offered (puts plain telnet in character mode): %s", negs)
 	}
 	c.Send("Fred")
 	c.Expect("(yes/no): ")

@@ -114,11 +114,14 @@ func (c *Client) readLoop() {
 			c.mu.Lock()
 			c.raw = append(c.raw, buf[:n]...)
 			replies := st.feed(c, buf[:n])
-			c.cond.Broadcast()
-			c.mu.Unlock()
 			if len(replies) > 0 {
+				// Answered before the test can see the text, as a real
+				// client answers before its user can type: a line sent
+				// on seeing a prompt never overtakes the answers.
 				_, _ = c.conn.Write(replies)
 			}
+			c.cond.Broadcast()
+			c.mu.Unlock()
 		}
 		if err != nil {
 			c.mu.Lock()

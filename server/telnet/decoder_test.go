@@ -100,6 +100,8 @@ func TestDecoderGolden(t *testing.T) {
 			[]Event{line("crlf"), line("lf"), line("cr"), line("crnul"), line("last")}},
 		{"cr cr lf is two lines", 0, 0, cat("a\r\r\nb\n"), []Event{line("a"), line(""), line("b")}},
 		{"lf cr is two lines", 0, 0, cat("a\n\rb\r\n"), []Event{line("a"), line(""), line("b")}},
+		{"character mode typing", 0, 0, cat("say helx\x7flo\r\x00", "say hi\b\bho\r\n", "x\x7f\x7f\r\x00", "\r\n"),
+			[]Event{line("say hello"), line("say ho"), line(""), line("")}},
 		{"empty lines", 0, 0, cat("\r\n\r\n\n\r\x00\r"),
 			[]Event{line(""), line(""), line(""), line(""), line("")}},
 		{"nul not after cr is data", 0, 0, cat("a\x00b\n"), []Event{line("a\x00b")}},

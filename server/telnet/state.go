@@ -73,22 +73,42 @@ type State struct {
 // NewState returns the state of a connection before any negotiation.
 func NewState() State { return State{} }
 
+// opening is what Open offers (SideUs) and asks for (SideHim). SGA is not
+// among them, and is refused when asked for (see accepts).
+var opening = [...]struct {
+	side Side
+	opt  byte
+}{{SideUs, OptEOR}, {SideHim, OptNAWS}, {SideHim, OptTType}, {SideUs, OptCharset}, {SideUs, OptMSSP}}
+
 // Open returns what the server sends when a brand-new connection opens: it
-// offers SGA, EOR, CHARSET and MSSP and asks the client for NAWS and TTYPE,
+// offers EOR, CHARSET and MSSP and asks the client for NAWS and TTYPE,
 // recording each as pending (QWantYes). Options the client already raised
 // itself are not repeated. Do not call Open for a connection restored after
 // a reboot: clients do not renegotiate.
 func (s *State) Open() []byte {
 	var out []byte
-	for _, r := range [...]struct {
-		side Side
-		opt  byte
-	}{{SideUs, OptSGA}, {SideUs, OptEOR}, {SideHim, OptNAWS}, {SideHim, OptTType}, {SideUs, OptCharset}, {SideUs, OptMSSP}} {
+	for _, r := range opening {
 		if v := s.Options.Request(r.side, r.opt, true); v != 0 {
 			out = AppendNegotiation(out, v, r.opt)
 		}
 	}
 	return out
+}
+
+// Silent reports whether the client has answered none of Open's requests
+// (every one still pending): as far as we know it does not speak telnet
+// (netcat, PuTTY's raw mode), so telnet commands it would show as garbage
+// are not sent: no GA after prompts, no WILL ECHO for a password (nothing
+// would hide the typing anyway). A telnet client answers every request,
+// refusals included, as soon as it reads them, which is before its user
+// sees the first prompt. A State that was never opened is not silent.
+func (s *State) Silent() bool {
+	for _, r := range opening {
+		if s.Options.Get(r.side, r.opt) != QWantYes {
+			return false
+		}
+	}
+	return true
 }
 
 // accepts is the negotiation policy: whether we agree when the client asks
@@ -99,13 +119,20 @@ func (s *State) accepts(side Side, opt byte) bool {
 		return opt == OptNAWS || opt == OptTType
 	}
 	switch opt {
-	case OptSGA, OptEOR, OptCharset, OptMSSP:
+	case OptEOR, OptCharset, OptMSSP:
 		return true
 	case OptEcho:
 		// Only while a password is being read; an unprompted DO ECHO would
 		// otherwise make Mudlet mask every line.
 		return s.PasswordMode
 	}
+	// Not SGA: the BSD and inetutils telnet clients (and PuTTY) switch to
+	// character-at-a-time mode once the server suppresses go-ahead, with
+	// their local echo on since we do not echo, and the player sees ^M
+	// after every line and ^? for backspace. Without SGA they stay in line
+	// mode, editing and echoing in the terminal, and WILL ECHO alone hides
+	// a password. MUD clients lose nothing: prompts end in EOR (which they
+	// agree to) or else GA, which every telnet client swallows.
 	return false
 }
 
@@ -130,9 +157,17 @@ func (s *State) negotiate(verb, opt byte, mssp func() []MSSPVar) (reply []byte, 
 	if verb == DO || verb == DONT {
 		side = SideUs
 	}
+	silent := s.Silent()
 	send, from, to := s.Options.Receive(verb, opt, s.accepts(side, opt))
 	if send != 0 {
 		reply = AppendNegotiation(reply, send, opt)
+	}
+	if silent && !s.Silent() && s.PasswordMode {
+		// The first answer came after SetPasswordMode held WILL ECHO back
+		// (the player typed ahead of the negotiation): ask now.
+		if v := s.Options.Request(SideUs, OptEcho, true); v != 0 {
+			reply = AppendNegotiation(reply, v, OptEcho)
+		}
 	}
 	if (from == QYes) == (to == QYes) {
 		return reply, 0 // not enabled or disabled: nothing more to do
@@ -299,11 +334,17 @@ func isUTF8Name(b []byte) bool {
 // phase costs at most one WILL and one WONT even if toggled while the client
 // has not answered yet; Mudlet stops masking passwords for good after five
 // ECHO negotiations in quick succession, so redundant ones must never go out.
+//
+// To a Silent client nothing is sent; should it answer Open later after
+// all, Handle asks for ECHO then.
 func (s *State) SetPasswordMode(on bool) []byte {
 	if s.PasswordMode == on {
 		return nil
 	}
 	s.PasswordMode = on
+	if on && s.Silent() {
+		return nil
+	}
 	if v := s.Options.Request(SideUs, OptEcho, on); v != 0 {
 		return AppendNegotiation(nil, v, OptEcho)
 	}
@@ -312,7 +353,8 @@ func (s *State) SetPasswordMode(on bool) []byte {
 
 // PromptEnd returns the bytes to append after a prompt so that clients can
 // tell it from a partial line: IAC EOR if the client agreed to EOR, else
-// IAC GA unless SGA is agreed, else nothing.
+// IAC GA unless SGA is agreed (only in sessions carried from a build that
+// offered it) or the client is Silent, else nothing.
 func (s *State) PromptEnd() []byte { return s.AppendPromptEnd(nil) }
 
 // AppendPromptEnd appends PromptEnd's bytes to dst.
@@ -320,7 +362,7 @@ func (s *State) AppendPromptEnd(dst []byte) []byte {
 	switch {
 	case s.Options.Enabled(SideUs, OptEOR):
 		return append(dst, IAC, EOR)
-	case !s.Options.Enabled(SideUs, OptSGA):
+	case !s.Options.Enabled(SideUs, OptSGA) && !s.Silent():
 		return append(dst, IAC, GA)
 	}
 	return dst

@@ -125,8 +125,7 @@ func neg3(verb, opt byte) []byte { return []byte{IAC, verb, opt} }
 
 func TestOpen(t *testing.T) {
 	s := NewState()
-	want := cat(b(IAC, WILL, OptSGA, IAC, WILL, OptEOR, IAC, DO, OptNAWS, IAC, DO, OptTType,
-		IAC, WILL, OptCharset, IAC, WILL, OptMSSP))
+	want := cat(b(IAC, WILL, OptEOR, IAC, DO, OptNAWS, IAC, DO, OptTType, IAC, WILL, OptCharset, IAC, WILL, OptMSSP))
 	if got := s.Open(); !bytes.Equal(got, want) {
 		t.Fatalf("Open = %v, want %v", got, want)
 	}
@@ -163,10 +162,13 @@ func TestFullSession(t *testing.T) {
 	for _, o := range []struct {
 		side Side
 		opt  byte
-	}{{SideUs, OptSGA}, {SideUs, OptEOR}, {SideUs, OptCharset}, {SideUs, OptMSSP}, {SideHim, OptNAWS}, {SideHim, OptTType}} {
+	}{{SideUs, OptEOR}, {SideUs, OptCharset}, {SideUs, OptMSSP}, {SideHim, OptNAWS}, {SideHim, OptTType}} {
 		if !st.Options.Enabled(o.side, o.opt) {
 			t.Errorf("side %d option %d not enabled", o.side, o.opt)
 		}
+	}
+	if q := st.Options.Get(SideUs, OptSGA); q != QNo {
+		t.Errorf("SGA %v", q)
 	}
 	if want := ChangedSize | ChangedTType | ChangedCharset | ChangedPrompt; srv.changed != want {
 		t.Errorf("changed %b want %b", srv.changed, want)
@@ -221,7 +223,7 @@ func TestNoLoops(t *testing.T) {
 			if srv.st.Options.Get(SideUs, OptEcho) != QNo {
 				t.Errorf("echo left %v", srv.st.Options.Get(SideUs, OptEcho))
 			}
-			for _, opt := range []byte{OptLinemode, OptMCCP2, OptMCCP3, OptGMCP, OptNewEnviron, OptEcho} {
+			for _, opt := range []byte{OptLinemode, OptMCCP2, OptMCCP3, OptGMCP, OptNewEnviron, OptEcho, OptSGA} {
 				if st := srv.st.Options; st.Get(SideUs, opt) != QNo || st.Get(SideHim, opt) != QNo {
 					t.Errorf("option %d accepted", opt)
 				}
@@ -249,7 +251,8 @@ func TestRefusals(t *testing.T) {
 		{neg3(DO, OptEcho), neg3(WONT, OptEcho)}, // unprompted, not in password mode
 		{neg3(DONT, OptEcho), nil},
 		{neg3(WONT, OptLinemode), nil},
-		{neg3(DO, OptSGA), neg3(WILL, OptSGA)}, // client first: accepted
+		{neg3(DO, OptSGA), neg3(WONT, OptSGA)}, // would put BSD telnet and PuTTY in character mode
+		{neg3(WILL, OptSGA), neg3(DONT, OptSGA)},
 		{neg3(WILL, OptNAWS), neg3(DO, OptNAWS)},
 	}
 	for _, tt := range tests {
@@ -440,7 +443,7 @@ func TestMSSP(t *testing.T) {
 
 func TestPasswordMode(t *testing.T) {
 	will, wont := neg3(WILL, OptEcho), neg3(WONT, OptEcho)
-	s := agreed(t)
+	s := agreed(t, neg(DO, OptEOR)) // a telnet client: it answered
 	step := func(on bool, want []byte) {
 		t.Helper()
 		if got := s.SetPasswordMode(on); !bytes.Equal(got, want) {
@@ -492,17 +495,25 @@ func TestPromptEnd(t *testing.T) {
 		evs  []Event
 		want []byte
 	}{
-		{"eor", []Event{neg(DO, OptEOR), neg(DO, OptSGA)}, []byte{IAC, EOR}},
-		{"eor only", []Event{neg(DO, OptEOR), neg(DONT, OptSGA)}, []byte{IAC, EOR}},
-		{"sga only", []Event{neg(DONT, OptEOR), neg(DO, OptSGA)}, nil},
-		{"neither", []Event{neg(DONT, OptEOR), neg(DONT, OptSGA)}, []byte{IAC, GA}},
-		{"nothing answered", nil, []byte{IAC, GA}},
+		{"eor", []Event{neg(DO, OptEOR)}, []byte{IAC, EOR}},
+		{"eor asked for by sga", []Event{neg(DO, OptEOR), neg(DO, OptSGA)}, []byte{IAC, EOR}},
+		{"eor refused", []Event{neg(DONT, OptEOR)}, []byte{IAC, GA}},
+		{"sga asked for, refused", []Event{neg(DONT, OptEOR), neg(DO, OptSGA)}, []byte{IAC, GA}},
+		{"nothing answered", nil, nil}, // netcat: GA would show as garbage
 	}
 	for _, tt := range tests {
 		s := agreed(t, tt.evs...)
 		if got := s.PromptEnd(); !bytes.Equal(got, tt.want) {
 			t.Errorf("%s: got %v want %v", tt.name, got, tt.want)
 		}
+	}
+	// A session carried from a build that agreed SGA keeps going without GA.
+	carried := State{Options: Options{Us: map[byte]Q{OptSGA: QYes}, Him: map[byte]Q{OptNAWS: QYes}}}
+	if got := carried.PromptEnd(); got != nil {
+		t.Errorf("carried SGA: got %v", got)
+	}
+	if got := (&State{}).PromptEnd(); !bytes.Equal(got, []byte{IAC, GA}) {
+		t.Errorf("never opened: got %v", got)
 	}
 }
 
