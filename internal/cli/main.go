@@ -32,6 +32,7 @@ import (
 	"os"
 	"runtime/debug"
 
+	"talker/ipc"
 	"talker/reboot"
 	"talker/server"
 	"talker/server/logging"
@@ -117,6 +118,13 @@ func Main(args []string, o Options) int {
 	}
 	for _, c := range subcommands(o) {
 		if c.name == args[0] {
+			// Descriptors left open by cron, a shell or systemd are
+			// closed before anything runs, so that they never reach the
+			// angel or a generation. The talker itself does it once
+			// tableflip has claimed what a reboot handed it (serve.go).
+			if c.name != "serve" {
+				ipc.CloseInherited()
+			}
 			return c.run(args[1:])
 		}
 	}

@@ -20,6 +20,7 @@ import (
 
 	"talker/angel/link"
 	"talker/config"
+	"talker/ipc"
 	"talker/player"
 	"talker/reboot"
 	"talker/server"
@@ -140,6 +141,16 @@ func cmdServe(args []string, o Options) int {
 		return reboot.ExitError
 	}
 	cfg.Upgrader = upg
+	// Whatever this process was left that it did not ask for goes now:
+	// tableflip has made what a reboot handed over close-on-exec, except
+	// its two pipes to the parent (descriptors 3 and 4).
+	var handed []int
+	if upg.HasParent() {
+		handed = []int{3, 4}
+	}
+	if closed := ipc.CloseInherited(handed...); len(closed) > 0 {
+		log.Warn().Ints("fds", closed).Msg("closed descriptors inherited from whoever started the talker")
+	}
 	// What the previous generation (a reboot) or the angel (after a crash)
 	// hands over comes first: it may include the listeners.
 	in, err := upg.Receive(cfg.ReadyTimeout)
