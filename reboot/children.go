@@ -35,11 +35,78 @@ func killStartedChild(sockPath string) bool {
 		// environment, the signal reaches it and nothing else (a pid
 		// reused meanwhile fails both checks or the signal, ESRCH).
 		if ParentPID(pid) == self && environHas(pid, want) {
-			killed = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) == nil || killed
+			killTree(pid, fd)
+			killed = true
 		}
 		unix.Close(fd)
 	}
 	return killed
+}
+
+// killTree kills a failed new binary (pid, pinned by pidfd) with every
+// process it started, so that none of them lives on holding a listening
+// or player socket: a broken binary that forked before it hung left its
+// child behind, adopted by the angel, accepting connections nobody
+// answered. The tree is stopped first, so that nothing in it forks while
+// it is walked, then killed. (A process that escaped the tree before, by
+// having its parent exit, is out of reach here; a cgroup would hold it.)
+func killTree(pid, pidfd int) {
+	_ = unix.PidfdSendSignal(pidfd, unix.SIGSTOP, nil, 0)
+	var tree []int // pidfds of the descendants, stopped
+	seen := map[int]bool{pid: true}
+	for grew := true; grew; {
+		grew = false
+		for _, d := range descendants(pid) {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			fd, err := unix.PidfdOpen(d, 0)
+			if err != nil {
+				continue // gone already
+			}
+			// Pinned: if it is still in the tree, the signals reach it and
+			// nothing else.
+			if seen[ParentPID(d)] {
+				_ = unix.PidfdSendSignal(fd, unix.SIGSTOP, nil, 0)
+				tree = append(tree, fd)
+				grew = true
+			} else {
+				unix.Close(fd)
+			}
+		}
+	}
+	_ = unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+	for _, fd := range tree {
+		_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+		unix.Close(fd)
+	}
+}
+
+// descendants lists the processes below pid, read from /proc.
+func descendants(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if pp := ParentPID(p); pp > 0 {
+			children[pp] = append(children[pp], p)
+		}
+	}
+	var out []int
+	for queue := []int{pid}; len(queue) > 0; queue = queue[1:] {
+		for _, c := range children[queue[0]] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
 }
 
 // ParentPID reads a process's parent from /proc (-1 if it cannot).

@@ -41,6 +41,7 @@ type Attempt struct {
 	rd         *ipc.LineReader
 	proto      int
 	pidfd      int           // the child, to kill on abort; -1 if unknown
+	childPID   int           // its pid, to find what it started
 	upgraded   chan error    // what tableflip's Upgrade returned
 	upErr      error         // ... once received
 	upDone     bool          // upErr is set
@@ -107,7 +108,7 @@ func (u *Upgrader) Begin(req BeginRequest) (*Attempt, error) {
 	os.Unsetenv(envToken)
 	if pid, err := ipc.PeerPID(a.conn); err == nil && pid > 0 {
 		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
-			a.pidfd = fd
+			a.pidfd, a.childPID = fd, pid
 		}
 	}
 	a.exec = time.Since(begun)
@@ -315,7 +316,7 @@ func (a *Attempt) fail(err error) error {
 	// of the connection would take it for an old generation that died
 	// after committing, and carry on serving.
 	if a.pidfd >= 0 {
-		_ = unix.PidfdSendSignal(a.pidfd, unix.SIGKILL, nil, 0)
+		killTree(a.childPID, a.pidfd)
 	}
 	if a.conn != nil {
 		_ = a.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))

@@ -251,3 +251,43 @@ func TestSlowStagingThatMakesProgressSucceeds(t *testing.T) {
 		t.Errorf("%d of %d idle connections were closed by the reboot", closed, idle)
 	}
 }
+
+// TestFailedRebootLeavesNoChildren: a broken new binary that started a
+// process of its own is killed with it, whether it never connected or
+// hung after connecting: nothing it started lives on (adopted by the
+// angel, it could hold the listening socket and accept connections
+// nobody answers).
+func TestFailedRebootLeavesNoChildren(t *testing.T) {
+	lt := startTalker(t)
+	alice := lt.dial()
+	alice.Register("Alice", "alice-pw")
+	for _, tc := range []struct{ name, script string }{
+		{"never connects", "#!/bin/sh\nsleep 600 &\necho $! > %[1]s\nexec sleep 600\n"},
+		{"hangs while staging", "#!/bin/sh\nsleep 600 &\necho $! > %[1]s\nTALKER_FAULT=hang-stage exec %[2]s \"$@\"\n"},
+	} {
+		pidFile := lt.dir + "/left-behind.pid"
+		os.Remove(pidFile)
+		lt.swapBinary(fmt.Sprintf(tc.script, pidFile, lt.good))
+		if out, err := lt.cli("reboot"); err == nil {
+			t.Fatalf("%s: the reboot succeeded:\n%s", tc.name, out)
+		}
+		b, err := os.ReadFile(pidFile)
+		if err != nil {
+			t.Fatalf("%s: the broken binary did not start its child: %v", tc.name, err)
+		}
+		var child int
+		fmt.Sscanf(string(b), "%d", &child)
+		deadline := time.Now().Add(3 * time.Second)
+		for alive(child) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if alive(child) {
+			t.Errorf("%s: the broken binary's child %d lives on", tc.name, child)
+		}
+		lt.reapExited()
+		alice.Send("say still here")
+		alice.Expect("You say 'still here'")
+	}
+	lt.restoreBinary()
+	lt.reboot()
+}
