@@ -129,9 +129,11 @@ func (h *holdings) tell(line string) {
 // snapshot in the state format, built from the checkpoints (in CBOR, the
 // encoding of state.VersionCBOR, which every build since version 3 reads;
 // records an older talker sent in JSON are re-encoded), with the listeners
-// after the sessions' sockets.
+// after the sessions' sockets. (The records' login stages are not looked
+// at for the version: the generation started is the binary at the
+// talker's path, normally the one that wrote them.)
 func (h *holdings) offer(runDir string, dead *generation, crashedAt time.Time) (*reboot.Offer, error) {
-	snap := state.Snapshot{Version: state.VersionFor(false, false), Mode: string(reboot.ModeRecover),
+	snap := state.Snapshot{Version: state.VersionFor(false, false, 0), Mode: string(reboot.ModeRecover),
 		System: h.system, Checkpoint: true}
 	ids := make([]uint64, 0, len(h.conns))
 	for id := range h.conns {

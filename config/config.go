@@ -45,6 +45,7 @@ type Settings struct {
 
 	Limits   Limits   `toml:"limits" when:"live"`
 	Logins   Logins   `toml:"logins" when:"live"`
+	Accounts Accounts `toml:"accounts" when:"live"`
 	Reboot   RebootS  `toml:"reboot" when:"reboot"`
 	Messages Messages `toml:"messages" when:"live"`
 	Log      Log      `toml:"log" when:"reboot"`
@@ -68,6 +69,11 @@ type Logins struct {
 	IdleTimeout Duration `toml:"idle_timeout" flag:"idle-timeout" help:"disconnect players idle this long (0s = never)"`
 	AnnounceAll int      `toml:"announce_all" flag:"announce-all" help:"with at most this many players on, everyone hears about logins and logouts; above it, only friends"`
 	NewAccounts int      `toml:"new_accounts_per_hour" flag:"new-accounts-per-hour" help:"new accounts one address may start in an hour (0 = unlimited; behind a proxy without the PROXY protocol every player shares one address)"`
+}
+
+// Accounts are the settings of accounts' lifetimes.
+type Accounts struct {
+	NewbieExpiry Duration `toml:"newbie_expiry" flag:"newbie-expiry" help:"newbie accounts nobody has used for this long (2160h is 90 days) are deleted with their mail and lists; the talker looks at start and then hourly (0s = never)"`
 }
 
 // RebootS are the settings of seamless reboots. They take effect with the

@@ -269,6 +269,9 @@ func Validate(s Settings) []Problem {
 	if g.AnnounceAll < 0 {
 		bad("logins.announce_all", "cannot be negative")
 	}
+	if s.Accounts.NewbieExpiry < 0 {
+		bad("accounts.newbie_expiry", "cannot be negative")
+	}
 	if rt := s.Reboot.ReadyTimeout.D(); rt < 100e6 || rt > 600e9 {
 		bad("reboot.ready_timeout", "%s is outside 100ms-10m", s.Reboot.ReadyTimeout)
 	}

@@ -137,7 +137,9 @@ func promptText(p *player.Player) string {
 // sendPrompt sends the player's prompt if they have one on and are still
 // connected and playing.
 func (w *World) sendPrompt(s *Session) {
-	if w.sessions[s.ID] == s && s.Player != nil && s.Player.Prompt {
+	// Not at a prompt of 'password' or 'deleteaccount': that prompt is
+	// the one waiting for input.
+	if w.sessions[s.ID] == s && s.Player != nil && s.Player.Prompt && s.Login.Stage == StagePlaying {
 		s.prompt(promptText(s.Player))
 	}
 }

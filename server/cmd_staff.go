@@ -78,7 +78,7 @@ func staffCommands() []*command {
 		{name: "stafflog", minRank: staffRank, category: "Staff", usage: "stafflog [n]",
 			summary: "read the log of staff actions",
 			help: "Shows the last n (20 unless you say) staff actions — promote, demote, kick, gag, jail, ban, unban, newbies, wall, " +
-				"trans, shutdown, reboot, enable, disable — with when, who, to whom and why.",
+				"trans, shutdown, reboot, enable, disable, resetpassword, rename, deleteaccount — with when, who, to whom and why.",
 			run: (*World).cmdStaffLog},
 		{name: "shutdown", minRank: adminRank, category: "Staff", usage: "shutdown [seconds | cancel] [reason]",
 			summary: "stop the talker, after a countdown",
@@ -92,7 +92,13 @@ func staffCommands() []*command {
 // staffLog records a staff action in the database and the log, and tells
 // the other staff who are on.
 func (w *World) staffLog(s *Session, action, target, reason string) {
-	a := store.StaffAction{At: w.cfg.Now(), Actor: s.Player.Name, Action: action, Target: target, Reason: reason}
+	w.staffLogBy(s.Player.Name, s, action, target, reason)
+}
+
+// staffLogBy is staffLog for an action by someone who may not be on (the
+// console: 'talker account ...'); s, if not nil, is not told.
+func (w *World) staffLogBy(actor string, s *Session, action, target, reason string) {
+	a := store.StaffAction{At: w.cfg.Now(), Actor: actor, Action: action, Target: target, Reason: reason}
 	if err := w.store.LogStaffAction(a); err != nil {
 		w.log.Error().Err(err).Msg("could not write the staff log")
 	}

@@ -20,6 +20,7 @@ func allCommands() []*command {
 	all = append(all, settingsCommands()...)
 	all = append(all, reviewCommands()...)
 	all = append(all, staffCommands()...)
+	all = append(all, accountCommands()...)
 	return all
 }
 

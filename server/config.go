@@ -24,6 +24,7 @@ type Config struct {
 	LoginTimeout     time.Duration // time allowed at the login prompts
 	IdleTimeout      time.Duration // logged-in players idle this long are disconnected (0 = never)
 	MaxLoginFailures int           // wrong passwords on one connection before it is closed
+	NewbieExpiry     time.Duration // newbie accounts unused this long are deleted (0 = never)
 	// AnnounceAll: with at most this many players online, everyone is told
 	// when someone logs in or out; above it, only their friends.
 	AnnounceAll int
@@ -96,6 +97,7 @@ func (c *Config) Apply(s config.Settings) {
 	c.AnnounceAll = s.Logins.AnnounceAll
 	c.NewAccountsPerHour = s.Logins.NewAccounts
 	c.ReadyTimeout = s.Reboot.ReadyTimeout.D()
+	c.NewbieExpiry = s.Accounts.NewbieExpiry.D()
 	c.Messages = Messages(s.Messages)
 }
 

@@ -20,9 +20,17 @@ import (
 
 // ControlRequest is one command from the launcher.
 type ControlRequest struct {
-	Cmd    string // "status", "reboot", "reset", "restart", "shutdown", "config-reload"
+	Cmd    string // "status", "reboot", "reset", "restart", "shutdown", "config-reload", "account-..."
 	Reason string `json:",omitempty"`
 	By     string `json:",omitempty"`
+	// The account commands (`talker account ...`: account-list, -show,
+	// -passwd, -delete, -rename; accounts.go): the account, its new name,
+	// a new password as a hash (the launcher hashes it, so the talker
+	// never sees it), and whether that is a one-time password.
+	Name      string `json:",omitempty"`
+	NewName   string `json:",omitempty"`
+	Hash      string `json:",omitempty"`
+	Temporary bool   `json:",omitempty"`
 }
 
 // ControlReply answers it.
@@ -32,6 +40,10 @@ type ControlReply struct {
 	Status  *Status        `json:",omitempty"`
 	Timings *RebootTimings `json:",omitempty"`
 	Reload  *ReloadReport  `json:",omitempty"`
+	// Accounts are what account-list and account-show found; Name is an
+	// account's name after account-rename.
+	Accounts []AccountInfo `json:",omitempty"`
+	Name     string        `json:",omitempty"`
 }
 
 // Status is what `talker status` shows about the talker.
@@ -173,6 +185,8 @@ func (s *Server) handleControl(req ControlRequest) ControlReply {
 			return ControlReply{Error: err.Error()}
 		}
 		return ControlReply{OK: true, Reload: &rep}
+	case "account-list", "account-show", "account-passwd", "account-delete", "account-rename":
+		return s.accountControl(req, by)
 	}
 	return ControlReply{Error: fmt.Sprintf("unknown command %q", req.Cmd)}
 }

@@ -27,6 +27,8 @@
 //	checkpoint.go    keeping the angel's copy of every socket and session up to date (Holder)
 //	hookapi.go       what a lifecycle hook may do with the World
 //	setup.go         the first start's setup steps and account creation
+//	accounts.go      accounts as a whole (password, delete, rename, list, expiry) for
+//	                 in-game commands (cmd_account.go), the control socket and the shell
 //
 // A seamless reboot, in two halves side by side:
 //

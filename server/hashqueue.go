@@ -10,10 +10,10 @@ import (
 // CPU at a time. What waits for a CPU waits here, in the world's own
 // queue, so that the world decides who goes next:
 //
-//   - members first: the password check of an existing account (and a
-//     logged-in player's password change) goes ahead of every
-//     registration, so a flood of anonymous sign-ups cannot make members
-//     wait at the password prompt;
+//   - members first: the password check of an existing account (and any
+//     password change of one, or a one-time password made for one) goes
+//     ahead of every registration, so a flood of anonymous sign-ups
+//     cannot make members wait at the password prompt;
 //   - addresses in turn: within each class, one job per address in
 //     round-robin, so that one address with fifty connections guessing
 //     passwords gets one CPU turn in as many as the others.
@@ -100,7 +100,7 @@ func (q *fairQueue) drain() []queuedHash {
 func (w *World) startHash(s *Session, job hashJob) {
 	s.checking = true
 	q := &w.hashes.newcomers
-	if !job.register || s.Player != nil {
+	if !job.register || s.Player != nil || job.then != nil {
 		q = &w.hashes.members
 	}
 	q.push(s.Addr, queuedHash{sessionID: s.ID, job: job})
@@ -156,7 +156,11 @@ func (w *World) requeueHashesAsInput() {
 				continue
 			}
 			s.checking = false
-			line := telnet.Event{Kind: telnet.EventLine, Line: []byte(j.job.password)}
+			typed := j.job.password
+			if j.job.replay != "" {
+				typed = j.job.replay // not typed: what asked for it is asked again
+			}
+			line := telnet.Event{Kind: telnet.EventLine, Line: []byte(typed)}
 			s.held = append([]telnet.Event{line}, s.held...)
 		}
 	}

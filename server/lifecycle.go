@@ -136,6 +136,7 @@ const (
 	closeBanned                                // by staff, with a ban
 	closeShutdown                              // the talker is stopping
 	closeRestart                               // a restart disconnects everyone
+	closeDeleted                               // the account was deleted
 )
 
 var closeReasonNames = [...]string{
@@ -153,6 +154,7 @@ var closeReasonNames = [...]string{
 	closeBanned:         "banned",
 	closeShutdown:       "shutdown",
 	closeRestart:        "restart",
+	closeDeleted:        "account deleted",
 }
 
 func (r closeReason) String() string {

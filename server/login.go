@@ -25,6 +25,17 @@ const (
 	StageNewPassword                  // registering: waiting for the password
 	StageConfirmPassword              // registering: waiting for the password again
 	StagePlaying                      // logged in
+	// In the world (Player set), at a prompt of 'password' or
+	// 'deleteaccount' (cmd_account.go). From here on the state format's
+	// version 5 (state.LastStageV4).
+	StageOldPassword    // 'password': waiting for the current password
+	StageChangePassword // 'password': waiting for the new password
+	StageChangeConfirm  // 'password': waiting for the new password again
+	StageDeletePassword // 'deleteaccount': waiting for the password
+	// Logged in with a one-time password (no Player yet): choosing a new
+	// password before entering the world, which cannot be skipped.
+	StageForcedPassword // waiting for the new password
+	StageForcedConfirm  // waiting for it again
 )
 
 // LoginState is a connection's progress through the login exchange. It
@@ -70,6 +81,8 @@ func (w *World) loginLine(s *Session, raw []byte) {
 		w.loginNewPassword(s, string(raw))
 	case StageConfirmPassword:
 		w.loginConfirmPassword(s, string(raw))
+	case StageForcedPassword, StageForcedConfirm:
+		w.passwordLine(s, raw)
 	}
 }
 
@@ -221,6 +234,12 @@ type hashJob struct {
 	addr     string // where it came from (the queue's turns, the guard)
 	name     string
 	guarded  bool // a login's check: counted in the guard while it runs
+	// then, if set, takes the result instead of the login's code: a
+	// password changed or checked in the world (cmd_account.go).
+	then func(w *World, s *Session, res hashResult)
+	// replay, if set, is the line a reboot hands back as the session's
+	// input if the job has not run (otherwise the password, as typed).
+	replay string
 }
 
 type hashResult struct {
@@ -245,9 +264,12 @@ func (w *World) hashDone(res hashResult) {
 	}
 	s.checking = false
 	w.touch(s)
-	if res.job.register {
+	switch {
+	case res.job.then != nil:
+		res.job.then(w, s, res)
+	case res.job.register:
 		w.finishRegistration(s, res)
-	} else {
+	default:
 		w.finishLogin(s, res)
 	}
 	// Replay what the player typed while the check ran.
@@ -303,6 +325,9 @@ func (w *World) finishLogin(s *Session, res hashResult) {
 		s.prompt(promptPassword)
 		return
 	}
+	if w.mustChangePassword(s, res.job.player) {
+		return // a one-time password: a new one first, echo still off
+	}
 	s.sendRaw(s.Telnet.SetPasswordMode(false))
 	w.guard.succeed(s.Addr, s.Login.Name)
 	p := res.job.player
@@ -334,6 +359,7 @@ func (w *World) enter(s *Session, p *player.Player, isNew bool) {
 	w.online[p.Key()] = s
 	w.indexFriends(s)
 	w.save(p)
+	w.noteLogin(s, p)
 	w.log.Info().Str("player", p.Name).Str("addr", s.Addr).Uint64("conn", s.ID).Msg("logged in")
 	room := w.rooms[p.Room]
 	switch {
@@ -410,6 +436,7 @@ func (w *World) takeOver(old, s *Session) {
 	w.closeConn(old.conn)
 	p.LastAddress = s.Addr
 	w.save(p)
+	w.noteLogin(s, p)
 	s.println("Welcome back, " + p.Name + ": you have taken over your session.")
 	if s.room != nil {
 		w.toRoom(s.room, s, p.Name+" has reconnected.")

@@ -469,8 +469,14 @@ func (r *Restored) Start() {
 			if msg != "" {
 				lines.sendTo(s)
 			}
-			if s.ID == t.BySession || s.Player.Rank >= adminRank {
+			staff := s.ID == t.BySession || s.Player.Rank >= adminRank
+			if staff {
 				s.println(staffLine)
+			}
+			// At a prompt of 'password' or 'deleteaccount': asked again,
+			// after the lines that came after it (or after a crash).
+			if s.Login.Stage != StagePlaying && (msg != "" || staff || r.fromCheckpoint) {
+				w.reprompt(s)
 			}
 		}
 	}
@@ -612,7 +618,7 @@ func (w *World) restoreSessions(snap *state.Snapshot, prep *Prepared, fds []int,
 // into the world, in the room roomID if it is playing.
 func (w *World) restoreSession(s *Session, roomID string) {
 	s.clock = w.cfg.Now
-	if s.Player != nil && s.Login.Stage == StagePlaying {
+	if s.Player != nil && s.Login.Stage.inWorld() {
 		room := w.rooms[roomID]
 		if room == nil {
 			room = w.rooms[w.cfg.StartRoom]
@@ -625,7 +631,7 @@ func (w *World) restoreSession(s *Session, roomID string) {
 		// A playing session without a player cannot be trusted: never
 		// log anyone in without their password.
 		s.Player = nil
-		if s.Login.Stage == StagePlaying {
+		if s.Login.Stage.inWorld() {
 			s.Login = LoginState{}
 		}
 	}
@@ -663,9 +669,12 @@ func (w *World) restoreFresh(prep *Prepared, fds []int, at int, deliver conn.Del
 	s.prompt(promptName)
 }
 
-// reprompt repeats a login-stage session's current prompt.
+// reprompt repeats a login-stage session's current prompt (or that of
+// 'password' or 'deleteaccount' a player is at).
 func (w *World) reprompt(s *Session) {
-	s.println("")
+	if s.Player == nil {
+		s.println("")
+	}
 	switch s.Login.Stage {
 	case StageName:
 		s.prompt(promptName)
@@ -677,5 +686,13 @@ func (w *World) reprompt(s *Session) {
 		s.prompt(promptNewPassword)
 	case StageConfirmPassword:
 		s.prompt(promptConfirmPass)
+	case StageOldPassword:
+		s.prompt(promptOldPassword)
+	case StageChangePassword, StageForcedPassword:
+		s.prompt(promptChangePassword)
+	case StageChangeConfirm, StageForcedConfirm:
+		s.prompt(promptChangeConfirm)
+	case StageDeletePassword:
+		s.prompt(promptDeletePassword)
 	}
 }

@@ -614,13 +614,15 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged
 	// Encoding is most of the snapshot's cost at scale; the world is
 	// frozen (nothing changes while this runs), so records are encoded in
 	// parallel.
-	// Version 3 when nothing needs 4 (no staged record, no held input), so
-	// that a reboot into the previous build still works.
-	held := false
+	// Version 3 when nothing needs 4 (no staged record, no held input) or
+	// 5 (nobody at an in-game password prompt), so that a reboot into the
+	// previous build still works.
+	held, stage := false, StageName
 	for _, s := range order {
 		held = held || len(s.held) > 0
+		stage = max(stage, s.Login.Stage)
 	}
-	snap.Version = state.VersionFor(held, st.count() > 0)
+	snap.Version = state.VersionFor(held, st.count() > 0, uint8(stage))
 	snap.Sessions = make([]state.Record, len(order))
 	errs := make([]error, len(order))
 	parallel(len(order), func(i int) {

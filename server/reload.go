@@ -92,6 +92,7 @@ func (w *World) applySettings(next config.Settings) ReloadReport {
 	c.IdleTimeout = eff.Logins.IdleTimeout.D()
 	c.AnnounceAll = eff.Logins.AnnounceAll
 	c.NewAccountsPerHour = eff.Logins.NewAccounts
+	c.NewbieExpiry = eff.Accounts.NewbieExpiry.D()
 	c.Messages = Messages(eff.Messages)
 	if limitsChanged {
 		for _, s := range w.sessions {

@@ -74,6 +74,7 @@ type World struct {
 	review        map[string][]ReviewLine // room id → the last lines said there (review.go)
 	bans          []store.Ban             // loaded from the database (bans.go)
 	newbiesClosed bool                    // registration refused (stored in meta)
+	expiredAt     time.Time               // when idle newbie accounts were last looked for (expireNewbies)
 
 	holder     Holder          // the angel, keeping sockets and checkpoints (checkpoint.go)
 	dirty      map[uint64]bool // sessions changed since the last checkpoint
@@ -335,8 +336,7 @@ func (w *World) mustDefer(s *Session) bool {
 	if w.pause != nil {
 		return w.pause.carry
 	}
-	return w.phase == phaseRebooting && s.Player == nil &&
-		(s.Login.Stage == StagePassword || s.Login.Stage == StageConfirmPassword)
+	return w.phase == phaseRebooting && s.Login.Stage.startsHash()
 }
 
 // replayHeld handles, for every session, the input held back that no
@@ -369,11 +369,14 @@ func (w *World) event(s *Session, ev telnet.Event) {
 
 // line dispatches one input line by the session's stage.
 func (w *World) line(s *Session, raw []byte) {
-	if s.Player == nil {
+	switch {
+	case s.Player == nil:
 		w.loginLine(s, raw)
-		return
+	case s.Login.Stage != StagePlaying:
+		w.passwordLine(s, raw) // at a prompt of 'password' or 'deleteaccount'
+	default:
+		w.command(s, raw)
 	}
-	w.command(s, raw)
 }
 
 func (w *World) tick(now time.Time) {
@@ -399,6 +402,7 @@ func (w *World) tick(now time.Time) {
 		}
 	}
 	w.guard.expire(now)
+	w.expireNewbies(now)
 }
 
 // mssp answers a client's MSSP request.

@@ -27,10 +27,17 @@
 //     pause, the rest being the record sent with the socket before it). A
 //     build that would ignore either (and lose lines, or sessions) must
 //     refuse the state, hence the bump.
+//   - 5: a record's Login.Stage may be one of the stages after playing (a
+//     logged-in player in the middle of 'password' or of deleting their
+//     account, or a login choosing a new password after a one-time one).
+//     The record's fields are those of 4; a build that does not know
+//     these stages would drop the player or leave them at a prompt it no
+//     longer answers, so it must refuse the state (a reboot into it rolls
+//     back while anyone is at one of those prompts).
 //
 // A writer uses the oldest version that carries what it writes (VersionFor):
 // a reboot into the previous build, and the angel's checkpoints, are version
-// 3. A reader refuses a version newer than its own, before it is ready, so
+// 3 (or 4 with held input or staged records, 5 with a later login stage). A reader refuses a version newer than its own, before it is ready, so
 // the generation that offered it simply carries on.
 //
 // Files: snapshot.go (the container), session.go (the session record and

@@ -94,7 +94,13 @@ type Throttle struct {
 
 // Login is the progress through the login exchange.
 type Login struct {
-	Stage    uint8  `json:"Stage"` // 0 name, 1 password, 2 confirm new, 3 new password, 4 confirm password, 5 playing
+	// Stage: 0 name, 1 password, 2 confirm new, 3 new password, 4 confirm
+	// password, 5 playing; from version 5, with a Player: 6 old password,
+	// 7 new password, 8 new password again ('password'), 9 password to
+	// delete the account; without: 10 new password, 11 again (after a
+	// one-time password). Salt and Digest hold the first entry of a new
+	// password (3-4, 7-8, 10-11).
+	Stage    uint8  `json:"Stage"`
 	Name     string `json:"Name"`
 	Failures int    `json:"Failures"`
 	Salt     string `json:"Salt,omitempty"`

@@ -13,15 +13,27 @@ const (
 	VersionJSON        = 1 // one JSON object
 	VersionJSONRecords = 2 // the container, with JSON records
 	VersionCBOR        = 3 // the container, with CBOR records
-	Version            = 4 // records may be Staged and carry Held input: the newest this build reads and writes
+	VersionHeld        = 4 // records may be Staged and carry Held input
+	Version            = 5 // a record's Login.Stage may be past LastStageV4: the newest this build reads and writes
 )
 
+// LastStageV4 is the last login stage a build of version 4 knows
+// (playing). The stages after it (a password being changed or checked
+// in-game, a new one being chosen after a one-time password) need version
+// 5: a build that does not know them would drop a logged-in player, or
+// leave one at a prompt it no longer answers.
+const LastStageV4 = 5
+
 // VersionFor is the oldest version that carries records with held input or
-// staged records (either needs Version), so that a build as old as version
-// 3 still reads what needs nothing newer.
-func VersionFor(held, staged bool) int {
-	if held || staged {
+// staged records (version 4) and login stages up to stage, the highest of
+// them, so that a build as old as version 3 still reads what needs nothing
+// newer.
+func VersionFor(held, staged bool, stage uint8) int {
+	switch {
+	case stage > LastStageV4:
 		return Version
+	case held || staged:
+		return VersionHeld
 	}
 	return VersionCBOR
 }

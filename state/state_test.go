@@ -12,8 +12,9 @@ import (
 
 // Login stages as the records carry them (package server's Stage).
 const (
-	stagePassword = 1
-	stagePlaying  = 5
+	stagePassword      = 1
+	stagePlaying       = 5
+	stageChangeConfirm = 8 // 'password': the new password again
 )
 
 func golden(t *testing.T, name string) []byte {
@@ -40,9 +41,11 @@ func sessions(t *testing.T, snap *Snapshot) []Session {
 
 // TestFormatsStillRead: a snapshot written by the build that introduced
 // each format (1: one JSON object, 2: a container of JSON records, 3: CBOR
-// records, 4: records carrying held input), all of the same scene (Alice
-// playing with the title "the Golden", a second connection at the password
-// prompt, and from 4 on a line held across), must still read.
+// records, 4: records carrying held input, 5: later login stages), all of
+// the same scene (Alice playing with the title "the Golden", a second
+// connection at the password prompt, from 4 on a line held across, and
+// from 5 on Alice halfway through changing her password, at the new one's
+// second prompt), must still read.
 func TestFormatsStillRead(t *testing.T) {
 	for v := VersionJSON; v <= Version; v++ {
 		t.Run(fmt.Sprint("v", v), func(t *testing.T) {
@@ -63,8 +66,15 @@ func TestFormatsStillRead(t *testing.T) {
 			}
 			var stages []uint8
 			var titles, held []string
+			playing := uint8(stagePlaying)
+			if v >= 5 {
+				playing = stageChangeConfirm
+			}
 			for _, s := range sessions(t, snap) {
 				stages = append(stages, s.Login.Stage)
+				if s.Player != nil && v >= 5 && (s.Login.Digest == "" || !s.Telnet.PasswordMode) {
+					t.Errorf("the password being changed: %+v, echo off %v", s.Login, s.Telnet.PasswordMode)
+				}
 				if s.Player != nil {
 					titles = append(titles, s.Player.Title)
 				}
@@ -75,7 +85,7 @@ func TestFormatsStillRead(t *testing.T) {
 			if len(titles) != 1 || titles[0] != "the Golden" {
 				t.Errorf("player records: %v", titles)
 			}
-			if !(stages[0] == stagePlaying && stages[1] == stagePassword || stages[1] == stagePlaying && stages[0] == stagePassword) {
+			if !(stages[0] == playing && stages[1] == stagePassword || stages[1] == playing && stages[0] == stagePassword) {
 				t.Errorf("login stages: %v", stages)
 			}
 			if wantHeld := v >= 4; wantHeld != (len(held) == 1 && held[0] == "say held across") {
@@ -304,5 +314,27 @@ func TestNullAndTranscode(t *testing.T) {
 	var r Record
 	if err := json.Unmarshal([]byte(`{"a":1}`), &r); err != nil || string(r) != `{"a":1}` {
 		t.Errorf("a record in JSON: %s, %v", r, err)
+	}
+}
+
+// TestVersionFor: a snapshot is written in the oldest version that carries
+// it, so that a reboot into an older build works whenever it can: 3 for
+// plain records, 4 with held input or staged records, 5 as soon as one
+// session is at a login stage version 4 does not know.
+func TestVersionFor(t *testing.T) {
+	for _, c := range []struct {
+		held, staged bool
+		stage        uint8
+		want         int
+	}{
+		{false, false, stagePlaying, VersionCBOR},
+		{true, false, stagePassword, VersionHeld},
+		{false, true, stagePlaying, VersionHeld},
+		{false, false, stagePlaying + 1, Version},
+		{true, true, stageChangeConfirm, Version},
+	} {
+		if got := VersionFor(c.held, c.staged, c.stage); got != c.want {
+			t.Errorf("VersionFor(%v, %v, %d) = %d, want %d", c.held, c.staged, c.stage, got, c.want)
+		}
 	}
 }

@@ -28,6 +28,13 @@ import (
 var errTalkerNotRunning = errors.New("the talker is not running")
 
 func controlCall(paths dataPaths, req server.ControlRequest, timeout time.Duration) (*server.ControlReply, error) {
+	return controlCallUpTo(paths, req, timeout, 0)
+}
+
+// controlCallUpTo is controlCall for a reply that may be longer than the
+// protocol's lines usually are (up to max bytes): account-list's, with a
+// line's worth per account.
+func controlCallUpTo(paths dataPaths, req server.ControlRequest, timeout time.Duration, max int) (*server.ControlReply, error) {
 	c, err := net.DialTimeout("unix", paths.talkerSock(), 2*time.Second)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ECONNREFUSED) {
@@ -41,7 +48,7 @@ func controlCall(paths dataPaths, req server.ControlRequest, timeout time.Durati
 		return nil, fmt.Errorf("cannot reach the talker: %w", err)
 	}
 	var reply server.ControlReply
-	if err := ipc.NewLineReader(c, 0).ReadJSON(&reply); err != nil {
+	if err := ipc.NewLineReader(c, max).ReadJSON(&reply); err != nil {
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():

@@ -16,7 +16,8 @@
 //     heartbeats, bye, the hold channel).
 //   - control.go: `talker reboot`, `reset`, `restart`, `status` and `stop`:
 //     the launcher, talking to the control socket and the angel's.
-//   - account.go: `talker account create`.
+//   - account.go: `talker account create | passwd | delete | rename | list
+//     | show`.
 //   - configcmd.go: `talker config check | reload | show`.
 //   - backup.go: `talker backup`, a verified copy of the database.
 //   - log.go: `talker log`.
@@ -89,7 +90,7 @@ type subcommand struct {
 func subcommands(o Options) []subcommand {
 	return []subcommand{
 		{"run", "run angel and talker in the foreground (logs on the terminal; Ctrl-C stops both)", func(a []string) int { return cmdRun(a, o) }},
-		{"account", "manage accounts: account create --name NAME --rank RANK (password on stdin)", cmdAccount},
+		{"account", "manage accounts: account create | passwd | delete | rename | list | show (account -h)", cmdAccount},
 		{"start", "start the talker in the background under its angel, and wait until it serves", cmdStart},
 		{"stop", "stop the talker and its angel (players are told, saved and disconnected)", cmdStop},
 		{"reboot", "seamless reboot: a new binary takes over every connection", cmdReboot(reboot.ModeReboot)},

@@ -356,6 +356,19 @@ var migrations = []Migration{
 		target TEXT NOT NULL DEFAULT '',
 		reason TEXT NOT NULL DEFAULT ''
 	);`},
+	// 3: accounts: a password staff reset must be changed at the next
+	// login; the address of every login (the last few per account).
+	// Additive: a previous build ignores both (it lets a player in on a
+	// one-time password without asking for a new one, and records no
+	// logins), so a reboot back to it still works.
+	{OlderCanUse: true, SQL: `ALTER TABLE players ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE logins (
+		player TEXT NOT NULL,
+		addr   TEXT NOT NULL,
+		at     INTEGER NOT NULL
+	);
+	CREATE INDEX logins_by_player ON logins(player, at);
+	CREATE INDEX logins_by_addr ON logins(addr);`},
 }
 
 // minReader is the lowest schema version a binary must know to use a

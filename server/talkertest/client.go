@@ -212,6 +212,10 @@ func (c *Client) negotiate(verb, opt byte) []byte {
 			return []byte{iac, do, opt}
 		}
 		return []byte{iac, dont, opt}
+	case wont:
+		if opt == optEcho {
+			return []byte{iac, dont, opt} // acknowledged, as clients do (RFC 1143), so it can be asked again
+		}
 	case do:
 		switch {
 		case opt == optNAWS && c.opts.Width > 0:
