@@ -37,8 +37,9 @@
 //
 // A writer uses the oldest version that carries what it writes (VersionFor):
 // a reboot into the previous build, and the angel's checkpoints, are version
-// 3 (or 4 with held input or staged records, 5 with a later login stage). A reader refuses a version newer than its own, before it is ready, so
-// the generation that offered it simply carries on.
+// 3 (a reboot's is 4 with held input or staged records, 5 with a later
+// login stage). A reader refuses a version newer than its own, before it is
+// ready, so the generation that offered it simply carries on.
 //
 // Files: snapshot.go (the container), session.go (the session record and
 // its parts), system.go (the talker-wide state), codec.go (records' encoding

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -117,6 +118,10 @@ const maxAccountReply = 16 << 20
 // accountOffline does an account command on the database of a talker that
 // is not running.
 func accountOffline(cfg *server.Config, req server.ControlRequest) (*server.ControlReply, error) {
+	// Never a new, empty database for a mistyped --data.
+	if err := store.CheckFile(filepath.Join(cfg.DataDir, store.FileName)); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("there is no talker in %s (no %s): check --data", cfg.DataDir, store.FileName)
+	}
 	// A talker starting meanwhile may be using the database: leave its
 	// schema one it can read.
 	st, err := store.OpenWith(cfg.DataDir, store.ReadableMigrations)
@@ -143,6 +148,15 @@ func accountCreate(cfg *server.Config, name, rankName string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "talker account create:", err)
 		return 1
+	}
+	// A mistyped --data, or none in the wrong directory, would quietly make
+	// a talker nobody runs: say where, and only when it is a new one.
+	if _, err := os.Stat(cfg.DataDir); errors.Is(err, os.ErrNotExist) {
+		where, aerr := filepath.Abs(cfg.DataDir)
+		if aerr != nil {
+			where = cfg.DataDir
+		}
+		fmt.Printf("creating a new data directory at %s\n", where)
 	}
 	// A running talker may be using the database: leave its schema one it
 	// can read.

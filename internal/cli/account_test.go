@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -153,6 +154,13 @@ func TestAccountCommandsOnAStoppedTalker(t *testing.T) {
 	}
 	if out, err := account(t, data, "", "frobnicate"); err == nil || !strings.Contains(out, "usage: talker account") {
 		t.Errorf("unknown subcommand: %v %s", err, out)
+	}
+	typo := filepath.Join(t.TempDir(), "typo")
+	if out, err := account(t, typo, "", "list"); err == nil || !strings.Contains(out, "there is no talker in") {
+		t.Errorf("list in a directory with no talker: %v %s", err, out)
+	}
+	if _, err := os.Stat(typo); err == nil {
+		t.Error("a data directory was made for a mistyped --data")
 	}
 
 	st, err := store.Open(data)
