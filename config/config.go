@@ -60,6 +60,7 @@ type Limits struct {
 	ByteRate      int     `toml:"byte_rate" flag:"byte-rate" help:"input bytes per second per connection, sustained (0 = unlimited)"`
 	MaxBacklog    int     `toml:"max_backlog" flag:"max-backlog" help:"unsent output bytes before a client that stopped reading is dropped"`
 	MaxPerAddress int     `toml:"max_per_address" flag:"max-per-address" help:"simultaneous connections from one address (0 = unlimited)"`
+	MaxQueued     int     `toml:"max_queued_lines" flag:"max-queued-lines" help:"lines typed faster than line_rate wait their turn, up to this many; past it the player is told which were not taken"`
 }
 
 // Logins are the settings of the login prompts and of players' presence.
@@ -148,7 +149,7 @@ func Default() Settings {
 		Listen:   []string{"127.0.0.1:4000"},
 		HashCost: 12,
 		Limits: Limits{MaxLine: 1000, LineRate: 5, LineBurst: 25, ByteRate: 32 << 10,
-			MaxBacklog: 512 << 10, MaxPerAddress: 8},
+			MaxBacklog: 512 << 10, MaxPerAddress: 8, MaxQueued: 200},
 		Logins: Logins{Timeout: Duration(3 * time.Minute), MaxFailures: 3, AnnounceAll: 100, NewAccounts: 5},
 		Reboot: RebootS{ReadyTimeout: Duration(5 * time.Second)},
 		Messages: Messages{

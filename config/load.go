@@ -250,6 +250,9 @@ func Validate(s Settings) []Problem {
 	if l.MaxBacklog < 4<<10 {
 		bad("limits.max_backlog", "%d is below 4096 bytes: players would be dropped by one screenful", l.MaxBacklog)
 	}
+	if l.MaxQueued < 1 {
+		bad("limits.max_queued_lines", "must be at least 1")
+	}
 	if l.MaxPerAddress < 0 {
 		bad("limits.max_per_address", "cannot be negative")
 	}

@@ -21,6 +21,7 @@ type Config struct {
 
 	Limits           conn.Limits
 	MaxPerAddress    int           // simultaneous connections from one address (0 = unlimited)
+	MaxQueuedLines   int           // lines waiting for their turn under the line rate, per session
 	LoginTimeout     time.Duration // time allowed at the login prompts
 	IdleTimeout      time.Duration // logged-in players idle this long are disconnected (0 = never)
 	MaxLoginFailures int           // wrong passwords on one connection before it is closed
@@ -111,6 +112,7 @@ func (c *Config) applyLimits(l config.Limits) {
 	c.Limits.ByteRate = l.ByteRate
 	c.Limits.MaxBacklog = l.MaxBacklog
 	c.MaxPerAddress = l.MaxPerAddress
+	c.MaxQueuedLines = l.MaxQueued
 }
 
 // Messages are what players see around a reboot. Empty strings are not
@@ -174,6 +176,9 @@ func (c *Config) fillDefaults() {
 	}
 	if c.Limits == (conn.Limits{}) {
 		c.Limits = d.Limits
+	}
+	if c.MaxQueuedLines == 0 {
+		c.MaxQueuedLines = d.MaxQueuedLines
 	}
 	if c.LoginTimeout == 0 {
 		c.LoginTimeout = d.LoginTimeout

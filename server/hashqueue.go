@@ -118,7 +118,9 @@ func (w *World) dispatchHashes() {
 			return
 		}
 		if w.sessions[j.sessionID] == nil {
-			w.guard.end(j.job.addr, j.job.name)
+			if j.job.guarded {
+				w.guard.end(j.job.addr, j.job.name)
+			}
 			continue // gone while it waited
 		}
 		w.runHash(j)
@@ -150,7 +152,9 @@ func (w *World) runHash(j queuedHash) {
 func (w *World) requeueHashesAsInput() {
 	for _, q := range []*fairQueue{&w.hashes.members, &w.hashes.newcomers} {
 		for _, j := range q.drain() {
-			w.guard.end(j.job.addr, j.job.name)
+			if j.job.guarded {
+				w.guard.end(j.job.addr, j.job.name)
+			}
 			s := w.sessions[j.sessionID]
 			if s == nil {
 				continue

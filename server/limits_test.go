@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 
 	"github.com/rs/zerolog"
@@ -74,11 +75,14 @@ func TestLineFloodIsLimited(t *testing.T) {
 		burst.WriteString("say spam\r\n")
 	}
 	alice.SendRaw([]byte(burst.String()))
-	alice.Expect("You are typing too fast")
+	// The burst goes through, the next 200 wait their turn, the rest are
+	// refused, and alice is told so.
+	alice.Expect("were not taken")
 	time.Sleep(500 * time.Millisecond)
 	got := bob.Quiet(500 * time.Millisecond)
-	if n := strings.Count(got, "Alice says 'spam'"); n > ts.cfg.Limits.LineBurst+5 {
-		t.Errorf("bob saw %d of 500 flood lines; the limit is a burst of %d", n, ts.cfg.Limits.LineBurst)
+	if n := strings.Count(got, "Alice says 'spam'"); n > ts.cfg.Limits.LineBurst+2*int(ts.cfg.Limits.LineRate) {
+		t.Errorf("bob saw %d of 500 flood lines within a second; the limit is a burst of %d at %g a second",
+			n, ts.cfg.Limits.LineBurst, ts.cfg.Limits.LineRate)
 	} else if n == 0 {
 		t.Errorf("bob saw none of the flood: the burst allowance should let some through")
 	}
@@ -142,4 +146,55 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestPasteArrivesWhole: 60 lines pasted at once go through in order, none
+// lost, the ones past the burst at the line rate; past the queue's bound,
+// lines are refused with a message that says which.
+func TestPasteArrivesWhole(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.Limits.LineRate, c.Limits.LineBurst = 20, 10 })
+	alice, bob := ts.newPlayer("Alice"), ts.newPlayer("Bob")
+	var paste strings.Builder
+	for i := 1; i <= 60; i++ {
+		fmt.Fprintf(&paste, "say line %02d\r\n", i)
+	}
+	start := time.Now()
+	alice.SendRaw([]byte(paste.String()))
+	got := bob.Expect("Alice says 'line 60'")
+	took := time.Since(start)
+	for i := 1; i <= 60; i++ {
+		if n := strings.Count(got, fmt.Sprintf("Alice says 'line %02d'", i)); n != 1 {
+			t.Fatalf("line %d heard %d times:\n%s", i, n, got)
+		}
+	}
+	if strings.Index(got, "line 59") > strings.Index(got, "line 60") || strings.Index(got, "line 01") > strings.Index(got, "line 02") {
+		t.Fatal("lines out of order")
+	}
+	// 50 lines past a burst of 10 at 20 a second take 2.5 s; released on
+	// the world's 1 s tick, at least 2.
+	if took < 2*time.Second {
+		t.Errorf("the paste went through in %v: the line rate was not applied", took)
+	}
+	if strings.Contains(alice.Text(), "not taken") {
+		t.Fatalf("alice was told lines were not taken:\n%s", alice.Text())
+	}
+}
+
+func TestPastePastTheBoundIsRefusedPlainly(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.Limits.LineRate, c.Limits.LineBurst, c.MaxQueuedLines = 20, 5, 10 })
+	alice, bob := ts.newPlayer("Alice"), ts.newPlayer("Bob")
+	time.Sleep(500 * time.Millisecond) // the login's lines used some of the burst: let it fill again
+	var paste strings.Builder
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&paste, "say line %02d\r\n", i)
+	}
+	alice.SendRaw([]byte(paste.String()))
+	alice.Expect("the last 15 lines, from 'say line 16' on, were not taken")
+	got := bob.Expect("Alice says 'line 15'")
+	if n := strings.Count(got, "Alice says 'line"); n != 15 {
+		t.Fatalf("bob heard %d lines, want the 15 taken:\n%s", n, got)
+	}
+	if more := bob.Quiet(1500 * time.Millisecond); strings.Contains(more, "line 16") {
+		t.Fatalf("a refused line was handled:\n%s", more)
+	}
 }

@@ -36,7 +36,12 @@ type Session struct {
 	clock func() time.Time // the world's clock, for timestamps
 
 	checking bool           // a password check is running for this session
-	held     []telnet.Event // input that arrived while checking
+	held     []telnet.Event // input that must wait: a password check, a reboot, or its turn under the line rate
+	// turns paces the lines a session's commands run at (the line rate):
+	// lines past it wait in held, taken on the world's tick, never
+	// dropped (a paste arrives whole). Not carried: a new generation
+	// starts every session with a full allowance.
+	turns lineTurns
 }
 
 // name is for logs: the player's name, or "" before login.
@@ -204,4 +209,31 @@ func displayName(p *player.Player) string {
 		return p.Name + p.Title
 	}
 	return p.Name + " " + p.Title
+}
+
+// lineTurns is a token bucket of lines at the configured line rate.
+type lineTurns struct {
+	tokens float64
+	last   time.Time
+	primed bool
+}
+
+// take gives one line its turn if the rate allows it now.
+func (t *lineTurns) take(l conn.Limits, now time.Time) bool {
+	if l.LineRate <= 0 {
+		return true
+	}
+	burst := float64(max(l.LineBurst, 1))
+	if !t.primed {
+		t.tokens, t.last, t.primed = burst, now, true
+	}
+	if dt := now.Sub(t.last).Seconds(); dt > 0 {
+		t.tokens = min(burst, t.tokens+dt*l.LineRate)
+		t.last = now
+	}
+	if t.tokens >= 1 {
+		t.tokens--
+		return true
+	}
+	return false
 }

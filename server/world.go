@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,9 +45,9 @@ type World struct {
 	commands *commandTable
 	texts    *textFiles // DATA/text: greeting, motd, rules, help topics (textfiles.go)
 
-	hashSlots int       // password hashes that may run at once: one a CPU
-	hashJobs  int       // password hashes running
-	hashes    hashQueue // password hashes waiting for a CPU (hashqueue.go)
+	hashSlots int           // password hashes that may run at once: one a CPU
+	hashJobs  int           // password hashes running
+	hashes    hashQueue     // password hashes waiting for a CPU (hashqueue.go)
 	stopped   chan struct{} // closed when the loop ends (phaseStopping, nobody left)
 
 	// The lifecycle (lifecycle.go): the phase, and its data.
@@ -297,15 +298,15 @@ func (w *World) input(in conn.Input) {
 		w.closeSession(s, closeFlooding)
 		return
 	}
-	if in.Dropped > 0 {
-		s.println("You are typing too fast: some of your input was ignored.")
-	}
 	if len(s.held) > 0 {
 		// Earlier input is waiting: this waits behind it.
 		s.held = append(s.held, in.Events...)
-		return
+	} else {
+		w.feed(s, in.Events)
 	}
-	w.feed(s, in.Events)
+	if w.sessions[s.ID] == s {
+		w.boundHeld(s)
+	}
 }
 
 // feed handles a session's input events in order, holding back in s.held
@@ -314,7 +315,7 @@ func (w *World) input(in conn.Input) {
 // the next generation is to handle instead (mustDefer).
 func (w *World) feed(s *Session, evs []telnet.Event) {
 	for i, ev := range evs {
-		if s.checking || w.mustDefer(s) {
+		if s.checking || w.mustDefer(s) || ev.Kind == telnet.EventLine && !s.turns.take(w.cfg.Limits, w.cfg.Now()) {
 			s.held = append(s.held, evs[i:]...)
 			return
 		}
@@ -389,6 +390,15 @@ func (w *World) tick(now time.Time) {
 	}
 	w.tickCountdowns(now)
 	for _, s := range w.sessions {
+		// Lines waiting for their turn under the line rate get it now.
+		if len(s.held) > 0 && !s.checking && !w.mustDefer(s) {
+			held := s.held
+			s.held = nil
+			w.feed(s, held)
+			if w.sessions[s.ID] != s {
+				continue
+			}
+		}
 		if s.Player == nil {
 			if !s.checking && now.Sub(s.ConnectedAt) > w.cfg.LoginTimeout {
 				s.println("\r\nLogin timed out. Goodbye.")
@@ -550,4 +560,30 @@ func (w *World) reportPanic(p conn.Panic) {
 	case w.events <- p:
 	case <-w.stopped:
 	}
+}
+
+// boundHeld keeps the lines a session has waiting within MaxQueuedLines:
+// the rest are not taken, and the player is told plainly which.
+func (w *World) boundHeld(s *Session) {
+	lines, cut := 0, -1
+	for i, ev := range s.held {
+		if ev.Kind == telnet.EventLine {
+			if lines++; lines > w.cfg.MaxQueuedLines && cut < 0 {
+				cut = i
+			}
+		}
+	}
+	if cut < 0 {
+		return
+	}
+	refused := lines - w.cfg.MaxQueuedLines
+	first := text.Clean(s.held[cut].Line)
+	if len(first) > 40 {
+		first = first[:40] + "..."
+	}
+	s.held = s.held[:cut]
+	s.println("*** You typed faster than " + strconv.FormatFloat(w.cfg.Limits.LineRate, 'g', -1, 64) +
+		" lines a second and more than " + itoa(w.cfg.MaxQueuedLines) + " lines were waiting: the last " +
+		plural(refused, "line") + ", from '" + first + "' on, were not taken. Please send them again.")
+	w.log.Warn().Uint64("conn", s.ID).Str("player", s.name()).Int("refused", refused).Msg("input past the queue bound refused")
 }

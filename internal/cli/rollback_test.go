@@ -291,3 +291,37 @@ func TestFailedRebootLeavesNoChildren(t *testing.T) {
 	lt.restoreBinary()
 	lt.reboot()
 }
+
+// TestPasteCarriedAcrossReboot: 60 lines pasted at once, most of them
+// waiting their turn under the line rate when a reboot comes: every one
+// is handled once, in order, by one generation or the next.
+func TestPasteCarriedAcrossReboot(t *testing.T) {
+	lt := startTalker(t, "--line-rate", "10", "--line-burst", "10")
+	alice := lt.dial()
+	alice.Register("Alice", "alice-pw")
+	bob := lt.dial()
+	bob.Register("Bob", "bob-pw-12")
+	time.Sleep(time.Second) // a full burst again after the login's lines
+	var paste strings.Builder
+	for i := 1; i <= 60; i++ {
+		fmt.Fprintf(&paste, "say line %02d\r\n", i)
+	}
+	alice.SendRaw([]byte(paste.String()))
+	bob.Expect("Alice says 'line 10'")
+	lt.reboot() // 50 lines still waiting: 5 s of them at 10 a second
+	got := bob.Expect("Alice says 'line 60'")
+	all := bob.Text()
+	for i := 1; i <= 60; i++ {
+		if n := strings.Count(all, fmt.Sprintf("Alice says 'line %02d'", i)); n != 1 {
+			t.Fatalf("line %d heard %d times:\n%s", i, n, got)
+		}
+	}
+	last := -1
+	for i := 1; i <= 60; i++ {
+		at := strings.Index(all, fmt.Sprintf("Alice says 'line %02d'", i))
+		if at < last {
+			t.Fatalf("line %d out of order", i)
+		}
+		last = at
+	}
+}

@@ -56,10 +56,10 @@ func DefaultLimits() Limits {
 
 // Input is one batch from a connection's reader to the world.
 type Input struct {
-	Conn    *Conn
-	Events  []telnet.Event
-	Dropped int  // lines discarded by flood control in this batch
-	Flood   bool // the client kept flooding past Limits.FloodKick: disconnect it
+	Conn     *Conn
+	Events   []telnet.Event
+	OverRate int  // lines in this batch that came faster than the line rate (delivered all the same: the world paces them)
+	Flood    bool // the client kept flooding past Limits.FloodKick: disconnect it
 	// Closed is set, once, when the reader has finished because the
 	// connection ended (EOF, reset, or closed by us). Nothing follows it.
 	Closed error
@@ -387,15 +387,17 @@ func (c *Conn) readLoop() {
 			if len(evs) > 0 {
 				in.Events = make([]telnet.Event, 0, len(evs))
 				for _, ev := range evs {
+					// Over the rate, a line is still delivered (the world
+					// makes it wait its turn); the count tells a flood
+					// from a paste.
 					if ev.Kind == telnet.EventLine && !c.Throttle.AllowLine(now) {
-						in.Dropped++
-						continue
+						in.OverRate++
 					}
 					in.Events = append(in.Events, ev)
 				}
 			}
 			in.Flood = c.limits.FloodKick > 0 && c.Throttle.Dropped >= c.limits.FloodKick
-			if len(in.Events) > 0 || in.Dropped > 0 || in.Flood {
+			if len(in.Events) > 0 || in.Flood {
 				c.deliver(in)
 			}
 			if in.Flood {
