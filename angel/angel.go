@@ -92,6 +92,10 @@ type Angel struct {
 	replying   sync.WaitGroup
 	held       holdings      // sockets and checkpoints for crash recovery (hold.go)
 	offer      *reboot.Offer // a recovery handoff in progress
+	// offerSocketsOnly: that handoff left the checkpoints out;
+	// checkpointsRefused: the last one with them was refused, so the next
+	// leaves them out.
+	offerSocketsOnly, checkpointsRefused bool
 	crashedAt  time.Time     // when the talker whose players are held died
 	lastDead   *generation
 	crashLogAt int64 // how much of the crash log has been logged already
@@ -788,7 +792,11 @@ func values(m map[int]*generation) []*generation {
 // recover starts a new generation and hands it every socket and checkpoint
 // held: the players of a talker that died stay connected and logged in.
 func (a *Angel) recover() {
-	o, err := a.held.offer(a.cfg.RunDir, a.lastDead, a.crashedAt)
+	socketsOnly := a.checkpointsRefused
+	if socketsOnly {
+		a.log.Warn().Int("connections", len(a.held.conns)).Msg("the last recovery refused the checkpoints: offering the sockets alone (players will see the login prompt)")
+	}
+	o, err := a.held.offer(a.cfg.RunDir, a.lastDead, a.crashedAt, socketsOnly)
 	if err != nil {
 		a.log.Error().Err(err).Msg("cannot prepare the recovery; starting cold")
 		a.held.releaseAll(true)
@@ -800,7 +808,7 @@ func (a *Angel) recover() {
 		o.Finish(false)
 		return
 	}
-	a.offer = o
+	a.offer, a.offerSocketsOnly = o, socketsOnly
 	a.state, a.detail = link.StateStarting, "recovering "+strconv.Itoa(len(a.held.conns))+" connections"
 	a.log.Info().Int("talker_pid", pid).Int("connections", len(a.held.conns)).Msg("talker started with the sockets and checkpoints of the one that died")
 	go func() {
@@ -820,10 +828,15 @@ func (a *Angel) offerDone(ev offerEvent, now time.Time) {
 	if ev.err != nil {
 		o.Finish(false)
 		a.log.Error().Err(ev.err).Int("talker_pid", ev.pid).Msg("recovery failed")
+		// The same checkpoints would be refused again: the next try
+		// offers the sockets alone. (One that refuses even those is a
+		// binary that cannot start, for the crash-loop limit to judge.)
+		a.checkpointsRefused = !a.offerSocketsOnly
 		a.kill(a.cur, "recovery failed: "+ev.err.Error(), now)
 		return
 	}
 	o.Finish(true)
+	a.checkpointsRefused = false
 	a.log.Info().Int("talker_pid", ev.pid).Int("sessions", ev.report.Sessions).Int("dropped", ev.report.Dropped).
 		Dur("restore", ev.report.Restored).Dur("since_crash", now.Sub(a.crashedAt)).Msg("recovery handed over")
 }

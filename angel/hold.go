@@ -132,9 +132,17 @@ func (h *holdings) tell(line string) {
 // after the sessions' sockets. (The records' login stages are not looked
 // at for the version: the generation started is the binary at the
 // talker's path, normally the one that wrote them.)
-func (h *holdings) offer(runDir string, dead *generation, crashedAt time.Time) (*reboot.Offer, error) {
+//
+// With socketsOnly, the checkpoints are left out (every record null, no
+// system state): what a new generation that refused them still takes, so
+// that its players see the login prompt again rather than a closed
+// connection.
+func (h *holdings) offer(runDir string, dead *generation, crashedAt time.Time, socketsOnly bool) (*reboot.Offer, error) {
 	snap := state.Snapshot{Version: state.VersionFor(false, false, 0), Mode: string(reboot.ModeRecover),
 		System: h.system, Checkpoint: true}
+	if socketsOnly {
+		snap.System = nil
+	}
 	ids := make([]uint64, 0, len(h.conns))
 	for id := range h.conns {
 		ids = append(ids, id)
@@ -144,7 +152,7 @@ func (h *holdings) offer(runDir string, dead *generation, crashedAt time.Time) (
 	for _, id := range ids {
 		c := h.conns[id]
 		rec := c.record
-		if rec == nil {
+		if rec == nil || socketsOnly {
 			// Accepted but never checkpointed: still a connection worth
 			// keeping; the new generation sends it to the login prompt.
 			rec = state.NullRecord(snap.Version)

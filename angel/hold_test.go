@@ -38,7 +38,7 @@ func TestOfferIsTheStateFormat(t *testing.T) {
 	h.apply(link.HoldFrame{Add: []uint64{2}, Records: map[uint64]state.Record{2: jsonRec}}, []int{fd()}, state.VersionJSONRecords)
 	defer h.releaseAll(false)
 
-	o, err := h.offer(dir, &generation{pid: 77, version: "v1"}, time.Now())
+	o, err := h.offer(dir, &generation{pid: 77, version: "v1"}, time.Now(), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 //	crash-stage, hang-stage          while taking in the staged sockets, before the pause
 //	slow-stage                       1.2 s before taking in each batch of staged sockets
 //	reject-state, crash-restore,     while restoring the state, in the pause
+//	reject-checkpoint                a crash recovery's state, when it carries checkpoints
 //	hang-restore
 //	corrupt-session:NAME             NAME's session record arrives damaged, so that the
 //	                                 restore's own decoding meets an unreadable record
@@ -28,6 +29,10 @@ type Faults struct {
 	// CorruptSession damages the bytes of the session record naming this
 	// player as it arrives in the new generation (staged or at the pause).
 	CorruptSession string
+	// RejectCheckpoint refuses a crash recovery's state when it carries
+	// the talker's checkpoints (not one with the sockets alone), as a
+	// binary that cannot read them would.
+	RejectCheckpoint bool
 	// FutureMigrations are played after this build's schema migrations.
 	FutureMigrations []store.Migration
 }
@@ -76,6 +81,8 @@ func ParseFaults(s string) Faults {
 		f.Stage = faultSlow
 	case "reject-state":
 		f.Restore = faultReject
+	case "reject-checkpoint":
+		f.RejectCheckpoint = true
 	case "crash-restore":
 		f.Restore = faultCrash
 	case "hang-restore":

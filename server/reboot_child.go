@@ -372,6 +372,9 @@ func Restore(cfg Config, hdr reboot.Header, stateBytes []byte, prep *Prepared, f
 	if err != nil {
 		return fail(fmt.Errorf("state is unreadable: %w", err))
 	}
+	if cfg.Faults.RejectCheckpoint && snap.Checkpoint && len(snap.System) > 0 {
+		return fail(errors.New("injected fault: checkpoint rejected"))
+	}
 	tDecoded := time.Now()
 	// With a live old generation, only migrations it can live with: it
 	// keeps using this database if the reboot fails after this point.

@@ -132,3 +132,37 @@ func TestFatalErrorIsRecoveredAndTraced(t *testing.T) {
 		t.Errorf("the crash log lacks the reason %q:\n%s", reason, b)
 	}
 }
+
+// TestRefusedCheckpointsEndAtTheLoginPrompt: a new generation that refuses
+// the checkpoints of the one that died (as a binary that cannot read them
+// would, every time) is offered the sockets alone next: its players are
+// sent to the login prompt, still connected, instead of being held until
+// the crash-loop limit and then disconnected.
+func TestRefusedCheckpointsEndAtTheLoginPrompt(t *testing.T) {
+	la := startAngel(t)
+	alice := la.dialClient()
+	alice.Register("Alice", "alice-pw")
+	time.Sleep(400 * time.Millisecond) // a checkpoint interval or two
+	la.waitStatus("holding 1 connections for crash recovery", 5*time.Second)
+	// From now on every generation refuses checkpoints.
+	script := fmt.Sprintf("#!/bin/sh\nTALKER_FAULT=reject-checkpoint exec %s \"$@\"\n", la.good)
+	if err := os.WriteFile(la.binary+".new", []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(la.binary+".new", la.binary); err != nil {
+		t.Fatal(err)
+	}
+	victim := la.talkerPID()
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	alice.Expect("your session could not be carried")
+	alice.Expect("enter your name: ")
+	alice.Login("Alice", "alice-pw")
+	alice.Send("say back again")
+	alice.Expect("You say 'back again'")
+	b, _ := os.ReadFile(filepath.Join(la.data, "log", "angel.log"))
+	if !strings.Contains(string(b), "offering the sockets alone") {
+		t.Errorf("the angel's log does not say it offered the sockets alone")
+	}
+}
