@@ -43,13 +43,15 @@ type Settings struct {
 	Listen   []string `toml:"listen" flag:"listen" when:"reboot" help:"telnet addresses to listen on, HOST:PORT; a reboot keeps those still listed, opens new ones and closes removed ones"`
 	HashCost int      `toml:"hash_cost" flag:"hash-cost" when:"live" help:"bcrypt cost for new password hashes (4-31; each step doubles the time; below 10 only for tests and benchmarks)"`
 
-	Limits   Limits   `toml:"limits" when:"live"`
-	Logins   Logins   `toml:"logins" when:"live"`
-	Accounts Accounts `toml:"accounts" when:"live"`
-	Reboot   RebootS  `toml:"reboot" when:"reboot"`
-	Messages Messages `toml:"messages" when:"live"`
-	Log      Log      `toml:"log" when:"reboot"`
-	Angel    AngelS   `toml:"angel" when:"reboot"`
+	Limits    Limits    `toml:"limits" when:"live"`
+	Logins    Logins    `toml:"logins" when:"live"`
+	Accounts  Accounts  `toml:"accounts" when:"live"`
+	Reboot    RebootS   `toml:"reboot" when:"reboot"`
+	Messages  Messages  `toml:"messages" when:"live"`
+	Log       Log       `toml:"log" when:"reboot"`
+	Angel     AngelS    `toml:"angel" when:"reboot"`
+	Keepalive Keepalive `toml:"keepalive" when:"live"`
+	MSSP      MSSP      `toml:"mssp" when:"live"`
 }
 
 // Limits bound what one connection may cost the talker.
@@ -111,6 +113,32 @@ type AngelS struct {
 	BackoffMax  Duration `toml:"backoff_max" flag:"backoff-max" help:"longest delay before restarting a crashed talker"`
 }
 
+// Keepalive keeps idle connections open through NAT routers and firewalls
+// that forget quiet ones, and finds dead peers.
+type Keepalive struct {
+	NOPInterval Duration `toml:"nop_interval" flag:"nop-interval" help:"send telnet NOP (invisible) to a connection nothing has been sent to for this long; clients that answered no telnet negotiation get none (0s = never)"`
+	TCPIdle     Duration `toml:"tcp_idle" flag:"tcp-idle" help:"TCP keepalive: a connection silent this long gets its first probe (0s = TCP keepalive off)"`
+	TCPInterval Duration `toml:"tcp_interval" flag:"tcp-interval" help:"TCP keepalive: time between unanswered probes"`
+	TCPCount    int      `toml:"tcp_count" flag:"tcp-count" help:"TCP keepalive: unanswered probes before the connection is dropped"`
+}
+
+// MSSP is what the talker tells MUD listing crawlers (MSSP, over telnet or
+// as the plain-text MSSP-REQUEST reply); an empty value is not sent.
+type MSSP struct {
+	Hostname   string `toml:"hostname" flag:"mssp-hostname" help:"the host name players connect to"`
+	Contact    string `toml:"contact" flag:"mssp-contact" help:"an e-mail address for the talker"`
+	Website    string `toml:"website" flag:"mssp-website" help:"the talker's web site, with http:// or https://"`
+	Icon       string `toml:"icon" flag:"mssp-icon" help:"URL of a square image, 64x64 to 256x256"`
+	Discord    string `toml:"discord" flag:"mssp-discord" help:"invitation URL of the talker's Discord"`
+	Location   string `toml:"location" flag:"mssp-location" help:"the country the server is in (ISO 3166 short English name)"`
+	Language   string `toml:"language" flag:"mssp-language" help:"the language spoken, its English name"`
+	Created    string `toml:"created" flag:"mssp-created" help:"the year the talker opened"`
+	Status     string `toml:"status" flag:"mssp-status" help:"Alpha, Closed Beta, Open Beta or Live"`
+	MinimumAge int    `toml:"minimum_age" flag:"mssp-minimum-age" help:"minimum age of players (0 = not sent)"`
+	CrawlDelay int    `toml:"crawl_delay" flag:"mssp-crawl-delay" help:"hours crawlers should wait between visits (-1 = the crawler's default)"`
+	TLSPort    int    `toml:"tls_port" flag:"mssp-tls-port" help:"port of a TLS listener in front of the talker, sent as TLS and SSL (0 = none)"`
+}
+
 // Duration is a time.Duration written as "3m", "90s" or "0s".
 type Duration time.Duration
 
@@ -161,6 +189,9 @@ func Default() Settings {
 			RebootFailed: "*** The reboot was called off. Carry on!",
 		},
 		Log: Log{MaxSizeMB: 20, Keep: 5},
+		Keepalive: Keepalive{NOPInterval: Duration(2 * time.Minute), TCPIdle: Duration(2 * time.Minute),
+			TCPInterval: Duration(30 * time.Second), TCPCount: 4},
+		MSSP: MSSP{Language: "English", Status: "Live", CrawlDelay: -1},
 		Angel: AngelS{HangTimeout: Duration(30 * time.Second), BootTimeout: Duration(30 * time.Second),
 			CrashLimit: 5, CrashWindow: Duration(2 * time.Minute),
 			Backoff: Duration(50 * time.Millisecond), BackoffMax: Duration(time.Minute)},

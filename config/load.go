@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/BurntSushi/toml"
@@ -312,6 +313,35 @@ func Validate(s Settings) []Problem {
 	}
 	if s.Log.Keep < 1 || s.Log.Keep > 100 {
 		bad("log.keep", "%d is outside 1-100", s.Log.Keep)
+	}
+	k := s.Keepalive
+	for key, d := range map[string]Duration{"keepalive.nop_interval": k.NOPInterval, "keepalive.tcp_idle": k.TCPIdle} {
+		if d != 0 && (d.D() < time.Second || d.D() > 24*time.Hour) {
+			bad(key, "%s is outside 1s-24h (0s turns it off)", d)
+		}
+	}
+	if d := k.TCPInterval.D(); d < time.Second || d > time.Hour {
+		bad("keepalive.tcp_interval", "%s is outside 1s-1h", k.TCPInterval)
+	}
+	if k.TCPCount < 1 || k.TCPCount > 127 {
+		bad("keepalive.tcp_count", "%d is outside 1-127", k.TCPCount)
+	}
+	ms := s.MSSP
+	for key, v := range map[string]string{"mssp.hostname": ms.Hostname, "mssp.contact": ms.Contact, "mssp.website": ms.Website,
+		"mssp.icon": ms.Icon, "mssp.discord": ms.Discord, "mssp.location": ms.Location, "mssp.language": ms.Language,
+		"mssp.created": ms.Created, "mssp.status": ms.Status} {
+		if hasControl(v) || len(v) > 200 {
+			bad(key, "must be at most 200 printable characters")
+		}
+	}
+	if ms.MinimumAge < 0 || ms.MinimumAge > 99 {
+		bad("mssp.minimum_age", "%d is outside 0-99", ms.MinimumAge)
+	}
+	if ms.CrawlDelay < -1 {
+		bad("mssp.crawl_delay", "must be -1 (the crawler's default) or a number of hours")
+	}
+	if ms.TLSPort < 0 || ms.TLSPort > 65535 {
+		bad("mssp.tls_port", "%d is not a port", ms.TLSPort)
 	}
 	sort.SliceStable(probs, func(i, j int) bool { return probs[i].Key < probs[j].Key })
 	return probs

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -32,6 +33,11 @@ type Config struct {
 	// NewAccountsPerHour: registrations one address may start in an hour
 	// (0 = unlimited).
 	NewAccountsPerHour int
+	// NOPInterval: a connection nothing has been sent to for this long is
+	// sent telnet NOP, so that NAT routers keep it (0 = never).
+	NOPInterval time.Duration
+	// MSSP is what crawlers are told besides the name and the counts.
+	MSSP config.MSSP
 
 	// StartRoom is where new players appear and `home` leads when they have
 	// no home of their own.
@@ -100,6 +106,15 @@ func (c *Config) Apply(s config.Settings) {
 	c.ReadyTimeout = s.Reboot.ReadyTimeout.D()
 	c.NewbieExpiry = s.Accounts.NewbieExpiry.D()
 	c.Messages = Messages(s.Messages)
+	c.applyKeepalive(s.Keepalive)
+	c.MSSP = s.MSSP
+}
+
+// applyKeepalive sets the NOP interval and the connections' TCP keepalive.
+func (c *Config) applyKeepalive(k config.Keepalive) {
+	c.NOPInterval = k.NOPInterval.D()
+	c.Limits.KeepAlive = net.KeepAliveConfig{Enable: k.TCPIdle > 0, Idle: k.TCPIdle.D(),
+		Interval: k.TCPInterval.D(), Count: k.TCPCount}
 }
 
 // applyLimits sets the limits field by field: FlushWait and the others

@@ -91,6 +91,10 @@ func (w *World) loginName(s *Session, name string) {
 		s.prompt(promptName)
 		return
 	}
+	if strings.EqualFold(name, msspRequest) {
+		w.answerMSSPRequest(s)
+		return
+	}
 	if strings.EqualFold(name, "quit") {
 		s.println("Goodbye!")
 		w.closeSession(s, closeQuitAtLogin)

@@ -79,7 +79,7 @@ func (w *World) applySettings(next config.Settings) ReloadReport {
 			continue
 		}
 		rep.Applied = append(rep.Applied, c)
-		limitsChanged = limitsChanged || strings.HasPrefix(c.Key, "limits.")
+		limitsChanged = limitsChanged || strings.HasPrefix(c.Key, "limits.") || strings.HasPrefix(c.Key, "keepalive.tcp_")
 	}
 	eff := config.LiveFrom(w.cfg.Settings, next)
 	c := w.cfg
@@ -94,6 +94,8 @@ func (w *World) applySettings(next config.Settings) ReloadReport {
 	c.NewAccountsPerHour = eff.Logins.NewAccounts
 	c.NewbieExpiry = eff.Accounts.NewbieExpiry.D()
 	c.Messages = Messages(eff.Messages)
+	c.applyKeepalive(eff.Keepalive)
+	c.MSSP = eff.MSSP
 	if limitsChanged {
 		for _, s := range w.sessions {
 			if s.conn != nil {

@@ -42,6 +42,10 @@ type Session struct {
 	// dropped (a paste arrives whole). Not carried: a new generation
 	// starts every session with a full allowance.
 	turns lineTurns
+	// For the keepalive NOP: the connection's send count when last looked
+	// at, and when it last changed (keepalive.go).
+	sentSeen   uint64
+	quietSince time.Time
 }
 
 // name is for logs: the player's name, or "" before login.

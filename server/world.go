@@ -365,6 +365,8 @@ func (w *World) event(s *Session, ev telnet.Event) {
 	case telnet.EventNegotiation, telnet.EventSubneg:
 		reply, _ := s.Telnet.Handle(ev, w.mssp)
 		s.sendRaw(reply)
+	case telnet.EventCommand:
+		w.telnetCommand(s, ev.Verb)
 	}
 }
 
@@ -399,6 +401,7 @@ func (w *World) tick(now time.Time) {
 				continue
 			}
 		}
+		w.keepalive(s, now)
 		if s.Player == nil {
 			if !s.checking && now.Sub(s.ConnectedAt) > w.cfg.LoginTimeout {
 				s.println("\r\nLogin timed out. Goodbye.")
@@ -413,26 +416,6 @@ func (w *World) tick(now time.Time) {
 	}
 	w.guard.expire(now)
 	w.expireNewbies(now)
-}
-
-// mssp answers a client's MSSP request.
-func (w *World) mssp() []telnet.MSSPVar {
-	return []telnet.MSSPVar{
-		{Name: "NAME", Value: w.cfg.Name},
-		{Name: "PLAYERS", Value: itoa(len(w.online))},
-		{Name: "UPTIME", Value: itoa(int(w.system.ColdStartedAt.Unix()))},
-		{Name: "CODEBASE", Value: "talker (Go)"},
-		{Name: "FAMILY", Value: "Custom"},
-		{Name: "GENRE", Value: "Social"},
-		{Name: "GAMESYSTEM", Value: "None"},
-		{Name: "LANGUAGE", Value: "English"},
-		{Name: "ANSI", Value: "1"},
-		{Name: "UTF-8", Value: "1"},
-		{Name: "MCCP", Value: "0"},
-		{Name: "PUEBLO", Value: "0"},
-		{Name: "VT100", Value: "0"},
-		{Name: "XTERM 256 COLORS", Value: "0"},
-	}
 }
 
 // closeSession ends a session deliberately: output already queued is sent

@@ -37,6 +37,9 @@ type Limits struct {
 	MaxBacklog int           // unsent output bytes before the client is dropped
 	FloodKick  int           // lines dropped within one burst window before the client is disconnected (0 = never)
 	FlushWait  time.Duration // how long a closing connection may take to send its last output
+	// KeepAlive is the socket's TCP keepalive (idle time, probe interval,
+	// probe count); Enable false turns it off.
+	KeepAlive net.KeepAliveConfig
 }
 
 // DefaultLimits are generous for people and tight for scripts gone wrong.
@@ -51,7 +54,16 @@ func DefaultLimits() Limits {
 		MaxBacklog: 512 << 10,
 		FloodKick:  200,
 		FlushWait:  3 * time.Second,
+		KeepAlive:  DefaultKeepAlive(),
 	}
+}
+
+// DefaultKeepAlive is TCP keepalive tuned for NAT: home routers and
+// carrier-grade NAT forget a quiet connection after a few minutes, so the
+// first probe goes after 2 minutes, and a peer that answers none of 4
+// probes 30 s apart is gone.
+func DefaultKeepAlive() net.KeepAliveConfig {
+	return net.KeepAliveConfig{Enable: true, Idle: 2 * time.Minute, Interval: 30 * time.Second, Count: 4}
 }
 
 // Input is one batch from a connection's reader to the world.
@@ -149,11 +161,20 @@ func wrap(id uint64, nc *net.TCPConn, limits Limits, deliver Deliver, panics Rep
 }
 
 // setSocketOptions configures a freshly accepted socket. (An adopted one
-// already has them: they belong to the socket, not the process.)
+// already has them: they belong to the socket, not the process; but its
+// keepalive is set again, since the configuration may have changed.)
 func (c *Conn) setSocketOptions() {
 	_ = c.nc.SetNoDelay(true)
-	_ = c.nc.SetKeepAlive(true)
-	_ = c.nc.SetKeepAlivePeriod(time.Minute)
+	setKeepAlive(c.nc, c.limits.KeepAlive)
+}
+
+// setKeepAlive sets (or turns off) a socket's TCP keepalive.
+func setKeepAlive(nc *net.TCPConn, ka net.KeepAliveConfig) {
+	if !ka.Enable {
+		_ = nc.SetKeepAlive(false)
+		return
+	}
+	_ = nc.SetKeepAliveConfig(ka)
 }
 
 // Start starts the reader and the writer.
@@ -456,6 +477,11 @@ func (c *Conn) finishReading(err error) {
 // it.
 func (c *Conn) Send(b []byte) bool { return c.out.add(b) }
 
+// Sent counts the calls to Send so far (whether or not they were queued):
+// the world compares it with its last look to tell a connection nothing
+// has been sent to (see the keepalive NOP).
+func (c *Conn) Sent() uint64 { return c.out.sends.Load() }
+
 // Close sends whatever is queued (within Limits.FlushWait), then ends the
 // connection. The reader then delivers Closed.
 func (c *Conn) Close() {
@@ -574,7 +600,11 @@ func Wrap(fd int, limits Limits) (*Conn, error) {
 	}
 	// Until Attach, a connection's reader has nowhere to deliver to (and,
 	// frozen, nothing to deliver).
-	return wrap(0, tc, limits, func(Input) {}, nil), nil
+	c := wrap(0, tc, limits, func(Input) {}, nil)
+	// The old generation set its keepalive; this one's may differ (the
+	// file changed, or the old one predates the setting).
+	setKeepAlive(tc, limits.KeepAlive)
+	return c, nil
 }
 
 // SetLimits changes the connection's rates, line length and output
@@ -583,6 +613,7 @@ func Wrap(fd int, limits Limits) (*Conn, error) {
 // touched from another goroutine.
 func (c *Conn) SetLimits(l Limits) {
 	c.newLimits.Store(&l)
+	setKeepAlive(c.nc, l.KeepAlive)
 	c.out.mu.Lock()
 	c.out.max = l.MaxBacklog
 	c.out.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,7 @@ type outbox struct {
 	deadlined bool
 	idle      *sync.Cond // signalled when inFlight drops to 0
 	wake      chan struct{}
+	sends     atomic.Uint64 // calls to add (Conn.Sent)
 }
 
 func (o *outbox) init(max int) {
@@ -39,6 +41,7 @@ func (o *outbox) signal() {
 }
 
 func (o *outbox) add(b []byte) bool {
+	o.sends.Add(1)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed || o.closing {

@@ -55,7 +55,13 @@ func AppendSubneg(dst []byte, opt byte, data []byte) []byte {
 // ends up empty are skipped.
 func AppendMSSP(dst []byte, vars []MSSPVar) []byte {
 	dst = append(dst, IAC, SB, OptMSSP)
-	for _, v := range vars {
+	for i, v := range vars {
+		if i > 0 && v.Name == vars[i-1].Name && v.Name != "" {
+			// Another value of the same variable (an array, e.g. PORT):
+			// one MSSP_VAR, several MSSP_VALs.
+			dst = appendMSSPText(append(dst, msspVal), v.Value)
+			continue
+		}
 		n := len(dst)
 		dst = appendMSSPText(append(dst, msspVar), v.Name)
 		if len(dst) == n+1 {
