@@ -22,16 +22,18 @@ import (
 // order:
 //
 //	preflight  the binary exists and is executable; the configuration file checks; the previous generation has exited
-//	announce   players are told; the stop hooks run; the World enters phaseRebooting
 //	begin      the new binary starts (its child) and connects
 //	stage      every socket and its session's record are sent while players carry on
+//	announce   players are told (only now: a reboot that failed so far is one they never
+//	           hear of); the stop hooks run; the World enters phaseRebooting
 //	pause      accept loops parked, every reader frozen (phasePausing, then phasePaused)
 //	snapshot   writers frozen; what changed since the staging, or the whole record
 //	commit     the state is sent; once the child has restored it and is ready, commit
 //
 // Any failure takes the one way back, attempt.rollback: the child is
 // killed, everyone resumes from exactly where they paused, the start hooks
-// run again, players and the admin are told, and held input is handled.
+// run again, the admin is told (and players, if they were), and held input
+// is handled.
 
 // Reboot hands every connection to a freshly started copy of the binary.
 // On success it returns the timings and the process must exit (HandedOver
@@ -105,10 +107,14 @@ func (a *attempt) run() error {
 		return fmt.Errorf("the previous generation has not exited yet: %w", err)
 	}
 	a.log.Info().Str("binary", path).Str("reason", a.req.Reason).Msg("reboot starting")
-	if err := a.announce(); err != nil {
+	// Players are told only once the new generation is up and holds every
+	// player's socket (staged): a binary that cannot start, or fails while
+	// taking them in, is a reboot players never hear of (the admin who
+	// asked, and the staff, are told why).
+	if err := a.begin(); err != nil {
 		return err
 	}
-	if err := a.begin(); err != nil {
+	if err := a.announce(); err != nil {
 		return err
 	}
 	if err := a.pause(); err != nil {
