@@ -89,6 +89,7 @@ type Player struct {
 	Earmuffs   bool   // hear no shouts
 	EnterMsg   string // shown after the name on arriving in a room ("" = "arrives.")
 	ExitMsg    string // shown after the name on leaving a room ("" = "goes to <room>.")
+	Pager      int    // lines a page ('pager'): 0 the client's window height, -1 no paging
 
 	// What staff have done to the player.
 	Gagged bool // may not talk to anyone

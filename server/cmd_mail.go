@@ -20,12 +20,14 @@ const (
 
 func mailCommands() []*command {
 	return []*command{
-		{name: "mail", category: "Mail", usage: "mail [send <name> <message> | read <n> | delete <n | all>]",
+		{name: "mail", category: "Mail", usage: "mail [send <name> [message] | read <n> | delete <n | all>]",
 			summary: "send and read mail, to and from anyone whether on or not",
 			help: "'mail' lists your messages (new ones marked *); 'mail read <n>' shows one and marks it read; " +
 				"'mail delete <n>' deletes one and 'mail delete all' empties your mailbox. " +
 				"'mail send <name> <message>' sends a one-line message to a resident, whether they are on or not: " +
 				"they are told at once if they are on, and at their next log-in otherwise ('You have 1 new mail.'). " +
+				"'mail send <name>' alone opens the editor for a longer one (up to " + itoa(maxMailLines) + " lines): type it a line at a time, " +
+				"then a line with only '.' sends it; '.q' abandons it, '.l' lists it, '.d' deletes the last line, '.h' helps. " +
 				"Residents can mail any resident; newbies can mail staff (to ask for residency, say) and get no mail themselves. " +
 				"A mailbox holds " + itoa(maxMailboxes) + " messages; someone ignoring your tells gets none of your mail.",
 			run: (*World).cmdMail},
@@ -81,7 +83,7 @@ func (w *World) mailList(s *Session) {
 		if !m.Read {
 			mark = "*"
 		}
-		s.println(pad(strconv.Itoa(i+1), 3) + mark + " " + m.From + ", " + ago(now.Sub(m.SentAt)) + " ago: " + text.Truncate(m.Body, mailPreview) + "^N")
+		s.println(pad(strconv.Itoa(i+1), 3) + mark + " " + m.From + ", " + ago(now.Sub(m.SentAt)) + " ago: " + text.Truncate(strings.ReplaceAll(m.Body, "\n", " / "), mailPreview) + "^N")
 	}
 	s.println("'mail read <n>' reads one.")
 }
@@ -143,36 +145,57 @@ func (w *World) mailDelete(s *Session, arg string) {
 func (w *World) mailSend(s *Session, args string) {
 	to, body, _ := strings.Cut(args, " ")
 	body = strings.TrimSpace(body)
-	if to == "" || body == "" {
+	if to == "" {
 		usage(s, "mail", w)
 		return
 	}
+	p, online, ok := w.mailRecipient(s, to)
+	if !ok {
+		return
+	}
+	if body == "" {
+		// No message on the line: it is written in the editor.
+		w.startEditor(s, editMail, p.Name, "mail to "+p.Name)
+		return
+	}
+	w.deliverMail(s, p, online, text.Truncate(body, maxMailBody))
+}
+
+// mailRecipient finds the player a mail to 'to' goes to, telling the
+// sender why not if it cannot go.
+func (w *World) mailRecipient(s *Session, to string) (p *player.Player, online *Session, ok bool) {
 	me := s.Player
 	if me.Gagged {
 		s.println("You have been gagged: you cannot send mail until a member of staff ungags you.")
-		return
+		return nil, nil, false
 	}
 	p, online, msg := w.findPlayer(to)
 	switch {
 	case p == nil:
 		s.println(msg)
-		return
+		return nil, nil, false
 	case p.Rank < player.Resident:
 		s.println(p.Name + " is a newbie and cannot get mail yet.")
-		return
+		return nil, nil, false
 	case me.Rank < player.Resident && p.Rank < player.Staff:
 		s.println("Newbies can send mail only to staff.")
-		return
+		return nil, nil, false
 	case me.Rank < player.Staff && p.Ignores(me.Key(), player.IgnoreTells):
 		s.println(p.Name + " is ignoring you.")
-		return
+		return nil, nil, false
 	}
+	return p, online, true
+}
+
+// deliverMail puts a mail in p's mailbox and tells them if they are on.
+func (w *World) deliverMail(s *Session, p *player.Player, online *Session, body string) {
+	me := s.Player
 	total, _, err := w.store.CountMail(p.Key())
 	if err == nil && total >= maxMailboxes {
 		s.println(p.Name + "'s mailbox is full.")
 		return
 	}
-	m := &store.Mail{To: p.Key(), From: me.Name, SentAt: w.cfg.Now(), Body: text.Truncate(body, maxMailBody)}
+	m := &store.Mail{To: p.Key(), From: me.Name, SentAt: w.cfg.Now(), Body: body}
 	if err == nil {
 		err = w.store.SendMail(m)
 	}

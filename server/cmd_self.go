@@ -2,6 +2,7 @@ package server
 
 import (
 	"sort"
+	"strings"
 
 	"talker/server/text"
 )
@@ -19,10 +20,13 @@ func selfCommands() []*command {
 			summary: "set the title shown after your name",
 			help:    "Sets the text shown after your name in 'who' and 'look': 'title the Brave' makes you 'Alice the Brave'. 'title -' removes it; 'title' alone shows it.",
 			run:     (*World).cmdTitle},
-		{name: "description", aliases: []string{"desc"}, category: "Yourself", usage: "description [text | -]",
+		{name: "description", aliases: []string{"desc"}, category: "Yourself", usage: "description [text | edit | -]",
 			summary: "set what people see when they examine you",
-			help:    "Sets the description 'examine' shows. 'description -' removes it; 'description' alone shows it.",
-			run:     (*World).cmdDescription},
+			help: "Sets the description 'examine' shows. 'description <text>' sets a one-line one; 'description' alone " +
+				"(or 'description edit') opens the editor for one of up to " + itoa(maxDescLines) + " lines: type it a line at a time, " +
+				"then a line with only '.' sets it; '.q' abandons it (the old one stays), '.l' lists it, '.d' deletes the last line, '.h' helps. " +
+				"'description -' removes it; 'examine me' shows it.",
+			run: (*World).cmdDescription},
 		{name: "afk", category: "Yourself", usage: "afk [message]",
 			summary: "mark yourself away from the keyboard",
 			help:    "Marks you as away, with an optional message shown to anyone who sends you a tell. Typing anything else (or 'afk' again) marks you back.",
@@ -66,6 +70,14 @@ func (w *World) cmdTitle(s *Session, args string) {
 }
 
 func (w *World) cmdDescription(s *Session, args string) {
+	if args == "" || strings.EqualFold(args, "edit") {
+		if s.Player.Description != "" {
+			s.println("Your description now:")
+			s.println(s.Player.Description + "^N")
+		}
+		w.startEditor(s, editDesc, "", "your description")
+		return
+	}
 	if setText(s, &s.Player.Description, args, "description", maxDescription) {
 		w.save(s.Player)
 	}

@@ -139,7 +139,10 @@ func promptText(p *player.Player) string {
 func (w *World) sendPrompt(s *Session) {
 	// Not at a prompt of 'password' or 'deleteaccount': that prompt is
 	// the one waiting for input.
-	if w.sessions[s.ID] == s && s.Player != nil && s.Player.Prompt && s.Login.Stage == StagePlaying {
+	if w.sessions[s.ID] != s || s.Player == nil || s.Login.Stage != StagePlaying || w.textPrompt(s) {
+		return // (in the pager or the editor, its prompt is sent instead)
+	}
+	if s.Player.Prompt {
 		s.prompt(promptText(s.Player))
 	}
 }

@@ -21,6 +21,7 @@ func allCommands() []*command {
 	all = append(all, reviewCommands()...)
 	all = append(all, staffCommands()...)
 	all = append(all, accountCommands()...)
+	all = append(all, pagerCommands()...)
 	return all
 }
 

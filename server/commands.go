@@ -106,7 +106,11 @@ func (w *World) command(s *Session, raw []byte) {
 		s.println("The '" + c.name + "' command has been disabled because it crashed the talker. An admin can turn it back on with 'enable " + c.name + "'.")
 		return
 	}
+	// What the command sends the player is paged if it is longer than a
+	// page (pager.go).
+	s.startCapture()
 	w.runCommand(s, c, args)
+	w.endCapture(s)
 }
 
 // usage tells the player how a command is typed.

@@ -77,8 +77,12 @@ func TestMailRules(t *testing.T) {
 	res.Expect("Newt is a newbie and cannot get mail yet.")
 	res.Send("mail send nobody hi")
 	res.Expect("There is nobody called 'nobody'")
-	res.Send("mail send sue")
+	res.Send("mail send")
 	res.Expect("Usage: mail")
+	res.Send("mail send sue") // the editor, abandoned
+	res.Expect("Writing mail to Sue")
+	res.Send(".q")
+	res.Expect("Abandoned: nothing was sent.")
 
 	// Ignoring tells refuses mail too.
 	staff.Send("mail send rita hello from staff")

@@ -481,6 +481,10 @@ func (r *Restored) Start() {
 			if s.Login.Stage != StagePlaying && (msg != "" || staff || r.fromCheckpoint) {
 				w.reprompt(s)
 			}
+			// In the pager or the editor: its prompt again, likewise.
+			if s.Login.Stage == StagePlaying && (msg != "" || staff || r.fromCheckpoint) {
+				w.textPrompt(s)
+			}
 		}
 	}
 	tQueued := time.Since(t.At)

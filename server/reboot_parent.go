@@ -621,14 +621,15 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged
 	// frozen (nothing changes while this runs), so records are encoded in
 	// parallel.
 	// Version 3 when nothing needs 4 (no staged record, no held input) or
-	// 5 (nobody at an in-game password prompt), so that a reboot into the
-	// previous build still works.
-	held, stage := false, StageName
+	// 5 (nobody at an in-game password prompt) or 6 (nobody in the pager
+	// or the editor), so that a reboot into the previous build still works.
+	held, stage, texts := false, StageName, false
 	for _, s := range order {
 		held = held || len(s.held) > 0
 		stage = max(stage, s.Login.Stage)
+		texts = texts || s.Pager != nil || s.Editor != nil
 	}
-	snap.Version = state.VersionFor(held, st.count() > 0, uint8(stage))
+	snap.Version = state.VersionFor(held, st.count() > 0, uint8(stage), texts)
 	snap.Sessions = make([]state.Record, len(order))
 	errs := make([]error, len(order))
 	parallel(len(order), func(i int) {

@@ -30,6 +30,12 @@ type Session struct {
 	// TellReview is the last tells (and remotes and whispers) this session
 	// sent and got, for 'recap'.
 	TellReview []ReviewLine
+	// Pager is the output of a command being read a page at a time, and
+	// Editor a text being typed line by line (pager.go, editor.go): nil
+	// when the player is in neither. Both are carried by reboots and
+	// checkpoints.
+	Pager  *Pager
+	Editor *Editor
 
 	conn  *conn.Conn
 	room  *Room
@@ -46,6 +52,10 @@ type Session struct {
 	// at, and when it last changed (keepalive.go).
 	sentSeen   uint64
 	quietSince time.Time
+	// capture, while the player's own command runs, collects what it
+	// sends the player, so that output longer than a page can be paged
+	// (pager.go).
+	capture *[]byte
 }
 
 // name is for logs: the player's name, or "" before login.
@@ -67,11 +77,18 @@ func (s *Session) width() int {
 // sendRaw queues bytes exactly as given (telnet negotiation).
 func (s *Session) sendRaw(b []byte) {
 	if len(b) > 0 {
+		capture := s.capture
+		s.capture = nil // negotiation is never paged
 		s.send(b)
+		s.capture = capture
 	}
 }
 
 func (s *Session) send(b []byte) {
+	if s.capture != nil {
+		*s.capture = append(*s.capture, b...)
+		return
+	}
 	if !s.conn.Send(b) {
 		// Too far behind: abort now so that nothing more piles up; the
 		// reader reports the connection closed with ErrBacklog, which the

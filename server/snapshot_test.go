@@ -141,6 +141,19 @@ func TestStateFormatUnchangedByTheConversion(t *testing.T) {
 	check("session-checkpoint.json", state.VersionJSONRecords, &cp)
 	staged := state.Session{ID: 42, FD: 3, Conn: carriedToWire(fixtureCarried()), Held: eventsToWire(fixtureHeld()), Staged: true}
 	check("session-staged.cbor", state.Version, &staged)
+	// The pager, the editor and the page length (version 6).
+	texts := fixtureTextsSession()
+	texts.room = sess.room
+	withTexts := texts.checkpointRecord()
+	withTexts.FD, withTexts.Conn, withTexts.Held = 7, carriedToWire(fixtureCarried()), eventsToWire(texts.held)
+	check("session-texts.cbor", state.Version, &withTexts)
+	check("session-texts.json", state.VersionJSONRecords, &withTexts)
+	if back, err := state.DecodeSession(state.Version, wire("session-texts.cbor")); err != nil {
+		t.Fatal(err)
+	} else if out := restoredSession(&back); !reflect.DeepEqual(out.Pager, texts.Pager) ||
+		!reflect.DeepEqual(out.Editor, texts.Editor) || out.Player.Pager != 30 {
+		t.Errorf("pager, editor or player changed in the round trip:\n in %+v %+v\nout %+v %+v", texts.Pager, texts.Editor, out.Pager, out.Editor)
+	}
 
 	var ids atomic.Uint64
 	ids.Store(1 << 40)

@@ -42,6 +42,7 @@ func (s *Session) fillCheckpoint(r *state.Session, p *state.Player) {
 		Telnet: telnetToWire(&s.Telnet, us, him), Login: loginToWire(s.Login),
 		LoggedInAt: s.LoggedInAt, AFK: s.AFK, AFKMessage: s.AFKMessage, ReplyTo: s.ReplyTo,
 		TellReview: reviewToWire(review[:0], s.TellReview),
+		Pager:      pagerToWire(s.Pager), Editor: editorToWire(s.Editor),
 	}
 	if s.Player != nil {
 		playerToWire(p, s.Player)
@@ -115,7 +116,8 @@ func restoredSession(r *state.Session) *Session {
 	s := &Session{ID: r.ID, Addr: r.Addr, ConnectedAt: r.ConnectedAt, LastInput: r.LastInput,
 		Telnet: telnetFromWire(&r.Telnet), Login: loginFromWire(r.Login), Player: playerFromWire(r.Player),
 		LoggedInAt: r.LoggedInAt, AFK: r.AFK, AFKMessage: r.AFKMessage, ReplyTo: r.ReplyTo,
-		TellReview: reviewFromWire(r.TellReview), held: eventsFromWire(r.Held)}
+		TellReview: reviewFromWire(r.TellReview), held: eventsFromWire(r.Held),
+		Pager: pagerFromWire(r.Pager), Editor: editorFromWire(r.Editor)}
 	return s
 }
 
@@ -255,7 +257,7 @@ func playerToWire(w *state.Player, p *player.Player) {
 		Description: p.Description, Room: p.Room, Home: p.Home, CreatedAt: p.CreatedAt, LastSeen: p.LastSeen,
 		LastAddress: p.LastAddress, Logins: p.Logins, TimeOnline: p.TimeOnline, Colour: p.Colour, Prompt: p.Prompt,
 		PromptText: p.PromptText, Timestamps: p.Timestamps, Earmuffs: p.Earmuffs, EnterMsg: p.EnterMsg,
-		ExitMsg: p.ExitMsg, Gagged: p.Gagged, Jailed: p.Jailed}
+		ExitMsg: p.ExitMsg, Gagged: p.Gagged, Jailed: p.Jailed, Pager: p.Pager}
 	if len(p.Lists) > 0 {
 		if lists == nil {
 			lists = make(map[string]state.ListEntry, len(p.Lists))
@@ -275,7 +277,7 @@ func playerFromWire(w *state.Player) *player.Player {
 		Description: w.Description, Room: w.Room, Home: w.Home, CreatedAt: w.CreatedAt, LastSeen: w.LastSeen,
 		LastAddress: w.LastAddress, Logins: w.Logins, TimeOnline: w.TimeOnline, Colour: w.Colour, Prompt: w.Prompt,
 		PromptText: w.PromptText, Timestamps: w.Timestamps, Earmuffs: w.Earmuffs, EnterMsg: w.EnterMsg,
-		ExitMsg: w.ExitMsg, Gagged: w.Gagged, Jailed: w.Jailed}
+		ExitMsg: w.ExitMsg, Gagged: w.Gagged, Jailed: w.Jailed, Pager: w.Pager}
 	if len(w.Lists) > 0 {
 		p.Lists = make(map[string]player.ListEntry, len(w.Lists))
 		for k, e := range w.Lists {
@@ -283,6 +285,37 @@ func playerFromWire(w *state.Player) *player.Player {
 		}
 	}
 	return p
+}
+
+// pagerToWire and the rest carry the pager and the editor. The record
+// shares their slices: it is encoded before the world changes them, and a
+// page's lines are never changed in place.
+func pagerToWire(p *Pager) *state.Pager {
+	if p == nil {
+		return nil
+	}
+	return &state.Pager{Lines: p.Lines, Top: p.Top}
+}
+
+func pagerFromWire(p *state.Pager) *Pager {
+	if p == nil || len(p.Lines) == 0 {
+		return nil
+	}
+	return &Pager{Lines: p.Lines, Top: max(0, min(p.Top, len(p.Lines)-1))}
+}
+
+func editorToWire(e *Editor) *state.Editor {
+	if e == nil {
+		return nil
+	}
+	return &state.Editor{Target: e.Target, To: e.To, Lines: e.Lines}
+}
+
+func editorFromWire(e *state.Editor) *Editor {
+	if e == nil {
+		return nil
+	}
+	return &Editor{Target: e.Target, To: e.To, Lines: e.Lines}
 }
 
 // reviewToWire appends lines to dst (nil if there are none and dst is).

@@ -129,6 +129,8 @@ func TestTextFilesHelpTopics(t *testing.T) {
 	clock.advance(2 * time.Second)
 	alice := ts.newPlayer("Alice")
 
+	alice.Send("pager off") // the whole index at once
+	alice.Expect("Your pager is off.")
 	alice.Send("help")
 	alice.Expect("Other topics (type 'help <topic>'):")
 	rest := alice.Quiet(300 * time.Millisecond)

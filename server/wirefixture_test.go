@@ -98,3 +98,24 @@ func (s *Session) checkpointRecord() state.Session {
 	s.fillCheckpoint(&r, new(state.Player))
 	return r
 }
+
+// fixtureTexts are a pager and an editor in use (state format version 6),
+// for the record in testdata/wire/session-texts.*, written by the build
+// that introduced them (a session is never in both at once; the fixture
+// has every field set).
+func fixtureTexts() (*Pager, *Editor) {
+	return &Pager{Lines: []string{"Commands:", "  \x1b[31mred\x1b[0m line", "", "last ünïcode line"}, Top: 2},
+		&Editor{Target: editMail, To: "Bob", Lines: []string{"Dear Bob,", "", "the cake is ^Rnot^N a lie."}}
+}
+
+// fixtureTextsSession is the wire fixture's session in the pager and the
+// editor, its player with pages of 30 lines.
+func fixtureTextsSession() *Session {
+	p := fixturePlayer()
+	p.Pager = 30
+	pg, ed := fixtureTexts()
+	return &Session{ID: 42, Addr: "127.0.0.9", ConnectedAt: fixtureTime.Add(-time.Hour), LastInput: fixtureTime,
+		Telnet: fixtureTelnet(), Login: fixtureLogin(), Player: p,
+		LoggedInAt: fixtureTime.Add(-30 * time.Minute), AFK: true, AFKMessage: "lunch", ReplyTo: "bob",
+		TellReview: fixtureReview(), held: fixtureHeld(), Pager: pg, Editor: ed}
+}

@@ -377,6 +377,10 @@ func (w *World) line(s *Session, raw []byte) {
 		w.loginLine(s, raw)
 	case s.Login.Stage != StagePlaying:
 		w.passwordLine(s, raw) // at a prompt of 'password' or 'deleteaccount'
+	case s.Editor != nil:
+		w.editorLine(s, raw) // writing a mail or a description (editor.go)
+	case s.Pager != nil:
+		w.pagerLine(s, raw) // reading long output a page at a time (pager.go)
 	default:
 		w.command(s, raw)
 	}
@@ -421,6 +425,7 @@ func (w *World) tick(now time.Time) {
 // closeSession ends a session deliberately: output already queued is sent
 // first, then the connection closes.
 func (w *World) closeSession(s *Session, reason closeReason) {
+	w.endCapture(s) // what the command that ends it said ('quit')
 	w.remove(s, reason)
 	w.closeConn(s.conn)
 }

@@ -34,12 +34,19 @@
 //     these stages would drop the player or leave them at a prompt it no
 //     longer answers, so it must refuse the state (a reboot into it rolls
 //     back while anyone is at one of those prompts).
+//   - 6: a record may carry a Pager (a command's output being read a page
+//     at a time, and where) or an Editor (a mail or description being
+//     typed line by line, and its lines), and a Player its page length.
+//     A build that ignored them would drop the page silently and run the
+//     lines of a mail being written as commands, so it must refuse the
+//     state while anyone is in either.
 //
 // A writer uses the oldest version that carries what it writes (VersionFor):
 // a reboot into the previous build, and the angel's checkpoints, are version
 // 3 (a reboot's is 4 with held input or staged records, 5 with a later
-// login stage). A reader refuses a version newer than its own, before it is
-// ready, so the generation that offered it simply carries on.
+// login stage, 6 with someone in the pager or the editor). A reader
+// refuses a version newer than its own, before it is ready, so the
+// generation that offered it simply carries on.
 //
 // Files: snapshot.go (the container), session.go (the session record and
 // its parts), system.go (the talker-wide state), codec.go (records' encoding

@@ -36,6 +36,28 @@ type Session struct {
 	// Staged marks a record that carries only ID, FD, Conn and Held
 	// (version 4).
 	Staged bool `json:"Staged,omitempty"`
+	// Pager is the output of a command the player is reading a page at a
+	// time, and Editor the text they are typing line by line (version 6):
+	// nil when they are not.
+	Pager  *Pager  `json:"Pager,omitempty"`
+	Editor *Editor `json:"Editor,omitempty"`
+}
+
+// Pager is a command's output being read a page at a time: its lines as
+// they were rendered for the player (colour and wrapping applied), and the
+// first line of the page on the screen.
+type Pager struct {
+	Lines []string `json:"Lines"`
+	Top   int      `json:"Top"`
+}
+
+// Editor is a text being written line by line: what it is for (Target:
+// "mail" or "desc"), the recipient of a mail (To, a player's name) and the
+// lines typed so far.
+type Editor struct {
+	Target string   `json:"Target"`
+	To     string   `json:"To,omitempty"`
+	Lines  []string `json:"Lines,omitempty"`
 }
 
 // Telnet is the negotiated telnet state (package telnet's State).
@@ -131,6 +153,10 @@ type Player struct {
 	Gagged       bool                 `json:"Gagged"`
 	Jailed       bool                 `json:"Jailed"`
 	Lists        map[string]ListEntry `json:"Lists,omitempty"` // by the other player's key
+	// Pager is the page length the player set: 0 the client's height,
+	// -1 no paging (written by builds of version 6 on; older ones leave
+	// it out, and the database keeps it).
+	Pager int `json:"Pager,omitempty"`
 }
 
 // ListEntry is what a player has said about another (friend, ignore,

@@ -14,7 +14,8 @@ const (
 	VersionJSONRecords = 2 // the container, with JSON records
 	VersionCBOR        = 3 // the container, with CBOR records
 	VersionHeld        = 4 // records may be Staged and carry Held input
-	Version            = 5 // a record's Login.Stage may be past LastStageV4: the newest this build reads and writes
+	VersionStages      = 5 // a record's Login.Stage may be past LastStageV4
+	Version            = 6 // a record may carry a Pager or an Editor: the newest this build reads and writes
 )
 
 // LastStageV4 is the last login stage a build of version 4 knows
@@ -25,13 +26,17 @@ const (
 const LastStageV4 = 5
 
 // VersionFor is the oldest version that carries records with held input or
-// staged records (version 4) and login stages up to stage, the highest of
-// them, so that a build as old as version 3 still reads what needs nothing
-// newer.
-func VersionFor(held, staged bool, stage uint8) int {
+// staged records (version 4), login stages up to stage, the highest of
+// them (5), and a pager or an editor in use (texts, 6), so that a build as
+// old as version 3 still reads what needs nothing newer. (A build before 6
+// would drop a pager silently and, worse, run the lines of a mail being
+// written as commands.)
+func VersionFor(held, staged bool, stage uint8, texts bool) int {
 	switch {
-	case stage > LastStageV4:
+	case texts:
 		return Version
+	case stage > LastStageV4:
+		return VersionStages
 	case held || staged:
 		return VersionHeld
 	}

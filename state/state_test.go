@@ -41,11 +41,13 @@ func sessions(t *testing.T, snap *Snapshot) []Session {
 
 // TestFormatsStillRead: a snapshot written by the build that introduced
 // each format (1: one JSON object, 2: a container of JSON records, 3: CBOR
-// records, 4: records carrying held input, 5: later login stages), all of
-// the same scene (Alice playing with the title "the Golden", a second
-// connection at the password prompt, from 4 on a line held across, and
-// from 5 on Alice halfway through changing her password, at the new one's
-// second prompt), must still read.
+// records, 4: records carrying held input, 5: later login stages, 6: the
+// pager and the editor), all of the same scene (Alice playing with the
+// title "the Golden", a second connection at the password prompt, from 4
+// on a line held across, in 5 Alice halfway through changing her
+// password, at the new one's second prompt, and from 6 on Alice, with
+// pages of 30 lines, halfway through a mail to Bob in the editor), must
+// still read.
 func TestFormatsStillRead(t *testing.T) {
 	for v := VersionJSON; v <= Version; v++ {
 		t.Run(fmt.Sprint("v", v), func(t *testing.T) {
@@ -67,13 +69,20 @@ func TestFormatsStillRead(t *testing.T) {
 			var stages []uint8
 			var titles, held []string
 			playing := uint8(stagePlaying)
-			if v >= 5 {
+			if v == 5 {
 				playing = stageChangeConfirm
 			}
 			for _, s := range sessions(t, snap) {
 				stages = append(stages, s.Login.Stage)
-				if s.Player != nil && v >= 5 && (s.Login.Digest == "" || !s.Telnet.PasswordMode) {
+				if s.Player != nil && v == 5 && (s.Login.Digest == "" || !s.Telnet.PasswordMode) {
 					t.Errorf("the password being changed: %+v, echo off %v", s.Login, s.Telnet.PasswordMode)
+				}
+				if e := s.Editor; s.Player != nil && v >= 6 && (e == nil || e.Target != "mail" || e.To != "Bob" ||
+					fmt.Sprintf("%q", e.Lines) != `["Dear Bob," "" "the cake is ^Rnot^N a lie."]` || s.Player.Pager != 30 || s.Pager != nil) {
+					t.Errorf("the mail being written: %+v, pages of %d lines", e, s.Player.Pager)
+				}
+				if v < 6 && (s.Editor != nil || s.Pager != nil) {
+					t.Errorf("a version %d record has a pager or an editor", v)
 				}
 				if s.Player != nil {
 					titles = append(titles, s.Player.Title)
@@ -101,7 +110,7 @@ func TestFormatsStillRead(t *testing.T) {
 // and encode back to exactly the same bytes. A field missing here, a key
 // spelt differently or an encoding option changed would show.
 func TestWireBytesUnchanged(t *testing.T) {
-	for _, name := range []string{"session-full", "session-checkpoint", "session-staged"} {
+	for _, name := range []string{"session-full", "session-checkpoint", "session-staged", "session-texts"} {
 		for _, v := range []int{VersionCBOR, VersionJSONRecords} {
 			file := name + ".cbor"
 			if v < VersionCBOR {
@@ -182,6 +191,20 @@ func TestFieldsSurviveTheirCodec(t *testing.T) {
 		zero := zeroFields("", s)
 		if len(zero) > 0 {
 			t.Errorf("version %d: fields with no value after decoding: %v", v, zero)
+		}
+		// The fields of version 6 are in their own record (written by
+		// the build that introduced them): the full one's and these.
+		texts, err := DecodeSession(v, golden(t, strings.Replace(file, "full", "texts", 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if zero := zeroFields("", texts); len(zero) > 0 {
+			t.Errorf("version %d: fields with no value in the record with texts: %v", v, zero)
+		}
+		if p, e := texts.Pager, texts.Editor; p == nil || len(p.Lines) != 4 || p.Lines[3] != "last ünïcode line" || p.Top != 2 ||
+			e == nil || e.Target != "mail" || e.To != "Bob" || len(e.Lines) != 3 || e.Lines[2] != "the cake is ^Rnot^N a lie." ||
+			texts.Player.Pager != 30 {
+			t.Errorf("version %d: the pager, editor or page length read back wrong: %+v %+v", v, p, e)
 		}
 		if d := s.LastInput.Sub(time.Date(2026, 12, 4, 17, 30, 15, 123456789, time.UTC)); d > time.Microsecond || d < -time.Microsecond {
 			t.Errorf("version %d: a time lost precision: %v", v, d)
@@ -320,21 +343,25 @@ func TestNullAndTranscode(t *testing.T) {
 // TestVersionFor: a snapshot is written in the oldest version that carries
 // it, so that a reboot into an older build works whenever it can: 3 for
 // plain records, 4 with held input or staged records, 5 as soon as one
-// session is at a login stage version 4 does not know.
+// session is at a login stage version 4 does not know, 6 as soon as one
+// is in the pager or the editor.
 func TestVersionFor(t *testing.T) {
 	for _, c := range []struct {
 		held, staged bool
 		stage        uint8
+		texts        bool
 		want         int
 	}{
-		{false, false, stagePlaying, VersionCBOR},
-		{true, false, stagePassword, VersionHeld},
-		{false, true, stagePlaying, VersionHeld},
-		{false, false, stagePlaying + 1, Version},
-		{true, true, stageChangeConfirm, Version},
+		{false, false, stagePlaying, false, VersionCBOR},
+		{true, false, stagePassword, false, VersionHeld},
+		{false, true, stagePlaying, false, VersionHeld},
+		{false, false, stagePlaying + 1, false, VersionStages},
+		{true, true, stageChangeConfirm, false, VersionStages},
+		{false, false, stagePlaying, true, Version},
+		{true, true, stageChangeConfirm, true, Version},
 	} {
-		if got := VersionFor(c.held, c.staged, c.stage); got != c.want {
-			t.Errorf("VersionFor(%v, %v, %d) = %d, want %d", c.held, c.staged, c.stage, got, c.want)
+		if got := VersionFor(c.held, c.staged, c.stage, c.texts); got != c.want {
+			t.Errorf("VersionFor(%v, %v, %d, %v) = %d, want %d", c.held, c.staged, c.stage, c.texts, got, c.want)
 		}
 	}
 }

@@ -226,7 +226,7 @@ func TestAccountsSchemaReadableByThePreviousBuild(t *testing.T) {
 	s := accountsFixture(t)
 	must(t, s.SetPassword("alice", "otp", true))
 	previous := migrations[:2]
-	if err := s.migrate(ReadableMigrations, previous); err != nil || s.ahead != 1 {
+	if err := s.migrate(ReadableMigrations, previous); err != nil || s.ahead != len(migrations)-len(previous) {
 		t.Fatalf("the previous build: %v, ahead %d", err, s.ahead)
 	}
 	p, err := s.Player("alice")

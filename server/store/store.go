@@ -369,6 +369,9 @@ var migrations = []Migration{
 	);
 	CREATE INDEX logins_by_player ON logins(player, at);
 	CREATE INDEX logins_by_addr ON logins(addr);`},
+	// 4: a player's page length ('pager'). Additive: a previous build
+	// leaves the column alone (its players page by their client's height).
+	{OlderCanUse: true, SQL: `ALTER TABLE players ADD COLUMN pager INTEGER NOT NULL DEFAULT 0;`},
 }
 
 // minReader is the lowest schema version a binary must know to use a

@@ -404,3 +404,30 @@ func writeFile(t *testing.T, path, content string, mode os.FileMode) {
 		t.Fatal(err)
 	}
 }
+
+// TestPagerSettingKept: the page length is saved and read back; a
+// database at the schema before it is still usable by the build before.
+func TestPagerSettingKept(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "talker.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CreatePlayer(&player.Player{Name: "Alice", PasswordHash: "x", Pager: 30}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Player("alice")
+	if err != nil || p.Pager != 30 {
+		t.Fatalf("%+v %v", p, err)
+	}
+	p.Pager = -1
+	if err := s.SavePlayer(p); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = s.Player("alice"); err != nil || p.Pager != -1 {
+		t.Fatalf("%+v %v", p, err)
+	}
+	if !migrations[len(migrations)-1].OlderCanUse {
+		t.Error("the pager column would lock the previous build out")
+	}
+}
