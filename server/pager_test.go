@@ -7,6 +7,7 @@ import (
 
 	"talker/player"
 	"talker/server/talkertest"
+	"talker/state"
 )
 
 // loginSized logs an account in (created with the given rank) from a
@@ -249,5 +250,45 @@ func TestPagerAndEditorInTheRecord(t *testing.T) {
 	})
 	if ed == nil || ed.Target != editMail || ed.To != "Bob" || strings.Join(ed.Lines, "|") != "first line|second line" {
 		t.Fatalf("the record's editor: %+v", ed)
+	}
+}
+
+// TestSnapshotVersionWithPagerOrEditor: a reboot's state is version 6
+// while anyone is in the pager or the editor (a build before it would run
+// the lines of a mail as commands, so it must refuse the state), and
+// still version 3, which the previous release reads, once nobody is.
+func TestSnapshotVersionWithPagerOrEditor(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.Limits.LineRate = 0 })
+	alice := ts.loginSized("Alice", player.Resident, 12)
+	bob := ts.account("Bob", player.Resident)
+	for _, c := range []*talkertest.Client{alice, bob} { // nothing held from the logins
+		c.Send("say ready")
+		c.Expect("You say 'ready'")
+	}
+	version := func() int {
+		t.Helper()
+		snap, err := decodeSnapshot(takeSnapshot(t, ts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap.Version
+	}
+	if v := version(); v != state.VersionCBOR {
+		t.Fatalf("nobody in the pager or the editor: version %d", v)
+	}
+	alice.Send("help")
+	alice.Expect(morePrompt)
+	if v := version(); v != state.Version {
+		t.Errorf("someone in the pager: version %d, want %d", v, state.Version)
+	}
+	alice.Send("mail send bob") // leaves the pager, opens the editor
+	alice.Expect("Writing mail to Bob")
+	if v := version(); v != state.Version {
+		t.Errorf("someone in the editor: version %d, want %d", v, state.Version)
+	}
+	alice.Send(".q")
+	alice.Expect("Abandoned")
+	if v := version(); v != state.VersionCBOR {
+		t.Errorf("nobody in either any more: version %d", v)
 	}
 }
