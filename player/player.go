@@ -82,14 +82,20 @@ type Player struct {
 
 	// Settings the player chooses (see the talker's colour, prompt,
 	// timestamps, earmuffs, entermsg and exitmsg commands).
-	Colour     bool   // colour codes become ANSI colour (off: they are stripped)
-	Prompt     bool   // send a prompt after the output of each command
-	PromptText string // the prompt ("" = the default)
-	Timestamps bool   // prefix conversation with [HH:MM]
-	Earmuffs   bool   // hear no shouts
-	EnterMsg   string // shown after the name on arriving in a room ("" = "arrives.")
-	ExitMsg    string // shown after the name on leaving a room ("" = "goes to <room>.")
-	Pager      int    // lines a page ('pager'): 0 the client's window height, -1 no paging
+	Colour bool // colour codes become ANSI colour (off: they are stripped), if ColourChosen
+	// ColourChosen: the player set colour on or off; until they do, colour
+	// follows what their client says it understands (MTTS, terminal type).
+	ColourChosen bool
+	// ScreenReader: output for a screen reader (no colour, no decoration,
+	// lists read as sentences): follow the client's MTTS bit, on, or off.
+	ScreenReader ScreenReader
+	Prompt       bool   // send a prompt after the output of each command
+	PromptText   string // the prompt ("" = the default)
+	Timestamps   bool   // prefix conversation with [HH:MM]
+	Earmuffs     bool   // hear no shouts
+	EnterMsg     string // shown after the name on arriving in a room ("" = "arrives.")
+	ExitMsg      string // shown after the name on leaving a room ("" = "goes to <room>.")
+	Pager        int    // lines a page ('pager'): 0 the client's window height, -1 no paging
 
 	// What staff have done to the player.
 	Gagged bool // may not talk to anyone
@@ -99,6 +105,16 @@ type Player struct {
 	// keyed by the other person's Key.
 	Lists map[string]ListEntry `json:",omitempty"`
 }
+
+// ScreenReader is a player's screen reader setting.
+type ScreenReader uint8
+
+// Screen reader settings. The values are stored: never renumber them.
+const (
+	ScreenReaderAuto ScreenReader = iota // as the client says (MTTS bit 64)
+	ScreenReaderOn                       // the player turned it on
+	ScreenReaderOff                      // the player turned it off
+)
 
 // Ignore is what of someone a player does not want to hear, as bits.
 type Ignore uint8

@@ -20,7 +20,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	ts := startServer(t)
 	boss := ts.account("Boss", player.Admin)
 	alice, bob := ts.newPlayer("Alice"), ts.newPlayer("Bob")
-	for _, c := range []string{"colour on", "prompt go>", "timestamps on", "earmuffs on", "entermsg zooms in.", "friend bob", "ignore bob shouts"} {
+	for _, c := range []string{"colour on", "screenreader off", "prompt go>", "timestamps on", "earmuffs on", "entermsg zooms in.", "friend bob", "ignore bob shouts"} {
 		alice.Send(c)
 		alice.Expect("\n")
 	}
@@ -108,7 +108,8 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 		}
 		found = true
 		p := st.Player
-		if !p.Colour || !p.Prompt || p.PromptText != "go>" || !p.Timestamps || !p.Earmuffs || p.EnterMsg != "zooms in." {
+		if !p.Colour || !p.ColourChosen || p.ScreenReader != uint8(player.ScreenReaderOff) ||
+			!p.Prompt || p.PromptText != "go>" || !p.Timestamps || !p.Earmuffs || p.EnterMsg != "zooms in." {
 			t.Errorf("settings not carried: %+v", p)
 		}
 		if e := p.Lists["bob"]; !e.Friend || player.Ignore(e.Ignore) != player.IgnoreShouts || e.Name != "Bob" {
@@ -157,7 +158,8 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 	if a == nil || b == nil {
 		t.Fatal("sessions not restored")
 	}
-	if len(a.TellReview) != 1 || !a.Player.Colour || !a.Player.IsFriend("bob") || a.clock == nil {
+	if len(a.TellReview) != 1 || !a.Player.Colour || !a.Player.ColourChosen || a.Player.ScreenReader != player.ScreenReaderOff ||
+		!a.Player.IsFriend("bob") || a.clock == nil {
 		t.Errorf("restored Alice: recap %v, colour %v, lists %v", a.TellReview, a.Player.Colour, a.Player.Lists)
 	}
 	if !b.Player.Gagged {

@@ -62,8 +62,16 @@ func (w *World) cmdWho(s *Session, _ string) {
 	now := w.cfg.Now()
 	list := w.playing()
 	s.println("There " + map[bool]string{true: "is", false: "are"}[len(list) == 1] + " " + plural(len(list), "person") + " on " + w.cfg.Name + ":")
+	reader := s.screenReader()
 	for _, p := range list {
 		line := rankMark(p.Player.Rank) + " " + displayName(p.Player)
+		if reader {
+			// Read aloud: the rank in words, no marks or padding.
+			line = displayName(p.Player)
+			if r := rankWord(p.Player.Rank); r != "" {
+				line += ", " + r
+			}
+		}
 		var notes []string
 		if p.room != nil {
 			notes = append(notes, p.room.ID)
@@ -74,11 +82,32 @@ func (w *World) cmdWho(s *Session, _ string) {
 		if p.AFK {
 			notes = append(notes, "AFK")
 		}
-		if len(notes) > 0 {
+		switch {
+		case reader && len(notes) > 0 && p.room != nil:
+			line += ", in " + strings.Join(notes, ", ") + "."
+		case reader && len(notes) > 0:
+			line += ", " + strings.Join(notes, ", ") + "."
+		case reader:
+			line += "."
+		case len(notes) > 0:
 			line += "  [" + strings.Join(notes, ", ") + "]"
 		}
 		s.println(line)
 	}
+}
+
+// rankWord is a rank as 'who' reads it to a screen reader: "" for a
+// resident, as rankMark shows none.
+func rankWord(r player.Rank) string {
+	switch {
+	case r >= player.Admin:
+		return "admin"
+	case r >= player.Staff:
+		return "staff"
+	case r == player.Newbie:
+		return "newbie"
+	}
+	return ""
 }
 
 func (w *World) cmdExamine(s *Session, args string) {

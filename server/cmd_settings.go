@@ -23,8 +23,15 @@ func settingsCommands() []*command {
 			help: "With colour on, colour codes that you and others type show as colour; with it off they are left out. " +
 				"The codes are a caret and a letter: ^^r red, ^^g green, ^^y yellow, ^^b blue, ^^p purple, ^^c cyan, ^^w white " +
 				"(upper case for the bright version: ^^R, ^^G, ...), ^^H bold, ^^U underline, ^^N back to normal, and ^^^^ for a caret. " +
-				"Colour never runs past the end of a line. 'colour' alone says whether it is on. The setting is kept for next time.",
+				"Colour never runs past the end of a line. Until you choose, colour is on if your client says it understands it. " +
+				"'colour' alone says whether it is on. The setting is kept for next time.",
 			run: (*World).cmdColour},
+		{name: "screenreader", category: "Yourself", usage: "screenreader [on | off]",
+			summary: "output for a screen reader",
+			help: "With screen reader output on, the talker sends no colour, no decorative lines or frames, and lists such as 'who' " +
+				"as plain sentences. Until you choose, it is on if your client says you use a screen reader (Mudlet and TinTin++ can). " +
+				"'screenreader' alone says whether it is on. The setting is kept for next time.",
+			run: (*World).cmdScreenReader},
 		{name: "prompt", category: "Yourself", usage: "prompt [on | off | <text>]",
 			summary: "show a prompt after each command's output",
 			help: "With the prompt on, the talker sends your prompt (marked for clients that understand prompts, with telnet EOR or GA) " +
@@ -90,13 +97,60 @@ func (w *World) setFlag(s *Session, flag *bool, args, cmd, what string) bool {
 }
 
 func (w *World) cmdColour(s *Session, args string) {
-	if !w.setFlag(s, &s.Player.Colour, args, "colour", "colour") {
+	p := s.Player
+	if args == "" {
+		why := ""
+		switch {
+		case s.screenReader():
+			why = " (screen reader output is on, which has none)"
+		case !p.ColourChosen && s.colour():
+			why = " (your client says it understands colour)"
+		case !p.ColourChosen:
+			why = " (your client has not said it understands colour)"
+		}
+		s.println("Your colour is " + word(s.colour()) + why + ". ('colour on' or 'colour off' changes it.)")
 		return
 	}
-	if s.Player.Colour {
+	if !w.setFlag(s, &p.Colour, args, "colour", "colour") {
+		return
+	}
+	if !p.ColourChosen {
+		p.ColourChosen = true
+		w.save(p)
+	}
+	if s.screenReader() {
+		s.println("Colour is " + word(p.Colour) + " for when screen reader output is off; while it is on there is no colour.")
+	} else if p.Colour {
 		s.println("Colour is ^Ron^N: ^rred ^ggreen ^yyellow ^bblue ^ppurple ^ccyan ^wwhite^N, ^Rbright ^Gcolours^N, ^Hbold^N and ^Uunderline^N.")
 	} else {
 		s.println("Colour is off: colour codes will be left out.")
+	}
+}
+
+func (w *World) cmdScreenReader(s *Session, args string) {
+	p := s.Player
+	if args == "" {
+		why := ""
+		if p.ScreenReader == player.ScreenReaderAuto {
+			why = " (as your client says)"
+		}
+		s.println("Screen reader output is " + word(s.screenReader()) + why + ". ('screenreader on' or 'screenreader off' changes it.)")
+		return
+	}
+	on, ok := onOff(args)
+	if !ok {
+		usage(s, "screenreader", w)
+		return
+	}
+	p.ScreenReader = player.ScreenReaderOff
+	if on {
+		p.ScreenReader = player.ScreenReaderOn
+	}
+	w.save(p)
+	if on {
+		s.println("Screen reader output is on: no colour, no decoration, lists read as sentences.")
+	} else {
+		s.println("Screen reader output is off.")
 	}
 }
 

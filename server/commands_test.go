@@ -161,6 +161,8 @@ func TestHelpCoversEveryCommand(t *testing.T) {
 	}
 	ts := startServer(t, func(c *Config) { c.Limits.LineRate = 0 })
 	alice := ts.newPlayer("Alice")
+	alice.Send("pager off") // the index is longer than a window
+	alice.Quiet(200 * time.Millisecond)
 	alice.Send("help")
 	index := alice.Expect("quit")
 	index += alice.Quiet(300 * time.Millisecond)

@@ -105,8 +105,12 @@ func (w *World) look(s *Session) {
 	if r == nil {
 		return
 	}
+	reader := s.screenReader()
 	head := r.Name + " (" + r.ID + ")"
-	if r.Locked {
+	switch {
+	case r.Locked && reader:
+		head += ", locked."
+	case r.Locked:
 		head += " [locked]"
 	}
 	s.println(head)
@@ -137,6 +141,9 @@ func (w *World) look(s *Session) {
 		s.println(others[0] + " is here.")
 	case more > 0:
 		s.println("Here with you: " + strings.Join(others, ", ") + " and " + plural(more, "other") + " ('who' lists everyone).")
+	case reader:
+		// A sentence: "A, B and C".
+		s.println("Here with you: " + strings.Join(others[:len(others)-1], ", ") + " and " + others[len(others)-1] + ".")
 	default:
 		s.println("Here with you: " + strings.Join(others, ", ") + ".")
 	}

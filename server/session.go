@@ -85,6 +85,9 @@ func (s *Session) sendRaw(b []byte) {
 }
 
 func (s *Session) send(b []byte) {
+	if len(b) == 0 {
+		return
+	}
 	if s.capture != nil {
 		*s.capture = append(*s.capture, b...)
 		return
@@ -97,8 +100,34 @@ func (s *Session) send(b []byte) {
 	}
 }
 
-// colour reports whether the session's player wants colour.
-func (s *Session) colour() bool { return s.Player != nil && s.Player.Colour }
+// colour reports whether output to this session is coloured: never for a
+// screen reader; else the player's choice if they made one; else whether
+// their client says it understands colour (TinTin++'s MTTS, Mudlet's name,
+// an xterm's terminal type). Before login there is no colour.
+func (s *Session) colour() bool {
+	switch p := s.Player; {
+	case p == nil || s.screenReader():
+		return false
+	case p.ColourChosen:
+		return p.Colour
+	}
+	return s.Telnet.ColourLevel() > telnet.ColourNone
+}
+
+// screenReader reports whether output to this session is for a screen
+// reader: the player's setting if they made one, else the client's MTTS
+// screen reader bit (which also counts before login).
+func (s *Session) screenReader() bool {
+	if s.Player != nil {
+		switch s.Player.ScreenReader {
+		case player.ScreenReaderOn:
+			return true
+		case player.ScreenReaderOff:
+			return false
+		}
+	}
+	return s.Telnet.ScreenReader()
+}
 
 // now is the time by the world's clock.
 func (s *Session) now() time.Time {
@@ -133,6 +162,17 @@ func (s *Session) println(msg string) { s.send(s.line(msg)) }
 
 // line renders msg for this session as println sends it.
 func (s *Session) line(msg string) []byte {
+	if s.screenReader() {
+		// Read aloud: no decorative lines or frames (a prompt, which is
+		// short and the player's own, is left as it is).
+		// Colour codes go first, so that a rule drawn in colour is seen
+		// as one; carets left are doubled again for render.
+		plain := text.ForScreenReader(text.StripColour(text.StripControls(msg)))
+		if plain == "" && msg != "" {
+			return nil // nothing but decoration
+		}
+		msg = strings.ReplaceAll(plain, "^", "^^")
+	}
 	msg = s.render(msg, true)
 	b := make([]byte, 0, len(msg)+8)
 	b = telnet.AppendEscaped(b, msg)
@@ -150,8 +190,8 @@ type lineCache struct {
 }
 
 type lineStyle struct {
-	colour, stamp bool
-	width         int
+	colour, stamp, screenReader bool
+	width                       int
 }
 
 func newLineCache(msg string, hear bool) *lineCache {
@@ -160,7 +200,8 @@ func newLineCache(msg string, hear bool) *lineCache {
 
 // sendTo sends the message to s (the bytes are copied into its outbox).
 func (c *lineCache) sendTo(s *Session) {
-	style := lineStyle{colour: s.colour(), stamp: c.hear && s.Player != nil && s.Player.Timestamps, width: s.width()}
+	style := lineStyle{colour: s.colour(), stamp: c.hear && s.Player != nil && s.Player.Timestamps,
+		screenReader: s.screenReader(), width: s.width()}
 	b, ok := c.lines[style]
 	if !ok {
 		msg := c.msg

@@ -257,7 +257,8 @@ func playerToWire(w *state.Player, p *player.Player) {
 		Description: p.Description, Room: p.Room, Home: p.Home, CreatedAt: p.CreatedAt, LastSeen: p.LastSeen,
 		LastAddress: p.LastAddress, Logins: p.Logins, TimeOnline: p.TimeOnline, Colour: p.Colour, Prompt: p.Prompt,
 		PromptText: p.PromptText, Timestamps: p.Timestamps, Earmuffs: p.Earmuffs, EnterMsg: p.EnterMsg,
-		ExitMsg: p.ExitMsg, Gagged: p.Gagged, Jailed: p.Jailed, Pager: p.Pager}
+		ExitMsg: p.ExitMsg, Gagged: p.Gagged, Jailed: p.Jailed, Pager: p.Pager,
+		ColourChosen: p.ColourChosen, ScreenReader: uint8(p.ScreenReader)}
 	if len(p.Lists) > 0 {
 		if lists == nil {
 			lists = make(map[string]state.ListEntry, len(p.Lists))
@@ -277,7 +278,8 @@ func playerFromWire(w *state.Player) *player.Player {
 		Description: w.Description, Room: w.Room, Home: w.Home, CreatedAt: w.CreatedAt, LastSeen: w.LastSeen,
 		LastAddress: w.LastAddress, Logins: w.Logins, TimeOnline: w.TimeOnline, Colour: w.Colour, Prompt: w.Prompt,
 		PromptText: w.PromptText, Timestamps: w.Timestamps, Earmuffs: w.Earmuffs, EnterMsg: w.EnterMsg,
-		ExitMsg: w.ExitMsg, Gagged: w.Gagged, Jailed: w.Jailed, Pager: w.Pager}
+		ExitMsg: w.ExitMsg, Gagged: w.Gagged, Jailed: w.Jailed, Pager: w.Pager,
+		ColourChosen: w.ColourChosen, ScreenReader: player.ScreenReader(w.ScreenReader)}
 	if len(w.Lists) > 0 {
 		p.Lists = make(map[string]player.ListEntry, len(w.Lists))
 		for k, e := range w.Lists {

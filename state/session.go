@@ -157,6 +157,12 @@ type Player struct {
 	// -1 no paging (written by builds of version 6 on; older ones leave
 	// it out, and the database keeps it).
 	Pager int `json:"Pager,omitempty"`
+	// ColourChosen: Colour is the player's choice (else colour follows the
+	// client). ScreenReader: 0 as the client says, 1 on, 2 off. Both
+	// optional: a build before them ignores them, and a record without
+	// them means "not chosen".
+	ColourChosen bool  `json:"ColourChosen,omitempty"`
+	ScreenReader uint8 `json:"ScreenReader,omitempty"`
 }
 
 // ListEntry is what a player has said about another (friend, ignore,

@@ -11,14 +11,15 @@ import (
 )
 
 const playerColumns = `name, hash, rank, title, description, room, home, created_at, last_seen, last_address, logins, time_online,
-	colour, prompt, prompt_text, timestamps, earmuffs, enter_msg, exit_msg, gagged, jailed, pager`
+	colour, prompt, prompt_text, timestamps, earmuffs, enter_msg, exit_msg, gagged, jailed, pager, colour_chosen, screen_reader`
 
 func scanPlayer(row interface{ Scan(...any) error }) (*player.Player, error) {
 	var p player.Player
 	var created, seen, online int64
 	err := row.Scan(&p.Name, &p.PasswordHash, &p.Rank, &p.Title, &p.Description, &p.Room, &p.Home,
 		&created, &seen, &p.LastAddress, &p.Logins, &online,
-		&p.Colour, &p.Prompt, &p.PromptText, &p.Timestamps, &p.Earmuffs, &p.EnterMsg, &p.ExitMsg, &p.Gagged, &p.Jailed, &p.Pager)
+		&p.Colour, &p.Prompt, &p.PromptText, &p.Timestamps, &p.Earmuffs, &p.EnterMsg, &p.ExitMsg, &p.Gagged, &p.Jailed, &p.Pager,
+		&p.ColourChosen, &p.ScreenReader)
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +31,8 @@ func scanPlayer(row interface{ Scan(...any) error }) (*player.Player, error) {
 func playerValues(p *player.Player) []any {
 	return []any{p.Name, p.PasswordHash, p.Rank, p.Title, p.Description, p.Room, p.Home,
 		unixOrZero(p.CreatedAt), unixOrZero(p.LastSeen), p.LastAddress, p.Logins, int64(p.TimeOnline),
-		p.Colour, p.Prompt, p.PromptText, p.Timestamps, p.Earmuffs, p.EnterMsg, p.ExitMsg, p.Gagged, p.Jailed, p.Pager}
+		p.Colour, p.Prompt, p.PromptText, p.Timestamps, p.Earmuffs, p.EnterMsg, p.ExitMsg, p.Gagged, p.Jailed, p.Pager,
+		p.ColourChosen, p.ScreenReader}
 }
 
 // Player loads an account by name (any case), with its lists. It returns
@@ -52,7 +54,7 @@ func (s *Store) Player(name string) (*player.Player, error) {
 // CreatePlayer stores a new account; it fails if the name is taken.
 // (A new account has no lists.)
 func (s *Store) CreatePlayer(p *player.Player) error {
-	_, err := s.db.Exec("INSERT INTO players(key, "+playerColumns+") VALUES(?"+strings.Repeat(",?", 22)+")",
+	_, err := s.db.Exec("INSERT INTO players(key, "+playerColumns+") VALUES(?"+strings.Repeat(",?", 24)+")",
 		append([]any{p.Key()}, playerValues(p)...)...)
 	if err != nil {
 		if exists, _ := s.PlayerExists(p.Name); exists {
@@ -68,7 +70,8 @@ func (s *Store) CreatePlayer(p *player.Player) error {
 func (s *Store) SavePlayer(p *player.Player) error {
 	res, err := s.db.Exec(`UPDATE players SET name=?, hash=?, rank=?, title=?, description=?, room=?, home=?,
 		created_at=?, last_seen=?, last_address=?, logins=?, time_online=?,
-		colour=?, prompt=?, prompt_text=?, timestamps=?, earmuffs=?, enter_msg=?, exit_msg=?, gagged=?, jailed=?, pager=?
+		colour=?, prompt=?, prompt_text=?, timestamps=?, earmuffs=?, enter_msg=?, exit_msg=?, gagged=?, jailed=?, pager=?,
+		colour_chosen=?, screen_reader=?
 		WHERE key=?`, append(playerValues(p), p.Key())...)
 	if err != nil {
 		return fmt.Errorf("save player %q: %w", p.Name, err)

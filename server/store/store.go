@@ -372,6 +372,13 @@ var migrations = []Migration{
 	// 4: a player's page length ('pager'). Additive: a previous build
 	// leaves the column alone (its players page by their client's height).
 	{OlderCanUse: true, SQL: `ALTER TABLE players ADD COLUMN pager INTEGER NOT NULL DEFAULT 0;`},
+	// 5: colour by the client's capability unless the player chose (those
+	// who have colour on chose it: it was off by default); the screen
+	// reader setting (0 follow the client, 1 on, 2 off). Additive: a
+	// previous build ignores both.
+	{OlderCanUse: true, SQL: `ALTER TABLE players ADD COLUMN colour_chosen INTEGER NOT NULL DEFAULT 0;
+	UPDATE players SET colour_chosen = 1 WHERE colour != 0;
+	ALTER TABLE players ADD COLUMN screen_reader INTEGER NOT NULL DEFAULT 0;`},
 }
 
 // minReader is the lowest schema version a binary must know to use a

@@ -32,7 +32,19 @@ const (
 	MTTSVT100      = 2   // VT100 escape codes
 	MTTSUTF8       = 4   // UTF-8 output
 	MTTS256Colour  = 8   // xterm 256 colours
+	MTTSScreenRead = 64  // the player uses a screen reader
 	MTTSTrueColour = 256 // 24-bit colour
+)
+
+// ColourLevel is how much colour a client is known to understand.
+type ColourLevel uint8
+
+// Colour levels, in order.
+const (
+	ColourNone ColourLevel = iota // nothing known: no colour
+	Colour16                      // ANSI: 8 colours, bright and bold
+	Colour256                     // xterm 256 colours
+	ColourTrue                    // 24-bit colour
 )
 
 // Change reports what a State.Handle call changed, as bit flags. Option
@@ -373,6 +385,38 @@ func (s *State) AppendPromptEnd(dst []byte) []byte {
 func (s *State) UTF8() bool {
 	return s.Charset == "UTF-8" || s.MTTS&MTTSUTF8 != 0
 }
+
+// ColourLevel is the most colour the client is known to understand: from
+// the MTTS bits (true colour, else 256, else ANSI), else from the terminal
+// type ("XTERM-256COLOR", "...-TRUECOLOR" or "-DIRECT") or a known
+// ANSI-capable client or terminal name.
+func (s *State) ColourLevel() ColourLevel {
+	switch {
+	case s.MTTS&MTTSTrueColour != 0:
+		return ColourTrue
+	case s.MTTS&MTTS256Colour != 0:
+		return Colour256
+	case s.MTTS&MTTSANSI != 0:
+		return Colour16
+	}
+	for _, name := range [...]string{s.Terminal, s.ClientName} {
+		switch {
+		case strings.Contains(name, "TRUECOLOR") || strings.Contains(name, "TRUECOLOUR") || strings.HasSuffix(name, "-DIRECT"):
+			return ColourTrue
+		case strings.Contains(name, "256COL"):
+			return Colour256
+		}
+	}
+	if s.SupportsColour() {
+		return Colour16
+	}
+	return ColourNone
+}
+
+// ScreenReader reports whether the client says its user has a screen
+// reader (MTTS bit 64: Mudlet and TinTin++ set it from their
+// accessibility settings).
+func (s *State) ScreenReader() bool { return s.MTTS&MTTSScreenRead != 0 }
 
 // SupportsColour reports whether the client is known to understand ANSI
 // colour: MTTS says so, or the client or terminal name is a known
