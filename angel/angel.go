@@ -38,6 +38,7 @@ type Config struct {
 	Policy          Policy
 	BootTimeout     time.Duration // a new talker must say hello within this
 	HangTimeout     time.Duration // no heartbeat for this long: the talker is hung
+	GoodAfter       time.Duration // a generation that served this long is good: its executable is kept (lastgood.go); 0 = never
 	QuitGrace       time.Duration // after SIGQUIT (goroutine dump), wait this long before SIGKILL
 	HandoverTimeout time.Duration // after a handed-over exit, the successor must say hello within this
 	StopTimeout     time.Duration // a stop waits this long for the talker to exit
@@ -64,6 +65,7 @@ type Watch struct {
 	Policy      Policy
 	BootTimeout time.Duration
 	HangTimeout time.Duration
+	GoodAfter   time.Duration
 }
 
 // EnvSocket is the variable through which a talker learns where its angel
@@ -77,32 +79,36 @@ type Angel struct {
 	events chan any
 	since  time.Time
 
-	state      link.State
-	detail     string
-	cur        *generation
-	retiring   map[int]*generation
-	exited     map[int]exitInfo // reaped children not yet matched to a generation
-	crashes    crashes
-	restartAt  time.Time
-	restarts   int
-	lastExit   string
-	stopping   *stopRequest
-	quitAt     time.Time // when SIGQUIT was sent to a hung talker
-	cause      string    // why the angel is killing the current talker, if it is
-	replying   sync.WaitGroup
-	held       holdings      // sockets and checkpoints for crash recovery (hold.go)
-	offer      *reboot.Offer // a recovery handoff in progress
+	state     link.State
+	detail    string
+	cur       *generation
+	retiring  map[int]*generation
+	exited    map[int]exitInfo // reaped children not yet matched to a generation
+	crashes   crashes
+	restartAt time.Time
+	restarts  int
+	lastExit  string
+	stopping  *stopRequest
+	quitAt    time.Time // when SIGQUIT was sent to a hung talker
+	cause     string    // why the angel is killing the current talker, if it is
+	replying  sync.WaitGroup
+	held      holdings      // sockets and checkpoints for crash recovery (hold.go)
+	offer     *reboot.Offer // a recovery handoff in progress
+	// good is the last good binary, badCrashes the crashes in a row of
+	// generations that never served GoodAfter (lastgood.go).
+	good       lastGood
+	badCrashes int
 	// offerSocketsOnly: that handoff left the checkpoints out;
 	// checkpointsRefused: the last one with them was refused, so the next
 	// leaves them out.
 	offerSocketsOnly, checkpointsRefused bool
-	crashedAt  time.Time     // when the talker whose players are held died
-	lastDead   *generation
-	crashLogAt int64 // how much of the crash log has been logged already
-	stderrAt   int64 // how much of the talker's stderr log has been looked at
-	served     bool  // a generation has said hello to this angel
-	done       bool
-	exitCode   int
+	crashedAt                            time.Time // when the talker whose players are held died
+	lastDead                             *generation
+	crashLogAt                           int64 // how much of the crash log has been logged already
+	stderrAt                             int64 // how much of the talker's stderr log has been looked at
+	served                               bool  // a generation has said hello to this angel
+	done                                 bool
+	exitCode                             int
 }
 
 // generation is one talker process, known by pid and start time.
@@ -113,6 +119,9 @@ type generation struct {
 	version   string
 	startedAt time.Time
 	hello     bool
+	helloAt   time.Time // when it said hello
+	kept      bool      // its executable is the last good binary (lastgood.go)
+	lastGood  bool      // it runs the last good binary, the new one having crashed
 	lastBeat  time.Time
 	bye       *link.Bye
 	adopted   bool
@@ -160,7 +169,7 @@ func New(cfg Config) *Angel {
 	if cfg.QuitGrace == 0 {
 		cfg.QuitGrace = 3 * time.Second
 	}
-	return &Angel{cfg: cfg, log: cfg.Log, events: make(chan any, 256), retiring: map[int]*generation{},
+	return &Angel{cfg: cfg, log: cfg.Log, events: make(chan any, 256), retiring: map[int]*generation{}, good: lastGood{fd: -1},
 		exited: map[int]exitInfo{}, state: link.StateStarting}
 }
 
@@ -217,6 +226,7 @@ func (a *Angel) Run() int {
 			a.handle(ev)
 		case <-tick.C:
 			a.check(time.Now())
+			a.keepIfGood(time.Now())
 		}
 	}
 	// Let the launcher that asked for the stop read its answer.
@@ -389,8 +399,8 @@ func (a *Angel) reread() {
 		a.log.Warn().Err(err).Msg("cannot re-read the angel's settings; keeping them")
 		return
 	}
-	if w.Policy != a.cfg.Policy || w.BootTimeout != a.cfg.BootTimeout || w.HangTimeout != a.cfg.HangTimeout {
-		a.cfg.Policy, a.cfg.BootTimeout, a.cfg.HangTimeout = w.Policy, w.BootTimeout, w.HangTimeout
+	if w.Policy != a.cfg.Policy || w.BootTimeout != a.cfg.BootTimeout || w.HangTimeout != a.cfg.HangTimeout || w.GoodAfter != a.cfg.GoodAfter {
+		a.cfg.Policy, a.cfg.BootTimeout, a.cfg.HangTimeout, a.cfg.GoodAfter = w.Policy, w.BootTimeout, w.HangTimeout, w.GoodAfter
 		a.log.Info().Dur("hang_timeout", w.HangTimeout).Dur("boot_timeout", w.BootTimeout).
 			Int("crash_limit", w.Policy.CrashLimit).Msg("angel settings changed")
 	}
@@ -421,11 +431,17 @@ func (a *Angel) hello(h link.Hello, now time.Time) {
 		a.cur = g
 		a.reread()
 	}
+	if !g.hello {
+		g.helloAt = now
+	}
 	g.hello, g.lastBeat, g.number, g.start, g.version = true, now, h.Generation, start, h.Version
 	g.linkOpen = true
 	a.served = true
 	if a.stopping == nil {
 		a.state, a.detail = link.StateRunning, ""
+		if g.lastGood {
+			a.detail = "on the last good binary, version " + a.good.version + ": the new one crashed soon after starting; fix it and reboot"
+		}
 	}
 	a.quitAt = time.Time{}
 	a.log.Info().Int("talker_pid", h.PID).Int("generation", h.Generation).Str("version", h.Version).Msg("talker generation is up")
@@ -622,6 +638,9 @@ func (a *Angel) currentExited(now time.Time) {
 	a.lastExit = how
 	a.logCrashOutput(g.pid)
 	upFor := now.Sub(g.startedAt)
+	if !g.kept {
+		a.badCrashes++ // it never served GoodAfter
+	}
 	if g.hello {
 		a.lastDead, a.crashedAt = g, now
 	}
@@ -651,9 +670,16 @@ func (a *Angel) currentExited(now time.Time) {
 func (a *Angel) spawn(extraEnv []string) (int, bool) {
 	env := append(append([]string(nil), a.cfg.Env...), EnvSocket+"="+a.cfg.Socket)
 	env = append(env, extraEnv...)
-	pid, err := startTalker(a.cfg.Executable, a.cfg.Args, env, a.cfg.Stdout, a.cfg.Stderr)
+	exe, fallback := a.executable()
+	if fallback {
+		a.log.Error().Int("crashes", a.badCrashes).Str("version", a.good.version).
+			Msg("the talker's new binary crashed soon after starting, twice in a row: starting the last good binary, kept in memory, instead")
+		a.held.tell("*** The talker's new version keeps failing; going back to the previous one. Hold on...")
+	}
+	pid, err := startTalker(exe, a.cfg.Executable, a.cfg.Args, env, a.cfg.Stdout, a.cfg.Stderr)
 	now := time.Now()
 	if err != nil {
+		a.badCrashes++ // a binary that cannot even start (deleted, overwritten by something else)
 		a.log.Error().Err(err).Msg("cannot start the talker")
 		a.lastExit = "could not start: " + err.Error()
 		delay, loop := a.crashes.crashed(a.cfg.Policy, now, 0)
@@ -666,7 +692,7 @@ func (a *Angel) spawn(extraEnv []string) (int, bool) {
 	}
 	a.restarts++
 	start, _ := link.StartTime(pid)
-	a.cur = &generation{pid: pid, start: start, startedAt: now}
+	a.cur = &generation{pid: pid, start: start, startedAt: now, lastGood: fallback}
 	return pid, true
 }
 

@@ -66,13 +66,13 @@ func becomeSubreaper() error {
 // startTalker starts a talker process in its own process group (so that a
 // Ctrl-C meant for the angel reaches the talker only as the angel's
 // orderly stop).
-func startTalker(exe string, args, env []string, stdout, stderr *os.File) (int, error) {
+func startTalker(exe, argv0 string, args, env []string, stdout, stderr *os.File) (int, error) {
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
 		return 0, err
 	}
 	defer devnull.Close()
-	p, err := os.StartProcess(exe, append([]string{exe}, args...), &os.ProcAttr{
+	p, err := os.StartProcess(exe, append([]string{argv0}, args...), &os.ProcAttr{
 		Env:   env,
 		Files: []*os.File{devnull, stdout, stderr},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},

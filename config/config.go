@@ -111,6 +111,7 @@ type AngelS struct {
 	CrashWindow Duration `toml:"crash_window" flag:"crash-window" help:"see crash_limit"`
 	Backoff     Duration `toml:"backoff" flag:"backoff" help:"first delay before restarting a crashed talker (doubles up to backoff_max)"`
 	BackoffMax  Duration `toml:"backoff_max" flag:"backoff-max" help:"longest delay before restarting a crashed talker"`
+	GoodAfter   Duration `toml:"good_after" flag:"good-after" help:"a generation that has served this long is good: the angel keeps a copy of its binary in memory, and goes back to it if a new binary crashes twice in a row before serving this long (0s = never)"`
 }
 
 // Keepalive keeps idle connections open through NAT routers and firewalls
@@ -194,6 +195,6 @@ func Default() Settings {
 		MSSP: MSSP{Language: "English", Status: "Live", CrawlDelay: -1},
 		Angel: AngelS{HangTimeout: Duration(30 * time.Second), BootTimeout: Duration(30 * time.Second),
 			CrashLimit: 5, CrashWindow: Duration(2 * time.Minute),
-			Backoff: Duration(50 * time.Millisecond), BackoffMax: Duration(time.Minute)},
+			Backoff: Duration(50 * time.Millisecond), BackoffMax: Duration(time.Minute), GoodAfter: Duration(time.Minute)},
 	}
 }

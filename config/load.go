@@ -302,6 +302,9 @@ func Validate(s Settings) []Problem {
 			bad(key, "must be more than 0s")
 		}
 	}
+	if a.GoodAfter < 0 {
+		bad("angel.good_after", "cannot be negative")
+	}
 	if a.CrashLimit < 1 {
 		bad("angel.crash_limit", "must be at least 1")
 	}

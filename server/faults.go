@@ -19,6 +19,7 @@ import (
 //	slow-stage                       1.2 s before taking in each batch of staged sockets
 //	reject-state, crash-restore,     while restoring the state, in the pause
 //	reject-checkpoint                a crash recovery's state, when it carries checkpoints
+//	crash-soon                       half a second after serving, every time
 //	hang-restore
 //	corrupt-session:NAME             NAME's session record arrives damaged, so that the
 //	                                 restore's own decoding meets an unreadable record
@@ -33,6 +34,10 @@ type Faults struct {
 	// the talker's checkpoints (not one with the sockets alone), as a
 	// binary that cannot read them would.
 	RejectCheckpoint bool
+	// CrashSoon: the generation crashes (an unrecovered panic) half a
+	// second after it starts serving, as a bad build that passes a reboot
+	// would.
+	CrashSoon bool
 	// FutureMigrations are played after this build's schema migrations.
 	FutureMigrations []store.Migration
 }
@@ -83,6 +88,8 @@ func ParseFaults(s string) Faults {
 		f.Restore = faultReject
 	case "reject-checkpoint":
 		f.RejectCheckpoint = true
+	case "crash-soon":
+		f.CrashSoon = true
 	case "crash-restore":
 		f.Restore = faultCrash
 	case "hang-restore":

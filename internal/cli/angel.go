@@ -222,6 +222,7 @@ func runAngel(o *angelOptions, foreground bool) int {
 		},
 		Executable: exe, Args: o.serveArgs, Env: env, Stdout: stdout, Stderr: stderr,
 		Policy: watchFrom(settings).Policy, BootTimeout: watchFrom(settings).BootTimeout, HangTimeout: watchFrom(settings).HangTimeout,
+		GoodAfter: watchFrom(settings).GoodAfter,
 		Reread: func() (angel.Watch, error) {
 			s, err := readSettings(o.data, o.overrides)
 			return watchFrom(s), err
@@ -252,7 +253,7 @@ func watchFrom(s config.Settings) angel.Watch {
 	p := angel.DefaultPolicy()
 	p.Initial, p.Max = a.Backoff.D(), a.BackoffMax.D()
 	p.CrashLimit, p.CrashWindow = a.CrashLimit, a.CrashWindow.D()
-	return angel.Watch{Policy: p, BootTimeout: a.BootTimeout.D(), HangTimeout: a.HangTimeout.D()}
+	return angel.Watch{Policy: p, BootTimeout: a.BootTimeout.D(), HangTimeout: a.HangTimeout.D(), GoodAfter: a.GoodAfter.D()}
 }
 
 // detachAngel starts `talker angel` (without --detach) in a new session,

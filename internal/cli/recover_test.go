@@ -166,3 +166,49 @@ func TestRefusedCheckpointsEndAtTheLoginPrompt(t *testing.T) {
 		t.Errorf("the angel's log does not say it offered the sockets alone")
 	}
 }
+
+// TestLastGoodBinaryAfterTwoCrashes: a new build passes a reboot and then
+// crashes soon after starting, every time. After two such crashes the
+// angel recovers with the last good binary, kept in memory, and everyone
+// is still connected; the players are told.
+func TestLastGoodBinaryAfterTwoCrashes(t *testing.T) {
+	la := startAngel(t, "--good-after", "2s")
+	alice := la.dialClient()
+	alice.Register("Alice", "alice-pw")
+	la.waitLog("kept a copy of this generation's executable", 10*time.Second)
+	script := fmt.Sprintf("#!/bin/sh\nTALKER_FAULT=crash-soon exec %s \"$@\"\n", la.good)
+	if err := os.WriteFile(la.binary+".new", []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(la.binary+".new", la.binary); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := la.cli("reboot"); code != 0 {
+		t.Fatalf("the bad build's reboot failed: %s", out)
+	}
+	alice.Expect("going back to the previous one")
+	alice.Expect("recovered")
+	alice.Send("say still here")
+	alice.Expect("You say 'still here'")
+	pid := la.talkerPID()
+	time.Sleep(1500 * time.Millisecond) // past the bad build's crash
+	if now := la.talkerPID(); now != pid || alice.Closed() {
+		t.Fatalf("the talker did not stay up on the last good binary (pid %d, then %d)", pid, now)
+	}
+	if out, _ := la.cli("status"); !strings.Contains(out, "on the last good binary") {
+		t.Errorf("status does not say the last good binary runs:\n%s", out)
+	}
+}
+
+// waitLog waits until the angel's log holds want.
+func (la *liveAngel) waitLog(want string, within time.Duration) {
+	la.t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if b, _ := os.ReadFile(filepath.Join(la.data, "log", "angel.log")); strings.Contains(string(b), want) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	la.t.Fatalf("the angel's log did not say %q within %v", want, within)
+}

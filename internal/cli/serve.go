@@ -201,6 +201,12 @@ func cmdServe(args []string, o Options) int {
 		go func() { served <- srv.Serve(ln) }()
 	}
 	go srv.ServeControl(ctl)
+	if cfg.Faults.CrashSoon {
+		go func() {
+			time.Sleep(500 * time.Millisecond)
+			panic("injected fault: crash soon after starting")
+		}()
+	}
 	log.Info().Str("version", cfg.Version).Strs("listen", addrs).Str("data", cfg.DataDir).Msg("talker running")
 
 	for {
