@@ -75,6 +75,7 @@ func (e *Editor) size() int {
 
 // editorLine handles a line typed in the editor.
 func (w *World) editorLine(s *Session, raw []byte) {
+	s.textPrompted = false // the player's line ended the prompt's
 	e := s.Editor
 	line := text.Clean(raw)
 	switch strings.ToLower(line) {

@@ -154,6 +154,7 @@ func (s *Session) morePrompt() string {
 
 // pagerLine handles a line typed at the pager's prompt.
 func (w *World) pagerLine(s *Session, raw []byte) {
+	s.textPrompted = false // the player's line ended the prompt's
 	p := s.Pager
 	n := max(s.pageLength(), minPageLines)
 	switch strings.ToLower(text.Clean(raw)) {
@@ -183,7 +184,9 @@ func (w *World) pagerLine(s *Session, raw []byte) {
 
 // textPrompt sends the pager's or the editor's prompt if the player is in
 // either, and says whether it did.
-func (w *World) textPrompt(s *Session) bool {
+func (w *World) textPrompt(s *Session) bool { return s.textPrompt() }
+
+func (s *Session) textPrompt() bool {
 	switch {
 	case s.Pager != nil:
 		s.prompt(s.morePrompt())
@@ -192,5 +195,22 @@ func (w *World) textPrompt(s *Session) bool {
 	default:
 		return false
 	}
+	s.textPrompted = true
 	return true
+}
+
+// sendText sends lines of text. Lines that come while the player sits at
+// the pager's or the editor's prompt (what others say, not a reply to the
+// player) are never held back: they start on a line of their own, and the
+// prompt follows them again, so that it stays below them and the player
+// still sees where their next line goes.
+func (s *Session) sendText(b []byte) {
+	if !s.textPrompted || s.capture != nil {
+		s.send(b)
+		return
+	}
+	s.textPrompted = false
+	s.send(crlf)
+	s.send(b)
+	s.textPrompt()
 }

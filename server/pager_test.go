@@ -59,9 +59,15 @@ func TestPagerKeys(t *testing.T) {
 	if len(second) != 11 || second[0] == first[0] {
 		t.Fatalf("second page:\n%s", strings.Join(second, "\n"))
 	}
-	// Someone else's line is not held back by the pager.
+	// Someone else's line is not held back by the pager: it comes at
+	// once, on a line of its own, and the prompt again below it.
 	bob.Send("say hello Alice")
-	alice.Expect("Bob says 'hello Alice'")
+	if got := alice.Expect("Bob says 'hello Alice'"); got != "\nBob says 'hello Alice'" {
+		t.Errorf("another's line in the pager: %q", got)
+	}
+	if got := alice.Expect(morePrompt); !strings.HasPrefix(got, "\n-- more (") {
+		t.Errorf("the prompt after another's line: %q", got)
+	}
 	alice.Send("b")
 	if back := pageLines(t, alice.Expect(morePrompt)); strings.Join(back, "\n") != strings.Join(first, "\n") {
 		t.Errorf("b did not go back to the first page:\n%s", strings.Join(back, "\n"))
@@ -166,6 +172,11 @@ func TestEditorMailAndDescription(t *testing.T) {
 	}
 	if got := bob.Quiet(200 * time.Millisecond); strings.Contains(got, "Alice says") {
 		t.Errorf("a line typed in the editor ran as a command: %q", got)
+	}
+	// Another's line comes at once, with the editor's prompt again below.
+	bob.Send("say still writing")
+	if got := alice.Expect("Bob says 'still writing'\n" + editorPrompt); !strings.HasSuffix(got, "] \nBob says 'still writing'\n] ") {
+		t.Errorf("another's line in the editor: %q", got)
 	}
 	alice.Send(".")
 	alice.Expect("Mail sent to Bob.")

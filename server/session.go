@@ -56,6 +56,9 @@ type Session struct {
 	// sends the player, so that output longer than a page can be paged
 	// (pager.go).
 	capture *[]byte
+	// textPrompted: the pager's or the editor's prompt is the last thing
+	// sent, and nothing typed since (sendText).
+	textPrompted bool
 }
 
 // name is for logs: the player's name, or "" before login.
@@ -158,7 +161,7 @@ func (s *Session) render(msg string, wrap bool) string {
 }
 
 // println sends a line of text, word-wrapped to the client's width.
-func (s *Session) println(msg string) { s.send(s.line(msg)) }
+func (s *Session) println(msg string) { s.sendText(s.line(msg)) }
 
 // line renders msg for this session as println sends it.
 func (s *Session) line(msg string) []byte {
@@ -211,7 +214,7 @@ func (c *lineCache) sendTo(s *Session) {
 		b = s.line(msg)
 		c.lines[style] = b
 	}
-	s.send(b)
+	s.sendText(b)
 }
 
 // hear sends a line of conversation — something someone said or did, as
