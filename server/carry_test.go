@@ -25,7 +25,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 		alice.Expect("\n")
 	}
 	bob.Send("tell alice carried")
-	alice.Expect("Bob says you 'carried'")
+	alice.Expect("Bob tells you 'carried'")
 	bob.Send("say for the review")
 	alice.Expect("Bob says 'for the review'")
 	boss.Send("gag bob")
@@ -115,7 +115,7 @@ func TestNewStateCarriedAcrossReboot(t *testing.T) {
 		if e := p.Lists["bob"]; !e.Friend || player.Ignore(e.Ignore) != player.IgnoreShouts || e.Name != "Bob" {
 			t.Errorf("lists not carried: %+v", p.Lists)
 		}
-		if len(st.TellReview) != 1 || st.TellReview[0].Text != "Bob says you 'carried'" {
+		if len(st.TellReview) != 1 || st.TellReview[0].Text != "Bob tells you 'carried'" {
 			t.Errorf("recap not carried: %+v", st.TellReview)
 		}
 	}

@@ -35,8 +35,9 @@ func adminCommands() []*command {
 			run: (*World).cmdConfig},
 		{name: "uptime", category: "Information", usage: "uptime",
 			summary: "how long the talker has been up, and its reboots",
-			help:    "Shows when the talker was last started from cold, how many seamless reboots it has had since, and when the last one was.",
-			run:     (*World).cmdUptime},
+			help: "Shows when the talker was last started from cold, how many seamless reboots it has had since and, counted apart, " +
+				"how many times it recovered from a crash, and when the last of either was.",
+			run: (*World).cmdUptime},
 	}
 }
 
@@ -95,10 +96,23 @@ func (w *World) cmdUptime(s *Session, _ string) {
 	now := w.cfg.Now()
 	sys := w.system
 	s.println("Up for " + ago(now.Sub(sys.ColdStartedAt)) + " since a cold start; this is generation " +
-		itoa(sys.Generation) + " (" + plural(sys.Reboots, "seamless reboot") + ").")
+		itoa(sys.Generation) + " (" + plural(sys.Reboots, "seamless reboot") + ", " + recoveries(sys.Recoveries) + ").")
 	if t := sys.LastReboot; t != nil {
-		s.println("Last reboot " + ago(now.Sub(t.At).Round(time.Second)) + " ago, by " + t.By + ": players paused for " + ms(t.Pause) + ".")
+		what := "Last reboot"
+		if t.Mode == reboot.ModeRecover {
+			what = "Last crash recovery"
+		}
+		s.println(what + " " + ago(now.Sub(t.At).Round(time.Second)) + " ago, by " + t.By + ": players paused for " + ms(t.Pause) + ".")
 	}
+}
+
+// recoveries counts crash recoveries ("1 crash recovery", "2 crash
+// recoveries").
+func recoveries(n int) string {
+	if n == 1 {
+		return "1 crash recovery"
+	}
+	return itoa(n) + " crash recoveries"
 }
 
 func (w *World) cmdConfig(s *Session, args string) {

@@ -94,6 +94,9 @@ func (w *World) cmdWho(s *Session, _ string) {
 		}
 		s.println(line)
 	}
+	if !reader {
+		s.println(whoLegend)
+	}
 }
 
 // rankWord is a rank as 'who' reads it to a screen reader: "" for a
@@ -109,6 +112,9 @@ func rankWord(r player.Rank) string {
 	}
 	return ""
 }
+
+// whoLegend explains the marks before the names in 'who' (rankMark).
+const whoLegend = "(* admin, ^ staff, _ newbie)"
 
 func (w *World) cmdExamine(s *Session, args string) {
 	name := strings.TrimSpace(args)

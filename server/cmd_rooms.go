@@ -33,7 +33,7 @@ func roomCommands() []*command {
 				"and the room is called <you>.<id>) and takes you there; your first, <you>.home, is made by 'home'. " +
 				"In a room of yours: 'room name <text>' and 'room desc <text>' set its name and description; 'room lock' lets in " +
 				"only you and those you 'invite', 'room unlock' opens it again; 'room link <room>' adds an exit to another of your rooms " +
-				"(both ways) or to a public room (one way), and 'room unlink <room>' removes it. 'room' or 'room info' shows the room and " +
+				"(both ways; name it by its short name, like 'home', or its full id) or to a public room (one way), and 'room unlink <room>' removes it. 'room' or 'room info' shows the room and " +
 				"lists your rooms. New rooms have an exit to the main room.",
 			run: (*World).cmdRoom},
 		{name: "invite", minRank: player.Resident, category: "Rooms", usage: "invite [name]",
@@ -285,8 +285,21 @@ func (w *World) roomInfo(s *Session) {
 	s.println("Your rooms: " + strings.Join(mine, ", ") + ". Home: " + s.Player.Home + ".")
 }
 
+// ownRoom finds a room by the short name its owner gave it ("home" for
+// "tinny.home"), for its owner.
+func (w *World) ownRoom(s *Session, name string) *Room {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name == "" || strings.Contains(name, ".") {
+		return nil
+	}
+	return w.rooms[s.Player.Key()+"."+name]
+}
+
 func (w *World) roomLink(s *Session, r *Room, name string) bool {
-	to, msg := w.findRoom(name, nil)
+	to, msg := w.ownRoom(s, name), ""
+	if to == nil {
+		to, msg = w.findRoom(name, nil)
+	}
 	switch {
 	case to == nil:
 		s.println(msg)
@@ -313,7 +326,10 @@ func (w *World) roomLink(s *Session, r *Room, name string) bool {
 }
 
 func (w *World) roomUnlink(s *Session, r *Room, name string) bool {
-	to, msg := w.findRoom(name, r.Exits)
+	to, msg := w.ownRoom(s, name), ""
+	if to == nil || !contains(r.Exits, to.ID) {
+		to, msg = w.findRoom(name, r.Exits)
+	}
 	if to == nil {
 		s.println(msg)
 		return false

@@ -57,10 +57,11 @@ func staffCommands() []*command {
 				"Either may be followed by a length — a number and s, m, h, d or w, like 30m, 2h or 7d; 'perm' or nothing for good — and a reason. " +
 				"Banned players who are on are disconnected. 'ban' alone lists the bans; 'unban' lifts one.",
 			run: (*World).cmdBan},
-		{name: "unban", minRank: staffRank, category: "Staff", usage: "unban <number | name | site>",
+		{name: "unban", minRank: staffRank, category: "Staff", usage: "unban [name <name> | site <address|range> | <number>]",
 			summary: "lift a ban",
-			help:    "Lifts the ban with that number (as 'ban' lists them), or the ban on that name or site.",
-			run:     (*World).cmdUnban},
+			help: "'unban name <name>' and 'unban site <address or range>' lift a ban as 'ban' put it; 'unban <number>' lifts the ban " +
+				"with that number, as 'ban' lists them. 'unban <name or site>' alone works too when only one ban fits.",
+			run: (*World).cmdUnban},
 		{name: "newbies", minRank: staffRank, category: "Staff", usage: "newbies [open | close]",
 			summary: "open or close the talker to new players",
 			help: "'newbies close' refuses new registrations (people at the name prompt are told the talker is not accepting new players " +
@@ -80,11 +81,12 @@ func staffCommands() []*command {
 			help: "Shows the last n (20 unless you say) staff actions — promote, demote, kick, gag, jail, ban, unban, newbies, wall, " +
 				"trans, shutdown, reboot, enable, disable, resetpassword, rename, deleteaccount — with when, who, to whom and why.",
 			run: (*World).cmdStaffLog},
-		{name: "shutdown", minRank: adminRank, category: "Staff", usage: "shutdown [seconds | cancel] [reason]",
-			summary: "stop the talker, after a countdown",
-			help: "Stops the talker as 'talker stop' does: everyone is told and disconnected, and it stays down until started again. " +
-				"With a number of seconds, counts down first, announcing every minute and then every 10 seconds; " +
-				"'shutdown cancel' stops the countdown. ('reboot' restarts without disconnecting anyone.)",
+		{name: "shutdown", minRank: adminRank, category: "Staff", usage: "shutdown now | <seconds> | cancel [reason]",
+			summary: "stop the talker (and the angel), now or after a countdown",
+			help: "Stops the talker as 'talker stop' does: everyone is told and disconnected, the angel stops too, and the talker stays down " +
+				"until someone runs 'talker start' on the server. 'shutdown now' stops at once; 'shutdown <seconds>' counts down first, " +
+				"announcing every minute and then every 10 seconds; 'shutdown cancel' stops the countdown. 'shutdown' alone only explains. " +
+				"('reboot' restarts without disconnecting anyone.)",
 			run: (*World).cmdShutdown},
 	}
 }
@@ -356,7 +358,7 @@ func (w *World) cmdBan(s *Session, args string) {
 		}
 		b.Pattern = player.Key(valid)
 		if w.nameBan(valid) != nil {
-			s.println(valid + " is already banned; 'unban " + b.Pattern + "' first to change the ban.")
+			s.println(valid + " is already banned; 'unban name " + b.Pattern + "' first to change the ban.")
 			return
 		}
 	} else {
@@ -422,27 +424,52 @@ func (w *World) listBans(s *Session) {
 	}
 }
 
+// cmdUnban lifts a ban: 'unban name <name>' and 'unban site <site>', as
+// 'ban' puts them, or 'unban <number>' as 'ban' lists them; 'unban <name
+// or site>' alone still works when only one ban fits.
 func (w *World) cmdUnban(s *Session, args string) {
 	arg := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(args), "#"))
+	kind := ""
+	if k, rest, ok := strings.Cut(arg, " "); ok && (k == store.BanName || k == store.BanSite) {
+		kind, arg = k, strings.TrimSpace(rest)
+	}
 	if arg == "" {
 		usage(s, "unban", w)
 		return
 	}
 	site, isSite := parseSite(arg)
-	for i, b := range w.activeBans() {
-		if strconv.FormatInt(b.ID, 10) == arg || b.Pattern == arg || isSite && b.Pattern == site {
-			if err := w.store.RemoveBan(b.ID); err != nil {
-				w.log.Error().Err(err).Msg("could not remove a ban")
-				s.println("Sorry, the ban could not be lifted.")
-				return
-			}
-			w.bans = append(w.bans[:i], w.bans[i+1:]...)
-			s.println("The ban on " + b.Kind + " " + b.Pattern + " is lifted.")
-			w.staffLog(s, "unban "+b.Kind, b.Pattern, "")
-			return
+	var found []store.Ban
+	for _, b := range w.activeBans() {
+		if kind != "" && b.Kind != kind {
+			continue
+		}
+		if kind == "" && strconv.FormatInt(b.ID, 10) == arg || b.Pattern == arg || isSite && b.Pattern == site {
+			found = append(found, b)
 		}
 	}
-	s.println("There is no ban on '" + arg + "'. ('ban' lists them.)")
+	switch len(found) {
+	case 0:
+		s.println("There is no ban on '" + strings.TrimSpace(kind+" "+arg) + "'. ('ban' lists them.)")
+		return
+	case 1:
+	default:
+		s.println("'" + arg + "' could be more than one ban; say 'unban name " + arg + "', 'unban site " + arg + "' or the ban's number ('ban' lists them).")
+		return
+	}
+	b := found[0]
+	if err := w.store.RemoveBan(b.ID); err != nil {
+		w.log.Error().Err(err).Msg("could not remove a ban")
+		s.println("Sorry, the ban could not be lifted.")
+		return
+	}
+	for i := range w.bans {
+		if w.bans[i].ID == b.ID {
+			w.bans = append(w.bans[:i], w.bans[i+1:]...)
+			break
+		}
+	}
+	s.println("The ban on " + b.Kind + " " + b.Pattern + " is lifted.")
+	w.staffLog(s, "unban "+b.Kind, b.Pattern, "")
 }
 
 func (w *World) cmdNewbies(s *Session, args string) {

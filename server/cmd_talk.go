@@ -45,7 +45,11 @@ func talkCommands() []*command {
 			help: "Sends a private message to one or more people wherever they are. Separate several names with commas: '>bob,carol lunch?'. They can answer with 'reply'. " +
 				"Someone who ignores your tells does not get it, and you are told so. 'recap' shows your last tells.",
 			run: (*World).cmdTell},
-		{name: "remote", talk: true, shortcuts: "<", aliases: []string{"pemote"}, category: "Talking", usage: "remote <name> <action>",
+		{name: "pemote", talk: true, category: "Talking", usage: "pemote <action>",
+			summary: "possessive emote in the room",
+			help:    "Like emote, with your name made possessive: 'pemote hat falls off' shows \"Alice's hat falls off\". Shortcut: '::hat falls off'.",
+			run:     (*World).cmdPemote},
+		{name: "remote", talk: true, shortcuts: "<", category: "Talking", usage: "remote <name> <action>",
 			summary: "emote privately to someone anywhere",
 			help:    "Like emote, but only the person named sees it, wherever they are: '<bob waves' shows Bob 'Alice waves'.",
 			run:     (*World).cmdRemote},
@@ -63,6 +67,20 @@ func talkCommands() []*command {
 			help: "Only the person named hears the words; everyone else in the room sees that you whispered something to them. " +
 				"They must be in the room with you (use 'tell' for anyone anywhere). Shortcut: '=bob psst'.",
 			run: (*World).cmdWhisper},
+	}
+}
+
+// tellVerb picks the verb for a tell by its message's last character:
+// "You tell Bob", "Alice tells you"; "You ask Bob", "Alice asks you";
+// "You exclaim to Bob", "Alice exclaims to you".
+func tellVerb(msg string) (you, they string) {
+	switch {
+	case strings.HasSuffix(msg, "?"):
+		return "ask", "asks"
+	case strings.HasSuffix(msg, "!"):
+		return "exclaim to", "exclaims to"
+	default:
+		return "tell", "tells"
 	}
 }
 
@@ -120,7 +138,25 @@ func (w *World) cmdEmote(s *Session, args string) {
 		usage(s, "emote", w)
 		return
 	}
+	// '::hat falls off' is the possessive emote (EW-too's shortcut); ':)'
+	// and the like stay emotes.
+	if len(args) > 1 && args[0] == ':' && (args[1] == ' ' || isLetter(args[1])) {
+		w.cmdPemote(s, strings.TrimSpace(args[1:]))
+		return
+	}
 	line := emoteText(s.Player.Name, args)
+	w.roomTalk(s, line, line)
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// cmdPemote is the possessive emote: "Boss's hat falls off".
+func (w *World) cmdPemote(s *Session, args string) {
+	if args == "" {
+		usage(s, "pemote", w)
+		return
+	}
+	line := s.Player.Name + "'s " + args // "Boss's", as EW-too writes it whatever the name
 	w.roomTalk(s, line, line)
 }
 
@@ -188,7 +224,7 @@ func (w *World) tell(s *Session, rs []*Session, msg string) {
 	if len(rs) == 0 {
 		return
 	}
-	you, they := sayVerb(msg)
+	you, they := tellVerb(msg)
 	for _, r := range rs {
 		line := s.Player.Name + " " + they + " you '" + msg + "'"
 		if len(rs) > 1 {
@@ -282,10 +318,9 @@ func (w *World) cmdShout(s *Session, args string) {
 		s.println("Nobody can hear you shout from the jail.")
 		return
 	}
-	you, they := sayVerb(args)
-	if they == "says" {
-		you, they = "shout", "shouts"
-	}
+	// A shout is always called one, asked or not: whoever hears it in
+	// another room must know it was shouted.
+	you, they := "shout", "shouts"
 	s.hear("You " + you + " '" + args + "'")
 	if s.Player.Earmuffs {
 		s.println("(You are wearing earmuffs: you will not hear anyone shout back. 'earmuffs off' takes them off.)")

@@ -41,17 +41,17 @@ func TestTellRemoteReplyAcrossRooms(t *testing.T) {
 	bob.Send("go lounge")
 	bob.Expect("The Lounge")
 	alice.Send("tell bob psst")
-	alice.Expect("You say Bob 'psst'")
-	bob.Expect("Alice says you 'psst'")
+	alice.Expect("You tell Bob 'psst'")
+	bob.Expect("Alice tells you 'psst'")
 	bob.Send("reply what?")
 	alice.Expect("Bob asks you 'what?'")
 	alice.Send(">bo nothing")
-	bob.Expect("Alice says you 'nothing'")
+	bob.Expect("Alice tells you 'nothing'")
 	alice.Send("<bob pokes you")
 	bob.Expect("Alice pokes you")
 	alice.Expect("You emote to Bob: Alice pokes you")
 	bob.Send("re ok")
-	alice.Expect("Bob says you 'ok'")
+	alice.Expect("Bob tells you 'ok'")
 	alice.Send("tell nobody hi")
 	alice.Expect("Nobody called 'nobody' is logged in.")
 	alice.Send("tell alice hi")
@@ -60,9 +60,9 @@ func TestTellRemoteReplyAcrossRooms(t *testing.T) {
 	carol.Send("reply hi")
 	carol.Expect("Nobody has told you anything yet.")
 	alice.Send(">bob,carol group hug")
-	bob.Expect("Alice says you (and Carol) 'group hug'")
-	carol.Expect("Alice says you (and Bob) 'group hug'")
-	alice.Expect("You say Bob and Carol 'group hug'")
+	bob.Expect("Alice tells you (and Carol) 'group hug'")
+	carol.Expect("Alice tells you (and Bob) 'group hug'")
+	alice.Expect("You tell Bob and Carol 'group hug'")
 }
 
 func TestShoutReachesEveryRoom(t *testing.T) {
@@ -74,7 +74,7 @@ func TestShoutReachesEveryRoom(t *testing.T) {
 	alice.Expect("You shout 'fire drill'")
 	bob.Expect("Alice shouts 'fire drill'")
 	alice.Send("shout really!")
-	bob.Expect("Alice exclaims 'really!'")
+	bob.Expect("Alice shouts 'really!'")
 }
 
 func TestRoomsAndMoving(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"talker/ipc"
@@ -196,6 +197,7 @@ type controlState struct {
 	controlWG        sync.WaitGroup
 	stopAsked        chan struct{}
 	stopOnce         sync.Once
+	stopAnnounced    atomic.Bool    // the in-game shutdown has told everyone already
 	controlListeners []net.Listener // guarded by Server.mu
 }
 

@@ -63,7 +63,7 @@ func TestIgnoreReallyBlocks(t *testing.T) {
 	bob.Send("whisper alice psst")
 	bob.Expect("Alice is ignoring you.")
 	alice.Send("tell bob I can still talk to you")
-	bob.Expect("Alice says you 'I can still talk to you'")
+	bob.Expect("Alice tells you 'I can still talk to you'")
 	bob.Send("reply but you cannot hear me")
 	bob.Expect("Alice is ignoring you.")
 	bob.Send("say in the room")
@@ -118,7 +118,7 @@ func TestIgnoreReallyBlocks(t *testing.T) {
 	alice.Send("unignore bob")
 	alice.Expect("You are no longer ignoring Bob.")
 	bob.Send("tell alice again")
-	alice.Expect("Bob says you 'again'")
+	alice.Expect("Bob tells you 'again'")
 	alice.Send("unignore bob")
 	alice.Expect("You are not ignoring 'bob'.")
 }
@@ -143,7 +143,7 @@ func TestEarmuffsHideShouts(t *testing.T) {
 	alice.Send("earmuffs on")
 	alice.Expect("Your earmuffs are on.")
 	bob.Send("shout anyone?")
-	carol.Expect("Bob asks 'anyone?'")
+	carol.Expect("Bob shouts 'anyone?'")
 	alice.Send("shout me")
 	alice.Expect("'earmuffs off' takes them off.)")
 	bob.Expect("Alice shouts 'me'")
@@ -153,7 +153,7 @@ func TestEarmuffsHideShouts(t *testing.T) {
 	alice.Send("earmuffs off")
 	alice.Expect("Your earmuffs are off.")
 	bob.Send("shout now?")
-	alice.Expect("Bob asks 'now?'")
+	alice.Expect("Bob shouts 'now?'")
 	alice.Send("earmuffs maybe")
 	alice.Expect("Usage: earmuffs")
 }
@@ -176,7 +176,7 @@ func TestWhisperInTheRoom(t *testing.T) {
 	alice.Send("whisper bob")
 	alice.Expect("Usage: whisper <name> <message>")
 	bob.Send("reply told you")
-	alice.Expect("Bob says you 'told you'")
+	alice.Expect("Bob tells you 'told you'")
 	if got := carol.Quiet(200 * time.Millisecond); strings.Contains(got, "cake") || strings.Contains(got, "really") {
 		t.Errorf("a bystander heard a whisper: %q", got)
 	}

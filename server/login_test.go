@@ -131,7 +131,7 @@ func TestTakeover(t *testing.T) {
 	a.Expect("The Lounge")
 	watcher := ts.newPlayer("Erin")
 	watcher.Send("go lounge")
-	watcher.Expect("Dave the Bold is here.")
+	watcher.Expect("Dave the Bold.")
 
 	b := ts.dial()
 	got := b.Login("dave", "secret-Dave")

@@ -405,8 +405,10 @@ func Restore(cfg Config, hdr reboot.Header, stateBytes []byte, prep *Prepared, f
 			FromVersion: hdr.FromVer, FromPID: hdr.FromPID}
 	}
 	w.system.Generation++
-	if !snap.Checkpoint {
-		w.system.Reboots++ // a crash recovery is not a reboot
+	if snap.Checkpoint || mode == reboot.ModeRecover {
+		w.system.Recoveries++ // a crash recovery is not a reboot
+	} else {
+		w.system.Reboots++
 	}
 	w.system.StartedAt = time.Now()
 	t.ToVersion, t.ToPID = cfg.Version, os.Getpid()

@@ -120,6 +120,7 @@ func (w *World) look(s *Session) {
 	s.println(w.exitsLine(r))
 	var others []string
 	more := 0
+	titled := false // whether the one other (if one) has a title
 	for _, m := range r.Members {
 		if m == s {
 			continue
@@ -129,6 +130,7 @@ func (w *World) look(s *Session) {
 			continue
 		}
 		d := displayName(m.Player)
+		titled = m.Player.Title != ""
 		if m.AFK {
 			d += " (AFK)"
 		}
@@ -137,6 +139,14 @@ func (w *World) look(s *Session) {
 	switch {
 	case len(others) == 0:
 		s.println("You are alone here.")
+	case len(others) == 1 && titled:
+		// EW-too's style: a title is written to follow the name, so it
+		// makes the sentence ("Telly is trying things out.").
+		if strings.ContainsAny(others[0][len(others[0])-1:], ".!?") {
+			s.println(others[0])
+		} else {
+			s.println(others[0] + ".")
+		}
 	case len(others) == 1:
 		s.println(others[0] + " is here.")
 	case more > 0:

@@ -66,8 +66,12 @@ func open(cfg *Config, st *store.Store) (*Server, error) {
 	w.doReboot = s.Reboot
 	w.doReload = s.ReloadConfig
 	// An in-game shutdown ends the way `talker stop` does: the program
-	// watching ShutdownRequested calls Shutdown.
-	w.requestStop = func() { s.stopOnce.Do(func() { close(s.stopAsked) }) }
+	// watching ShutdownRequested calls Shutdown, which does not tell the
+	// players again what the in-game shutdown has just told them.
+	w.requestStop = func() {
+		s.stopAnnounced.Store(true)
+		s.stopOnce.Do(func() { close(s.stopAsked) })
+	}
 	s.world = w
 	return s, nil
 }
@@ -268,7 +272,7 @@ func (s *Server) Shutdown(ctx context.Context, message string) error {
 	}
 	s.mu.Unlock()
 	s.gate.resume() // let paused accept loops see the shutdown
-	if message == "" {
+	if message == "" && !s.stopAnnounced.Load() {
 		message = "The talker is shutting down. See you soon!"
 	}
 	var closing []*conn.Conn
@@ -308,7 +312,9 @@ func (w *World) shutdown(message string) []*conn.Conn {
 	w.shutdownCountdown = nil
 	var closing []*conn.Conn
 	for _, s := range w.sessions {
-		s.println("*** " + message)
+		if message != "" { // "": they have been told (shutdownNow)
+			s.println("*** " + message)
+		}
 	}
 	for _, s := range w.sessions {
 		closing = append(closing, s.conn)

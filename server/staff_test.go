@@ -328,7 +328,8 @@ func TestShutdownCountdown(t *testing.T) {
 func TestShutdownNow(t *testing.T) {
 	ts := startServer(t)
 	boss := ts.account("Boss", player.Admin)
-	boss.Send("shutdown")
+	boss.Send("shutdown now")
+	boss.Expect("The angel stops too: the talker stays down until someone runs 'talker start'")
 	boss.Expect("*** The talker is shutting down now, by Boss.")
 	select {
 	case <-ts.srv.ShutdownRequested():

@@ -25,6 +25,7 @@ type SystemState struct {
 	ColdStartedAt time.Time // start of generation 1
 	StartedAt     time.Time // start of this generation
 	Reboots       int       // seamless reboots since the cold start
+	Recoveries    int       // crash recoveries since the cold start (not in Reboots)
 	LastReboot    *RebootTimings
 }
 
@@ -125,7 +126,7 @@ func restoredSession(r *state.Session) *Session {
 // carries it.
 func (w *World) systemRecord() state.System {
 	sys := state.System{Generation: w.system.Generation, ColdStartedAt: w.system.ColdStartedAt,
-		StartedAt: w.system.StartedAt, Reboots: w.system.Reboots, LastReboot: timingsToWire(w.system.LastReboot),
+		StartedAt: w.system.StartedAt, Reboots: w.system.Reboots, Recoveries: w.system.Recoveries, LastReboot: timingsToWire(w.system.LastReboot),
 		NextConnID: w.nextConnID(), LoginGuard: guardToWire(w.guard),
 		Countdown: countdownToWire(w.countdown), Shutdown: countdownToWire(w.shutdownCountdown)}
 	if len(w.review) > 0 {
@@ -140,7 +141,7 @@ func (w *World) systemRecord() state.System {
 // restoreSystem takes the talker-wide state a previous generation left.
 func (w *World) restoreSystem(sys *state.System) {
 	w.system = SystemState{Generation: sys.Generation, ColdStartedAt: sys.ColdStartedAt, StartedAt: sys.StartedAt,
-		Reboots: sys.Reboots, LastReboot: timingsFromWire(sys.LastReboot)}
+		Reboots: sys.Reboots, Recoveries: sys.Recoveries, LastReboot: timingsFromWire(sys.LastReboot)}
 	w.guard = guardFromWire(sys.LoginGuard)
 	w.countdown = countdownFromWire(sys.Countdown)
 	w.shutdownCountdown = countdownFromWire(sys.Shutdown)

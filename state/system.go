@@ -12,9 +12,14 @@ type System struct {
 	ColdStartedAt time.Time `json:"ColdStartedAt"` // start of generation 1
 	StartedAt     time.Time `json:"StartedAt"`     // start of this generation
 	Reboots       int       `json:"Reboots"`       // seamless reboots since the cold start
-	LastReboot    *Timings  `json:"LastReboot"`
-	NextConnID    uint64    `json:"NextConnID"`
-	LoginGuard    Guard     `json:"LoginGuard"`
+	// Recoveries are the crash recoveries since the cold start (a panic's
+	// reboot, or the angel's restart with the sockets it held), which
+	// Reboots does not count. Added later: a build that predates it
+	// ignores it, and one reading a state without it starts from 0.
+	Recoveries int      `json:"Recoveries,omitempty"`
+	LastReboot *Timings `json:"LastReboot"`
+	NextConnID uint64   `json:"NextConnID"`
+	LoginGuard Guard    `json:"LoginGuard"`
 	// Countdown is a reboot or reset scheduled in-game; Shutdown, a
 	// shutdown.
 	Countdown *Countdown `json:"Countdown,omitempty"`
