@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/cloudflare/tableflip v1.2.3
 	github.com/fxamacker/cbor/v2 v2.9.6
+	github.com/mtibben/confusables v0.0.0-20210201002637-9d1b0723b659
 	github.com/rs/zerolog v1.35.1
 	golang.org/x/crypto v0.58.0
 	golang.org/x/sys v0.49.0

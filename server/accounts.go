@@ -136,6 +136,9 @@ func RenameAccount(st *store.Store, name, newName string, now time.Time) (string
 	if valid == p.Name {
 		return "", nil, fmt.Errorf("%s is already called that", p.Name)
 	}
+	if err := nameLooksTaken(st, valid, p.Name); err != nil {
+		return "", nil, err
+	}
 	bans, err := st.Bans()
 	if err != nil {
 		return "", nil, err
@@ -147,6 +150,28 @@ func RenameAccount(st *store.Store, name, newName string, now time.Time) (string
 	}
 	moved, err := st.RenamePlayer(p.Name, valid)
 	return valid, moved, lookupErr(name, err)
+}
+
+// nameLooksTaken refuses a new name (for a new account, or a rename of
+// the account called except) that looks like a staff title or like an
+// existing account's name (player.Skeleton).
+func nameLooksTaken(st *store.Store, name, except string) error {
+	if err := player.LooksLikeStaff(name); err != nil {
+		return err
+	}
+	names, err := st.PlayerNames()
+	if err != nil {
+		return err
+	}
+	for i, n := range names {
+		if player.Key(n) == player.Key(except) {
+			names[i] = name // the account being renamed does not count
+		}
+	}
+	if other := player.LookAlike(name, names); other != "" {
+		return fmt.Errorf("%s looks too much like %s, who already has an account; please choose another name", name, other)
+	}
+	return nil
 }
 
 // SetAccountPassword gives an account a new password, already hashed;

@@ -7,6 +7,7 @@ import (
 
 	"talker/player"
 	"talker/server/store"
+	"talker/server/text"
 )
 
 func infoCommands() []*command {
@@ -141,7 +142,7 @@ func (w *World) cmdExamine(s *Session, args string) {
 	}
 	s.println(displayName(p))
 	if p.Description != "" {
-		s.println(p.Description)
+		s.println(text.Guard(p.Description))
 	}
 	s.println("Rank: " + p.Rank.String() + ". Registered " + ago(now.Sub(p.CreatedAt)) + " ago.")
 	total := p.TimeOnline

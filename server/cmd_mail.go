@@ -112,7 +112,7 @@ func (w *World) mailRead(s *Session, arg string) {
 		return
 	}
 	s.println("Message " + itoa(n) + " from " + m.From + ", sent " + ago(w.cfg.Now().Sub(m.SentAt)) + " ago:")
-	s.println(m.Body + "^N")
+	s.println(text.Guard(m.Body) + "^N")
 	if !m.Read {
 		if err := w.store.MarkMailRead(m.ID); err != nil {
 			w.log.Error().Err(err).Msg("could not mark mail read")

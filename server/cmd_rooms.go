@@ -106,7 +106,7 @@ func (w *World) travel(s *Session, to *Room, leaveMsg, arriveMsg string) bool {
 		if to.ID == jailRoom {
 			s.println("Only staff can go into the jail.")
 		} else {
-			s.println(to.Name + " is locked.")
+			s.println(text.Guard(to.Name) + " is locked.")
 		}
 		return false
 	}
@@ -249,7 +249,7 @@ func (w *World) cmdRoom(s *Session, args string) {
 		s.println("Room description set.")
 	case "lock", "unlock":
 		r.Locked = sub == "lock"
-		s.println(r.Name + " is now " + sub + "ed.")
+		s.println(text.Guard(r.Name) + " is now " + sub + "ed.")
 		w.toRoom(r, s, s.Player.Name+" "+sub+"s the room.")
 	case "link":
 		if !w.roomLink(s, r, rest) {
@@ -275,7 +275,7 @@ func (w *World) roomInfo(s *Session) {
 			owner = o.Player.Name
 		}
 	}
-	s.println(r.Name + " (" + r.ID + "), owned by " + owner + ", " + map[bool]string{true: "locked", false: "open"}[r.Locked] + ".")
+	s.println(text.Guard(r.Name) + " (" + r.ID + "), owned by " + owner + ", " + map[bool]string{true: "locked", false: "open"}[r.Locked] + ".")
 	s.println(w.exitsLine(r))
 	mine := w.ownedRooms(s.Player.Key())
 	if len(mine) == 0 {

@@ -29,16 +29,16 @@ func guess(c *talkertest.Client, name string) string {
 func TestGuardOwnerNotLockedOutByAGuesserElsewhere(t *testing.T) {
 	ts := startServer(t)
 	owner := ts.from("127.0.0.3")
-	owner.Register("Owner", "owner-password")
+	owner.Register("Olivia", "owner-password")
 	owner.Send("quit")
 	for i := 0; i < 6; i++ {
-		guess(ts.from("127.0.0.2"), "owner")
+		guess(ts.from("127.0.0.2"), "olivia")
 	}
-	if got := guess(ts.from("127.0.0.2"), "owner"); !strings.Contains(got, "Too many failed logins") {
+	if got := guess(ts.from("127.0.0.2"), "olivia"); !strings.Contains(got, "Too many failed logins") {
 		t.Fatalf("the guesser was not held up:\n%s", got)
 	}
 	c := ts.from("127.0.0.4")
-	c.Login("Owner", "owner-password")
+	c.Login("Olivia", "owner-password")
 }
 
 // Logging into one's own account does not wipe the address's failures

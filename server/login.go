@@ -132,6 +132,12 @@ func (w *World) loginName(s *Session, name string) {
 		s.prompt(promptName)
 		return
 	}
+	if err := nameLooksTaken(w.store, valid, ""); err != nil {
+		s.println("Sorry, " + err.Error() + ".")
+		s.Login = LoginState{}
+		s.prompt(promptName)
+		return
+	}
 	s.Login.Stage = StageConfirmNew
 	s.prompt("There is nobody called " + valid + " here. Create a new account called " + valid + "? (yes/no): ")
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"talker/server/store"
+	"talker/server/text"
 )
 
 // Room is a room as the world holds it: the stored room plus who is in it,
@@ -106,7 +107,7 @@ func (w *World) look(s *Session) {
 		return
 	}
 	reader := s.screenReader()
-	head := r.Name + " (" + r.ID + ")"
+	head := text.Guard(r.Name) + " (" + r.ID + ")"
 	switch {
 	case r.Locked && reader:
 		head += ", locked."
@@ -115,7 +116,7 @@ func (w *World) look(s *Session) {
 	}
 	s.println(head)
 	if r.Description != "" {
-		s.println(r.Description)
+		s.println(text.Guard(r.Description))
 	}
 	s.println(w.exitsLine(r))
 	var others []string

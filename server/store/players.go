@@ -92,6 +92,25 @@ func (s *Store) PlayerExists(name string) (bool, error) {
 	return err == nil, err
 }
 
+// PlayerNames lists every account's name, for the look-alike check at
+// registration and rename.
+func (s *Store) PlayerNames() ([]string, error) {
+	rows, err := s.db.Query("SELECT name FROM players")
+	if err != nil {
+		return nil, fmt.Errorf("list names: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("list names: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
 // CountPlayersWithRank counts accounts of at least the given rank.
 func (s *Store) CountPlayersWithRank(min player.Rank) (int, error) {
 	var n int

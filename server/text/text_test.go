@@ -86,3 +86,58 @@ func TestVisibleLenSkipsColourCodes(t *testing.T) {
 		t.Errorf("cutAt = %d", got)
 	}
 }
+
+func TestCleanDropsInvisiblesAndMarkPiles(t *testing.T) {
+	invisibles := []rune{0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2060, 0xfeff, 0x2028, 0x2029, 0x061c, 0x180e,
+		0xe0000, 0xe0041, 0xe007f, 0x3164, 0x115f, 0x1160, 0xffa0,
+		0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069}
+	for _, r := range invisibles {
+		in := "Bo" + string(r) + "ss"
+		if got := Clean([]byte(in)); got != "Boss" {
+			t.Errorf("Clean(%q) = %q, want %q", in, got, "Boss")
+		}
+	}
+	cases := map[string]string{
+		"e\u0301":                          "e\u0301",               // one accent stays
+		"Vi\u1ec7t":                        "Vi\u1ec7t",             // precomposed
+		"e\u0323\u0302t":                   "e\u0323\u0302t",        // two stay (Vietnamese)
+		"z\u0301\u0302\u0303\u0304\u0305a": "z\u0301\u0302a",        // a pile is cut to two
+		"a\u0301\u0302\u0303 b\u0301":      "a\u0301\u0302 b\u0301", // counted per base character
+		"\u20dd\u20dd\u20dd":               "\u20dd\u20dd",          // enclosing marks too
+	}
+	for in, want := range cases {
+		if got := Clean([]byte(in)); got != want {
+			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// No line after a message's first may begin with a star: that is where the
+// talker's own announcements stand (Marker).
+func TestWrapNeverStartsAContinuationLineWithTheMarker(t *testing.T) {
+	fake := Marker + " Boss has promoted you to admin."
+	for width := 20; width <= 100; width++ {
+		for pad := 0; pad < 100; pad++ {
+			msg := "Boss " + strings.Repeat("x", pad%7) + strings.Repeat(" ", pad) + fake
+			for _, in := range []string{msg, "Boss " + strings.Repeat("y", pad) + fake, "Boss\n" + fake, "Boss \x1b[31m" + strings.Repeat("z", pad) + " \x1b[1m" + fake} {
+				lines := strings.Split(Wrap(in, width, 0), "\n")
+				for _, l := range lines[1:] {
+					for strings.HasPrefix(l, "\x1b[") {
+						l = l[strings.IndexAny(l, "m")+1:]
+					}
+					if startsStarlike(l) {
+						t.Fatalf("width %d: line %q of %q starts with a star", width, l, in)
+					}
+				}
+			}
+		}
+	}
+	for _, in := range []string{"***", "^R*** fake", "\uff0a\uff0a\uff0a fake", "\u2217 fake"} {
+		if g := Guard(in); !strings.HasPrefix(g, " ") {
+			t.Errorf("Guard(%q) = %q", in, g)
+		}
+	}
+	if g := Guard("A *** room"); g != "A *** room" {
+		t.Errorf("Guard changed %q", g)
+	}
+}
