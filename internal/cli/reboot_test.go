@@ -327,7 +327,7 @@ func TestRebootCountdownCancelAndSignal(t *testing.T) {
 	pleb.Expect("Reboot complete in")
 	lt.waitExit(gen2)
 	boss.Send("uptime")
-	boss.Expect("this is generation 3 (2 seamless reboots)")
+	boss.Expect("this is generation 3 (2 seamless reboots, 0 crash recoveries)")
 }
 
 // TestRebootLeavesNothingReadableBehind: after reboots, nothing in the data

@@ -37,7 +37,7 @@ func TestKill9KeepsEveryoneConnected(t *testing.T) {
 	pending.Expect("Password: ")
 	for i := 0; i < 5; i++ {
 		alice.Send(fmt.Sprintf("tell bob before %d", i))
-		bob.Expect(fmt.Sprintf("Alice says you 'before %d'", i))
+		bob.Expect(fmt.Sprintf("Alice tells you 'before %d'", i))
 	}
 	time.Sleep(400 * time.Millisecond) // a checkpoint interval or two
 	// The admin can see that crash protection covers everyone connected.
@@ -51,7 +51,7 @@ func TestKill9KeepsEveryoneConnected(t *testing.T) {
 	alice.Expect("tripped over something and recovered")
 	bob.Expect("tripped over something and recovered")
 	alice.Send("tell bob after")
-	bob.Expect("Alice says you 'after'")
+	bob.Expect("Alice tells you 'after'")
 	if d := time.Since(killedAt); d > 2*time.Second {
 		t.Errorf("chatting again took %v after kill -9", d)
 	}
@@ -60,7 +60,7 @@ func TestKill9KeepsEveryoneConnected(t *testing.T) {
 	bob.Send("who")
 	bob.Expect("Bob the Steadfast")
 	bob.Send("reply back at you")
-	alice.Expect("Bob says you 'back at you'")
+	alice.Expect("Bob tells you 'back at you'")
 	pending.Expect("Password: ")
 	pending.Send("alice-pw")
 	pending.Expect("taken over your session")
@@ -79,7 +79,11 @@ func TestKill9KeepsEveryoneConnected(t *testing.T) {
 	syscall.Kill(second, syscall.SIGKILL)
 	bob.Expect("tripped over something and recovered")
 	bob.Send("tell alice still here")
-	pending.Expect("Bob says you 'still here'")
+	pending.Expect("Bob tells you 'still here'")
+	// Two crash recoveries, counted apart from seamless reboots.
+	bob.Send("uptime")
+	bob.Expect("(0 seamless reboots, 2 crash recoveries)")
+	bob.Expect("Last crash recovery")
 }
 
 // TestCrashLoopTellsHeldPlayersAndCloses: when the angel gives up, the
