@@ -106,3 +106,21 @@ func TestLookAlikeNamesCannotBeTaken(t *testing.T) {
 	sue.Send("rename carol Caro")
 	sue.Expect("Carol is now called Caro.")
 }
+
+// A look-alike taken while someone chooses a password is caught when the
+// account would be created.
+func TestLookAlikeTakenDuringRegistration(t *testing.T) {
+	ts := startServer(t)
+	slow := ts.dial()
+	slow.Expect("enter your name: ")
+	slow.Send("Alice")
+	slow.Expect("(yes/no): ")
+	slow.Send("yes")
+	slow.Expect("Choose a password: ")
+	ts.newPlayer("AIice")
+	slow.Send("secret-Alice")
+	slow.Expect("Type the password again: ")
+	slow.Send("secret-Alice")
+	slow.Expect("Alice looks too much like AIice")
+	slow.Expect("enter your name: ")
+}

@@ -304,7 +304,13 @@ func (w *World) finishRegistration(s *Session, res hashResult) {
 	now := w.cfg.Now()
 	p := &player.Player{Name: s.Login.Name, PasswordHash: res.newHash, Rank: player.Newbie,
 		CreatedAt: now, Room: w.cfg.StartRoom}
-	if err := w.store.CreatePlayer(p); err != nil {
+	// Checked again: someone may have taken a look-alike name while this
+	// player chose a password.
+	err := nameLooksTaken(w.store, p.Name, "")
+	if err == nil {
+		err = w.store.CreatePlayer(p)
+	}
+	if err != nil {
 		w.log.Warn().Err(err).Str("name", p.Name).Msg("registration failed")
 		s.println("Sorry, " + err.Error() + ". Please choose another name.")
 		s.Login = LoginState{}
