@@ -43,6 +43,9 @@ type Settings struct {
 	Listen   []string `toml:"listen" flag:"listen" when:"reboot" help:"telnet addresses to listen on, HOST:PORT; a reboot keeps those still listed, opens new ones and closes removed ones"`
 	HashCost int      `toml:"hash_cost" flag:"hash-cost" when:"live" help:"bcrypt cost for new password hashes (4-31; each step doubles the time; below 10 only for tests and benchmarks)"`
 
+	// ListenProxy: listeners behind a proxy (proxy.go in package server).
+	ListenProxy []string `toml:"listen_proxy" flag:"listen-proxy" when:"reboot" help:"telnet addresses behind a proxy (haproxy send-proxy, stunnel, nginx stream): each connection starts with a PROXY protocol header (v1 or v2) naming the player's own address, for limits, bans, site and the logs; keep them on loopback or a private network"`
+
 	Limits    Limits    `toml:"limits" when:"live"`
 	Logins    Logins    `toml:"logins" when:"live"`
 	Accounts  Accounts  `toml:"accounts" when:"live"`

@@ -222,7 +222,7 @@ func Validate(s Settings) []Problem {
 		bad("listen", "at least one address is needed")
 	}
 	seen := map[string]bool{}
-	for _, a := range s.Listen {
+	for _, a := range append(append([]string(nil), s.Listen...), s.ListenProxy...) {
 		if seen[a] {
 			bad("listen", "%q is listed twice", a)
 		}

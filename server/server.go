@@ -161,7 +161,14 @@ var ErrServerClosed = errors.New("talker: server closed")
 
 // Serve accepts connections on ln until Shutdown. It always returns a
 // non-nil error; after Shutdown, ErrServerClosed.
-func (s *Server) Serve(ln net.Listener) error {
+func (s *Server) Serve(ln net.Listener) error { return s.serve(ln, false) }
+
+// ServeBehindProxy is Serve for a listener behind a proxy: each connection
+// must start with a PROXY protocol header, whose client address it takes
+// (proxy.go).
+func (s *Server) ServeBehindProxy(ln net.Listener) error { return s.serve(ln, true) }
+
+func (s *Server) serve(ln net.Listener, behindProxy bool) error {
 	s.mu.Lock()
 	if s.shutdown {
 		s.mu.Unlock()
@@ -200,8 +207,19 @@ func (s *Server) Serve(ln net.Listener) error {
 			nc.Close()
 			continue
 		}
+		var realAddr string
+		if behindProxy {
+			if realAddr, err = readProxyHeader(tc); err != nil {
+				s.cfg.Log.Warn().Err(err).Str("proxy", tc.RemoteAddr().String()).Msg("connection refused: no valid PROXY header")
+				tc.Close()
+				continue
+			}
+		}
 		id := s.nextConn.Add(1)
 		c := conn.NewWithPanics(id, tc, *s.connLimits.Load(), s.deliver, s.world.reportPanic)
+		if realAddr != "" {
+			c.Addr = realAddr
+		}
 		select {
 		case s.world.events <- accepted{c: c}:
 		case <-s.worldDone:

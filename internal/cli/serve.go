@@ -163,7 +163,8 @@ func cmdServe(args []string, o Options) int {
 	// generation is ready (CloseUnused, tableflip's Ready).
 	held := map[string]net.Listener{}
 	var lns []net.Listener
-	for _, addr := range settings.Listen {
+	behindProxy := map[net.Listener]bool{}
+	for i, addr := range append(append([]string(nil), settings.Listen...), settings.ListenProxy...) {
 		ln, err := upg.Listen("tcp", addr)
 		if err != nil {
 			log.Error().Err(err).Str("addr", addr).Msg("cannot listen")
@@ -172,6 +173,7 @@ func cmdServe(args []string, o Options) int {
 		}
 		lns = append(lns, ln)
 		held["tcp:"+addr] = ln
+		behindProxy[ln] = i >= len(settings.Listen)
 	}
 	ctl, err := upg.Listen("unix", paths.talkerSock())
 	if err != nil {
@@ -198,7 +200,11 @@ func cmdServe(args []string, o Options) int {
 	angelLink.Hold(srv, held, in != nil && in.Staged)
 	served := make(chan error, len(lns))
 	for _, ln := range lns {
-		go func() { served <- srv.Serve(ln) }()
+		if behindProxy[ln] {
+			go func() { served <- srv.ServeBehindProxy(ln) }()
+		} else {
+			go func() { served <- srv.Serve(ln) }()
+		}
 	}
 	go srv.ServeControl(ctl)
 	if cfg.Faults.CrashSoon {

@@ -45,6 +45,9 @@ type Options struct {
 	// From, if set, is the loopback address to connect from (any
 	// 127.x.y.z works on Linux), so that tests can be several addresses.
 	From string
+	// Preamble, if set, is written as soon as the connection is made,
+	// before anything else (a PROXY protocol header, say).
+	Preamble []byte
 }
 
 // Client is one test connection.
@@ -86,6 +89,11 @@ func Dial(t testing.TB, addr string, opts Options) *Client {
 	nc, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
+	}
+	if len(opts.Preamble) > 0 {
+		if _, err := nc.Write(opts.Preamble); err != nil {
+			t.Fatalf("write preamble: %v", err)
+		}
 	}
 	c := &Client{t: t, conn: nc, opts: opts}
 	c.cond = sync.NewCond(&c.mu)
