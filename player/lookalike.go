@@ -39,6 +39,13 @@ func Alike(a, b string) bool {
 	return skeleton(a) == skeleton(b) || lowerSkeleton(a) == lowerSkeleton(b)
 }
 
+// AlikeKeys are keys under which two names that look alike (Alike) meet:
+// an index of existing names by these keys finds a new name's look-alike
+// without comparing it with every account.
+func AlikeKeys(name string) [2]string {
+	return [2]string{"as shown:" + skeleton(name), "lower case:" + lowerSkeleton(name)}
+}
+
 // staffTitles are words a name may not look like, since a player called one
 // of them would seem to speak for the talker.
 var staffTitles = []string{

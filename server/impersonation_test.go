@@ -105,6 +105,17 @@ func TestLookAlikeNamesCannotBeTaken(t *testing.T) {
 	sue.Expect("looks like a staff title")
 	sue.Send("rename carol Caro")
 	sue.Expect("Carol is now called Caro.")
+	// The world's index of names follows renames: Carol's look-alike is
+	// free now, and Marla's is taken as soon as she is Marla.
+	sue.Send("rename caro Marla")
+	sue.Expect("Caro is now called Marla.")
+	for name, want := range map[string]string{"CaroI": "(yes/no)", "Rnarla": "looks too much like Marla"} {
+		c := ts.dial()
+		c.Expect("enter your name: ")
+		c.Send(name)
+		c.Expect(want)
+		c.Close()
+	}
 }
 
 // A look-alike taken while someone chooses a password is caught when the

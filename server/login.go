@@ -132,7 +132,7 @@ func (w *World) loginName(s *Session, name string) {
 		s.prompt(promptName)
 		return
 	}
-	if err := nameLooksTaken(w.store, valid, ""); err != nil {
+	if err := w.nameLooksTaken(valid); err != nil {
 		s.println("Sorry, " + err.Error() + ".")
 		s.Login = LoginState{}
 		s.prompt(promptName)
@@ -306,9 +306,11 @@ func (w *World) finishRegistration(s *Session, res hashResult) {
 		CreatedAt: now, Room: w.cfg.StartRoom}
 	// Checked again: someone may have taken a look-alike name while this
 	// player chose a password.
-	err := nameLooksTaken(w.store, p.Name, "")
+	err := w.nameLooksTaken(p.Name)
 	if err == nil {
-		err = w.store.CreatePlayer(p)
+		if err = w.store.CreatePlayer(p); err == nil {
+			w.registered(p.Name)
+		}
 	}
 	if err != nil {
 		w.log.Warn().Err(err).Str("name", p.Name).Msg("registration failed")

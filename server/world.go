@@ -48,6 +48,7 @@ type World struct {
 	hashSlots int           // password hashes that may run at once: one a CPU
 	hashJobs  int           // password hashes running
 	hashes    hashQueue     // password hashes waiting for a CPU (hashqueue.go)
+	names     nameIndex     // registered names by look-alike keys (lookalikes.go)
 	stopped   chan struct{} // closed when the loop ends (phaseStopping, nobody left)
 
 	// The lifecycle (lifecycle.go): the phase, and its data.

@@ -179,6 +179,7 @@ func (s *Store) DeletePlayer(name string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
+	defer s.namesChanged.Add(1)
 	return tx.Commit()
 }
 
@@ -271,5 +272,6 @@ func (s *Store) RenamePlayer(oldName, newName string) (map[string]string, error)
 			}
 		}
 	}
+	defer s.namesChanged.Add(1)
 	return moved, tx.Commit()
 }

@@ -62,6 +62,7 @@ func (s *Store) CreatePlayer(p *player.Player) error {
 		}
 		return fmt.Errorf("create player %q: %w", p.Name, err)
 	}
+	s.namesChanged.Add(1)
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,7 +38,14 @@ type Store struct {
 	// ahead is how many schema versions the database is ahead of this
 	// build (made by a newer build that older ones can still use).
 	ahead int
+	// namesChanged counts the accounts made, renamed or deleted through
+	// this Store (NamesChanged).
+	namesChanged atomic.Uint64
 }
+
+// NamesChanged counts the accounts made, renamed or deleted through this
+// Store so far, so that an index of the names knows when it is stale.
+func (s *Store) NamesChanged() uint64 { return s.namesChanged.Load() }
 
 // SchemaAhead reports how many schema versions the database is ahead of
 // this build: 0, unless a newer build made it (and left it usable by
