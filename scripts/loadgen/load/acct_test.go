@@ -85,7 +85,7 @@ func TestAccountingCatchesLossAndDuplicates(t *testing.T) {
 	if err := rep.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"FAIL", "Lgaaac (main): expected 2, received 1, lost 1, duplicated 1"} {
+	for _, want := range []string{"FAIL", "Lgaaad (main): expected 2, received 1, lost 1, duplicated 1"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}

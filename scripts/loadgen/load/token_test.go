@@ -92,7 +92,7 @@ func TestTokenScanDoesNotAllocate(t *testing.T) {
 }
 
 func TestClientName(t *testing.T) {
-	for i, want := range map[int]string{0: "Lgaaaa", 1: "Lgaaab", 27: "Lgaabb", 456975: "Lgzzzz", 456976: "Lgbaaaa"} {
+	for i, want := range map[int]string{0: "Lgaaaa", 1: "Lgaaab", 2: "Lgaaad", 24: "Lgaabb", 279840: "Lgzzzz", 279841: "Lgbaaaa"} {
 		if got := clientName("Lg", i); got != want {
 			t.Errorf("clientName(%d) = %q, want %q", i, got, want)
 		}
