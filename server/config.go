@@ -94,6 +94,15 @@ type Config struct {
 
 // Apply sets every field that the configuration file covers.
 func (c *Config) Apply(s config.Settings) {
+	c.applyLive(s)
+	c.ReadyTimeout = s.Reboot.ReadyTimeout.D()
+}
+
+// applyLive sets the fields of the settings declared live, and no other:
+// the rest (the ready timeout, say) are read by the reboot's and the
+// control socket's goroutines, so a reload on the world's goroutine must
+// not write them (reload.go).
+func (c *Config) applyLive(s config.Settings) {
 	c.Settings = s
 	c.Name = s.Name
 	c.HashCost = s.HashCost
@@ -103,7 +112,6 @@ func (c *Config) Apply(s config.Settings) {
 	c.IdleTimeout = s.Logins.IdleTimeout.D()
 	c.AnnounceAll = s.Logins.AnnounceAll
 	c.NewAccountsPerHour = s.Logins.NewAccounts
-	c.ReadyTimeout = s.Reboot.ReadyTimeout.D()
 	c.NewbieExpiry = s.Accounts.NewbieExpiry.D()
 	c.Messages = Messages(s.Messages)
 	c.applyKeepalive(s.Keepalive)

@@ -83,19 +83,7 @@ func (w *World) applySettings(next config.Settings) ReloadReport {
 	}
 	eff := config.LiveFrom(w.cfg.Settings, next)
 	c := w.cfg
-	c.Settings = eff
-	c.Name = eff.Name
-	c.HashCost = eff.HashCost
-	c.applyLimits(eff.Limits)
-	c.LoginTimeout = eff.Logins.Timeout.D()
-	c.MaxLoginFailures = eff.Logins.MaxFailures
-	c.IdleTimeout = eff.Logins.IdleTimeout.D()
-	c.AnnounceAll = eff.Logins.AnnounceAll
-	c.NewAccountsPerHour = eff.Logins.NewAccounts
-	c.NewbieExpiry = eff.Accounts.NewbieExpiry.D()
-	c.Messages = Messages(eff.Messages)
-	c.applyKeepalive(eff.Keepalive)
-	c.MSSP = eff.MSSP
+	c.applyLive(eff)
 	if limitsChanged {
 		for _, s := range w.sessions {
 			if s.conn != nil {
