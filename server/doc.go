@@ -14,12 +14,17 @@
 // The files, from the process's edge inwards:
 //
 //	server.go        Server: Start, New, Serve (the accept loop), Shutdown, the accept gate
-//	config.go        Config, Messages, the defaults
+//	proxy.go         listeners behind a proxy: the PROXY protocol header, read exactly
+//	keepalive.go     telnet NOP to idle connections, TCP keepalive; mssp.go, what crawlers are told
+//	config.go        Config, Messages, the defaults; reload.go, `config reload`
 //	control.go       the control socket the launcher talks to (status, reboot, shutdown)
 //	world.go         World: the event loop that owns all state; input, accept, tick, logout
 //	lifecycle.go     the World's typed phase (serving, rebooting, pausing, paused, stopping), close reasons
 //	session.go       Session: one connection's place in the world, and sending to it
-//	login.go         the login state machine, password hashing off the loop, the login guard
+//	login.go         the login state machine, the login guard; hashqueue.go, password hashing
+//	                 off the loop in a fair queue; lookalikes.go, the index of names by look
+//	pager.go         long output a page at a time; editor.go, multi-line mail and descriptions
+//	textfiles.go     DATA/text: greeting, motd, rules, help topics
 //	commands.go      the command table and dispatch; cmd_*.go are the commands by category
 //	rooms.go         rooms and their members; review.go, fans.go, bans.go, lookup.go: what commands share
 //	countdown.go     reboot and shutdown countdowns; shutdown.go, the in-game shutdown
@@ -33,7 +38,7 @@
 // A seamless reboot, in two halves side by side:
 //
 //	reboot.go         what both halves share: the request, the timings, the map
-//	reboot_parent.go  the old generation: announce, stage, pause, snapshot, commit, rollback
+//	reboot_parent.go  the old generation: begin, stage, announce, pause, snapshot, commit, rollback
 //	reboot_child.go   the new generation: take over, wrap the staged sockets, restore, start
 //	state.go          the talker's values to and from the state format (package state)
 //	faults.go         failures tests inject into one generation (TALKER_FAULT)
