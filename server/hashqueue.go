@@ -118,9 +118,7 @@ func (w *World) dispatchHashes() {
 			return
 		}
 		if w.sessions[j.sessionID] == nil {
-			if j.job.guarded {
-				w.guard.end(j.job.addr, j.job.name)
-			}
+			w.checkOver(j.job)
 			continue // gone while it waited
 		}
 		w.runHash(j)
@@ -152,9 +150,7 @@ func (w *World) runHash(j queuedHash) {
 func (w *World) requeueHashesAsInput() {
 	for _, q := range []*fairQueue{&w.hashes.members, &w.hashes.newcomers} {
 		for _, j := range q.drain() {
-			if j.job.guarded {
-				w.guard.end(j.job.addr, j.job.name)
-			}
+			w.checkOver(j.job)
 			s := w.sessions[j.sessionID]
 			if s == nil {
 				continue
@@ -167,5 +163,13 @@ func (w *World) requeueHashesAsInput() {
 			line := telnet.Event{Kind: telnet.EventLine, Line: []byte(typed)}
 			s.held = append([]telnet.Event{line}, s.held...)
 		}
+	}
+}
+
+// checkOver: a login's check (guarded) no longer counts as in flight in
+// the login guard, whether it ran, was given up or went back to input.
+func (w *World) checkOver(job hashJob) {
+	if job.guarded {
+		w.guard.end(job.addr, job.name)
 	}
 }

@@ -264,9 +264,7 @@ func (w *World) hashDone(res hashResult) {
 		close(w.reboot.hashesIdle)
 		w.reboot.hashesIdle = nil
 	}
-	if res.job.guarded {
-		w.guard.end(res.job.addr, res.job.name)
-	}
+	w.checkOver(res.job)
 	defer w.dispatchHashes() // a CPU is free
 	s := w.sessions[res.sessionID]
 	if s == nil {
@@ -283,10 +281,8 @@ func (w *World) hashDone(res hashResult) {
 		w.finishLogin(s, res)
 	}
 	// Replay what the player typed while the check ran.
-	if w.sessions[s.ID] == s && len(s.held) > 0 {
-		held := s.held
-		s.held = nil
-		w.feed(s, held)
+	if w.sessions[s.ID] == s {
+		w.replay(s)
 	}
 }
 

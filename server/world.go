@@ -345,12 +345,20 @@ func (w *World) mustDefer(s *Session) bool {
 // longer has to wait.
 func (w *World) replayHeld() {
 	for _, s := range w.sessions {
-		if len(s.held) > 0 && !s.checking {
-			held := s.held
-			s.held = nil
-			w.feed(s, held)
-		}
+		w.replay(s)
 	}
+}
+
+// replay handles the input s held back, as far as it may go now (feed
+// holds back again whatever must still wait: a password check, a reboot,
+// the line rate's next turn).
+func (w *World) replay(s *Session) {
+	if len(s.held) == 0 || s.checking || w.mustDefer(s) {
+		return
+	}
+	held := s.held
+	s.held = nil
+	w.feed(s, held)
 }
 
 // event handles one decoded telnet event for a session.
@@ -398,13 +406,8 @@ func (w *World) tick(now time.Time) {
 	w.tickCountdowns(now)
 	for _, s := range w.sessions {
 		// Lines waiting for their turn under the line rate get it now.
-		if len(s.held) > 0 && !s.checking && !w.mustDefer(s) {
-			held := s.held
-			s.held = nil
-			w.feed(s, held)
-			if w.sessions[s.ID] != s {
-				continue
-			}
+		if w.replay(s); w.sessions[s.ID] != s {
+			continue
 		}
 		w.keepalive(s, now)
 		if s.Player == nil {

@@ -184,6 +184,7 @@ func runAngel(o *angelOptions, foreground bool) int {
 		settings = config.Default()
 	}
 	opts.MaxSize, opts.Keep = logSize(settings)
+	watch := watchFrom(settings)
 	log, closer, err := logging.Open(opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "talker angel:", err)
@@ -221,8 +222,7 @@ func runAngel(o *angelOptions, foreground bool) int {
 			}
 		},
 		Executable: exe, Args: o.serveArgs, Env: env, Stdout: stdout, Stderr: stderr,
-		Policy: watchFrom(settings).Policy, BootTimeout: watchFrom(settings).BootTimeout, HangTimeout: watchFrom(settings).HangTimeout,
-		GoodAfter: watchFrom(settings).GoodAfter,
+		Policy: watch.Policy, BootTimeout: watch.BootTimeout, HangTimeout: watch.HangTimeout, GoodAfter: watch.GoodAfter,
 		Reread: func() (angel.Watch, error) {
 			s, err := readSettings(o.data, o.overrides)
 			return watchFrom(s), err

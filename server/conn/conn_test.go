@@ -9,25 +9,34 @@ import (
 	"talker/server/telnet"
 )
 
-// pair returns a Conn on one end of a loopback TCP connection and the
-// other end, with the Conn's deliveries on a channel.
-func pair(t *testing.T) (*Conn, net.Conn, chan Input) {
+// tcpPair returns the two ends of a loopback TCP connection: the one a
+// listener accepted, and the client's.
+func tcpPair(t *testing.T) (server *net.TCPConn, client net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
+	client, err = net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err := ln.Accept()
+	nc, err := ln.Accept()
 	if err != nil {
+		client.Close()
 		t.Fatal(err)
 	}
+	return nc.(*net.TCPConn), client
+}
+
+// pair returns a Conn on one end of a loopback TCP connection and the
+// other end, with the Conn's deliveries on a channel.
+func pair(t *testing.T) (*Conn, net.Conn, chan Input) {
+	t.Helper()
+	server, client := tcpPair(t)
 	in := make(chan Input, 16)
-	c := New(1, server.(*net.TCPConn), DefaultLimits(), func(i Input) { in <- i })
+	c := New(1, server, DefaultLimits(), func(i Input) { in <- i })
 	t.Cleanup(func() { client.Close(); c.Abort() })
 	return c, client, in
 }

@@ -25,21 +25,8 @@ func keepaliveOf(t *testing.T, fd int) (on bool, idle, intvl, cnt int) {
 // reboot's handover) gets this generation's TCP keepalive, whatever the
 // old one set; SetLimits (a reload) changes it on an open connection.
 func TestKeepaliveOnHandedOverSockets(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	old, client := tcpPair(t)
 	defer client.Close()
-	nc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := nc.(*net.TCPConn)
 	_ = old.SetKeepAlive(false) // as a build before the setting might leave it
 	f, err := old.File()
 	if err != nil {

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,24 +12,9 @@ import (
 // had it off has not chosen and gets what their client supports. The screen
 // reader setting starts as the client says, and both are saved and read.
 func TestColourChoiceMigration(t *testing.T) {
-	dir := t.TempDir()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 3; i++ {
-		if _, err := db.Exec(migrations[i].SQL); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, q := range []string{"PRAGMA user_version = 3",
+	dir := databaseAt(t, 3,
 		`INSERT INTO players(key, name, hash, rank, created_at, colour) VALUES('red', 'Red', 'x', 10, 1, 1)`,
-		`INSERT INTO players(key, name, hash, rank, created_at, colour) VALUES('grey', 'Grey', 'x', 10, 1, 0)`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
+		`INSERT INTO players(key, name, hash, rank, created_at, colour) VALUES('grey', 'Grey', 'x', 10, 1, 0)`)
 	s, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)

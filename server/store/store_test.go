@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,19 +17,9 @@ import (
 // the first migration: it is brought up to date and its players and rooms
 // read with the new settings at their defaults.
 func TestUpgradeFromSchemaV1(t *testing.T) {
-	dir := t.TempDir()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{migrations[0].SQL, "PRAGMA user_version = 1",
+	dir := databaseAt(t, 1,
 		`INSERT INTO players(key, name, hash, rank, created_at) VALUES('old', 'Old', 'x', 10, 1)`,
-		`INSERT INTO rooms(id, name, created_at) VALUES('main', 'The Main Room', 1)`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
+		`INSERT INTO rooms(id, name, created_at) VALUES('main', 'The Main Room', 1)`)
 
 	s, err := Open(dir)
 	if err != nil {
@@ -432,4 +423,28 @@ func TestPagerSettingKept(t *testing.T) {
 			t.Error("the pager column would lock the previous build out")
 		}
 	}
+}
+
+// databaseAt makes, in a new directory, the database a binary that knew
+// only the first version migrations would have made, with rows inserted;
+// it returns the directory.
+func databaseAt(t *testing.T, version int, rows ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var qs []string
+	for _, m := range migrations[:version] {
+		qs = append(qs, m.SQL)
+	}
+	qs = append(qs, "PRAGMA user_version = "+strconv.Itoa(version))
+	for _, q := range append(qs, rows...) {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return dir
 }
