@@ -110,7 +110,7 @@ func TestStagedRecordChangedSinceIsSentWhole(t *testing.T) {
 	defer prep.Abandon()
 	// Alice changes after the staging; Bob does not.
 	alice.Send("title is back")
-	alice.Expect("\n")
+	alice.Expect("Your title is now") // handled, not merely sent
 	bob.Send("look")
 	bob.Expect("Exits:")
 
