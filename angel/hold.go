@@ -138,7 +138,7 @@ func (h *holdings) tell(line string) {
 // that its players see the login prompt again rather than a closed
 // connection.
 func (h *holdings) offer(runDir string, dead *generation, crashedAt time.Time, socketsOnly bool) (*reboot.Offer, error) {
-	snap := state.Snapshot{Version: state.VersionFor(false, false, 0, false), Mode: string(reboot.ModeRecover),
+	snap := state.Snapshot{Version: state.VersionFor(false, false, 0, false, false), Mode: string(reboot.ModeRecover),
 		System: h.system, Checkpoint: true}
 	if socketsOnly {
 		snap.System = nil

@@ -623,13 +623,14 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged
 	// Version 3 when nothing needs 4 (no staged record, no held input) or
 	// 5 (nobody at an in-game password prompt) or 6 (nobody in the pager
 	// or the editor), so that a reboot into the previous build still works.
-	held, stage, texts := false, StageName, false
+	held, stage, texts, v7 := false, StageName, false, false
 	for _, s := range order {
 		held = held || len(s.held) > 0
 		stage = max(stage, s.Login.Stage)
 		texts = texts || s.Pager != nil || s.Editor != nil
+		v7 = v7 || s.needsVersion7()
 	}
-	snap.Version = state.VersionFor(held, st.count() > 0, uint8(stage), texts)
+	snap.Version = state.VersionFor(held, st.count() > 0, uint8(stage), texts, v7)
 	snap.Sessions = make([]state.Record, len(order))
 	errs := make([]error, len(order))
 	parallel(len(order), func(i int) {

@@ -40,11 +40,17 @@
 //     A build that ignored them would drop the page silently and run the
 //     lines of a mail being written as commands, so it must refuse the
 //     state while anyone is in either.
+//   - 7: a record may carry state added in session 7 of this project's
+//     history, each part of which a build before it would drop while the
+//     player depends on it (compression of the output stream, negotiated
+//     GMCP modules, a transport's framing, session modes such as converse
+//     or aliases). The server decides per record (Session.needsVersion7).
 //
 // A writer uses the oldest version that carries what it writes (VersionFor):
 // a reboot into the previous build, and the angel's checkpoints, are version
 // 3 (a reboot's is 4 with held input or staged records, 5 with a later
-// login stage, 6 with someone in the pager or the editor). A reader
+// login stage, 6 with someone in the pager or the editor, 7 with a session
+// carrying version 7's state). A reader
 // refuses a version newer than its own, before it is ready, so the
 // generation that offered it simply carries on.
 //

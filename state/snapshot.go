@@ -15,7 +15,8 @@ const (
 	VersionCBOR        = 3 // the container, with CBOR records
 	VersionHeld        = 4 // records may be Staged and carry Held input
 	VersionStages      = 5 // a record's Login.Stage may be past LastStageV4
-	Version            = 6 // a record may carry a Pager or an Editor: the newest this build reads and writes
+	VersionTexts       = 6 // a record may carry a Pager or an Editor
+	Version            = 7 // a record may carry session-7 state (compression, GMCP, transports, modes): the newest this build reads and writes
 )
 
 // LastStageV4 is the last login stage a build of version 4 knows
@@ -27,14 +28,17 @@ const LastStageV4 = 5
 
 // VersionFor is the oldest version that carries records with held input or
 // staged records (version 4), login stages up to stage, the highest of
-// them (5), and a pager or an editor in use (texts, 6), so that a build as
-// old as version 3 still reads what needs nothing newer. (A build before 6
-// would drop a pager silently and, worse, run the lines of a mail being
-// written as commands.)
-func VersionFor(held, staged bool, stage uint8, texts bool) int {
+// them (5), a pager or an editor in use (texts, 6), and state only version
+// 7 carries (v7: see the package comment), so that a build as old as
+// version 3 still reads what needs nothing newer. (A build before 6 would
+// drop a pager silently and, worse, run the lines of a mail being written
+// as commands.)
+func VersionFor(held, staged bool, stage uint8, texts, v7 bool) int {
 	switch {
-	case texts:
+	case v7:
 		return Version
+	case texts:
+		return VersionTexts
 	case stage > LastStageV4:
 		return VersionStages
 	case held || staged:

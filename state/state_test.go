@@ -357,10 +357,10 @@ func TestVersionFor(t *testing.T) {
 		{false, true, stagePlaying, false, VersionHeld},
 		{false, false, stagePlaying + 1, false, VersionStages},
 		{true, true, stageChangeConfirm, false, VersionStages},
-		{false, false, stagePlaying, true, Version},
-		{true, true, stageChangeConfirm, true, Version},
+		{false, false, stagePlaying, true, VersionTexts},
+		{true, true, stageChangeConfirm, true, VersionTexts},
 	} {
-		if got := VersionFor(c.held, c.staged, c.stage, c.texts); got != c.want {
+		if got := VersionFor(c.held, c.staged, c.stage, c.texts, false); got != c.want {
 			t.Errorf("VersionFor(%v, %v, %d, %v) = %d, want %d", c.held, c.staged, c.stage, c.texts, got, c.want)
 		}
 	}
