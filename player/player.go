@@ -96,6 +96,20 @@ type Player struct {
 	EnterMsg     string // shown after the name on arriving in a room ("" = "arrives.")
 	ExitMsg      string // shown after the name on leaving a room ("" = "goes to <room>.")
 	Pager        int    // lines a page ('pager'): 0 the client's window height, -1 no paging
+	Wrap         int    // columns to wrap at ('wrap'): 0 the client's window width (NAWS)
+
+	// The profile 'examine' shows (see the talker's plan, gender, email
+	// and url commands). A private e-mail is shown only to its owner and
+	// to staff.
+	Plan        string
+	Gender      string
+	Email       string
+	EmailPublic bool
+	URL         string
+
+	// Invisible: a member of staff hidden from who, where and room lists
+	// of lower ranks ('invis').
+	Invisible bool
 
 	// What staff have done to the player.
 	Gagged bool // may not talk to anyone

@@ -167,6 +167,7 @@ func (s *Store) DeletePlayer(name string) error {
 		"DELETE FROM lists WHERE target = ?1",
 		"DELETE FROM mail WHERE recipient = ?1",
 		"DELETE FROM logins WHERE player = ?1",
+		"DELETE FROM player_notes WHERE player = ?1",
 	} {
 		if _, err := tx.Exec(q, key); err != nil {
 			return fmt.Errorf("delete player %q: %w", name, err)
@@ -238,6 +239,7 @@ func (s *Store) RenamePlayer(oldName, newName string) (map[string]string, error)
 		"UPDATE mail SET recipient = ?2 WHERE recipient = ?1",
 		"UPDATE mail SET sender = ?3 WHERE lower(sender) = ?1",
 		"UPDATE logins SET player = ?2 WHERE player = ?1",
+		"UPDATE player_notes SET player = ?2 WHERE player = ?1",
 		"UPDATE rooms SET owner = ?2 WHERE owner = ?1",
 	} {
 		if _, err := tx.Exec(q, ok, nk, newName); err != nil {

@@ -11,7 +11,8 @@ import (
 )
 
 const playerColumns = `name, hash, rank, title, description, room, home, created_at, last_seen, last_address, logins, time_online,
-	colour, prompt, prompt_text, timestamps, earmuffs, enter_msg, exit_msg, gagged, jailed, pager, colour_chosen, screen_reader`
+	colour, prompt, prompt_text, timestamps, earmuffs, enter_msg, exit_msg, gagged, jailed, pager, colour_chosen, screen_reader,
+	plan, gender, email, email_public, url, wrap, invisible`
 
 func scanPlayer(row interface{ Scan(...any) error }) (*player.Player, error) {
 	var p player.Player
@@ -19,7 +20,8 @@ func scanPlayer(row interface{ Scan(...any) error }) (*player.Player, error) {
 	err := row.Scan(&p.Name, &p.PasswordHash, &p.Rank, &p.Title, &p.Description, &p.Room, &p.Home,
 		&created, &seen, &p.LastAddress, &p.Logins, &online,
 		&p.Colour, &p.Prompt, &p.PromptText, &p.Timestamps, &p.Earmuffs, &p.EnterMsg, &p.ExitMsg, &p.Gagged, &p.Jailed, &p.Pager,
-		&p.ColourChosen, &p.ScreenReader)
+		&p.ColourChosen, &p.ScreenReader,
+		&p.Plan, &p.Gender, &p.Email, &p.EmailPublic, &p.URL, &p.Wrap, &p.Invisible)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +34,8 @@ func playerValues(p *player.Player) []any {
 	return []any{p.Name, p.PasswordHash, p.Rank, p.Title, p.Description, p.Room, p.Home,
 		unixOrZero(p.CreatedAt), unixOrZero(p.LastSeen), p.LastAddress, p.Logins, int64(p.TimeOnline),
 		p.Colour, p.Prompt, p.PromptText, p.Timestamps, p.Earmuffs, p.EnterMsg, p.ExitMsg, p.Gagged, p.Jailed, p.Pager,
-		p.ColourChosen, p.ScreenReader}
+		p.ColourChosen, p.ScreenReader,
+		p.Plan, p.Gender, p.Email, p.EmailPublic, p.URL, p.Wrap, p.Invisible}
 }
 
 // Player loads an account by name (any case), with its lists. It returns
@@ -54,7 +57,7 @@ func (s *Store) Player(name string) (*player.Player, error) {
 // CreatePlayer stores a new account; it fails if the name is taken.
 // (A new account has no lists.)
 func (s *Store) CreatePlayer(p *player.Player) error {
-	_, err := s.db.Exec("INSERT INTO players(key, "+playerColumns+") VALUES(?"+strings.Repeat(",?", 24)+")",
+	_, err := s.db.Exec("INSERT INTO players(key, "+playerColumns+") VALUES(?"+strings.Repeat(",?", 31)+")",
 		append([]any{p.Key()}, playerValues(p)...)...)
 	if err != nil {
 		if exists, _ := s.PlayerExists(p.Name); exists {
@@ -72,7 +75,8 @@ func (s *Store) SavePlayer(p *player.Player) error {
 	res, err := s.db.Exec(`UPDATE players SET name=?, hash=?, rank=?, title=?, description=?, room=?, home=?,
 		created_at=?, last_seen=?, last_address=?, logins=?, time_online=?,
 		colour=?, prompt=?, prompt_text=?, timestamps=?, earmuffs=?, enter_msg=?, exit_msg=?, gagged=?, jailed=?, pager=?,
-		colour_chosen=?, screen_reader=?
+		colour_chosen=?, screen_reader=?,
+		plan=?, gender=?, email=?, email_public=?, url=?, wrap=?, invisible=?
 		WHERE key=?`, append(playerValues(p), p.Key())...)
 	if err != nil {
 		return fmt.Errorf("save player %q: %w", p.Name, err)

@@ -387,6 +387,25 @@ var migrations = []Migration{
 	{OlderCanUse: true, SQL: `ALTER TABLE players ADD COLUMN colour_chosen INTEGER NOT NULL DEFAULT 0;
 	UPDATE players SET colour_chosen = 1 WHERE colour != 0;
 	ALTER TABLE players ADD COLUMN screen_reader INTEGER NOT NULL DEFAULT 0;`},
+	// 6: profile fields shown by 'examine' (plan, gender, e-mail and
+	// whether it is public, url), the wrap width a player set by hand
+	// (0: the client's), staff invisibility, and staff notes on players
+	// (profile.go, notes.go). Additive: a previous build ignores them.
+	{OlderCanUse: true, SQL: `ALTER TABLE players ADD COLUMN plan         TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE players ADD COLUMN gender       TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE players ADD COLUMN email        TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE players ADD COLUMN email_public INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE players ADD COLUMN url          TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE players ADD COLUMN wrap         INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE players ADD COLUMN invisible    INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE player_notes (
+		id     INTEGER PRIMARY KEY AUTOINCREMENT,
+		player TEXT NOT NULL,
+		author TEXT NOT NULL,
+		at     INTEGER NOT NULL,
+		body   TEXT NOT NULL
+	);
+	CREATE INDEX player_notes_by_player ON player_notes(player, id);`},
 }
 
 // minReader is the lowest schema version a binary must know to use a
