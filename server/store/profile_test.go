@@ -84,3 +84,33 @@ func TestRecentLogins(t *testing.T) {
 		t.Errorf("recent logins: %+v %v", got, err)
 	}
 }
+
+// TestDeleteRoom: the room goes with its exits both ways, and players in
+// it or at home there are sent to the start room.
+func TestDeleteRoom(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	must(t, s.SaveRoom(&Room{ID: "main", Name: "Main"}))
+	must(t, s.SaveRoom(&Room{ID: "ann.den", Name: "Den", Owner: "ann", Exits: []string{"main"}}))
+	must(t, s.SaveRoom(&Room{ID: "lobby", Name: "Lobby", Exits: []string{"main", "ann.den"}}))
+	must(t, s.CreatePlayer(&player.Player{Name: "Ann", PasswordHash: "x", CreatedAt: time.Now(), Room: "ann.den", Home: "ann.den"}))
+	must(t, s.DeleteRoom("ann.den"))
+	rooms, err := s.Rooms()
+	if err != nil || len(rooms) != 2 {
+		t.Fatalf("rooms: %v %+v", err, rooms)
+	}
+	for _, r := range rooms {
+		if r.ID == "lobby" && (len(r.Exits) != 1 || r.Exits[0] != "main") {
+			t.Errorf("lobby's exits: %v", r.Exits)
+		}
+	}
+	if p, err := s.Player("ann"); err != nil || p.Room != "" || p.Home != "" {
+		t.Errorf("ann: %+v %v", p, err)
+	}
+	if err := s.DeleteRoom("ann.den"); err != ErrNotFound {
+		t.Errorf("deleting again: %v", err)
+	}
+}
