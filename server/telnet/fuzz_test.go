@@ -16,6 +16,11 @@ func fuzzSeeds(f *testing.F, add func(data []byte)) {
 		cat(b(IAC, DO, OptEcho, IAC, DONT, OptEcho, IAC, DO, OptMSSP)),
 		cat("caf\u00e9\b\x7f", b(IAC, EC, IAC, EL), "\n"),
 		cat(b(IAC, SB, 24), "long payload", b(IAC, NOP, IAC, SE)),
+		// GMCP (gmcp.go): agreed, then Core messages, some malformed.
+		cat(b(IAC, DO, OptGMCP, IAC, SB, OptGMCP), `Core.Hello {"client":"Mudlet","version":"4`, b(IAC, IAC), `"}`, b(IAC, SE)),
+		cat(b(IAC, DO, OptGMCP, IAC, SB, OptGMCP), `Core.Supports.Set ["Char 1","Room 1"]`, b(IAC, SE, IAC, SB, OptGMCP), `Core.Supports.Remove ["Room"`, b(IAC, SE)),
+		cat(b(IAC, DO, OptGMCP, IAC, SB, OptGMCP), "Core.Ping 12", b(IAC, SE, IAC, DONT, OptGMCP, IAC, SB, OptGMCP), "Core.Ping", b(IAC, SE)),
+		mudletOpening(),
 	} {
 		add(s)
 	}
@@ -173,6 +178,7 @@ func FuzzState(f *testing.F) {
 				}
 			}
 		}
+		checkGMCPState(t, &s)
 		if pe := s.PromptEnd(); len(pe) != 0 && len(pe) != 2 {
 			t.Fatalf("PromptEnd %v", pe)
 		}

@@ -21,7 +21,7 @@ func negs(evs []Event) string {
 // a password prompt, a prompt) against three clients and checks every
 // negotiation each one is sent.
 func TestOpeningByClient(t *testing.T) {
-	const opening = "WILL 25, DO 31, DO 24, WILL 42, WILL 70"
+	const opening = "WILL 25, DO 31, DO 24, WILL 42, WILL 70, WILL 201"
 	t.Run("answers nothing", func(t *testing.T) {
 		// netcat, PuTTY raw: after the opening, not one telnet byte.
 		s := NewState()

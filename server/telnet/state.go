@@ -80,6 +80,7 @@ type State struct {
 	TTypeDone     bool    `json:"ttypeDone,omitempty"`     // the cycle is over
 	Charset       string  `json:"charset,omitempty"`       // "" unknown, "UTF-8" once agreed
 	PasswordMode  bool    `json:"passwordMode,omitempty"`  // we want the client not to echo (WILL ECHO)
+	GMCP          *GMCP   `json:"gmcp,omitempty"`          // what the client said over GMCP (gmcp.go); nil if nothing
 }
 
 // NewState returns the state of a connection before any negotiation.
@@ -90,10 +91,10 @@ func NewState() State { return State{} }
 var opening = [...]struct {
 	side Side
 	opt  byte
-}{{SideUs, OptEOR}, {SideHim, OptNAWS}, {SideHim, OptTType}, {SideUs, OptCharset}, {SideUs, OptMSSP}}
+}{{SideUs, OptEOR}, {SideHim, OptNAWS}, {SideHim, OptTType}, {SideUs, OptCharset}, {SideUs, OptMSSP}, {SideUs, OptGMCP}}
 
 // Open returns what the server sends when a brand-new connection opens: it
-// offers EOR, CHARSET and MSSP and asks the client for NAWS and TTYPE,
+// offers EOR, CHARSET, MSSP and GMCP and asks the client for NAWS and TTYPE,
 // recording each as pending (QWantYes). Options the client already raised
 // itself are not repeated. Do not call Open for a connection restored after
 // a reboot: clients do not renegotiate.
@@ -125,13 +126,13 @@ func (s *State) Silent() bool {
 
 // accepts is the negotiation policy: whether we agree when the client asks
 // for opt on side. Everything not listed is refused once, including
-// LINEMODE, NEW-ENVIRON, MCCP2, MCCP3 and GMCP.
+// LINEMODE, NEW-ENVIRON, MCCP2 and MCCP3.
 func (s *State) accepts(side Side, opt byte) bool {
 	if side == SideHim {
 		return opt == OptNAWS || opt == OptTType
 	}
 	switch opt {
-	case OptEOR, OptCharset, OptMSSP:
+	case OptEOR, OptCharset, OptMSSP, OptGMCP:
 		return true
 	case OptEcho:
 		// Only while a password is being read; an unprompted DO ECHO would
@@ -190,6 +191,8 @@ func (s *State) negotiate(verb, opt byte, mssp func() []MSSPVar) (reply []byte, 
 		changed = ChangedEcho
 	case side == SideUs && (opt == OptEOR || opt == OptSGA):
 		changed = ChangedPrompt
+	case side == SideUs && opt == OptGMCP:
+		changed = s.gmcpChanged(on)
 	case side == SideUs && opt == OptCharset && on:
 		reply = AppendSubneg(reply, OptCharset, []byte{charsetRequest, ';', 'U', 'T', 'F', '-', '8'})
 	case side == SideUs && opt == OptMSSP && on && mssp != nil:
@@ -238,6 +241,8 @@ func (s *State) subneg(opt byte, data []byte) (reply []byte, changed Change) {
 			return nil, 0
 		}
 		return s.charset(data[0], data[1:])
+	case OptGMCP:
+		return s.gmcp(data)
 	}
 	return reply, changed
 }

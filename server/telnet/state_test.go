@@ -125,7 +125,7 @@ func neg3(verb, opt byte) []byte { return []byte{IAC, verb, opt} }
 
 func TestOpen(t *testing.T) {
 	s := NewState()
-	want := cat(b(IAC, WILL, OptEOR, IAC, DO, OptNAWS, IAC, DO, OptTType, IAC, WILL, OptCharset, IAC, WILL, OptMSSP))
+	want := cat(b(IAC, WILL, OptEOR, IAC, DO, OptNAWS, IAC, DO, OptTType, IAC, WILL, OptCharset, IAC, WILL, OptMSSP, IAC, WILL, OptGMCP))
 	if got := s.Open(); !bytes.Equal(got, want) {
 		t.Fatalf("Open = %v, want %v", got, want)
 	}
@@ -170,7 +170,7 @@ func TestFullSession(t *testing.T) {
 	if q := st.Options.Get(SideUs, OptSGA); q != QNo {
 		t.Errorf("SGA %v", q)
 	}
-	if want := ChangedSize | ChangedTType | ChangedCharset | ChangedPrompt; srv.changed != want {
+	if want := ChangedSize | ChangedTType | ChangedCharset | ChangedPrompt | ChangedGMCP; srv.changed != want {
 		t.Errorf("changed %b want %b", srv.changed, want)
 	}
 	if !bytes.Equal(st.PromptEnd(), []byte{IAC, EOR}) {
@@ -223,7 +223,7 @@ func TestNoLoops(t *testing.T) {
 			if srv.st.Options.Get(SideUs, OptEcho) != QNo {
 				t.Errorf("echo left %v", srv.st.Options.Get(SideUs, OptEcho))
 			}
-			for _, opt := range []byte{OptLinemode, OptMCCP2, OptMCCP3, OptGMCP, OptNewEnviron, OptEcho, OptSGA} {
+			for _, opt := range []byte{OptLinemode, OptMCCP2, OptMCCP3, OptNewEnviron, OptEcho, OptSGA} {
 				if st := srv.st.Options; st.Get(SideUs, opt) != QNo || st.Get(SideHim, opt) != QNo {
 					t.Errorf("option %d accepted", opt)
 				}
@@ -246,7 +246,7 @@ func TestRefusals(t *testing.T) {
 		{neg3(WILL, OptLinemode), neg3(DONT, OptLinemode)},
 		{neg3(DO, OptMCCP2), neg3(WONT, OptMCCP2)},
 		{neg3(DO, OptMCCP3), neg3(WONT, OptMCCP3)},
-		{neg3(DO, OptGMCP), neg3(WONT, OptGMCP)},
+		{neg3(DO, OptGMCP), neg3(WILL, OptGMCP)}, // offered by Open; a client may also ask first
 		{neg3(WILL, OptNewEnviron), neg3(DONT, OptNewEnviron)},
 		{neg3(DO, OptEcho), neg3(WONT, OptEcho)}, // unprompted, not in password mode
 		{neg3(DONT, OptEcho), nil},

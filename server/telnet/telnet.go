@@ -83,7 +83,7 @@ const (
 	OptMSSP       byte = 70  // MUD Server Status Protocol
 	OptMCCP2      byte = 86  // server-to-client compression; not offered
 	OptMCCP3      byte = 87  // client-to-server compression; not offered
-	OptGMCP       byte = 201 // Generic MUD Communication Protocol; not offered
+	OptGMCP       byte = 201 // Generic MUD Communication Protocol (gmcp.go)
 )
 
 // commandName names a command byte for diagnostics.
