@@ -73,6 +73,7 @@ type Telnet struct {
 	TTypeDone     bool    `json:"ttypeDone,omitempty"`
 	Charset       string  `json:"charset,omitempty"`
 	PasswordMode  bool    `json:"passwordMode,omitempty"`
+	GMCP          *GMCP   `json:"gmcp,omitempty"` // version 7 (gmcp.go); nil when the client said nothing over GMCP
 }
 
 // Options is the RFC 1143 table: option code → Q state (0 NO, 1 YES,
