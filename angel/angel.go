@@ -56,6 +56,16 @@ type Config struct {
 	// socket, or 0: used to adopt a talker that outlived its angel.
 	TalkerRunning func() int
 
+	// Version is this build's, for status and the upgrade's log.
+	Version string
+	// LockFD is the descriptor of the angel's lock (Lock), kept across an
+	// upgrade's exec; -1 if unknown (no upgrade then).
+	LockFD int
+	// Resume, if set, is the state of the angel image this one replaces
+	// (`talker angel upgrade`, upgrade.go): Run takes over from it instead
+	// of starting or adopting a talker.
+	Resume *Resume
+
 	Log zerolog.Logger
 }
 
@@ -108,6 +118,12 @@ type Angel struct {
 	stderrAt                             int64 // how much of the talker's stderr log has been looked at
 	served                               bool  // a generation has said hello to this angel
 	done                                 bool
+	// ln is the angel's listening socket; upgrades, upgradedAt and
+	// upgradedFrom count and date the in-place upgrades (upgrade.go).
+	ln           net.Listener
+	upgrades     int
+	upgradedAt   time.Time
+	upgradedFrom string
 	exitCode                             int
 }
 
@@ -186,13 +202,25 @@ func (a *Angel) Run() int {
 	if err := becomeSubreaper(); err != nil {
 		a.log.Error().Err(err).Msg("cannot become a child subreaper: generations started by reboots may not be reaped")
 	}
-	_ = os.Remove(a.cfg.Socket)
-	ln, err := net.Listen("unix", a.cfg.Socket)
-	if err != nil {
-		a.log.Error().Err(err).Msg("cannot listen on the angel socket")
-		return 1
+	var ln net.Listener
+	var err error
+	if r := a.cfg.Resume; r != nil {
+		// An upgrade: the socket is the previous image's, still open.
+		if ln, err = a.resume(r, time.Now()); err != nil {
+			a.log.Error().Err(err).Msg("cannot take over from the previous angel image")
+			return 1
+		}
+		a.log.Info().Str("from", a.upgradedFrom).Str("to", a.cfg.Version).Int("held", len(a.held.conns)).
+			Int("talker_pid", a.cur.pid).Int("upgrades", a.upgrades).Msg("angel upgraded in place; carrying on")
+	} else {
+		_ = os.Remove(a.cfg.Socket)
+		if ln, err = net.Listen("unix", a.cfg.Socket); err != nil {
+			a.log.Error().Err(err).Msg("cannot listen on the angel socket")
+			return 1
+		}
+		_ = os.Chmod(a.cfg.Socket, 0o600)
 	}
-	_ = os.Chmod(a.cfg.Socket, 0o600)
+	a.ln = ln
 	defer func() {
 		ln.Close()
 		os.Remove(a.cfg.Socket)
@@ -210,7 +238,9 @@ func (a *Angel) Run() int {
 	// A talker that outlived its previous angel keeps serving: adopt it
 	// (it reconnects to this socket and says hello) instead of starting a
 	// second one.
-	if pid := a.cfg.TalkerRunning(); pid > 0 {
+	if a.cfg.Resume != nil {
+		// Nothing to start: the talker serves on, and reconnects.
+	} else if pid := a.cfg.TalkerRunning(); pid > 0 {
 		a.log.Info().Int("talker_pid", pid).Msg("a talker is already running; waiting for it to say hello")
 		a.state, a.detail = link.StateStarting, "adopting pid "+strconv.Itoa(pid)
 		a.cur = &generation{pid: pid, startedAt: time.Now(), adopted: true}
@@ -714,6 +744,8 @@ func (a *Angel) command(ev cmdEvent, now time.Time) {
 		ev.reply <- link.Reply{OK: true, Status: &st}
 	case "stop":
 		a.beginStop(ev.reply, now)
+	case "upgrade":
+		a.upgrade(ev, now)
 	case "resume":
 		// `talker start` on an angel that gave up or was stopped by a
 		// configuration error: forget the crashes and start afresh.
@@ -731,7 +763,8 @@ func (a *Angel) command(ev cmdEvent, now time.Time) {
 
 func (a *Angel) status(now time.Time) link.Status {
 	st := link.Status{AngelPID: os.Getpid(), AngelSince: a.since, State: a.state, Detail: a.detail,
-		Restarts: max(a.restarts-1, 0), LastExit: a.lastExit}
+		Restarts: max(a.restarts-1, 0), LastExit: a.lastExit,
+		AngelVersion: a.cfg.Version, AngelUpgrades: a.upgrades, AngelUpgradedAt: a.upgradedAt}
 	if g := a.cur; g != nil {
 		st.TalkerPID, st.Generation, st.LastBeat, st.Adopted = g.pid, g.number, g.lastBeat, g.adopted
 	}

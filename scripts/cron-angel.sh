@@ -1,8 +1,10 @@
 #!/bin/sh
 # Keep the talker's angel running: run this from cron every few minutes.
 # It starts the angel (which starts the talker) unless one is already
-# running, in which case it says so and exits 0. It never undoes a
-# deliberate 'talker stop'.
+# running, in which case it says so and exits 0 (and, if that angel runs
+# another version than TALKER_BIN, has it re-execute in place from
+# TALKER_BIN: `talker angel upgrade`, which keeps every connection). It
+# never undoes a deliberate 'talker stop'.
 #
 #   */5 * * * * /home/talker/talker-src/scripts/cron-angel.sh
 #

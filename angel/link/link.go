@@ -99,6 +99,12 @@ type Status struct {
 	// (zero: nothing yet, or an angel too old to say).
 	Held        int       `json:",omitempty"`
 	HeldUpdated time.Time `json:",omitzero"`
+	// AngelVersion is the angel's build; AngelUpgrades how many times it
+	// has re-executed in place (`talker angel upgrade`), the last at
+	// AngelUpgradedAt.
+	AngelVersion    string    `json:",omitempty"`
+	AngelUpgrades   int       `json:",omitempty"`
+	AngelUpgradedAt time.Time `json:",omitzero"`
 }
 
 // Reply answers a launcher command.

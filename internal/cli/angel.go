@@ -32,10 +32,11 @@ type angelOptions struct {
 	serveArgs []string
 	overrides config.Overrides
 	version   string
+	resume    *angel.Resume // this process is an upgraded angel's new image
 }
 
 func parseAngelFlags(name string, args []string, withDetach bool, opts Options) (*angelOptions, error) {
-	o := &angelOptions{version: opts.version()}
+	o := &angelOptions{version: opts.version(), resume: opts.resume}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	data, given := settingsFlags(fs)
 	if withDetach {
@@ -55,13 +56,36 @@ func parseAngelFlags(name string, args []string, withDetach bool, opts Options) 
 
 // cmdAngel runs the watchdog: `talker angel [--detach] [flags]`.
 func cmdAngel(args []string, opts Options) int {
+	for i, a := range args {
+		if a == "upgrade" { // `talker angel upgrade [--data DIR]`, the word before or after the flags
+			return cmdAngelUpgrade(append(args[:i:i], args[i+1:]...))
+		}
+	}
+	switch {
+	case len(args) == 1 && args[0] == "--resume-format":
+		// An upgrade's preflight: which resume state this build reads.
+		fmt.Println(angel.ResumeFormat)
+		return 0
+	}
 	o, err := parseAngelFlags("angel", args, true, opts)
 	if err != nil {
 		return reboot.ExitUsage
 	}
 	paths := dataPaths{o.data}
+	if o.resume != nil {
+		return runAngel(o, os.Getenv("JOURNAL_STREAM") != "")
+	}
 	if angel.Locked(paths.angelLock()) {
 		fmt.Printf("angel already running (pid %d)\n", angel.Holder(paths.angelLock()))
+		if o.detach {
+			// Cron finding a new binary: the running angel takes it over
+			// in place (it keeps everything; see angel/upgrade.go).
+			if r, err := link.Call(paths.angelSock(), "status", 5*time.Second); err == nil && r.Status != nil &&
+				r.Status.AngelVersion != "" && r.Status.AngelVersion != o.version {
+				fmt.Printf("it runs version %s and this binary is %s: upgrading it in place\n", r.Status.AngelVersion, o.version)
+				return cmdAngelUpgrade([]string{"--data", o.data})
+			}
+		}
 		return 0
 	}
 	if o.detach {
@@ -94,6 +118,9 @@ func cmdRun(args []string, opts Options) int {
 		return reboot.ExitUsage
 	}
 	paths := dataPaths{o.data}
+	if o.resume != nil {
+		return runAngel(o, true)
+	}
 	os.Remove(paths.stopMarker())
 	if angel.Locked(paths.angelLock()) {
 		fmt.Fprintf(os.Stderr, "talker run: an angel is already running for %s (pid %d); use 'talker status' or 'talker stop'\n",
@@ -158,7 +185,14 @@ func runAngel(o *angelOptions, foreground bool) int {
 		fmt.Fprintln(os.Stderr, "talker angel:", err)
 		return 1
 	}
-	lock, err := angel.Lock(paths.angelLock())
+	var lock *os.File
+	var err error
+	if o.resume != nil {
+		// Still held: the lock belongs to the open file the exec kept.
+		lock = os.NewFile(uintptr(o.resume.LockFD()), paths.angelLock())
+	} else {
+		lock, err = angel.Lock(paths.angelLock())
+	}
 	if errors.Is(err, angel.ErrLocked) {
 		fmt.Printf("angel already running (pid %d)\n", angel.Holder(paths.angelLock()))
 		return 0
@@ -241,6 +275,7 @@ func runAngel(o *angelOptions, foreground bool) int {
 			}
 			return r.Status.PID
 		},
+		Version: o.version, LockFD: int(lock.Fd()), Resume: o.resume,
 		Log: log,
 	})
 	log.Info().Str("version", o.version).Str("data", o.data).Strs("talker", o.serveArgs).Msg("angel running")

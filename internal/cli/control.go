@@ -149,6 +149,9 @@ func dur(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/1e6) 
 //	angel.detail                  why, when there is more to say
 //	angel.restarts                talkers it started again after a crash
 //	angel.last_exit               how the last talker it watched ended
+//	angel.version                 the angel's build (compare with `talker version`
+//	                              to know whether `talker angel upgrade` is due)
+//	angel.upgrades                times it has re-executed in place
 //	angel.error                   why the angel did not answer, if it did not
 //	talker.running                a talker answers on its control socket
 //	talker.pid, talker.version, talker.generation
@@ -168,6 +171,8 @@ type statusJSON struct {
 		Detail   string `json:"detail"`
 		Restarts int    `json:"restarts"`
 		LastExit string `json:"last_exit"`
+		Version  string `json:"version"`
+		Upgrades int    `json:"upgrades"`
 		Error    string `json:"error"`
 	} `json:"angel"`
 	Talker struct {
@@ -228,6 +233,7 @@ func cmdStatus(args []string) int {
 				a := ar.Status
 				j.Angel.PID, j.Angel.State, j.Angel.Detail = a.AngelPID, string(a.State), a.Detail
 				j.Angel.Restarts, j.Angel.LastExit = a.Restarts, a.LastExit
+				j.Angel.Version, j.Angel.Upgrades = a.AngelVersion, a.AngelUpgrades
 			}
 		}
 		t := &j.Talker
@@ -273,6 +279,10 @@ func cmdStatus(args []string) int {
 		}
 		if a.Adopted {
 			fmt.Print("; talker adopted from a previous angel")
+		}
+		if a.AngelUpgrades > 0 {
+			fmt.Printf("; upgraded in place %d times, last %s ago, now version %s", a.AngelUpgrades,
+				now.Sub(a.AngelUpgradedAt).Round(time.Second), a.AngelVersion)
 		}
 		fmt.Println()
 		if !a.HeldUpdated.IsZero() && a.State != link.StateStopped {

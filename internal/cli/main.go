@@ -33,6 +33,7 @@ import (
 	"os"
 	"runtime/debug"
 
+	"talker/angel"
 	"talker/ipc"
 	"talker/reboot"
 	"talker/server"
@@ -51,6 +52,10 @@ type Options struct {
 	// Setup is the owner's last step of a new talker's setup (the root's
 	// setup_hook.go).
 	Setup func(*store.Store) error
+
+	// resume is the state of the angel image this process replaces, when
+	// it is one re-executed by `talker angel upgrade` (angel/upgrade.go).
+	resume *angel.Resume
 }
 
 // version names this build for admins (a reboot shows "version A -> B"):
@@ -81,6 +86,36 @@ func (o Options) version() string {
 	return rev[:min(len(rev), 12)] + dirty
 }
 
+// loadResume takes the resume state of an upgraded angel (only `angel`
+// and `run` are angels) and returns the descriptors it names. State that
+// cannot be read leaves a fresh angel: its strays are closed, the lock is
+// released with them, and it adopts the talker as after any angel restart.
+func (o *Options) loadResume(cmd string) []int {
+	if cmd != "angel" && cmd != "run" {
+		return nil
+	}
+	r, err := angel.LoadResume()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "talker: cannot take over from the previous angel image; starting afresh:", err)
+		return nil
+	}
+	if r == nil {
+		return nil
+	}
+	o.resume = r
+	return r.KeepFDs()
+}
+
+// subcommandNamed is the named subcommand, bound to o.
+func subcommandNamed(o Options, name string) subcommand {
+	for _, c := range subcommands(o) {
+		if c.name == name {
+			return c
+		}
+	}
+	return subcommand{}
+}
+
 type subcommand struct {
 	name    string
 	summary string
@@ -100,7 +135,7 @@ func subcommands(o Options) []subcommand {
 		{"status", "show the state of the angel and the talker", cmdStatus},
 		{"backup", "copy the database, running or not, and say how to restore it (--out FILE)", cmdBackup},
 		{"log", "show the angel's and the talker's logs merged in time order (log -f to follow)", cmdLog},
-		{"angel", "run the watchdog that keeps the talker up (--detach for cron)", func(a []string) int { return cmdAngel(a, o) }},
+		{"angel", "run the watchdog that keeps the talker up (--detach for cron); angel upgrade: re-execute it from the new binary, keeping everything", func(a []string) int { return cmdAngel(a, o) }},
 		{"serve", "the talker process itself (what the angel runs; no watchdog)", func(a []string) int { return cmdServe(a, o) }},
 		{"version", "print the version", func([]string) int { fmt.Println("talker", o.version()); return 0 }},
 	}
@@ -124,7 +159,9 @@ func Main(args []string, o Options) int {
 			// angel or a generation. The talker itself does it once
 			// tableflip has claimed what a reboot handed it (serve.go).
 			if c.name != "serve" {
-				ipc.CloseInherited()
+				// Except what an angel's previous image handed this one.
+				ipc.CloseInherited(o.loadResume(c.name)...)
+				return subcommandNamed(o, c.name).run(args[1:])
 			}
 			return c.run(args[1:])
 		}
