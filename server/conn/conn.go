@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"talker/server/telnet"
+	"talker/server/tlsrecord"
 )
 
 // Limits bound what one connection may cost the talker.
@@ -125,6 +126,8 @@ type Conn struct {
 	abortReason error // why we ended the connection, if we did
 
 	out outbox
+	// tls is a TLS connection's record layer, nil for plain (tls.go).
+	tls *tlsConn
 
 	writeMu    sync.Mutex
 	writing    bool          // a writer goroutine is running
@@ -179,6 +182,7 @@ func setKeepAlive(nc *net.TCPConn, ka net.KeepAliveConfig) {
 
 // Start starts the reader and the writer.
 func (c *Conn) Start() {
+	c.tlsBroken() // a carried TLS state that cannot go on ends here (tls.go)
 	c.ThawWriting()
 	c.startWriter()
 	c.StartReading()
@@ -403,7 +407,9 @@ func (c *Conn) readLoop() {
 				c.Throttle.SetLimits(*l)
 				c.Decoder.MaxLine = l.MaxLine
 			}
-			evs = c.Decoder.Feed(buf[:n], evs[:0])
+			var data []byte
+			data, readErr = c.tlsDecode(buf[:n], readErr) // tls.go
+			evs = c.Decoder.Feed(data, evs[:0])
 			in := Input{Conn: c}
 			if len(evs) > 0 {
 				in.Events = make([]telnet.Event, 0, len(evs))
@@ -559,12 +565,14 @@ type Carried struct {
 	Decoder  telnet.Decoder
 	Throttle Throttle
 	Unsent   []byte
+	// TLS is a TLS connection's record layer, exact (tls.go); nil for plain.
+	TLS *tlsrecord.State
 }
 
 // Carry returns the connection's carried state. Call it only with the
 // reader and the writer frozen (or not started).
 func (c *Conn) Carry() Carried {
-	return Carried{Decoder: c.Decoder, Throttle: c.Throttle, Unsent: c.Unsent()}
+	return Carried{Decoder: c.Decoder, Throttle: c.Throttle, Unsent: c.Unsent(), TLS: c.tlsCarry()}
 }
 
 // Adopt wraps a socket descriptor received from another process (a
@@ -627,6 +635,7 @@ func (c *Conn) Attach(id uint64, deliver Deliver, panics ReportPanic, carried Ca
 	c.Decoder = carried.Decoder
 	c.Throttle = carried.Throttle
 	c.Throttle.SetLimits(c.limits)
+	c.attachTLS(carried.TLS) // tls.go
 	if len(carried.Unsent) > 0 {
 		c.out.mu.Lock() // a frozen writer may be waiting (StartFrozen)
 		c.out.buf = append(c.out.buf, carried.Unsent...)
