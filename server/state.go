@@ -44,6 +44,7 @@ func (s *Session) fillCheckpoint(r *state.Session, p *state.Player) {
 		LoggedInAt: s.LoggedInAt, AFK: s.AFK, AFKMessage: s.AFKMessage, ReplyTo: s.ReplyTo,
 		TellReview: reviewToWire(review[:0], s.TellReview),
 		Pager:      pagerToWire(s.Pager), Editor: editorToWire(s.Editor),
+		WebSocket: s.webSocketCheckpoint(), // webstate.go
 	}
 	if s.Player != nil {
 		playerToWire(p, s.Player)
@@ -205,7 +206,7 @@ func carriedToWire(c conn.Carried) state.Carried {
 			SBOverflow: d.SBOverflow, Line: d.Line, Truncated: d.Truncated, CR: d.CR, MaxLine: d.MaxLine, MaxSB: d.MaxSB},
 		Throttle: state.Throttle{LineTokens: c.Throttle.LineTokens, ByteTokens: c.Throttle.ByteTokens,
 			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
-		Unsent: c.Unsent,
+		Unsent: c.Unsent, WebSocket: wsToWire(c.WebSocket), // webstate.go
 	}
 }
 
@@ -216,7 +217,7 @@ func carriedFromWire(c *state.Carried) conn.Carried {
 			SBOverflow: d.SBOverflow, Line: d.Line, Truncated: d.Truncated, CR: d.CR, MaxLine: d.MaxLine, MaxSB: d.MaxSB},
 		Throttle: conn.Throttle{LineTokens: c.Throttle.LineTokens, ByteTokens: c.Throttle.ByteTokens,
 			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
-		Unsent: c.Unsent,
+		Unsent: c.Unsent, WebSocket: wsFromWire(c.WebSocket), // webstate.go
 	}
 }
 

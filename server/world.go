@@ -278,6 +278,9 @@ func (w *World) input(in conn.Input) {
 	if s == nil || s.conn != in.Conn {
 		return // already gone (quit, taken over, dropped)
 	}
+	if in.Conn.WebSocket() {
+		w.touch(s) // its framing state moved on: the checkpoint follows (webstate.go)
+	}
 	if in.Stopped {
 		if w.pause != nil {
 			delete(w.pause.readers, s.ID)

@@ -24,7 +24,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"talker/server/telnet"
-	"talker/server/tlsrecord"
 )
 
 // Limits bound what one connection may cost the talker.
@@ -126,8 +125,10 @@ type Conn struct {
 	abortReason error // why we ended the connection, if we did
 
 	out outbox
-	// tls is a TLS connection's record layer, nil for plain (tls.go).
-	tls *tlsConn
+
+	// ws is the WebSocket framing of a browser client's connection, nil
+	// for telnet (websocket.go).
+	ws *wsConn
 
 	writeMu    sync.Mutex
 	writing    bool          // a writer goroutine is running
@@ -182,7 +183,6 @@ func setKeepAlive(nc *net.TCPConn, ka net.KeepAliveConfig) {
 
 // Start starts the reader and the writer.
 func (c *Conn) Start() {
-	c.tlsBroken() // a carried TLS state that cannot go on ends here (tls.go)
 	c.ThawWriting()
 	c.startWriter()
 	c.StartReading()
@@ -407,9 +407,7 @@ func (c *Conn) readLoop() {
 				c.Throttle.SetLimits(*l)
 				c.Decoder.MaxLine = l.MaxLine
 			}
-			var data []byte
-			data, readErr = c.tlsDecode(buf[:n], readErr) // tls.go
-			evs = c.Decoder.Feed(data, evs[:0])
+			evs = c.feed(buf[:n], evs[:0]) // websocket.go
 			in := Input{Conn: c}
 			if len(evs) > 0 {
 				in.Events = make([]telnet.Event, 0, len(evs))
@@ -424,7 +422,7 @@ func (c *Conn) readLoop() {
 				}
 			}
 			in.Flood = c.limits.FloodKick > 0 && c.Throttle.Dropped >= c.limits.FloodKick
-			if len(in.Events) > 0 || in.Flood {
+			if len(in.Events) > 0 || in.Flood || c.wsChanged() {
 				c.deliver(in)
 			}
 			if in.Flood {
@@ -481,7 +479,12 @@ func (c *Conn) finishReading(err error) {
 // Send queues bytes (already telnet-escaped) for the client. It returns
 // false when the client has fallen too far behind; the caller should drop
 // it.
-func (c *Conn) Send(b []byte) bool { return c.out.add(b) }
+func (c *Conn) Send(b []byte) bool {
+	if c.ws != nil {
+		return c.sendWebSocket(b) // framed (websocket.go)
+	}
+	return c.out.add(b)
+}
 
 // Sent counts the calls to Send so far (whether or not they were queued):
 // the world compares it with its last look to tell a connection nothing
@@ -565,14 +568,20 @@ type Carried struct {
 	Decoder  telnet.Decoder
 	Throttle Throttle
 	Unsent   []byte
-	// TLS is a TLS connection's record layer, exact (tls.go); nil for plain.
-	TLS *tlsrecord.State
+	// WebSocket is the framing state of a browser client's connection
+	// (websocket.go; Unsent is then whole frames), nil for telnet.
+	WebSocket *WSRead
 }
 
 // Carry returns the connection's carried state. Call it only with the
 // reader and the writer frozen (or not started).
 func (c *Conn) Carry() Carried {
-	return Carried{Decoder: c.Decoder, Throttle: c.Throttle, Unsent: c.Unsent(), TLS: c.tlsCarry()}
+	cr := Carried{Decoder: c.Decoder, Throttle: c.Throttle, Unsent: c.Unsent()}
+	if c.ws != nil {
+		in := c.ws.In.clone()
+		cr.WebSocket = &in
+	}
+	return cr
 }
 
 // Adopt wraps a socket descriptor received from another process (a
@@ -635,7 +644,10 @@ func (c *Conn) Attach(id uint64, deliver Deliver, panics ReportPanic, carried Ca
 	c.Decoder = carried.Decoder
 	c.Throttle = carried.Throttle
 	c.Throttle.SetLimits(c.limits)
-	c.attachTLS(carried.TLS) // tls.go
+	if carried.WebSocket != nil {
+		c.ws = &wsConn{In: carried.WebSocket.clone()}
+		c.ws.publish()
+	}
 	if len(carried.Unsent) > 0 {
 		c.out.mu.Lock() // a frozen writer may be waiting (StartFrozen)
 		c.out.buf = append(c.out.buf, carried.Unsent...)
