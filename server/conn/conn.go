@@ -126,10 +126,6 @@ type Conn struct {
 
 	out outbox
 
-	// ws is the WebSocket framing of a browser client's connection, nil
-	// for telnet (websocket.go).
-	ws *wsConn
-
 	writeMu    sync.Mutex
 	writing    bool          // a writer goroutine is running
 	finished   chan struct{} // closed when the connection is over
@@ -407,7 +403,7 @@ func (c *Conn) readLoop() {
 				c.Throttle.SetLimits(*l)
 				c.Decoder.MaxLine = l.MaxLine
 			}
-			evs = c.feed(buf[:n], evs[:0]) // websocket.go
+			evs = c.Decoder.Feed(buf[:n], evs[:0])
 			in := Input{Conn: c}
 			if len(evs) > 0 {
 				in.Events = make([]telnet.Event, 0, len(evs))
@@ -422,7 +418,7 @@ func (c *Conn) readLoop() {
 				}
 			}
 			in.Flood = c.limits.FloodKick > 0 && c.Throttle.Dropped >= c.limits.FloodKick
-			if len(in.Events) > 0 || in.Flood || c.wsChanged() {
+			if len(in.Events) > 0 || in.Flood {
 				c.deliver(in)
 			}
 			if in.Flood {
@@ -479,12 +475,7 @@ func (c *Conn) finishReading(err error) {
 // Send queues bytes (already telnet-escaped) for the client. It returns
 // false when the client has fallen too far behind; the caller should drop
 // it.
-func (c *Conn) Send(b []byte) bool {
-	if c.ws != nil {
-		return c.sendWebSocket(b) // framed (websocket.go)
-	}
-	return c.out.add(b)
-}
+func (c *Conn) Send(b []byte) bool { return c.out.add(b) }
 
 // Sent counts the calls to Send so far (whether or not they were queued):
 // the world compares it with its last look to tell a connection nothing
@@ -568,20 +559,12 @@ type Carried struct {
 	Decoder  telnet.Decoder
 	Throttle Throttle
 	Unsent   []byte
-	// WebSocket is the framing state of a browser client's connection
-	// (websocket.go; Unsent is then whole frames), nil for telnet.
-	WebSocket *WSRead
 }
 
 // Carry returns the connection's carried state. Call it only with the
 // reader and the writer frozen (or not started).
 func (c *Conn) Carry() Carried {
-	cr := Carried{Decoder: c.Decoder, Throttle: c.Throttle, Unsent: c.Unsent()}
-	if c.ws != nil {
-		in := c.ws.In.clone()
-		cr.WebSocket = &in
-	}
-	return cr
+	return Carried{Decoder: c.Decoder, Throttle: c.Throttle, Unsent: c.Unsent()}
 }
 
 // Adopt wraps a socket descriptor received from another process (a
@@ -644,10 +627,6 @@ func (c *Conn) Attach(id uint64, deliver Deliver, panics ReportPanic, carried Ca
 	c.Decoder = carried.Decoder
 	c.Throttle = carried.Throttle
 	c.Throttle.SetLimits(c.limits)
-	if carried.WebSocket != nil {
-		c.ws = &wsConn{In: carried.WebSocket.clone()}
-		c.ws.publish()
-	}
 	if len(carried.Unsent) > 0 {
 		c.out.mu.Lock() // a frozen writer may be waiting (StartFrozen)
 		c.out.buf = append(c.out.buf, carried.Unsent...)
