@@ -44,6 +44,10 @@ type Settings struct {
 	HashCost int      `toml:"hash_cost" flag:"hash-cost" when:"live" help:"bcrypt cost for new password hashes (4-31; each step doubles the time; below 10 only for tests and benchmarks)"`
 
 	// ListenProxy: listeners behind a proxy (proxy.go in package server).
+	// ListenWeb: the browser client's listeners (web.go here, web.go in
+	// package server).
+	ListenWeb []string `toml:"listen_web" flag:"listen-web" when:"reboot" help:"addresses of the browser client, HOST:PORT: GET / is the page, /ws its WebSocket; when unset and listen is the default, 127.0.0.1:4080; [\"off\"] for none"`
+
 	ListenProxy []string `toml:"listen_proxy" flag:"listen-proxy" when:"reboot" help:"telnet addresses behind a proxy (haproxy send-proxy, stunnel, nginx stream): each connection starts with a PROXY protocol header (v1 or v2) naming the player's own address, for limits, bans, site and the logs; keep them on loopback or a private network"`
 
 	Limits    Limits    `toml:"limits" when:"live"`

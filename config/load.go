@@ -222,7 +222,11 @@ func Validate(s Settings) []Problem {
 		bad("listen", "at least one address is needed")
 	}
 	seen := map[string]bool{}
-	for _, a := range append(append([]string(nil), s.Listen...), s.ListenProxy...) {
+	web := s.ListenWeb
+	if len(web) == 1 && web[0] == WebListenOff {
+		web = nil // web.go
+	}
+	for _, a := range append(append(append([]string(nil), s.Listen...), s.ListenProxy...), web...) {
 		if seen[a] {
 			bad("listen", "%q is listed twice", a)
 		}

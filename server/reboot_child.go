@@ -582,7 +582,7 @@ func (w *World) restoreSessions(snap *state.Snapshot, prep *Prepared, fds []int,
 		case at < nStaged:
 			var c *conn.Conn
 			if c, adoptErrs[i] = prep.take(at, st.ID); adoptErrs[i] == nil {
-				c.Attach(st.ID, deliver, w.reportPanic, carriedFromWire(&st.Conn))
+				c.Attach(st.ID, deliver, w.reportPanic, sessionCarried(st))
 				if pauseOnly[i] {
 					sessions[i] = prep.sessions[at]
 					sessions[i].held = eventsFromWire(st.Held)
@@ -593,7 +593,7 @@ func (w *World) restoreSessions(snap *state.Snapshot, prep *Prepared, fds []int,
 			}
 		default:
 			var c *conn.Conn
-			if c, adoptErrs[i] = conn.Adopt(st.ID, fds[at-nStaged], w.cfg.Limits, deliver, w.reportPanic, carriedFromWire(&st.Conn)); adoptErrs[i] == nil {
+			if c, adoptErrs[i] = conn.Adopt(st.ID, fds[at-nStaged], w.cfg.Limits, deliver, w.reportPanic, sessionCarried(st)); adoptErrs[i] == nil {
 				sessions[i] = restoredSession(st)
 				sessions[i].conn = c
 			}

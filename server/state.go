@@ -44,6 +44,7 @@ func (s *Session) fillCheckpoint(r *state.Session, p *state.Player) {
 		LoggedInAt: s.LoggedInAt, AFK: s.AFK, AFKMessage: s.AFKMessage, ReplyTo: s.ReplyTo,
 		TellReview: reviewToWire(review[:0], s.TellReview),
 		Pager:      pagerToWire(s.Pager), Editor: editorToWire(s.Editor),
+		WebSocket: s.webSocketCheckpoint(), // webstate.go
 	}
 	if s.Player != nil {
 		playerToWire(p, s.Player)
@@ -205,7 +206,7 @@ func carriedToWire(c conn.Carried) state.Carried {
 			SBOverflow: d.SBOverflow, Line: d.Line, Truncated: d.Truncated, CR: d.CR, MaxLine: d.MaxLine, MaxSB: d.MaxSB},
 		Throttle: state.Throttle{LineTokens: c.Throttle.LineTokens, ByteTokens: c.Throttle.ByteTokens,
 			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
-		Unsent: c.Unsent,
+		Unsent: c.Unsent, WebSocket: wsToWire(c.WebSocket), // webstate.go
 	}
 }
 
@@ -216,7 +217,7 @@ func carriedFromWire(c *state.Carried) conn.Carried {
 			SBOverflow: d.SBOverflow, Line: d.Line, Truncated: d.Truncated, CR: d.CR, MaxLine: d.MaxLine, MaxSB: d.MaxSB},
 		Throttle: conn.Throttle{LineTokens: c.Throttle.LineTokens, ByteTokens: c.Throttle.ByteTokens,
 			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
-		Unsent: c.Unsent,
+		Unsent: c.Unsent, WebSocket: wsFromWire(c.WebSocket), // webstate.go
 	}
 }
 
@@ -260,7 +261,6 @@ func playerToWire(w *state.Player, p *player.Player) {
 		PromptText: p.PromptText, Timestamps: p.Timestamps, Earmuffs: p.Earmuffs, EnterMsg: p.EnterMsg,
 		ExitMsg: p.ExitMsg, Gagged: p.Gagged, Jailed: p.Jailed, Pager: p.Pager,
 		ColourChosen: p.ColourChosen, ScreenReader: uint8(p.ScreenReader)}
-	profileToWire(w, p)
 	if len(p.Lists) > 0 {
 		if lists == nil {
 			lists = make(map[string]state.ListEntry, len(p.Lists))
@@ -282,7 +282,6 @@ func playerFromWire(w *state.Player) *player.Player {
 		PromptText: w.PromptText, Timestamps: w.Timestamps, Earmuffs: w.Earmuffs, EnterMsg: w.EnterMsg,
 		ExitMsg: w.ExitMsg, Gagged: w.Gagged, Jailed: w.Jailed, Pager: w.Pager,
 		ColourChosen: w.ColourChosen, ScreenReader: player.ScreenReader(w.ScreenReader)}
-	profileFromWire(p, w)
 	if len(w.Lists) > 0 {
 		p.Lists = make(map[string]player.ListEntry, len(w.Lists))
 		for k, e := range w.Lists {

@@ -278,6 +278,9 @@ func (w *World) input(in conn.Input) {
 	if s == nil || s.conn != in.Conn {
 		return // already gone (quit, taken over, dropped)
 	}
+	if in.Conn.WebSocket() {
+		w.touch(s) // its framing state moved on: the checkpoint follows (webstate.go)
+	}
 	if in.Stopped {
 		if w.pause != nil {
 			delete(w.pause.readers, s.ID)
@@ -513,7 +516,7 @@ func (w *World) toOnline(msg string) {
 func (w *World) toRoom(r *Room, except *Session, msg string) {
 	lines := newLineCache(msg, true)
 	for _, m := range r.Members {
-		if m != except && !w.hiddenFrom(m, except) { // the line is about except (invis.go)
+		if m != except {
 			lines.sendTo(m)
 		}
 	}

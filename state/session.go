@@ -41,6 +41,9 @@ type Session struct {
 	// nil when they are not.
 	Pager  *Pager  `json:"Pager,omitempty"`
 	Editor *Editor `json:"Editor,omitempty"`
+	// WebSocket marks a browser client's connection, with its framing
+	// state as of the checkpoint (websocket.go; version 7).
+	WebSocket *WebSocket `json:"WebSocket,omitempty"`
 }
 
 // Pager is a command's output being read a page at a time: its lines as
@@ -90,6 +93,9 @@ type Carried struct {
 	Decoder  Decoder  `json:"Decoder"`
 	Throttle Throttle `json:"Throttle"`
 	Unsent   []byte   `json:"Unsent"` // output queued and not yet written
+	// WebSocket is a browser client's framing state, exact (version 7);
+	// Unsent is then whole frames.
+	WebSocket *WebSocket `json:"WebSocket,omitempty"`
 }
 
 // Decoder is the telnet decoder's state: where it is in a sequence, and
@@ -164,16 +170,6 @@ type Player struct {
 	// them means "not chosen".
 	ColourChosen bool  `json:"ColourChosen,omitempty"`
 	ScreenReader uint8 `json:"ScreenReader,omitempty"`
-	// Wrap is the width the player set by hand (0: the client's);
-	// Invisible, a member of staff hidden from lower ranks; then the
-	// profile 'examine' shows (version 7; all optional).
-	Wrap        int    `json:"Wrap,omitempty"`
-	Invisible   bool   `json:"Invisible,omitempty"`
-	Plan        string `json:"Plan,omitempty"`
-	Gender      string `json:"Gender,omitempty"`
-	Email       string `json:"Email,omitempty"`
-	EmailPublic bool   `json:"EmailPublic,omitempty"`
-	URL         string `json:"URL,omitempty"`
 }
 
 // ListEntry is what a player has said about another (friend, ignore,

@@ -175,6 +175,19 @@ func cmdServe(args []string, o Options) int {
 		held["tcp:"+addr] = ln
 		behindProxy[ln] = i >= len(settings.Listen)
 	}
+	// The browser client's listeners (server/web.go).
+	web := map[net.Listener]bool{}
+	for _, addr := range settings.WebListeners() {
+		ln, err := upg.Listen("tcp", addr)
+		if err != nil {
+			log.Error().Err(err).Str("addr", addr).Msg("cannot listen (web client)")
+			fmt.Fprintf(os.Stderr, "talker serve: cannot listen on %s (web client): %v\n", addr, err)
+			return reboot.ExitConfig
+		}
+		lns = append(lns, ln)
+		held["tcp:"+addr] = ln
+		web[ln] = true
+	}
 	ctl, err := upg.Listen("unix", paths.talkerSock())
 	if err != nil {
 		log.Error().Err(err).Msg("cannot open the control socket")
@@ -184,6 +197,10 @@ func cmdServe(args []string, o Options) int {
 	upg.CloseUnused()
 	var addrs []string
 	for _, ln := range lns {
+		if web[ln] {
+			addrs = append(addrs, "http://"+ln.Addr().String()+"/")
+			continue
+		}
 		addrs = append(addrs, ln.Addr().String())
 	}
 	angelLink := startAngelLink(&cfg, strings.Join(addrs, ","))
@@ -200,7 +217,9 @@ func cmdServe(args []string, o Options) int {
 	angelLink.Hold(srv, held, in != nil && in.Staged)
 	served := make(chan error, len(lns))
 	for _, ln := range lns {
-		if behindProxy[ln] {
+		if web[ln] {
+			go func() { served <- srv.ServeWeb(ln) }()
+		} else if behindProxy[ln] {
 			go func() { served <- srv.ServeBehindProxy(ln) }()
 		} else {
 			go func() { served <- srv.Serve(ln) }()

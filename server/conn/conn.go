@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"talker/server/telnet"
+	"talker/server/tlsrecord"
 )
 
 // Limits bound what one connection may cost the talker.
@@ -125,6 +126,12 @@ type Conn struct {
 	abortReason error // why we ended the connection, if we did
 
 	out outbox
+	// tls is a TLS connection's record layer, nil for plain (tls.go).
+	tls *tlsConn
+
+	// ws is the WebSocket framing of a browser client's connection, nil
+	// for telnet (websocket.go).
+	ws *wsConn
 
 	writeMu    sync.Mutex
 	writing    bool          // a writer goroutine is running
@@ -179,6 +186,7 @@ func setKeepAlive(nc *net.TCPConn, ka net.KeepAliveConfig) {
 
 // Start starts the reader and the writer.
 func (c *Conn) Start() {
+	c.tlsBroken() // a carried TLS state that cannot go on ends here (tls.go)
 	c.ThawWriting()
 	c.startWriter()
 	c.StartReading()
@@ -403,7 +411,9 @@ func (c *Conn) readLoop() {
 				c.Throttle.SetLimits(*l)
 				c.Decoder.MaxLine = l.MaxLine
 			}
-			evs = c.Decoder.Feed(buf[:n], evs[:0])
+			var data []byte
+			data, readErr = c.tlsDecode(buf[:n], readErr) // tls.go
+			evs = c.feed(data, evs[:0]) // websocket.go
 			in := Input{Conn: c}
 			if len(evs) > 0 {
 				in.Events = make([]telnet.Event, 0, len(evs))
@@ -418,7 +428,7 @@ func (c *Conn) readLoop() {
 				}
 			}
 			in.Flood = c.limits.FloodKick > 0 && c.Throttle.Dropped >= c.limits.FloodKick
-			if len(in.Events) > 0 || in.Flood {
+			if len(in.Events) > 0 || in.Flood || c.wsChanged() {
 				c.deliver(in)
 			}
 			if in.Flood {
@@ -475,7 +485,12 @@ func (c *Conn) finishReading(err error) {
 // Send queues bytes (already telnet-escaped) for the client. It returns
 // false when the client has fallen too far behind; the caller should drop
 // it.
-func (c *Conn) Send(b []byte) bool { return c.out.add(b) }
+func (c *Conn) Send(b []byte) bool {
+	if c.ws != nil {
+		return c.sendWebSocket(b) // framed (websocket.go)
+	}
+	return c.out.add(b)
+}
 
 // Sent counts the calls to Send so far (whether or not they were queued):
 // the world compares it with its last look to tell a connection nothing
@@ -559,12 +574,23 @@ type Carried struct {
 	Decoder  telnet.Decoder
 	Throttle Throttle
 	Unsent   []byte
+	// TLS is a TLS connection's record layer, exact (tls.go); nil for plain.
+	TLS *tlsrecord.State
+	// WebSocket is the framing state of a browser client's connection
+	// (websocket.go; Unsent is then whole frames), nil for telnet.
+	WebSocket *WSRead
 }
 
 // Carry returns the connection's carried state. Call it only with the
 // reader and the writer frozen (or not started).
 func (c *Conn) Carry() Carried {
-	return Carried{Decoder: c.Decoder, Throttle: c.Throttle, Unsent: c.Unsent()}
+	cr := Carried{Decoder: c.Decoder, Throttle: c.Throttle, Unsent: c.Unsent()}
+	cr.TLS = c.tlsCarry() // tls.go
+	if c.ws != nil {
+		in := c.ws.In.clone()
+		cr.WebSocket = &in
+	}
+	return cr
 }
 
 // Adopt wraps a socket descriptor received from another process (a
@@ -627,6 +653,11 @@ func (c *Conn) Attach(id uint64, deliver Deliver, panics ReportPanic, carried Ca
 	c.Decoder = carried.Decoder
 	c.Throttle = carried.Throttle
 	c.Throttle.SetLimits(c.limits)
+	c.attachTLS(carried.TLS) // tls.go
+	if carried.WebSocket != nil {
+		c.ws = &wsConn{In: carried.WebSocket.clone()}
+		c.ws.publish()
+	}
 	if len(carried.Unsent) > 0 {
 		c.out.mu.Lock() // a frozen writer may be waiting (StartFrozen)
 		c.out.buf = append(c.out.buf, carried.Unsent...)

@@ -161,7 +161,7 @@ func (c *Conn) writeLoop() {
 			return
 		}
 		if len(data) > 0 {
-			n, err := c.nc.Write(data)
+			n, err := c.writeSocket(data) // tls.go
 			if err != nil {
 				var ne net.Error
 				if c.out.isPaused() && errors.As(err, &ne) && ne.Timeout() {
@@ -185,6 +185,7 @@ func (c *Conn) writeLoop() {
 			continue // more may have arrived meanwhile
 		}
 		if st.closing && !st.paused {
+			c.tlsCloseNotify() // tls.go
 			c.hangup()
 			finished = true
 			return
