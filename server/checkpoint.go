@@ -79,6 +79,7 @@ func (w *World) checkpoint() {
 	if w.holder == nil || w.phase == phasePaused {
 		return
 	}
+	w.dirtyTLS() // tlsstate.go
 	var records map[uint64]state.Record
 	if len(w.dirty) > 0 {
 		records = make(map[uint64]state.Record, len(w.dirty))

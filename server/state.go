@@ -46,6 +46,7 @@ func (s *Session) fillCheckpoint(r *state.Session, p *state.Player) {
 		Pager:      pagerToWire(s.Pager), Editor: editorToWire(s.Editor),
 		WebSocket: s.webSocketCheckpoint(), // webstate.go
 	}
+	r.Conn.TLS = s.tlsCheckpoint() // tlsstate.go: as published (a full record's Conn replaces it)
 	if s.Player != nil {
 		playerToWire(p, s.Player)
 		r.Player = p
@@ -207,6 +208,7 @@ func carriedToWire(c conn.Carried) state.Carried {
 		Throttle: state.Throttle{LineTokens: c.Throttle.LineTokens, ByteTokens: c.Throttle.ByteTokens,
 			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
 		Unsent: c.Unsent, WebSocket: wsToWire(c.WebSocket), // webstate.go
+		TLS: tlsToWire(c.TLS), // tlsstate.go
 	}
 }
 
@@ -218,6 +220,7 @@ func carriedFromWire(c *state.Carried) conn.Carried {
 		Throttle: conn.Throttle{LineTokens: c.Throttle.LineTokens, ByteTokens: c.Throttle.ByteTokens,
 			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
 		Unsent: c.Unsent, WebSocket: wsFromWire(c.WebSocket), // webstate.go
+		TLS: tlsFromWire(c.TLS), // tlsstate.go
 	}
 }
 

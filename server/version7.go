@@ -9,5 +9,8 @@ func (s *Session) needsVersion7() bool {
 	if s.conn != nil && s.conn.WebSocket() { // webstate.go: a browser client's framing
 		return true
 	}
+	if s.conn != nil && s.conn.TLS() { // tlsstate.go: a TLS session's record layer
+		return true
+	}
 	return false
 }

@@ -93,6 +93,8 @@ type Carried struct {
 	Decoder  Decoder  `json:"Decoder"`
 	Throttle Throttle `json:"Throttle"`
 	Unsent   []byte   `json:"Unsent"` // output queued and not yet written
+	// TLS is a TLS connection's record layer (tls.go; version 7).
+	TLS *TLS `json:"TLS,omitempty"`
 	// WebSocket is a browser client's framing state, exact (version 7);
 	// Unsent is then whole frames.
 	WebSocket *WebSocket `json:"WebSocket,omitempty"`
