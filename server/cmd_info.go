@@ -61,11 +61,11 @@ func infoCommands() []*command {
 
 func (w *World) cmdWho(s *Session, _ string) {
 	now := w.cfg.Now()
-	list := w.playing()
+	list := w.visibleTo(s) // invisible staff are left out for lower ranks (invis.go)
 	s.println("There " + map[bool]string{true: "is", false: "are"}[len(list) == 1] + " " + plural(len(list), "person") + " on " + w.cfg.Name + ":")
 	reader := s.screenReader()
 	for _, p := range list {
-		line := rankMark(p.Player.Rank) + " " + displayName(p.Player)
+		line := rankMark(p.Player.Rank) + " " + displayName(p.Player) + invisibleMark(p.Player)
 		if reader {
 			// Read aloud: the rank in words, no marks or padding.
 			line = displayName(p.Player)
@@ -125,7 +125,7 @@ func (w *World) cmdExamine(s *Session, args string) {
 	now := w.cfg.Now()
 	var p *player.Player
 	var online *Session
-	if o, _ := w.findOnline(name); o != nil {
+	if o, _ := w.findOnline(name); o != nil && !w.hiddenFrom(s, o) {
 		online, p = o, o.Player
 	} else {
 		var err error
@@ -144,6 +144,7 @@ func (w *World) cmdExamine(s *Session, args string) {
 	if p.Description != "" {
 		s.println(text.Guard(p.Description))
 	}
+	w.showProfile(s, p) // profile.go
 	s.println("Rank: " + p.Rank.String() + ". Registered " + ago(now.Sub(p.CreatedAt)) + " ago.")
 	total := p.TimeOnline
 	if online != nil {

@@ -158,7 +158,7 @@ func (w *World) cmdFwho(s *Session, _ string) {
 	now := w.cfg.Now()
 	var lines []string
 	for _, o := range w.playing() {
-		if !s.Player.IsFriend(o.Player.Key()) {
+		if !s.Player.IsFriend(o.Player.Key()) || w.hiddenFrom(s, o) {
 			continue
 		}
 		line := displayName(o.Player) + "  [" + o.room.ID

@@ -27,14 +27,16 @@ const (
 func roomCommands() []*command {
 	return []*command{
 		{name: "room", minRank: player.Resident, category: "Rooms",
-			usage:   "room [create <id> | name <text> | desc <text> | lock | unlock | link <room> | unlink <room> | info]",
+			usage:   "room [create <id> | name <text> | desc <text> | lock | unlock | link <room> | unlink <room> | delete [room] | info]",
 			summary: "build and change your own rooms",
 			help: "Your rooms are yours to shape. 'room create <id>' makes a new one (up to " + itoa(maxOwnedRooms) + "; the id is letters, " +
 				"and the room is called <you>.<id>) and takes you there; your first, <you>.home, is made by 'home'. " +
 				"In a room of yours: 'room name <text>' and 'room desc <text>' set its name and description; 'room lock' lets in " +
 				"only you and those you 'invite', 'room unlock' opens it again; 'room link <room>' adds an exit to another of your rooms " +
 				"(both ways; name it by its short name, like 'home', or its full id) or to a public room (one way), and 'room unlink <room>' removes it. 'room' or 'room info' shows the room and " +
-				"lists your rooms. New rooms have an exit to the main room.",
+				"lists your rooms. New rooms have an exit to the main room. 'room delete' deletes the room you are in (or 'room delete <room>' one of yours): " +
+				"whoever is in it goes to the main room. Staff can delete any room but the main room and the jail (public ones: admins), " +
+				"and admins can name, describe and link the public rooms as owners do theirs (each change is in the staff log).",
 			run: (*World).cmdRoom},
 		{name: "invite", minRank: player.Resident, category: "Rooms", usage: "invite [name]",
 			summary: "let someone into your rooms even when they are locked",
@@ -227,9 +229,13 @@ func (w *World) cmdRoom(s *Session, args string) {
 		w.travel(s, r, s.Player.Name+" "+leaveText(s.Player, r), s.Player.Name+" "+arriveText(s.Player))
 		return
 	}
+	if isRoomDelete(sub) {
+		w.roomDelete(s, rest) // room_admin.go
+		return
+	}
 	r := s.room
-	if r.Owner != s.Player.Key() {
-		s.println("This is not your room: go to one of your own first ('home', or 'room' to list them).")
+	if why := shapeRefusal(s, r, sub); why != "" { // its owner, or an admin in a public room (room_admin.go)
+		s.println(why)
 		return
 	}
 	switch sub {
@@ -264,6 +270,7 @@ func (w *World) cmdRoom(s *Session, args string) {
 		return
 	}
 	w.saveRoom(r)
+	w.logPublicRoomEdit(s, r, sub, rest)
 }
 
 func (w *World) roomInfo(s *Session) {

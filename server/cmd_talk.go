@@ -22,6 +22,12 @@ func allCommands() []*command {
 	all = append(all, staffCommands()...)
 	all = append(all, accountCommands()...)
 	all = append(all, pagerCommands()...)
+	all = append(all, moreTalkCommands()...)
+	all = append(all, invisCommands()...)
+	all = append(all, profileCommands()...)
+	all = append(all, moreInfoCommands()...)
+	all = append(all, wrapCommands()...)
+	all = append(all, moreStaffCommands()...)
 	return all
 }
 
@@ -179,6 +185,9 @@ func (w *World) recipients(s *Session, names string) []*Session {
 			continue
 		}
 		r, msg := w.findOnline(n)
+		if r != nil && w.hiddenFrom(s, r) { // invis.go
+			r, msg = nil, "Nobody called '"+n+"' is logged in."
+		}
 		if r == nil {
 			s.println(msg)
 			continue

@@ -409,7 +409,7 @@ func (w *World) announceLogin(s *Session, in bool) {
 	}
 	if len(w.online) > w.cfg.AnnounceAll {
 		for o := range w.fans[p.Key()] {
-			if o != s && !w.ignoring(o, s, player.IgnoreRoom) {
+			if o != s && !w.ignoring(o, s, player.IgnoreRoom) && !w.hiddenFrom(o, s) {
 				o.hear("[ Your friend " + p.Name + " has " + what + " ]")
 			}
 		}
@@ -417,7 +417,7 @@ func (w *World) announceLogin(s *Session, in bool) {
 	}
 	for _, o := range w.online {
 		switch {
-		case o == s || w.ignoring(o, s, player.IgnoreRoom):
+		case o == s || w.ignoring(o, s, player.IgnoreRoom) || w.hiddenFrom(o, s):
 		case o.Player.IsFriend(p.Key()):
 			o.hear("[ Your friend " + p.Name + " has " + what + " ]")
 		default:

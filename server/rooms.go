@@ -123,7 +123,7 @@ func (w *World) look(s *Session) {
 	more := 0
 	titled := false // whether the one other (if one) has a title
 	for _, m := range r.Members {
-		if m == s {
+		if m == s || w.hiddenFrom(s, m) {
 			continue
 		}
 		if len(others) == lookNames {

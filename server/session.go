@@ -71,6 +71,9 @@ func (s *Session) name() string {
 
 // width is the column count to wrap at.
 func (s *Session) width() int {
+	if s.Player != nil && s.Player.Wrap > 0 { // set by hand ('wrap', wrap.go)
+		return s.Player.Wrap
+	}
 	if w := s.Telnet.Width; w > 0 {
 		return w - 1 // the last column makes some terminals wrap on their own
 	}

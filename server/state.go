@@ -264,6 +264,7 @@ func playerToWire(w *state.Player, p *player.Player) {
 		PromptText: p.PromptText, Timestamps: p.Timestamps, Earmuffs: p.Earmuffs, EnterMsg: p.EnterMsg,
 		ExitMsg: p.ExitMsg, Gagged: p.Gagged, Jailed: p.Jailed, Pager: p.Pager,
 		ColourChosen: p.ColourChosen, ScreenReader: uint8(p.ScreenReader)}
+	profileToWire(w, p)
 	if len(p.Lists) > 0 {
 		if lists == nil {
 			lists = make(map[string]state.ListEntry, len(p.Lists))
@@ -285,6 +286,7 @@ func playerFromWire(w *state.Player) *player.Player {
 		PromptText: w.PromptText, Timestamps: w.Timestamps, Earmuffs: w.Earmuffs, EnterMsg: w.EnterMsg,
 		ExitMsg: w.ExitMsg, Gagged: w.Gagged, Jailed: w.Jailed, Pager: w.Pager,
 		ColourChosen: w.ColourChosen, ScreenReader: player.ScreenReader(w.ScreenReader)}
+	profileFromWire(p, w)
 	if len(w.Lists) > 0 {
 		p.Lists = make(map[string]player.ListEntry, len(w.Lists))
 		for k, e := range w.Lists {

@@ -516,7 +516,7 @@ func (w *World) toOnline(msg string) {
 func (w *World) toRoom(r *Room, except *Session, msg string) {
 	lines := newLineCache(msg, true)
 	for _, m := range r.Members {
-		if m != except {
+		if m != except && !w.hiddenFrom(m, except) { // the line is about except (invis.go)
 			lines.sendTo(m)
 		}
 	}

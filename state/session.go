@@ -172,6 +172,16 @@ type Player struct {
 	// them means "not chosen".
 	ColourChosen bool  `json:"ColourChosen,omitempty"`
 	ScreenReader uint8 `json:"ScreenReader,omitempty"`
+	// Wrap is the width the player set by hand (0: the client's);
+	// Invisible, a member of staff hidden from lower ranks; then the
+	// profile 'examine' shows (version 7; all optional).
+	Wrap        int    `json:"Wrap,omitempty"`
+	Invisible   bool   `json:"Invisible,omitempty"`
+	Plan        string `json:"Plan,omitempty"`
+	Gender      string `json:"Gender,omitempty"`
+	Email       string `json:"Email,omitempty"`
+	EmailPublic bool   `json:"EmailPublic,omitempty"`
+	URL         string `json:"URL,omitempty"`
 }
 
 // ListEntry is what a player has said about another (friend, ignore,
