@@ -17,7 +17,7 @@ func wsToWire(r *conn.WSRead) *state.WebSocket {
 	}
 	return &state.WebSocket{Header: r.Header, InFrame: r.InFrame, OpCode: r.OpCode, Fin: r.Fin,
 		Remaining: r.Remaining, Mask: append([]byte(nil), r.Mask[:]...), MaskPos: r.MaskPos,
-		Control: r.Control, Message: r.Message, Closed: r.Closed}
+		Control: r.Control, Message: r.Message, Closed: r.Closed, Line: r.Line}
 }
 
 func wsFromWire(w *state.WebSocket) *conn.WSRead {
@@ -25,7 +25,7 @@ func wsFromWire(w *state.WebSocket) *conn.WSRead {
 		return nil
 	}
 	r := &conn.WSRead{Header: w.Header, InFrame: w.InFrame, OpCode: w.OpCode, Fin: w.Fin,
-		Remaining: w.Remaining, MaskPos: w.MaskPos % 4, Control: w.Control, Message: w.Message, Closed: w.Closed}
+		Remaining: w.Remaining, MaskPos: w.MaskPos % 4, Control: w.Control, Message: w.Message, Closed: w.Closed, Line: w.Line}
 	copy(r.Mask[:], w.Mask)
 	return r
 }

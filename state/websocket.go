@@ -19,4 +19,7 @@ type WebSocket struct {
 	Control   []byte `json:"Control,omitempty"`   // a control frame's payload so far
 	Message   uint8  `json:"Message,omitempty"`   // opcode of the fragmented message in progress
 	Closed    bool   `json:"Closed,omitempty"`    // a Close was received
+	// Line is the half-typed line, in the checkpoint's copy only (a
+	// reboot carries the decoder itself).
+	Line []byte `json:"Line,omitempty"`
 }

@@ -64,6 +64,10 @@ type WSRead struct {
 	Control   []byte  // a control frame's payload so far (at most 125 bytes)
 	Message   uint8   // opcode of the data message in progress (0: none)
 	Closed    bool    // a Close was received: nothing more is read
+	// Line is the decoder's half-typed line, only in the published copy
+	// (the checkpoint's): after a crash a frame split at the kill
+	// continues the line it began. (A reboot carries the decoder itself.)
+	Line []byte
 }
 
 // wsConn is a connection's WebSocket state.
@@ -85,7 +89,7 @@ type wsConn struct {
 // Call it before Start.
 func (c *Conn) SetWebSocket() {
 	c.ws = &wsConn{}
-	c.ws.publish()
+	c.ws.publish(nil)
 }
 
 // WebSocket reports whether c is a WebSocket connection.
@@ -101,18 +105,20 @@ func (c *Conn) WebSocketCheckpoint() *WSRead {
 	return c.ws.published.Load()
 }
 
-func (w *wsConn) publish() {
+func (w *wsConn) publish(line []byte) {
 	cp := w.In.clone()
+	cp.Line = append([]byte(nil), line...)
 	w.published.Store(&cp)
 }
 
 func (r *WSRead) midFrame() bool {
-	return r != nil && (r.InFrame || len(r.Header) > 0 || r.Message != 0)
+	return r != nil && (r.InFrame || len(r.Header) > 0 || r.Message != 0 || len(r.Line) > 0)
 }
 
 func (r WSRead) clone() WSRead {
 	r.Header = append([]byte(nil), r.Header...)
 	r.Control = append([]byte(nil), r.Control...)
+	r.Line = append([]byte(nil), r.Line...)
 	return r
 }
 
@@ -150,7 +156,7 @@ func (c *Conn) feed(p []byte, evs []telnet.Event) []telnet.Event {
 	if w.In.midFrame() || w.published.Load().midFrame() {
 		w.changed = true
 	}
-	w.publish()
+	w.publish(c.Decoder.Line)
 	return evs
 }
 
