@@ -124,7 +124,7 @@ type Angel struct {
 	upgrades     int
 	upgradedAt   time.Time
 	upgradedFrom string
-	exitCode                             int
+	exitCode     int
 }
 
 // generation is one talker process, known by pid and start time.
@@ -366,7 +366,7 @@ func (a *Angel) handle(ev any) {
 	case holdAsk:
 		ev.reply <- a.trusted(ev.pid)
 	case holdEvent:
-		a.held.apply(ev.frame, ev.fds, ev.version)
+		a.held.apply(ev.frame, ev.fds, ev.version, ev.syncDone)
 	case offerEvent:
 		a.offerDone(ev, now)
 	case sigEvent:

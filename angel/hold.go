@@ -19,7 +19,10 @@ import (
 // no talker is running, and hands it to the next generation.
 
 type heldConn struct {
-	fd     int
+	fd int
+	// stale: held from before a full sync still in progress, and not
+	// added again by it yet (released at its SyncDone).
+	stale  bool
 	record state.Record // the latest checkpoint record; nil before the first
 	// version is the state format version whose encoding record is in:
 	// state.VersionCBOR, or state.VersionJSONRecords from a talker that
@@ -44,8 +47,10 @@ func (h *holdings) empty() bool { return len(h.conns) == 0 && len(h.listeners) =
 
 // apply folds one frame from the talker into what is held; fds are the
 // frame's descriptors (listeners first, then added connections), version
-// the encoding of its records.
-func (h *holdings) apply(f link.HoldFrame, fds []int, version int) {
+// the encoding of its records. With syncDone (the talker ends its full
+// syncs with SyncDone), a Sync replaces the listeners at once but the
+// connections only as the sync re-adds them, the rest at its SyncDone.
+func (h *holdings) apply(f link.HoldFrame, fds []int, version int, syncDone bool) {
 	if h.conns == nil {
 		h.conns = map[uint64]*heldConn{}
 	}
@@ -58,7 +63,14 @@ func (h *holdings) apply(f link.HoldFrame, fds []int, version int) {
 		return fds[next-1]
 	}
 	if f.Sync {
-		h.releaseAll(false)
+		if syncDone {
+			for _, c := range h.conns {
+				c.stale = true
+			}
+			h.releaseListeners()
+		} else {
+			h.releaseAll(false)
+		}
 		for _, name := range f.Listeners {
 			if fd := take(); fd >= 0 {
 				h.listeners = append(h.listeners, heldListener{name: name, fd: fd})
@@ -72,7 +84,7 @@ func (h *holdings) apply(f link.HoldFrame, fds []int, version int) {
 		}
 		if old := h.conns[id]; old != nil {
 			unix.Close(old.fd)
-			old.fd = fd
+			old.fd, old.stale = fd, false
 			continue
 		}
 		h.conns[id] = &heldConn{fd: fd}
@@ -94,7 +106,15 @@ func (h *holdings) apply(f link.HoldFrame, fds []int, version int) {
 	if f.System != nil {
 		h.system = f.System
 	}
-	if f.Sync || len(f.Add) > 0 || len(f.Drop) > 0 || len(f.Records) > 0 || f.System != nil {
+	if f.SyncDone {
+		for id, c := range h.conns {
+			if c.stale {
+				unix.Close(c.fd)
+				delete(h.conns, id)
+			}
+		}
+	}
+	if f.Sync || f.SyncDone || len(f.Add) > 0 || len(f.Drop) > 0 || len(f.Records) > 0 || f.System != nil {
 		h.updated = time.Now()
 	}
 }
@@ -110,6 +130,10 @@ func (h *holdings) releaseAll(hangUp bool) {
 		unix.Close(c.fd)
 		delete(h.conns, id)
 	}
+	h.releaseListeners()
+}
+
+func (h *holdings) releaseListeners() {
 	for _, l := range h.listeners {
 		unix.Close(l.fd)
 	}
@@ -216,7 +240,7 @@ func (a *Angel) serveHold(c net.Conn, hello link.HoldHello) {
 		if err != nil {
 			return
 		}
-		a.events <- holdEvent{pid: hello.PID, frame: f, fds: fds, version: version}
+		a.events <- holdEvent{pid: hello.PID, frame: f, fds: fds, version: version, syncDone: hello.SyncDone}
 	}
 }
 
@@ -231,6 +255,8 @@ type holdEvent struct {
 	frame   link.HoldFrame
 	fds     []int
 	version int // of the frame's records
+	// syncDone: the talker ends its full syncs with SyncDone.
+	syncDone bool
 }
 
 // offerEvent reports how a recovery handoff went.

@@ -36,6 +36,9 @@ type HoldHello struct {
 	// Records is the state format version whose encoding the talker's
 	// records are in, if it can send them as they are (CBOR frames).
 	Records int `json:",omitempty"`
+	// SyncDone: this talker ends every full sync with a SyncDone frame,
+	// so the angel may keep what it held until then (see HoldFrame).
+	SyncDone bool `json:",omitempty"`
 }
 
 // The angel's answer to a HoldHello: the frames' encoding.
@@ -53,6 +56,13 @@ type HoldFrame struct {
 	Drop      []uint64                `json:",omitempty"` // connections that have ended
 	Records   map[uint64]state.Record `json:",omitempty"` // each session's latest checkpoint record
 	System    json.RawMessage         `json:",omitempty"` // the talker-wide state (state.EncodeSystem)
+	// SyncDone ends a full sync: connections held from before its Sync
+	// frame and not added again since have ended. From a talker whose
+	// HoldHello says SyncDone, the angel keeps every connection it held
+	// until then, so that a crash in the middle of a long sync (a second
+	// or so at 10,000 connections, after a reboot or an angel restart or
+	// upgrade) still finds every player's socket held.
+	SyncDone bool `json:",omitempty"`
 }
 
 // maxHoldFrame bounds a frame (a full sync of 10,000 sessions is a few
@@ -250,7 +260,7 @@ func (h *Holder) connect() (c *net.UnixConn, useCBOR bool, err error) {
 	}
 	uc := nc.(*net.UnixConn)
 	_ = uc.SetDeadline(time.Now().Add(5 * time.Second))
-	if err := ipc.WriteJSON(uc, Message{Hold: &HoldHello{PID: h.pid, Records: state.VersionCBOR}}); err != nil {
+	if err := ipc.WriteJSON(uc, Message{Hold: &HoldHello{PID: h.pid, Records: state.VersionCBOR, SyncDone: true}}); err != nil {
 		uc.Close()
 		return nil, false, err
 	}
@@ -364,7 +374,7 @@ func (h *Holder) fullSync(c *net.UnixConn, useCBOR bool) error {
 			}
 		}
 	}
-	return nil
+	return SendFrame(c, &HoldFrame{SyncDone: true}, nil, useCBOR)
 }
 
 // Close stops the channel.

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,6 +20,14 @@ import (
 // recovered by it with everyone kept.
 func TestAngelUpgradeKeepsEveryone(t *testing.T) {
 	la := startAngel(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, f := range []string{"angel.log", "talker.log"} {
+				b, _ := os.ReadFile(filepath.Join(la.data, f))
+				t.Logf("%s:\n%s", f, b)
+			}
+		}
+	})
 	angelPID := la.cmd.Process.Pid
 	talkerPID := la.talkerPID()
 	var players, waiting []*talkertest.Client

@@ -16,6 +16,9 @@ type dataPaths struct{ dir string }
 func (p dataPaths) runDir() string     { return filepath.Join(p.dir, "run") }
 func (p dataPaths) talkerSock() string { return filepath.Join(p.dir, "run", "talker.sock") }
 func (p dataPaths) pidFile() string    { return filepath.Join(p.dir, "talker.pid") }
+
+// talkerLock is held by the generation serving the directory (reboot.DataLock).
+func (p dataPaths) talkerLock() string { return filepath.Join(p.dir, "run", "talker.lock") }
 func (p dataPaths) angelSock() string  { return filepath.Join(p.dir, "run", "angel.sock") }
 func (p dataPaths) angelLock() string  { return filepath.Join(p.dir, "angel.lock") }
 func (p dataPaths) stopMarker() string { return filepath.Join(p.dir, "stopped") }

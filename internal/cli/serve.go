@@ -158,6 +158,23 @@ func cmdServe(args []string, o Options) int {
 		log.Error().Err(err).Msg("cannot receive state from the previous generation")
 		return reboot.ExitError
 	}
+	// One talker per data directory: the lock comes with a reboot's
+	// handoff; after a crash (the angel's handoff), the dead generation's
+	// children may take a moment to let go of it.
+	var lockWait time.Duration
+	if in != nil && in.Header.Mode == reboot.ModeRecover {
+		lockWait = 10 * time.Second
+	}
+	dataLock, err := upg.DataLock(paths.talkerLock(), lockWait)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot serve this data directory")
+		fmt.Fprintln(os.Stderr, "talker serve:", err)
+		if errors.Is(err, reboot.ErrDataLocked) {
+			return reboot.ExitConfig // another start will not help while it serves
+		}
+		return reboot.ExitError
+	}
+	defer dataLock.Close()
 	// Listeners kept from the previous generation are taken over, new
 	// ones opened; those no longer in the file are closed when this
 	// generation is ready (CloseUnused, tableflip's Ready).
