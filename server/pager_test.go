@@ -289,13 +289,13 @@ func TestSnapshotVersionWithPagerOrEditor(t *testing.T) {
 	}
 	alice.Send("help")
 	alice.Expect(morePrompt)
-	if v := version(); v != state.Version {
-		t.Errorf("someone in the pager: version %d, want %d", v, state.Version)
+	if v := version(); v != state.VersionTexts {
+		t.Errorf("someone in the pager: version %d, want %d", v, state.VersionTexts)
 	}
 	alice.Send("mail send bob") // leaves the pager, opens the editor
 	alice.Expect("Writing mail to Bob")
-	if v := version(); v != state.Version {
-		t.Errorf("someone in the editor: version %d, want %d", v, state.Version)
+	if v := version(); v != state.VersionTexts {
+		t.Errorf("someone in the editor: version %d, want %d", v, state.VersionTexts)
 	}
 	alice.Send(".q")
 	alice.Expect("Abandoned")
