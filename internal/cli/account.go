@@ -169,6 +169,12 @@ func accountCreate(cfg *server.Config, name, rankName string) int {
 	// A brand-new data directory gets its rooms first, so the account has
 	// somewhere to be; the admin step is satisfied by this very account if
 	// it is an admin.
+	// Names like an existing account's or a staff title's are refused
+	// here as at the login prompt, with the same words.
+	if err := server.CheckNewName(st, name); err != nil {
+		fmt.Fprintln(os.Stderr, "talker account create:", err)
+		return 1
+	}
 	p, err := server.CreateAccount(cfg, st, name, pw, rank)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "talker account create:", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"talker/server/store"
 	"talker/server/talkertest"
 )
 
@@ -81,4 +82,34 @@ func TestCrashKeepsInvisAndWrap(t *testing.T) {
 		c.Expect("recovered")
 	}
 	checkInvisAndWrap(t, alice, sue, bob)
+}
+
+// TestAccountCreateRefusesLookAlikes: 'talker account create' refuses a
+// name that looks like an existing account's or like a staff title, with
+// the words the login prompt uses, and creates nothing; an honest name
+// still works.
+func TestAccountCreateRefusesLookAlikes(t *testing.T) {
+	data := t.TempDir()
+	mustAccount(t, data, "alice-password\n", "create", "--name", "Alice")
+	for name, want := range map[string]string{
+		"AIice":     "AIice looks too much like Alice, who already has an account; please choose another name",
+		"Sysadmin":  `"Sysadmin" looks like a staff title or a word the talker uses; please choose another name`,
+		"Adrnin":    `"Adrnin" looks like a staff title`,
+		"Moderator": `"Moderator" looks like a staff title`,
+	} {
+		out, err := account(t, data, "a-password\n", "create", "--name", name)
+		if err == nil || !strings.Contains(out, want) {
+			t.Errorf("create %s: %v\n%s\nwant %q", name, err, out, want)
+		}
+	}
+	st, err := store.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := st.PlayerNames()
+	if err != nil || len(names) != 1 {
+		t.Errorf("accounts after the refusals: %v %v", names, err)
+	}
+	st.Close()
+	mustAccount(t, data, "bob-password\n", "create", "--name", "Bob")
 }
