@@ -26,6 +26,8 @@
 //	pager.go         long output a page at a time; editor.go, multi-line mail and descriptions
 //	textfiles.go     DATA/text: greeting, motd, rules, help topics
 //	commands.go      the command table and dispatch; cmd_*.go are the commands by category
+//	invis.go         staff invisibility (hiddenFrom, visibleTo); profile.go and wrap.go, what
+//	                 examine shows and the width set by hand; room_admin.go, room delete
 //	rooms.go         rooms and their members; review.go, fans.go, bans.go, lookup.go: what commands share
 //	countdown.go     reboot and shutdown countdowns; shutdown.go, the in-game shutdown
 //	crash.go         panics turned into recovery reboots; commands disabled after repeated crashes
