@@ -118,6 +118,12 @@ type Player struct {
 	// Lists are the player's per-person flags (friend, ignore, invite),
 	// keyed by the other person's Key.
 	Lists map[string]ListEntry `json:",omitempty"`
+
+	// Aliases are the player's command aliases, by name ('alias'), and
+	// Channels the talk channels they belong to, by name ('channel').
+	// Both are stored in their own tables and carried by reboots.
+	Aliases  map[string]string `json:",omitempty"`
+	Channels []string          `json:",omitempty"`
 }
 
 // ScreenReader is a player's screen reader setting.

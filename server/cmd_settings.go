@@ -196,6 +196,10 @@ func (w *World) sendPrompt(s *Session) {
 	if w.sessions[s.ID] != s || s.Player == nil || s.Login.Stage != StagePlaying || w.textPrompt(s) {
 		return // (in the pager or the editor, its prompt is sent instead)
 	}
+	if s.Converse {
+		s.prompt(conversePrompt) // converse.go
+		return
+	}
 	if s.Player.Prompt {
 		s.prompt(promptText(s.Player))
 	}

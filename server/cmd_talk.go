@@ -22,6 +22,7 @@ func allCommands() []*command {
 	all = append(all, staffCommands()...)
 	all = append(all, accountCommands()...)
 	all = append(all, pagerCommands()...)
+	all = append(all, communityCommands()...) // cmd_channels.go
 	all = append(all, moreTalkCommands()...)
 	all = append(all, invisCommands()...)
 	all = append(all, profileCommands()...)

@@ -23,6 +23,10 @@ type command struct {
 	// talk marks commands that make others hear the player: a gagged
 	// player may not use them.
 	talk bool
+	// exact: the command is found only by its whole name, never by a
+	// beginning (the socials: thirty of them would make many short
+	// beginnings of other commands ambiguous).
+	exact bool
 }
 
 // commandTable finds commands by name, alias, shortcut or unique prefix.
@@ -33,7 +37,7 @@ type commandTable struct {
 	categories []string
 }
 
-var categoryOrder = []string{"Talking", "Information", "Moving", "Rooms", "Lists", "Mail", "Yourself", "Staff"}
+var categoryOrder = []string{"Talking", "Socials", "Information", "Moving", "Rooms", "Lists", "Mail", "Yourself", "Staff"}
 
 func newCommandTable() *commandTable {
 	t := &commandTable{byWord: map[string]*command{}, byShort: map[byte]*command{}, categories: categoryOrder}
@@ -58,7 +62,7 @@ func (t *commandTable) lookup(word string, rank player.Rank) (*command, string) 
 	}
 	var found *command
 	for _, c := range t.list {
-		if c.minRank > rank || !strings.HasPrefix(c.name, word) {
+		if c.minRank > rank || c.exact || !strings.HasPrefix(c.name, word) {
 			continue
 		}
 		if found != nil {
@@ -80,6 +84,11 @@ func (w *World) command(s *Session, raw []byte) {
 		return
 	}
 	defer w.sendPrompt(s)
+	// Converse mode, '.' (repeat) and aliases (converse.go, aliases.go).
+	var ok bool
+	if line, ok = w.commandLine(s, line); !ok || line == "" {
+		return
+	}
 	var c *command
 	var args string
 	if sc := w.commands.byShort[line[0]]; sc != nil && sc.minRank <= s.Player.Rank {
@@ -151,11 +160,18 @@ func (w *World) help(s *Session, args string) {
 	}
 	s.println("Commands (type 'help <command>' for more on one):")
 	for _, cat := range w.commands.categories {
-		var lines []string
+		var lines, words []string
 		for _, c := range w.commands.list {
-			if c.category == cat && c.minRank <= s.Player.Rank {
+			switch {
+			case c.category != cat || c.minRank > s.Player.Rank:
+			case c.exact: // the socials: names only, on one wrapped line
+				words = append(words, c.name)
+			default:
 				lines = append(lines, "  "+pad(c.name, 13)+c.summary)
 			}
+		}
+		if len(words) > 0 {
+			lines = append(lines, "  "+strings.Join(words, " "))
 		}
 		if len(lines) > 0 {
 			s.println(cat + ":")

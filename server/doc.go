@@ -26,6 +26,8 @@
 //	pager.go         long output a page at a time; editor.go, multi-line mail and descriptions
 //	textfiles.go     DATA/text: greeting, motd, rules, help topics
 //	commands.go      the command table and dispatch; cmd_*.go are the commands by category
+//	converse.go      converse mode, '.' (repeat) and aliases.go's aliases: a line before dispatch
+//	cmd_channels.go  channels and the staff channel; cmd_news.go, the news board; socials.go
 //	invis.go         staff invisibility (hiddenFrom, visibleTo); profile.go and wrap.go, what
 //	                 examine shows and the width set by hand; room_admin.go, room delete
 //	rooms.go         rooms and their members; review.go, fans.go, bans.go, lookup.go: what commands share

@@ -84,7 +84,7 @@ func (w *World) editorLine(s *Session, raw []byte) {
 		w.finishEditor(s, e)
 	case ".q", ".quit", ".abort":
 		s.Editor = nil
-		s.println("Abandoned: nothing was " + map[bool]string{true: "sent", false: "changed"}[e.Target == editMail] + ".")
+		s.println("Abandoned: nothing was " + map[bool]string{true: "sent", false: "changed"}[e.Target == editMail || e.Target == editNews] + ".")
 	case ".l", ".list":
 		if len(e.Lines) == 0 {
 			s.println("(Nothing typed yet.)")
@@ -133,6 +133,8 @@ func (w *World) finishEditor(s *Session, e *Editor) {
 		if p, online, ok := w.mailRecipient(s, e.To); ok {
 			w.deliverMail(s, p, online, body)
 		}
+	case editNews:
+		w.finishNews(s, e.To, body) // cmd_news.go
 	case editDesc:
 		if body == "" {
 			s.println("You typed nothing: your description is unchanged. ('description -' removes it.)")

@@ -389,6 +389,7 @@ func (w *World) enter(s *Session, p *player.Player, isNew bool) {
 		s.println("Type 'help' to see what you can do here. 'who' shows who is around.")
 	}
 	w.mailNotice(s)
+	w.newsNotice(s) // cmd_news.go
 	if p.Jailed {
 		s.println("You are in jail; only staff can let you out.")
 	}

@@ -36,6 +36,11 @@ type Session struct {
 	// checkpoints.
 	Pager  *Pager
 	Editor *Editor
+	// Converse: lines typed are said, '/' or '.' starts a command;
+	// LastCommand is the command line '.' repeats (converse.go). Both
+	// carried.
+	Converse    bool
+	LastCommand string
 
 	conn  *conn.Conn
 	room  *Room

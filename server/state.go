@@ -46,6 +46,8 @@ func (s *Session) fillCheckpoint(r *state.Session, p *state.Player) {
 		Pager:      pagerToWire(s.Pager), Editor: editorToWire(s.Editor),
 		WebSocket: s.webSocketCheckpoint(), // webstate.go
 	}
+	// Converse mode and the last command (converse.go).
+	r.Converse, r.LastCommand = s.Converse, s.LastCommand
 	r.Conn.TLS = s.tlsCheckpoint() // tlsstate.go: as published (a full record's Conn replaces it)
 	if s.Player != nil {
 		playerToWire(p, s.Player)
@@ -121,6 +123,8 @@ func restoredSession(r *state.Session) *Session {
 		LoggedInAt: r.LoggedInAt, AFK: r.AFK, AFKMessage: r.AFKMessage, ReplyTo: r.ReplyTo,
 		TellReview: reviewFromWire(r.TellReview), held: eventsFromWire(r.Held),
 		Pager: pagerFromWire(r.Pager), Editor: editorFromWire(r.Editor)}
+	// Converse mode and the last command (converse.go).
+	s.Converse, s.LastCommand = r.Converse, r.LastCommand
 	return s
 }
 
@@ -264,6 +268,7 @@ func playerToWire(w *state.Player, p *player.Player) {
 		PromptText: p.PromptText, Timestamps: p.Timestamps, Earmuffs: p.Earmuffs, EnterMsg: p.EnterMsg,
 		ExitMsg: p.ExitMsg, Gagged: p.Gagged, Jailed: p.Jailed, Pager: p.Pager,
 		ColourChosen: p.ColourChosen, ScreenReader: uint8(p.ScreenReader)}
+	talkToWire(w, p) // aliases.go
 	profileToWire(w, p)
 	if len(p.Lists) > 0 {
 		if lists == nil {
@@ -286,6 +291,7 @@ func playerFromWire(w *state.Player) *player.Player {
 		PromptText: w.PromptText, Timestamps: w.Timestamps, Earmuffs: w.Earmuffs, EnterMsg: w.EnterMsg,
 		ExitMsg: w.ExitMsg, Gagged: w.Gagged, Jailed: w.Jailed, Pager: w.Pager,
 		ColourChosen: w.ColourChosen, ScreenReader: player.ScreenReader(w.ScreenReader)}
+	talkFromWire(p, w) // aliases.go
 	profileFromWire(p, w)
 	if len(w.Lists) > 0 {
 		p.Lists = make(map[string]player.ListEntry, len(w.Lists))

@@ -15,5 +15,8 @@ func (s *Session) needsVersion7() bool {
 	if s.conn != nil && s.conn.TLS() { // tlsstate.go: a TLS session's record layer
 		return true
 	}
+	if s.carriesTalk() { // converse.go
+		return true
+	}
 	return false
 }

@@ -41,6 +41,11 @@ type Session struct {
 	// nil when they are not.
 	Pager  *Pager  `json:"Pager,omitempty"`
 	Editor *Editor `json:"Editor,omitempty"`
+	// Converse: every line the player types is said, a line starting
+	// with '/' or '.' is a command; LastCommand is the line '.' repeats
+	// (version 7; both optional).
+	Converse    bool   `json:"Converse,omitempty"`
+	LastCommand string `json:"LastCommand,omitempty"`
 	// WebSocket marks a browser client's connection, with its framing
 	// state as of the checkpoint (websocket.go; version 7).
 	WebSocket *WebSocket `json:"WebSocket,omitempty"`
@@ -182,6 +187,10 @@ type Player struct {
 	Email       string `json:"Email,omitempty"`
 	EmailPublic bool   `json:"EmailPublic,omitempty"`
 	URL         string `json:"URL,omitempty"`
+	// Aliases are the player's command aliases by name, and Channels the
+	// talk channels they belong to (version 7; optional).
+	Aliases  map[string]string `json:"Aliases,omitempty"`
+	Channels []string          `json:"Channels,omitempty"`
 }
 
 // ListEntry is what a player has said about another (friend, ignore,

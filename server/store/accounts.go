@@ -168,6 +168,9 @@ func (s *Store) DeletePlayer(name string) error {
 		"DELETE FROM mail WHERE recipient = ?1",
 		"DELETE FROM logins WHERE player = ?1",
 		"DELETE FROM player_notes WHERE player = ?1",
+		"DELETE FROM channel_members WHERE player = ?1",
+		"DELETE FROM news_read WHERE player = ?1",
+		"DELETE FROM aliases WHERE player = ?1",
 	} {
 		if _, err := tx.Exec(q, key); err != nil {
 			return fmt.Errorf("delete player %q: %w", name, err)
@@ -240,6 +243,9 @@ func (s *Store) RenamePlayer(oldName, newName string) (map[string]string, error)
 		"UPDATE mail SET sender = ?3 WHERE lower(sender) = ?1",
 		"UPDATE logins SET player = ?2 WHERE player = ?1",
 		"UPDATE player_notes SET player = ?2 WHERE player = ?1",
+		"UPDATE channel_members SET player = ?2 WHERE player = ?1",
+		"UPDATE news_read SET player = ?2 WHERE player = ?1",
+		"UPDATE aliases SET player = ?2 WHERE player = ?1",
 		"UPDATE rooms SET owner = ?2 WHERE owner = ?1",
 	} {
 		if _, err := tx.Exec(q, ok, nk, newName); err != nil {

@@ -51,6 +51,12 @@ func (s *Store) Player(name string) (*player.Player, error) {
 	if p.Lists, err = s.lists(p.Key()); err != nil {
 		return nil, err
 	}
+	if p.Aliases, err = s.Aliases(p.Key()); err != nil {
+		return nil, err
+	}
+	if p.Channels, err = s.PlayerChannels(p.Key()); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -406,6 +406,41 @@ var migrations = []Migration{
 		body   TEXT NOT NULL
 	);
 	CREATE INDEX player_notes_by_player ON player_notes(player, id);`},
+	// 7: talk channels (membership and each channel's last lines), the
+	// news board and who has read what, command aliases (channels.go,
+	// news.go, aliases.go). Additive: a previous build ignores them.
+	{OlderCanUse: true, SQL: `CREATE TABLE channel_members (
+		player  TEXT NOT NULL,
+		channel TEXT NOT NULL,
+		PRIMARY KEY (player, channel)
+	);
+	CREATE INDEX channel_members_by_channel ON channel_members(channel);
+	CREATE TABLE channel_history (
+		id      INTEGER PRIMARY KEY AUTOINCREMENT,
+		channel TEXT NOT NULL,
+		at      INTEGER NOT NULL,
+		speaker TEXT NOT NULL,
+		text    TEXT NOT NULL
+	);
+	CREATE INDEX channel_history_by_channel ON channel_history(channel, id);
+	CREATE TABLE news (
+		id        INTEGER PRIMARY KEY AUTOINCREMENT,
+		author    TEXT NOT NULL,
+		posted_at INTEGER NOT NULL,
+		subject   TEXT NOT NULL,
+		body      TEXT NOT NULL
+	);
+	CREATE TABLE news_read (
+		player TEXT NOT NULL,
+		item   INTEGER NOT NULL,
+		PRIMARY KEY (player, item)
+	);
+	CREATE TABLE aliases (
+		player    TEXT NOT NULL,
+		name      TEXT NOT NULL,
+		expansion TEXT NOT NULL,
+		PRIMARY KEY (player, name)
+	);`},
 }
 
 // minReader is the lowest schema version a binary must know to use a
