@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"talker/server/telnet"
+	"talker/server/tlsrecord"
 )
 
 // Limits bound what one connection may cost the talker.
@@ -125,6 +126,8 @@ type Conn struct {
 	abortReason error // why we ended the connection, if we did
 
 	out outbox
+	// tls is a TLS connection's record layer, nil for plain (tls.go).
+	tls *tlsConn
 
 	// ws is the WebSocket framing of a browser client's connection, nil
 	// for telnet (websocket.go).
@@ -183,6 +186,7 @@ func setKeepAlive(nc *net.TCPConn, ka net.KeepAliveConfig) {
 
 // Start starts the reader and the writer.
 func (c *Conn) Start() {
+	c.tlsBroken() // a carried TLS state that cannot go on ends here (tls.go)
 	c.ThawWriting()
 	c.startWriter()
 	c.StartReading()
@@ -407,7 +411,9 @@ func (c *Conn) readLoop() {
 				c.Throttle.SetLimits(*l)
 				c.Decoder.MaxLine = l.MaxLine
 			}
-			evs = c.feed(buf[:n], evs[:0]) // websocket.go
+			var data []byte
+			data, readErr = c.tlsDecode(buf[:n], readErr) // tls.go
+			evs = c.feed(data, evs[:0]) // websocket.go
 			in := Input{Conn: c}
 			if len(evs) > 0 {
 				in.Events = make([]telnet.Event, 0, len(evs))
@@ -568,6 +574,8 @@ type Carried struct {
 	Decoder  telnet.Decoder
 	Throttle Throttle
 	Unsent   []byte
+	// TLS is a TLS connection's record layer, exact (tls.go); nil for plain.
+	TLS *tlsrecord.State
 	// WebSocket is the framing state of a browser client's connection
 	// (websocket.go; Unsent is then whole frames), nil for telnet.
 	WebSocket *WSRead
@@ -577,6 +585,7 @@ type Carried struct {
 // reader and the writer frozen (or not started).
 func (c *Conn) Carry() Carried {
 	cr := Carried{Decoder: c.Decoder, Throttle: c.Throttle, Unsent: c.Unsent()}
+	cr.TLS = c.tlsCarry() // tls.go
 	if c.ws != nil {
 		in := c.ws.In.clone()
 		cr.WebSocket = &in
@@ -644,6 +653,7 @@ func (c *Conn) Attach(id uint64, deliver Deliver, panics ReportPanic, carried Ca
 	c.Decoder = carried.Decoder
 	c.Throttle = carried.Throttle
 	c.Throttle.SetLimits(c.limits)
+	c.attachTLS(carried.TLS) // tls.go
 	if carried.WebSocket != nil {
 		c.ws = &wsConn{In: carried.WebSocket.clone()}
 		if len(c.ws.In.Line) > 0 && len(c.Decoder.Line) == 0 {
