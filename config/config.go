@@ -47,6 +47,9 @@ type Settings struct {
 	// ListenWeb: the browser client's listeners (web.go here, web.go in
 	// package server).
 	ListenWeb []string `toml:"listen_web" flag:"listen-web" when:"reboot" help:"addresses of the browser client, HOST:PORT: GET / is the page, /ws its WebSocket; when unset and listen is the default, 127.0.0.1:4080; [\"off\"] for none"`
+	// ListenWebProxy: the browser client behind a proxy that sends the
+	// PROXY protocol.
+	ListenWebProxy []string `toml:"listen_web_proxy" flag:"listen-web-proxy" when:"reboot" help:"browser client addresses behind a proxy that sends the PROXY protocol (caddy's proxy_protocol transport, nginx's stream module, haproxy send-proxy), for the players' own addresses; keep them on loopback or a private network"`
 
 	ListenProxy []string `toml:"listen_proxy" flag:"listen-proxy" when:"reboot" help:"telnet addresses behind a proxy (haproxy send-proxy, stunnel, nginx stream): each connection starts with a PROXY protocol header (v1 or v2) naming the player's own address, for limits, bans, site and the logs; keep them on loopback or a private network"`
 

@@ -226,6 +226,7 @@ func Validate(s Settings) []Problem {
 	if len(web) == 1 && web[0] == WebListenOff {
 		web = nil // web.go
 	}
+	web = append(web, s.ListenWebProxy...)
 	for _, a := range append(append(append([]string(nil), s.Listen...), s.ListenProxy...), web...) {
 		if seen[a] {
 			bad("listen", "%q is listed twice", a)

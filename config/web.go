@@ -10,6 +10,10 @@ const DefaultWebListen = "127.0.0.1:4080"
 // WebListenOff, as listen_web's only entry, turns the web client off.
 const WebListenOff = "off"
 
+// WebProxyListeners returns the browser client's addresses behind a proxy
+// (listen_web_proxy): each connection starts with a PROXY protocol header.
+func (s *Settings) WebProxyListeners() []string { return s.ListenWebProxy }
+
 // WebListeners returns the addresses the browser client listens on:
 // listen_web; if it is empty, DefaultWebListen when listen is the default
 // (a talker told to listen elsewhere, a test among them, gets no web

@@ -55,7 +55,15 @@ func (l webListener) Addr() net.Addr { return webAddr{l.TCPListener.Addr()} }
 
 // ServeWeb serves the browser client on ln until Shutdown. Like Serve, it
 // always returns a non-nil error; after Shutdown, ErrServerClosed.
-func (s *Server) ServeWeb(ln net.Listener) error {
+func (s *Server) ServeWeb(ln net.Listener) error { return s.serveWeb(ln, false) }
+
+// ServeWebBehindProxy is ServeWeb for a listener behind a proxy (caddy's
+// proxy_protocol transport, nginx's stream module, haproxy): each
+// connection starts with a PROXY protocol header naming the player's
+// address (proxy.go).
+func (s *Server) ServeWebBehindProxy(ln net.Listener) error { return s.serveWeb(ln, true) }
+
+func (s *Server) serveWeb(ln net.Listener, behindProxy bool) error {
 	tl, ok := ln.(*net.TCPListener)
 	if !ok {
 		return fmt.Errorf("web listener %s is not TCP", ln.Addr())
@@ -97,14 +105,23 @@ func (s *Server) ServeWeb(ln net.Listener) error {
 		backoff = 0
 		go func() {
 			defer func() { <-slots }()
-			s.serveWebConn(tc)
+			realAddr := ""
+			if behindProxy {
+				var err error
+				if realAddr, err = readProxyHeader(tc); err != nil {
+					s.cfg.Log.Warn().Err(err).Str("proxy", tc.RemoteAddr().String()).Msg("web connection refused: no valid PROXY header")
+					tc.Close()
+					return
+				}
+			}
+			s.serveWebConn(tc, realAddr)
 		}()
 	}
 }
 
 // serveWebConn reads one HTTP request and answers it: the page, the
 // WebSocket upgrade, or an error. Only an upgrade keeps the connection.
-func (s *Server) serveWebConn(tc *net.TCPConn) {
+func (s *Server) serveWebConn(tc *net.TCPConn, realAddr string) {
 	_ = tc.SetReadDeadline(time.Now().Add(webRequestWait))
 	br := bufio.NewReaderSize(tc, 4096)
 	req, err := http.ReadRequest(br)
@@ -116,7 +133,7 @@ func (s *Server) serveWebConn(tc *net.TCPConn) {
 	_ = tc.SetWriteDeadline(time.Now().Add(webRequestWait))
 	switch {
 	case req.URL.Path == webPath:
-		s.upgradeWeb(tc, br, req)
+		s.upgradeWeb(tc, br, req, realAddr)
 		return
 	case req.URL.Path == "/" && (req.Method == http.MethodGet || req.Method == http.MethodHead):
 		h := "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n" +
@@ -151,7 +168,7 @@ func (s *Server) serveWebConn(tc *net.TCPConn) {
 // must not upgrade a connection the handoff would not carry (the client
 // waits, and the generation that carries on answers, or the connection
 // closes with the old one and the page retries).
-func (s *Server) upgradeWeb(tc *net.TCPConn, br *bufio.Reader, req *http.Request) {
+func (s *Server) upgradeWeb(tc *net.TCPConn, br *bufio.Reader, req *http.Request, realAddr string) {
 	s.gate.add()
 	defer s.gate.remove()
 	s.gate.wait()
@@ -176,6 +193,9 @@ func (s *Server) upgradeWeb(tc *net.TCPConn, br *bufio.Reader, req *http.Request
 	id := s.nextConn.Add(1)
 	c := conn.NewWithPanics(id, tc, *s.connLimits.Load(), s.deliver, s.world.reportPanic)
 	c.SetWebSocket()
+	if realAddr != "" {
+		c.Addr = realAddr
+	}
 	select {
 	case s.world.events <- accepted{c: c}:
 	case <-s.worldDone:

@@ -193,8 +193,8 @@ func cmdServe(args []string, o Options) int {
 		behindProxy[ln] = i >= len(settings.Listen)
 	}
 	// The browser client's listeners (server/web.go).
-	web := map[net.Listener]bool{}
-	for _, addr := range settings.WebListeners() {
+	web, webProxy := map[net.Listener]bool{}, map[net.Listener]bool{}
+	for i, addr := range append(append([]string(nil), settings.WebListeners()...), settings.WebProxyListeners()...) {
 		ln, err := upg.Listen("tcp", addr)
 		if err != nil {
 			log.Error().Err(err).Str("addr", addr).Msg("cannot listen (web client)")
@@ -204,6 +204,7 @@ func cmdServe(args []string, o Options) int {
 		lns = append(lns, ln)
 		held["tcp:"+addr] = ln
 		web[ln] = true
+		webProxy[ln] = i >= len(settings.WebListeners())
 	}
 	ctl, err := upg.Listen("unix", paths.talkerSock())
 	if err != nil {
@@ -234,7 +235,9 @@ func cmdServe(args []string, o Options) int {
 	angelLink.Hold(srv, held, in != nil && in.Staged)
 	served := make(chan error, len(lns))
 	for _, ln := range lns {
-		if web[ln] {
+		if webProxy[ln] {
+			go func() { served <- srv.ServeWebBehindProxy(ln) }()
+		} else if web[ln] {
 			go func() { served <- srv.ServeWeb(ln) }()
 		} else if behindProxy[ln] {
 			go func() { served <- srv.ServeBehindProxy(ln) }()

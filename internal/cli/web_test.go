@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"syscall"
@@ -126,5 +127,25 @@ func TestWebClientSurvivesKill9(t *testing.T) {
 	}
 	if n := strings.Count(browser.Text(), "Tel says 'after'"); n != 1 {
 		t.Errorf("line seen %d times", n)
+	}
+}
+
+// TestWebClientBehindProxy: on a listen_web_proxy address the PROXY header
+// names the player's address; the WebSocket works after it.
+func TestWebClientBehindProxy(t *testing.T) {
+	web := freePort(t)
+	lt := startTalker(t, "--listen-web-proxy", web)
+	waitListening(t, web, 10*time.Second)
+	nc, err := net.Dial("tcp", web)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.Write([]byte("PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	browser := upgradeWeb(t, nc, web)
+	browser.Expect("enter your name: ")
+	if log := lt.logWhen(func(l string) bool { return strings.Contains(l, "addr=203.0.113.7") }); !strings.Contains(log, "addr=203.0.113.7") {
+		t.Errorf("the session does not have the PROXY header's address:\n%s", log)
 	}
 }

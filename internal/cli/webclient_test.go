@@ -42,6 +42,12 @@ func dialWeb(t *testing.T, addr string) *wsClient {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return upgradeWeb(t, nc, addr)
+}
+
+// upgradeWeb does the WebSocket handshake on nc.
+func upgradeWeb(t *testing.T, nc net.Conn, addr string) *wsClient {
+	t.Helper()
 	nc.SetDeadline(time.Now().Add(5 * time.Second))
 	d := ws.Dialer{Header: ws.HandshakeHeaderHTTP{"Origin": []string{"http://" + addr}}}
 	br, _, err := d.Upgrade(nc, mustURL(t, "ws://"+addr+"/ws"))
