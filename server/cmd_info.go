@@ -161,6 +161,11 @@ func (w *World) cmdExamine(s *Session, args string) {
 			}
 			s.println(msg)
 		}
+		if s.Player.Rank >= player.Staff {
+			if c := online.clientLine(); c != "" {
+				s.println(c) // what the client said it is (gmcp.go)
+			}
+		}
 	} else if !p.LastSeen.IsZero() {
 		s.println("Last seen " + ago(now.Sub(p.LastSeen)) + " ago.")
 	} else {

@@ -109,18 +109,26 @@ func (w *World) cmdSay(s *Session, args string) {
 		return
 	}
 	you, they := sayVerb(args)
-	w.roomTalk(s, "You "+you+" '"+args+"'", s.Player.Name+" "+they+" '"+args+"'")
+	w.roomTalkOn(s, "say", "You "+you+" '"+args+"'", s.Player.Name+" "+they+" '"+args+"'")
 }
 
 // roomTalk delivers something a player says or does in their room: self
 // is what they see, others what everyone else there sees, unless they
 // ignore the player. The line is remembered for 'review'.
 func (w *World) roomTalk(from *Session, self, others string) {
+	w.roomTalkOn(from, "emote", self, others)
+}
+
+// roomTalkOn is roomTalk on a GMCP channel ("say", "emote": gmcp.go).
+func (w *World) roomTalkOn(from *Session, channel, self, others string) {
 	from.hear(self)
+	w.gmcpChannelText(from, channel, from.Player.Name, self)
 	lines := newLineCache(others, true)
+	gm := gmcpChannelOnce(channel, from.Player.Name, others)
 	for _, m := range from.room.Members {
 		if m != from && !w.ignoring(m, from, player.IgnoreRoom) {
 			lines.sendTo(m)
+			gm.sendTo(m)
 		}
 	}
 	w.rememberInRoom(from.room, from, others)
@@ -244,13 +252,20 @@ func (w *World) tell(s *Session, rs []*Session, msg string) {
 	}
 	mine := "You " + you + " " + names(rs) + " '" + msg + "'"
 	s.hear(mine)
+	w.gmcpChannelText(s, "tell", s.Player.Name, mine)
 	w.rememberTell(s, s, mine)
 }
 
 // deliverTell gives a private line (tell, remote, whisper) to r: it can
 // be answered with reply and is remembered for recap.
 func (w *World) deliverTell(from, r *Session, line string) {
+	w.deliverTellOn(from, r, "tell", line)
+}
+
+// deliverTellOn is deliverTell on a GMCP channel ("tell", "whisper").
+func (w *World) deliverTellOn(from, r *Session, channel, line string) {
 	r.hear(line)
+	w.gmcpChannelText(r, channel, from.Player.Name, line) // gmcp.go
 	r.ReplyTo = from.Player.Key()
 	w.rememberTell(r, from, line)
 	w.afkNotice(from, r)
@@ -295,6 +310,7 @@ func (w *World) cmdRemote(s *Session, args string) {
 	}
 	mine := "You emote to " + names(rs) + ": " + line
 	s.hear(mine)
+	w.gmcpChannelText(s, "tell", s.Player.Name, mine)
 	w.rememberTell(s, s, mine)
 }
 
@@ -332,13 +348,16 @@ func (w *World) cmdShout(s *Session, args string) {
 	// another room must know it was shouted.
 	you, they := "shout", "shouts"
 	s.hear("You " + you + " '" + args + "'")
+	w.gmcpChannelText(s, "shout", s.Player.Name, "You "+you+" '"+args+"'")
 	if s.Player.Earmuffs {
 		s.println("(You are wearing earmuffs: you will not hear anyone shout back. 'earmuffs off' takes them off.)")
 	}
 	lines := newLineCache(s.Player.Name+" "+they+" '"+args+"'", true)
+	gm := gmcpChannelOnce("shout", s.Player.Name, lines.msg)
 	for _, o := range w.online {
 		if o != s && !o.Player.Earmuffs && !w.ignoring(o, s, player.IgnoreShouts) {
 			lines.sendTo(o)
+			gm.sendTo(o)
 		}
 	}
 }
@@ -365,15 +384,18 @@ func (w *World) cmdWhisper(s *Session, args string) {
 		s.println(r.Player.Name + " is ignoring you.")
 		return
 	}
-	w.deliverTell(s, r, s.Player.Name+" whispers '"+msg+"' to you.")
+	w.deliverTellOn(s, r, "whisper", s.Player.Name+" whispers '"+msg+"' to you.")
 	mine := "You whisper '" + msg + "' to " + r.Player.Name + "."
 	s.hear(mine)
+	w.gmcpChannelText(s, "whisper", s.Player.Name, mine)
 	w.rememberTell(s, s, mine)
 	notice := s.Player.Name + " whispers something to " + r.Player.Name + "."
 	lines := newLineCache(notice, true)
+	gm := gmcpChannelOnce("whisper", s.Player.Name, notice)
 	for _, m := range s.room.Members {
 		if m != s && m != r && !w.ignoring(m, s, player.IgnoreRoom) {
 			lines.sendTo(m)
+			gm.sendTo(m)
 		}
 	}
 	w.rememberInRoom(s.room, s, notice)

@@ -384,6 +384,7 @@ func (w *World) enter(s *Session, p *player.Player, isNew bool) {
 	}
 	w.motd(s) // before the room, so that the room and the prompt end the screen
 	w.announceLogin(s, true)
+	w.gmcpLogin(s) // Char.Name, Char.Status; the room's messages come with moveTo (gmcp.go)
 	w.moveTo(s, room, "", p.Name+" "+arriveText(p))
 	if isNew {
 		s.println("Type 'help' to see what you can do here. 'who' shows who is around.")

@@ -58,7 +58,7 @@ const msspGolden = "NAME\tGolden\n" +
 	"RACES\t0\n" +
 	"SKILLS\t0\n" +
 	"ANSI\t1\n" +
-	"GMCP\t0\n" +
+	"GMCP\t1\n" +
 	"MCCP\t0\n" +
 	"MCP\t0\n" +
 	"MSDP\t0\n" +

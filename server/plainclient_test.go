@@ -331,7 +331,7 @@ func TestRefusingClient(t *testing.T) {
 	c.Register("Zed", "sekrit-pw-42")
 	c.Send("say hello")
 	c.Expect("You say 'hello'")
-	if got, want := strings.Join(c.Negotiations(), ","), "WILL 25,DO 31,DO 24,WILL 42,WILL 70,WILL 1"; got != want {
+	if got, want := strings.Join(c.Negotiations(), ","), "WILL 25,DO 31,DO 24,WILL 42,WILL 70,WILL 201,WILL 1"; got != want {
 		t.Errorf("negotiations %s, want %s", got, want)
 	}
 	if c.Prompts() == 0 {

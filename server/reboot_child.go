@@ -636,6 +636,7 @@ func (w *World) restoreSession(s *Session, roomID string) {
 		room.add(s)
 		w.online[s.Player.Key()] = s
 		w.indexFriends(s)
+		w.gmcpRestored(s) // gmcp.go
 	} else {
 		// A playing session without a player cannot be trusted: never
 		// log anyone in without their password.

@@ -45,7 +45,8 @@ func (w *World) moveTo(s *Session, to *Room, leaveMsg, arriveMsg string) {
 	// In a crowded room (more than Config.AnnounceAll people) comings and
 	// goings are not announced: they would drown the conversation, and
 	// cost the talker a line per member for every arrival.
-	if from := s.room; from != nil {
+	from := s.room
+	if from != nil {
 		from.remove(s)
 		if leaveMsg != "" && len(from.Members) < w.cfg.AnnounceAll {
 			w.toRoom(from, s, leaveMsg)
@@ -61,6 +62,7 @@ func (w *World) moveTo(s *Session, to *Room, leaveMsg, arriveMsg string) {
 		w.save(s.Player)
 	}
 	w.look(s)
+	w.gmcpMoved(s, from) // gmcp.go
 }
 
 // findRoom finds a room by id, or by a unique prefix of its id or name.

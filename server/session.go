@@ -64,6 +64,7 @@ type Session struct {
 	// textPrompted: the pager's or the editor's prompt is the last thing
 	// sent, and nothing typed since (sendText).
 	textPrompted bool
+	gmcp         gmcpSession // GMCP bookkeeping, not carried (gmcp.go)
 }
 
 // name is for logs: the player's name, or "" before login.

@@ -167,14 +167,14 @@ func telnetToWire(t *telnet.State, us, him map[uint8]uint8) state.Telnet {
 	return state.Telnet{Options: state.Options{Us: qToWire(us, t.Options.Us), Him: qToWire(him, t.Options.Him)},
 		Width: t.Width, Height: t.Height, ClientName: t.ClientName, Terminal: t.Terminal, MTTS: t.MTTS,
 		TTypeRequests: t.TTypeRequests, TTypeReplies: t.TTypeReplies, TTypeDone: t.TTypeDone,
-		Charset: t.Charset, PasswordMode: t.PasswordMode}
+		Charset: t.Charset, PasswordMode: t.PasswordMode, GMCP: gmcpToWire(t.GMCP)}
 }
 
 func telnetFromWire(t *state.Telnet) telnet.State {
 	return telnet.State{Options: telnet.Options{Us: qFromWire(t.Options.Us), Him: qFromWire(t.Options.Him)},
 		Width: t.Width, Height: t.Height, ClientName: t.ClientName, Terminal: t.Terminal, MTTS: t.MTTS,
 		TTypeRequests: t.TTypeRequests, TTypeReplies: t.TTypeReplies, TTypeDone: t.TTypeDone,
-		Charset: t.Charset, PasswordMode: t.PasswordMode}
+		Charset: t.Charset, PasswordMode: t.PasswordMode, GMCP: gmcpFromWire(t.GMCP)}
 }
 
 // qToWire fills dst (emptied first; made if nil and needed) with m. An

@@ -374,9 +374,13 @@ func (w *World) event(s *Session, ev telnet.Event) {
 			s.println("Your line was too long and was cut short.")
 		}
 		w.line(s, ev.Line)
+		if w.sessions[s.ID] == s && s.Player != nil {
+			w.gmcpStatus(s) // AFK or idle may have changed (gmcp.go)
+		}
 	case telnet.EventNegotiation, telnet.EventSubneg:
-		reply, _ := s.Telnet.Handle(ev, w.mssp)
+		reply, changed := s.Telnet.Handle(ev, w.mssp)
 		s.sendRaw(reply)
+		w.gmcpEvent(s, ev, changed) // gmcp.go
 	case telnet.EventCommand:
 		w.telnetCommand(s, ev.Verb)
 	}
@@ -413,6 +417,7 @@ func (w *World) tick(now time.Time) {
 			continue
 		}
 		w.keepalive(s, now)
+		w.gmcpTick(s) // idle minutes, a rank changed by staff (gmcp.go)
 		if s.Player == nil {
 			if !s.checking && now.Sub(s.ConnectedAt) > w.cfg.LoginTimeout {
 				s.println("\r\nLogin timed out. Goodbye.")
@@ -471,6 +476,7 @@ func (w *World) logout(s *Session, reason closeReason) {
 	if s.room != nil {
 		p.Room = s.room.ID
 		s.room.remove(s)
+		w.gmcpLeft(s, s.room) // gmcp.go
 		if !quiet && len(s.room.Members) < w.cfg.AnnounceAll {
 			w.toRoom(s.room, s, p.Name+" has left the talker.")
 		}

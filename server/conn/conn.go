@@ -47,7 +47,7 @@ type Limits struct {
 func DefaultLimits() Limits {
 	return Limits{
 		MaxLine:    1000,
-		MaxSB:      512,
+		MaxSB:      8192, // GMCP: Mudlet's Core.Supports.Set and Core.Hello (DikuMUD3's 64-byte cap dropped them)
 		LineRate:   5,
 		LineBurst:  25,
 		ByteRate:   32 << 10,
