@@ -82,7 +82,7 @@ func run() int {
 	fs.DurationVar(&cfg.Window, "window", cfg.Window, "length of the before/after windows around events")
 	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "'during' an event lasts until this long after its end")
 	fs.DurationVar(&rebootEvery, "reboot-every", 0, "a seamless reboot every T during the workload")
-	fs.Var(&events, "event", "an event KIND@T (reboot, kill9, broken) at T after the workload starts (repeatable)")
+	fs.Var(&events, "event", "an event KIND@T (reboot, kill9, broken, angel-upgrade) at T after the workload starts (repeatable)")
 	fs.StringVar(&cfg.RebootCmd, "reboot-cmd", cfg.RebootCmd, "shell command of a reboot; {talker} {data} {addr} {pid} are filled in")
 	fs.DurationVar(&cfg.EventTimeout, "event-timeout", cfg.EventTimeout, "longest an event may take")
 	fs.StringVar(&cfg.BrokenPath, "broken-path", "", "binary the broken event replaces (default: -talker)")

@@ -110,7 +110,7 @@ type Config struct {
 
 // EventSpec is one event: Kind at At after the workload starts.
 type EventSpec struct {
-	Kind string        // "reboot", "kill9", "broken" or a key of Config.Hooks
+	Kind string        // "reboot", "kill9", "broken", "angel-upgrade" or a key of Config.Hooks
 	At   time.Duration // since the workload started
 }
 
@@ -119,6 +119,9 @@ const (
 	EventReboot = "reboot"
 	EventKill9  = "kill9"
 	EventBroken = "broken"
+	// EventAngelUpgrade runs `talker angel upgrade`: the angel re-executes
+	// in place; nobody may notice.
+	EventAngelUpgrade = "angel-upgrade"
 )
 
 // Defaults returns the configuration Run starts from.
@@ -242,6 +245,10 @@ func (c *Config) validate() error {
 	}
 	for _, e := range c.Events {
 		switch e.Kind {
+		case EventAngelUpgrade:
+			if c.Talker == "" {
+				return errors.New("the angel-upgrade event needs the talker binary (-talker)")
+			}
 		case EventReboot, EventBroken:
 			if c.Talker == "" && strings.Contains(c.RebootCmd, "{talker}") {
 				return fmt.Errorf("event %s needs the talker binary (-talker) or a -reboot-cmd without {talker}", e.Kind)

@@ -96,6 +96,15 @@ func (r *runner) runEvent(ctx context.Context, spec EventSpec) eventRun {
 			ev.err = err.Error()
 		}
 		ev.ok = err == nil && ev.exitStatus == 0
+	case EventAngelUpgrade:
+		ev.expect = "success"
+		ev.command = r.expand("{talker} angel upgrade --data {data}", r.cfg.Talker)
+		var err error
+		ev.exitStatus, ev.output, err = r.runCommand(ctx, ev.command)
+		if err != nil {
+			ev.err = err.Error()
+		}
+		ev.ok = err == nil && ev.exitStatus == 0
 	case EventKill9:
 		r.kill9(ctx, &ev)
 	case EventBroken:

@@ -21,9 +21,10 @@ var (
 	colOther  = color.RGBA{R: 44, G: 160, B: 44, A: 255}
 	colPhase  = color.RGBA{R: 120, G: 120, B: 120, A: 255}
 	eventCols = map[string]color.RGBA{
-		EventReboot: {R: 31, G: 119, B: 180, A: 255},
-		EventKill9:  {R: 214, G: 39, B: 40, A: 255},
-		EventBroken: {R: 255, G: 127, B: 14, A: 255},
+		EventReboot:       {R: 31, G: 119, B: 180, A: 255},
+		EventKill9:        {R: 214, G: 39, B: 40, A: 255},
+		EventAngelUpgrade: {R: 44, G: 160, B: 44, A: 255},
+		EventBroken:       {R: 255, G: 127, B: 14, A: 255},
 	}
 )
 
