@@ -187,7 +187,7 @@ func (w *World) cmdExamine(s *Session, args string) {
 func (w *World) cmdIdle(s *Session, args string) {
 	now := w.cfg.Now()
 	if args != "" {
-		o, msg := w.findOnline(args)
+		o, msg := w.findVisible(s, args) // invis.go
 		if o == nil {
 			s.println(msg)
 			return
@@ -196,6 +196,9 @@ func (w *World) cmdIdle(s *Session, args string) {
 		return
 	}
 	for _, m := range s.room.Members {
+		if w.hiddenFrom(s, m) {
+			continue
+		}
 		line := pad(m.Player.Name, 18) + ago(now.Sub(m.LastInput))
 		if m.AFK {
 			line += " (AFK)"

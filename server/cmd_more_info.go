@@ -71,10 +71,7 @@ func (w *World) cmdSwho(s *Session, _ string) {
 
 func (w *World) cmdWhere(s *Session, args string) {
 	if args != "" {
-		o, msg := w.findOnline(args)
-		if o != nil && w.hiddenFrom(s, o) {
-			o, msg = nil, "Nobody called '"+args+"' is logged in."
-		}
+		o, msg := w.findVisible(s, args)
 		if o == nil {
 			s.println(msg)
 			return

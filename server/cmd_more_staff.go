@@ -57,10 +57,7 @@ func (w *World) cmdGrab(s *Session, args string) {
 		usage(s, "grab", w)
 		return
 	}
-	o, msg := w.findOnline(name)
-	if o != nil && w.hiddenFrom(s, o) {
-		o, msg = nil, "Nobody called '"+name+"' is logged in."
-	}
+	o, msg := w.findVisible(s, name)
 	switch {
 	case o == nil:
 		s.println(msg)
@@ -91,10 +88,7 @@ func (w *World) cmdEject(s *Session, args string) {
 		usage(s, "eject", w)
 		return
 	}
-	o, msg := w.findOnline(name)
-	if o != nil && w.hiddenFrom(s, o) {
-		o, msg = nil, "Nobody called '"+name+"' is logged in."
-	}
+	o, msg := w.findVisible(s, name)
 	if o == nil {
 		s.println(msg)
 		return
@@ -175,10 +169,7 @@ func (w *World) cmdWarn(s *Session, args string) {
 		usage(s, "warn", w)
 		return
 	}
-	o, why := w.findOnline(name)
-	if o != nil && w.hiddenFrom(s, o) {
-		o, why = nil, "Nobody called '"+name+"' is logged in."
-	}
+	o, why := w.findVisible(s, name)
 	if o == nil {
 		s.println(why + " (A 'note' reaches their file whether they are on or not.)")
 		return

@@ -432,7 +432,7 @@ func (w *World) cmdJoin(s *Session, args string) {
 		usage(s, "join", w)
 		return
 	}
-	o, msg := w.findOnline(args)
+	o, msg := w.findVisible(s, args) // invis.go
 	switch {
 	case o == nil:
 		s.println(msg)

@@ -369,7 +369,7 @@ func (w *World) cmdWhisper(s *Session, args string) {
 		usage(s, "whisper", w)
 		return
 	}
-	r, why := w.findOnline(to)
+	r, why := w.findVisible(s, to) // invis.go
 	switch {
 	case r == nil:
 		s.println(why)

@@ -37,6 +37,16 @@ func (w *World) hiddenFrom(viewer, target *Session) bool {
 	return viewer == nil || viewer.Player == nil || viewer.Player.Rank < target.Player.Rank
 }
 
+// findVisible is findOnline for what viewer may see: an invisible member
+// of staff above them is not logged in.
+func (w *World) findVisible(viewer *Session, name string) (*Session, string) {
+	o, msg := w.findOnline(name)
+	if o != nil && w.hiddenFrom(viewer, o) {
+		return nil, "Nobody called '" + name + "' is logged in."
+	}
+	return o, msg
+}
+
 // visibleTo lists the logged-in sessions viewer may see, in name order.
 func (w *World) visibleTo(viewer *Session) []*Session {
 	all := w.playing()

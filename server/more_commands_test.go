@@ -220,6 +220,15 @@ func TestInvisibleStaff(t *testing.T) {
 	alice.Expect("Nobody called 'sue' is logged in.")
 	alice.Send("x sue")
 	alice.Expect("Last seen")
+	for _, c := range []string{"idle sue", "join sue", "whisper sue hi", "where sue"} {
+		alice.Send(c)
+		alice.Expect("Nobody called 'sue' is logged in.")
+	}
+	alice.Send("idle")
+	alice.Send("version")
+	if got := alice.Expect("running talker version"); strings.Contains(got, "Sue") {
+		t.Errorf("idle lists an invisible member of staff to a resident:\n%s", got)
+	}
 
 	// Moving and logging out are not announced to lower ranks.
 	sue.Send("trans sue lounge")
