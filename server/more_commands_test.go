@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"talker/player"
+	"talker/state"
 )
 
 // Tests for the commands of issue 14 in cmd_more_talk.go, cmd_more_info.go,
@@ -383,5 +384,56 @@ func TestRoomDeleteAndAdminsShapePublicRooms(t *testing.T) {
 	sue.Expect("Sue room delete alice.home: owner: alice")
 	if p := ts.player(t, "alice"); p.Home != "" {
 		t.Errorf("alice's home is still %q", p.Home)
+	}
+}
+
+// TestProfileWrapInvisInTheRecord: a session's record carries the wrap
+// width, invisibility and the profile, and while anyone has one of them
+// the state is version 7 (a build before it would drop them: the profile
+// would be saved back empty); version 3 again once nobody has.
+func TestProfileWrapInvisInTheRecord(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.Limits.LineRate = 0 })
+	alice := ts.account("Alice", player.Resident)
+	sue := ts.account("Sue", player.Staff)
+	version := func() int {
+		t.Helper()
+		snap, err := decodeSnapshot(takeSnapshot(t, ts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap.Version
+	}
+	if v := version(); v != state.VersionCBOR {
+		t.Fatalf("nobody with a profile: version %d", v)
+	}
+	alice.Send("wrap 60")
+	alice.Expect("wrapped at 60")
+	alice.Send("plan tea at four")
+	alice.Expect("Your plan is now")
+	alice.Send("email alice@example.org")
+	alice.Expect("Your e-mail address is now")
+	sue.Send("invis on")
+	sue.Expect("You are now invisible")
+	var a, s *player.Player
+	ts.srv.Do(func(w *World) {
+		r := w.online["alice"].checkpointRecord()
+		a = restoredSession(&r).Player
+		r = w.online["sue"].checkpointRecord()
+		s = restoredSession(&r).Player
+	})
+	if a.Wrap != 60 || a.Plan != "tea at four" || a.Email != "alice@example.org" || a.EmailPublic || !s.Invisible {
+		t.Errorf("the records: alice %+v, sue invisible %v", a, s.Invisible)
+	}
+	if v := version(); v != state.Version {
+		t.Errorf("with a profile: version %d, want %d", v, state.Version)
+	}
+	for _, c := range []string{"wrap auto", "plan -", "email -"} {
+		alice.Send(c)
+		alice.Expect("\n")
+	}
+	sue.Send("vis")
+	sue.Expect("visible again")
+	if v := version(); v != state.VersionCBOR {
+		t.Errorf("nobody with a profile any more: version %d", v)
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // invisAndWrap sets up what a player sees that lives in the session: Sue,
-// staff, invisible; Alice's text wrapped at 30 columns by hand. It returns
+// staff, invisible; Alice's text wrapped at 30 columns by hand, and a plan. It returns
 // Alice, Sue and Bob (a resident, who must not see Sue).
 func invisAndWrap(t *testing.T, dial func() *talkertest.Client, create func(name, pw, rank string)) (alice, sue, bob *talkertest.Client) {
 	t.Helper()
@@ -24,6 +24,8 @@ func invisAndWrap(t *testing.T, dial func() *talkertest.Client, create func(name
 	alice.Register("Alice", "alice-password")
 	alice.Send("wrap 30")
 	alice.Expect("wrapped at 30")
+	alice.Send("plan tea at four")
+	alice.Expect("Your plan is now")
 	bob = dial()
 	bob.Register("Bob", "bob-password")
 	return alice, sue, bob
@@ -48,6 +50,8 @@ func checkInvisAndWrap(t *testing.T, alice, sue, bob *talkertest.Client) {
 	}
 	alice.Send("wrap")
 	alice.Expect("Your text is wrapped at 30\n")
+	bob.Send("examine alice")
+	bob.Expect("Plan: tea at four")
 }
 
 // TestRebootKeepsInvisAndWrap: a seamless reboot (real processes) keeps a
