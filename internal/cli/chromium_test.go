@@ -253,6 +253,14 @@ func TestChromiumThroughRebootAndKill9(t *testing.T) {
 		t.Fatalf("after login the input is %q; password shown: %v", st.InputType, strings.Contains(st.Text, "chromy-pw"))
 	}
 
+	// The page says it understands colour (TTYPE, MTTS), so the talker
+	// sends it, and the page renders it.
+	var coloured int
+	br.eval(`document.querySelectorAll("#out span[style*='color']").length`, &coloured)
+	if coloured == 0 {
+		t.Error("no coloured text on the page after logging in")
+	}
+
 	tel := la.dialClient()
 	tel.Register("Tel", "tel-pw-1")
 	br.typeLine("say hello from chromium")
