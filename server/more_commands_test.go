@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"talker/player"
+	"talker/server/talkertest"
 	"talker/state"
 )
 
@@ -395,6 +396,10 @@ func TestProfileWrapInvisInTheRecord(t *testing.T) {
 	ts := startServer(t, func(c *Config) { c.Limits.LineRate = 0 })
 	alice := ts.account("Alice", player.Resident)
 	sue := ts.account("Sue", player.Staff)
+	for _, c := range []*talkertest.Client{alice, sue} { // nothing held from the logins
+		c.Send("say ready")
+		c.Expect("You say 'ready'")
+	}
 	version := func() int {
 		t.Helper()
 		snap, err := decodeSnapshot(takeSnapshot(t, ts))
