@@ -124,7 +124,11 @@ type Angel struct {
 	upgrades     int
 	upgradedAt   time.Time
 	upgradedFrom string
-	exitCode     int
+	// strays are the angel's children that were not generations at the
+	// last sweep, nextStraySweep when the next is due (strays.go).
+	strays         map[int]bool
+	nextStraySweep time.Time
+	exitCode       int
 }
 
 // generation is one talker process, known by pid and start time.
@@ -257,6 +261,7 @@ func (a *Angel) Run() int {
 		case <-tick.C:
 			a.check(time.Now())
 			a.keepIfGood(time.Now())
+			a.sweepStrays(time.Now())
 		}
 	}
 	// Let the launcher that asked for the stop read its answer.
