@@ -215,11 +215,11 @@ func (w *World) cmdRooms(s *Session, _ string) {
 	sortStrings(ids)
 	for _, id := range ids {
 		r := w.rooms[id]
-		if r.Owner != "" && len(r.Members) == 0 {
+		if r.Owner != "" && w.seenIn(s, r) == 0 {
 			continue // personal rooms are listed while someone is in them
 		}
 		line := pad(r.ID, 14) + pad(r.Name, 28)
-		if n := len(r.Members); n > 0 {
+		if n := w.seenIn(s, r); n > 0 { // invisible staff not counted for lower ranks (invis.go)
 			line += plural(n, "person")
 		} else {
 			line += "empty"

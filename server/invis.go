@@ -59,6 +59,17 @@ func (w *World) visibleTo(viewer *Session) []*Session {
 	return out
 }
 
+// seenIn counts the people in room r whom viewer may see.
+func (w *World) seenIn(viewer *Session, r *Room) int {
+	n := 0
+	for _, m := range r.Members {
+		if !w.hiddenFrom(viewer, m) {
+			n++
+		}
+	}
+	return n
+}
+
 // invisibleMark is what staff who can see an invisible one read after
 // their name.
 func invisibleMark(p *player.Player) string {

@@ -226,6 +226,9 @@ func TestInvisibleStaff(t *testing.T) {
 		alice.Send(c)
 		alice.Expect("Nobody called 'sue' is logged in.")
 	}
+	alice.Send("rooms") // Alice and Boss in the main room; Sue is not counted
+	alice.Expect("The Main Room")
+	alice.Expect("2 people")
 	alice.Send("idle")
 	alice.Send("version")
 	if got := alice.Expect("running talker version"); strings.Contains(got, "Sue") {

@@ -77,6 +77,7 @@ func (w *World) roomDelete(s *Session, name string) {
 	for _, o := range w.online {
 		if o.Player.Home == r.ID {
 			o.Player.Home = ""
+			w.touch(o) // the home is part of its checkpoint
 		}
 	}
 	for _, m := range append([]*Session(nil), r.Members...) {
