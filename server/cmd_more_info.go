@@ -17,7 +17,7 @@ const lastLogins = 20
 
 func moreInfoCommands() []*command {
 	return []*command{
-		{name: "swho", aliases: []string{"qwho"}, category: "Information", usage: "swho",
+		{name: "swho", category: "Information", usage: "swho",
 			summary: "a short list of who is on",
 			help:    "Just the names of everyone logged in, several to a line (the rank marks are as in 'who': * admin, ^ staff, _ newbie).",
 			run:     (*World).cmdSwho},
