@@ -445,3 +445,25 @@ func TestProfileWrapInvisInTheRecord(t *testing.T) {
 		t.Errorf("nobody with a profile any more: version %d", v)
 	}
 }
+
+// TestNoCommandWordClaimedTwice: the command table lets a later command
+// take a name, alias or shortcut silently, so two commands must never
+// claim the same one (swho once took fwho's qwho).
+func TestNoCommandWordClaimedTwice(t *testing.T) {
+	words := map[string]string{}
+	shorts := map[byte]string{}
+	for _, c := range allCommands() {
+		for _, word := range append([]string{c.name}, c.aliases...) {
+			if other, ok := words[word]; ok {
+				t.Errorf("%q is claimed by both %s and %s", word, other, c.name)
+			}
+			words[word] = c.name
+		}
+		for i := 0; i < len(c.shortcuts); i++ {
+			if other, ok := shorts[c.shortcuts[i]]; ok {
+				t.Errorf("shortcut %q is claimed by both %s and %s", c.shortcuts[i], other, c.name)
+			}
+			shorts[c.shortcuts[i]] = c.name
+		}
+	}
+}
