@@ -62,6 +62,7 @@ type Settings struct {
 	Angel     AngelS    `toml:"angel" when:"reboot"`
 	Keepalive Keepalive `toml:"keepalive" when:"live"`
 	MSSP      MSSP      `toml:"mssp" when:"live"`
+	Telnet    TelnetS   `toml:"telnet" when:"live"`
 }
 
 // Limits bound what one connection may cost the talker.
@@ -131,6 +132,11 @@ type Keepalive struct {
 	TCPIdle     Duration `toml:"tcp_idle" flag:"tcp-idle" help:"TCP keepalive: a connection silent this long gets its first probe (0s = TCP keepalive off)"`
 	TCPInterval Duration `toml:"tcp_interval" flag:"tcp-interval" help:"TCP keepalive: time between unanswered probes"`
 	TCPCount    int      `toml:"tcp_count" flag:"tcp-count" help:"TCP keepalive: unanswered probes before the connection is dropped"`
+}
+
+// TelnetS are the settings of the telnet protocols offered to clients.
+type TelnetS struct {
+	MCCP bool `toml:"mccp" flag:"mccp" help:"offer MCCP2 compression of output (telnet option 86) to new connections; MUD clients (Mudlet, TinTin++, MUSHclient) accept it and use about a third of the bandwidth; connections compressing already go on when it is turned off"`
 }
 
 // MSSP is what the talker tells MUD listing crawlers (MSSP, over telnet or
@@ -203,6 +209,7 @@ func Default() Settings {
 		Keepalive: Keepalive{NOPInterval: Duration(2 * time.Minute), TCPIdle: Duration(2 * time.Minute),
 			TCPInterval: Duration(30 * time.Second), TCPCount: 4},
 		MSSP: MSSP{Language: "English", Status: "Live", CrawlDelay: -1},
+		Telnet: TelnetS{MCCP: true},
 		Angel: AngelS{HangTimeout: Duration(30 * time.Second), BootTimeout: Duration(30 * time.Second),
 			CrashLimit: 5, CrashWindow: Duration(2 * time.Minute),
 			Backoff: Duration(50 * time.Millisecond), BackoffMax: Duration(time.Minute), GoodAfter: Duration(time.Minute)},

@@ -86,6 +86,12 @@ func (f field) set(s string) error {
 			return fmt.Errorf("%q is not a number", s)
 		}
 		f.v.SetFloat(n)
+	case f.v.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", s)
+		}
+		f.v.SetBool(b)
 	case f.v.Kind() == reflect.Slice && f.v.Type().Elem().Kind() == reflect.String:
 		var list []string
 		for _, part := range strings.Split(s, ",") {

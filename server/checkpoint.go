@@ -55,7 +55,7 @@ func (w *World) touchNow(s *Session) {
 	if w.holder == nil || w.phase == phasePaused {
 		return
 	}
-	if b, err := w.encodeCheckpoint(s); err == nil {
+	if b, err := w.encodeAngelCheckpoint(s); err == nil {
 		w.holder.Checkpoint(nil, map[uint64]state.Record{s.ID: b})
 		delete(w.dirty, s.ID)
 	}
@@ -85,7 +85,7 @@ func (w *World) checkpoint() {
 		records = make(map[uint64]state.Record, len(w.dirty))
 		for id := range w.dirty {
 			if s := w.sessions[id]; s != nil {
-				if b, err := w.encodeCheckpoint(s); err == nil {
+				if b, err := w.encodeAngelCheckpoint(s); err == nil {
 					records[id] = b
 				}
 			}
@@ -132,7 +132,7 @@ func (s *Server) DupConns(ids []uint64) (open []uint64, fds []int, records map[u
 			if sess == nil {
 				continue
 			}
-			b, err := w.encodeCheckpoint(sess)
+			b, err := w.encodeAngelCheckpoint(sess)
 			if err != nil {
 				continue
 			}

@@ -38,6 +38,9 @@ type Config struct {
 	NOPInterval time.Duration
 	// MSSP is what crawlers are told besides the name and the counts.
 	MSSP config.MSSP
+	// NoMCCP: MCCP2 compression is not offered to new connections
+	// (mccp.go; those compressing already go on).
+	NoMCCP bool
 
 	// StartRoom is where new players appear and `home` leads when they have
 	// no home of their own.
@@ -116,6 +119,7 @@ func (c *Config) applyLive(s config.Settings) {
 	c.Messages = Messages(s.Messages)
 	c.applyKeepalive(s.Keepalive)
 	c.MSSP = s.MSSP
+	c.NoMCCP = !s.Telnet.MCCP // mccp.go
 }
 
 // applyKeepalive sets the NOP interval and the connections' TCP keepalive.

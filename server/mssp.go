@@ -78,7 +78,7 @@ func (w *World) mssp() []telnet.MSSPVar {
 	for _, p := range [...]struct {
 		name string
 		on   bool
-	}{{"ANSI", true}, {"GMCP", true}, {"MCCP", false}, {"MCP", false}, {"MSDP", false}, {"MSP", false},
+	}{{"ANSI", true}, {"GMCP", true}, {"MCCP", !w.cfg.NoMCCP}, {"MCP", false}, {"MSDP", false}, {"MSP", false},
 		{"MXP", false}, {"PUEBLO", false}, {"UTF-8", true}, {"VT100", false},
 		{"XTERM 256 COLORS", false}, {"XTERM TRUE COLORS", false}} {
 		add(p.name, boolString(p.on))

@@ -59,7 +59,7 @@ const msspGolden = "NAME\tGolden\n" +
 	"SKILLS\t0\n" +
 	"ANSI\t1\n" +
 	"GMCP\t1\n" +
-	"MCCP\t0\n" +
+	"MCCP\t1\n" +
 	"MCP\t0\n" +
 	"MSDP\t0\n" +
 	"MSP\t0\n" +

@@ -64,6 +64,10 @@ type Session struct {
 	// textPrompted: the pager's or the editor's prompt is the last thing
 	// sent, and nothing typed since (sendText).
 	textPrompted bool
+	// recoverMCCP is the angel's checkpoint of the output's compression,
+	// from a crash recovery's record until restoreSession decides with it
+	// (mccp.go).
+	recoverMCCP *conn.CompressCheckpoint
 	gmcp         gmcpSession // GMCP bookkeeping, not carried (gmcp.go)
 }
 

@@ -123,6 +123,7 @@ func restoredSession(r *state.Session) *Session {
 		LoggedInAt: r.LoggedInAt, AFK: r.AFK, AFKMessage: r.AFKMessage, ReplyTo: r.ReplyTo,
 		TellReview: reviewFromWire(r.TellReview), held: eventsFromWire(r.Held),
 		Pager: pagerFromWire(r.Pager), Editor: editorFromWire(r.Editor)}
+	s.recoverMCCP = compressCheckpointFromWire(r.Compress) // only the angel's records have it (mccp.go)
 	// Converse mode and the last command (converse.go).
 	s.Converse, s.LastCommand = r.Converse, r.LastCommand
 	return s
@@ -212,6 +213,7 @@ func carriedToWire(c conn.Carried) state.Carried {
 		Throttle: state.Throttle{LineTokens: c.Throttle.LineTokens, ByteTokens: c.Throttle.ByteTokens,
 			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
 		Unsent: c.Unsent, WebSocket: wsToWire(c.WebSocket), // webstate.go
+		Compress: compressToWire(c.Compress), // mccp.go
 		TLS: tlsToWire(c.TLS), // tlsstate.go
 	}
 }
@@ -224,6 +226,7 @@ func carriedFromWire(c *state.Carried) conn.Carried {
 		Throttle: conn.Throttle{LineTokens: c.Throttle.LineTokens, ByteTokens: c.Throttle.ByteTokens,
 			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
 		Unsent: c.Unsent, WebSocket: wsFromWire(c.WebSocket), // webstate.go
+		Compress: compressFromWire(c.Compress), // mccp.go
 		TLS: tlsFromWire(c.TLS), // tlsstate.go
 	}
 }

@@ -6,6 +6,9 @@ package server
 // must be refused while any session needs it. Each feature that adds such
 // state adds its clause here.
 func (s *Session) needsVersion7() bool {
+	if s.carriesMCCP() { // mccp.go
+		return true
+	}
 	if s.gmcpCarried() { // gmcp.go
 		return true
 	}

@@ -244,6 +244,7 @@ func (w *World) accept(c *conn.Conn) {
 	w.touch(s)
 	w.log.Info().Uint64("conn", s.ID).Str("addr", s.Addr).Msg("connected")
 	s.sendRaw(s.Telnet.Open())
+	w.offerMCCP(s) // mccp.go
 	w.greet(s)
 	if w.paused() {
 		// Accepted just before a reboot paused the listener: the
@@ -380,6 +381,7 @@ func (w *World) event(s *Session, ev telnet.Event) {
 	case telnet.EventNegotiation, telnet.EventSubneg:
 		reply, changed := s.Telnet.Handle(ev, w.mssp)
 		s.sendRaw(reply)
+		w.followMCCP(s) // mccp.go: a DO or DONT COMPRESS2 switches the output
 		w.gmcpEvent(s, ev, changed) // gmcp.go
 	case telnet.EventCommand:
 		w.telnetCommand(s, ev.Verb)

@@ -41,6 +41,9 @@ type Session struct {
 	// nil when they are not.
 	Pager  *Pager  `json:"Pager,omitempty"`
 	Editor *Editor `json:"Editor,omitempty"`
+	// Compress is the output's MCCP2 compression as the angel's
+	// checkpoint saw it (compress.go; version 7): only in its records.
+	Compress *Compress `json:"Compress,omitempty"`
 	// Converse: every line the player types is said, a line starting
 	// with '/' or '.' is a command; LastCommand is the line '.' repeats
 	// (version 7; both optional).
@@ -98,6 +101,9 @@ type Carried struct {
 	Decoder  Decoder  `json:"Decoder"`
 	Throttle Throttle `json:"Throttle"`
 	Unsent   []byte   `json:"Unsent"` // output queued and not yet written
+	// Compress is the output's MCCP2 compression, exact (compress.go;
+	// version 7).
+	Compress *Compress `json:"Compress,omitempty"`
 	// TLS is a TLS connection's record layer (tls.go; version 7).
 	TLS *TLS `json:"TLS,omitempty"`
 	// WebSocket is a browser client's framing state, exact (version 7);

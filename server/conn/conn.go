@@ -128,6 +128,7 @@ type Conn struct {
 	out outbox
 	// tls is a TLS connection's record layer, nil for plain (tls.go).
 	tls *tlsConn
+	z   compressor // MCCP2, the writer's (compress.go)
 
 	// ws is the WebSocket framing of a browser client's connection, nil
 	// for telnet (websocket.go).
@@ -576,6 +577,9 @@ type Carried struct {
 	Unsent   []byte
 	// TLS is a TLS connection's record layer, exact (tls.go); nil for plain.
 	TLS *tlsrecord.State
+	// Compress is the output's MCCP2 state (compress.go): whether the
+	// stream is on, its Adler-32, switches queued in Unsent.
+	Compress Compression
 	// WebSocket is the framing state of a browser client's connection
 	// (websocket.go; Unsent is then whole frames), nil for telnet.
 	WebSocket *WSRead
@@ -584,8 +588,11 @@ type Carried struct {
 // Carry returns the connection's carried state. Call it only with the
 // reader and the writer frozen (or not started).
 func (c *Conn) Carry() Carried {
-	cr := Carried{Decoder: c.Decoder, Throttle: c.Throttle, Unsent: c.Unsent()}
+	cr := Carried{Decoder: c.Decoder, Throttle: c.Throttle}
 	cr.TLS = c.tlsCarry() // tls.go
+	var marks []outMark
+	cr.Unsent, marks = c.out.pending()
+	cr.Compress = c.carryCompression(marks)
 	if c.ws != nil {
 		in := c.ws.In.clone()
 		cr.WebSocket = &in
@@ -662,8 +669,9 @@ func (c *Conn) Attach(id uint64, deliver Deliver, panics ReportPanic, carried Ca
 		c.ws.In.Line = nil
 		c.ws.publish(c.Decoder.Line)
 	}
-	if len(carried.Unsent) > 0 {
+	if len(carried.Unsent) > 0 || carried.Compress.Active() {
 		c.out.mu.Lock() // a frozen writer may be waiting (StartFrozen)
+		c.attachCompression(carried.Compress, len(c.out.buf), len(carried.Unsent))
 		c.out.buf = append(c.out.buf, carried.Unsent...)
 		c.out.mu.Unlock()
 	}

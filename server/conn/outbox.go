@@ -14,6 +14,10 @@ import (
 type outbox struct {
 	mu       sync.Mutex
 	buf      []byte // queued, not yet taken by the writer
+	marks    []outMark // compression switches at offsets into buf, in order (compress.go)
+	// compressOn: after everything queued, the output is compressed (the
+	// last switch queued, or carried, turned it on).
+	compressOn bool
 	inFlight int    // taken by the writer, not yet written
 	max      int
 	closing  bool // send what is queued, then close
@@ -74,6 +78,12 @@ func (o *outbox) closeAfterFlush() {
 	o.signal()
 }
 
+func (o *outbox) isClosed() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.closed
+}
+
 func (o *outbox) isPaused() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -82,21 +92,23 @@ func (o *outbox) isPaused() bool {
 
 type outState struct{ closing, closed, paused bool }
 
-// take hands the writer everything queued, swapping in its spare buffer.
-// While paused it hands out nothing.
-func (o *outbox) take(spare []byte) ([]byte, outState) {
+// take hands the writer everything queued, swapping in its spare buffer,
+// with the compression switches in it. While paused it hands out nothing.
+// held says the writer holds output of its own (the rest of an interrupted
+// unit): then it counts as in flight even with nothing queued.
+func (o *outbox) take(spare []byte, held bool) ([]byte, []outMark, outState) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	st := outState{o.closing, o.closed, o.paused}
-	if len(o.buf) == 0 || o.paused {
+	if (len(o.buf) == 0 && len(o.marks) == 0 && !held) || o.paused {
 		// Nothing to take: keep both buffers where they are, or the spare
 		// would end up shared between writer and producers.
-		return nil, st
+		return nil, nil, st
 	}
-	data := o.buf
-	o.buf = spare[:0]
-	o.inFlight = len(data)
-	return data, st
+	data, marks := o.buf, o.marks
+	o.buf, o.marks = spare[:0], nil
+	o.inFlight = max(len(data), 1) // a switch alone is in flight too
+	return data, marks, st
 }
 
 func (o *outbox) written() {
@@ -108,24 +120,32 @@ func (o *outbox) written() {
 
 // putBack returns bytes the writer took but could not write to the front of
 // the queue, so that nothing is lost or reordered.
-func (o *outbox) putBack(rest []byte) {
+func (o *outbox) putBack(rest []byte, marks []outMark) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.inFlight = 0
 	o.idle.Broadcast()
-	if len(rest) == 0 {
+	if len(rest) == 0 && len(marks) == 0 {
 		return
+	}
+	if len(marks) > 0 || len(o.marks) > 0 {
+		all := make([]outMark, 0, len(marks)+len(o.marks))
+		all = append(all, marks...)
+		for _, m := range o.marks {
+			all = append(all, outMark{at: m.at + len(rest), on: m.on})
+		}
+		o.marks = all
 	}
 	buf := make([]byte, 0, len(rest)+len(o.buf))
 	buf = append(buf, rest...)
 	o.buf = append(buf, o.buf...)
 }
 
-// pending returns a copy of the unsent bytes.
-func (o *outbox) pending() []byte {
+// pending returns a copy of the unsent bytes and the switches in them.
+func (o *outbox) pending() ([]byte, []outMark) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]byte(nil), o.buf...)
+	return append([]byte(nil), o.buf...), append([]outMark(nil), o.marks...)
 }
 
 func (c *Conn) startWriter() {
@@ -155,19 +175,23 @@ func (c *Conn) writeLoop() {
 	}()
 	var spare []byte
 	for {
-		data, st := c.out.take(spare)
+		data, marks, st := c.out.take(spare, len(c.z.wire) > 0 || c.tlsWantsWrite())
 		if st.closed {
 			finished = true
 			return
 		}
-		if len(data) > 0 {
-			n, err := c.writeSocket(data) // tls.go
+		if len(data) > 0 || len(marks) > 0 || (len(c.z.wire) > 0 || c.tlsWantsWrite()) && !st.paused {
+			// A TLS record's tail or a KeyUpdate first (tls.go).
+			rest, restMarks, err := data, marks, c.tlsFlush()
+			if err == nil {
+				rest, restMarks, err = c.emit(data, marks) // compress.go
+			}
 			if err != nil {
 				var ne net.Error
 				if c.out.isPaused() && errors.As(err, &ne) && ne.Timeout() {
 					// Interrupted by a freeze: keep exactly what was not
 					// written, so that every byte is sent once.
-					c.out.putBack(data[n:])
+					c.out.putBack(rest, restMarks)
 					continue
 				}
 				// The reader notices the broken connection and reports it;
@@ -240,4 +264,7 @@ func (c *Conn) ThawWriting() {
 
 // Unsent returns a copy of the output queued and not yet written. It is
 // exact once the writer is frozen and waited for.
-func (c *Conn) Unsent() []byte { return c.out.pending() }
+func (c *Conn) Unsent() []byte {
+	b, _ := c.out.pending()
+	return b
+}

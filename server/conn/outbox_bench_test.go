@@ -20,7 +20,7 @@ func BenchmarkOutboxAddTake(b *testing.B) {
 			b.Fatal("backlog full")
 		}
 		if i++; i%8 == 0 {
-			spare, _ = o.take(spare[:0])
+			spare, _, _ = o.take(spare[:0], false)
 			o.written()
 			<-o.wake
 		}

@@ -6,8 +6,10 @@
 package talkertest
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -33,6 +35,7 @@ const (
 	optTType = 24
 	optEOR   = 25
 	optNAWS  = 31
+	optMCCP2 = 86
 )
 
 // Options describe how the client behaves as a telnet client.
@@ -48,6 +51,10 @@ type Options struct {
 	// Preamble, if set, is written as soon as the connection is made,
 	// before anything else (a PROXY protocol header, say).
 	Preamble []byte
+	// MCCP agrees to MCCP2 (DO COMPRESS2) and inflates the stream with
+	// Go's zlib reader, as a MUD client does; InflateError reports any
+	// error of it.
+	MCCP bool
 }
 
 // Client is one test connection.
@@ -67,6 +74,10 @@ type Client struct {
 	echoOff  bool // the server said WILL ECHO (input hidden)
 	ttypeIdx int
 	negs     []string // negotiation received, as "WILL 1", "DO 31" ...
+	// MCCP2 (mccp.go): streams started and ended, and the first inflate
+	// error.
+	mccpStarts, mccpEnds int
+	inflateErr           error
 }
 
 // Dial connects to addr.
@@ -111,17 +122,27 @@ func (c *Client) Conn() net.Conn { return c.conn }
 func (c *Client) readLoop() {
 	buf := make([]byte, 8192)
 	var st parser
+	// plain is the socket; zr, while an MCCP2 stream is open, inflates it
+	// (mccp.go).
+	plain := bufio.NewReader(c.conn)
+	var zr io.ReadCloser
 	for {
 		c.mu.Lock()
 		for c.held {
 			c.cond.Wait()
 		}
 		c.mu.Unlock()
-		n, err := c.conn.Read(buf)
+		var n int
+		var err error
+		if zr != nil {
+			n, err = zr.Read(buf)
+		} else {
+			n, err = plain.Read(buf)
+		}
 		if n > 0 {
 			c.mu.Lock()
 			c.raw = append(c.raw, buf[:n]...)
-			replies := st.feed(c, buf[:n])
+			replies, used, start := st.feed(c, buf[:n])
 			if len(replies) > 0 {
 				// Answered before the test can see the text, as a real
 				// client answers before its user can type: a line sent
@@ -130,6 +151,12 @@ func (c *Client) readLoop() {
 			}
 			c.cond.Broadcast()
 			c.mu.Unlock()
+			if start {
+				plain, zr, err = c.startInflating(buf[used:n], plain)
+			}
+		}
+		if zr != nil && err != nil {
+			zr, err = c.endInflating(err)
 		}
 		if err != nil {
 			c.mu.Lock()
@@ -148,8 +175,8 @@ type parser struct {
 	sbData []byte
 }
 
-func (p *parser) feed(c *Client, b []byte) (reply []byte) {
-	for _, x := range b {
+func (p *parser) feed(c *Client, b []byte) (reply []byte, used int, mccpStart bool) {
+	for i, x := range b {
 		switch p.state {
 		case 0:
 			if x == iac {
@@ -183,15 +210,19 @@ func (p *parser) feed(c *Client, b []byte) (reply []byte) {
 			}
 		case 4:
 			if x == se {
-				reply = append(reply, c.subneg(p.sbData)...)
 				p.state = 0
+				if c.opts.MCCP && len(p.sbData) == 1 && p.sbData[0] == optMCCP2 {
+					// The rest is a zlib stream (mccp.go).
+					return reply, i + 1, true
+				}
+				reply = append(reply, c.subneg(p.sbData)...)
 			} else {
 				p.sbData = append(p.sbData, x)
 				p.state = 3
 			}
 		}
 	}
-	return reply
+	return reply, len(b), false
 }
 
 var verbName = map[byte]string{will: "WILL", wont: "WONT", do: "DO", dont: "DONT"}
@@ -215,8 +246,10 @@ func (c *Client) negotiate(verb, opt byte) []byte {
 	}
 	switch verb {
 	case will:
-		switch opt {
-		case optSGA, optEOR, optEcho:
+		switch {
+		case opt == optSGA || opt == optEOR || opt == optEcho:
+			return []byte{iac, do, opt}
+		case opt == optMCCP2 && c.opts.MCCP:
 			return []byte{iac, do, opt}
 		}
 		return []byte{iac, dont, opt}
