@@ -17,7 +17,7 @@ func wsToWire(r *conn.WSRead) *state.WebSocket {
 	}
 	return &state.WebSocket{Header: r.Header, InFrame: r.InFrame, OpCode: r.OpCode, Fin: r.Fin,
 		Remaining: r.Remaining, Mask: append([]byte(nil), r.Mask[:]...), MaskPos: r.MaskPos,
-		Control: r.Control, Message: r.Message, Closed: r.Closed, Line: r.Line}
+		Control: r.Control, Message: r.Message, Closed: r.Closed, Line: r.Line, ReadOffset: r.ReadOffset}
 }
 
 func wsFromWire(w *state.WebSocket) *conn.WSRead {
@@ -25,7 +25,7 @@ func wsFromWire(w *state.WebSocket) *conn.WSRead {
 		return nil
 	}
 	r := &conn.WSRead{Header: w.Header, InFrame: w.InFrame, OpCode: w.OpCode, Fin: w.Fin,
-		Remaining: w.Remaining, MaskPos: w.MaskPos % 4, Control: w.Control, Message: w.Message, Closed: w.Closed, Line: w.Line}
+		Remaining: w.Remaining, MaskPos: w.MaskPos % 4, Control: w.Control, Message: w.Message, Closed: w.Closed, Line: w.Line, ReadOffset: w.ReadOffset}
 	copy(r.Mask[:], w.Mask)
 	return r
 }
@@ -38,6 +38,7 @@ func sessionCarried(r *state.Session) conn.Carried {
 	c := carriedFromWire(&r.Conn)
 	if c.WebSocket == nil && r.WebSocket != nil {
 		c.WebSocket = wsFromWire(r.WebSocket)
+		c.WebSocket.Checkpoint = true // to be checked against the socket (conn.attachWebSocket)
 	}
 	return c
 }

@@ -22,4 +22,8 @@ type WebSocket struct {
 	// Line is the half-typed line, in the checkpoint's copy only (a
 	// reboot carries the decoder itself).
 	Line []byte `json:"Line,omitempty"`
+	// ReadOffset is, in the checkpoint's copy, the socket's count of
+	// bytes read when it was taken: a crash recovery trusts the copy
+	// only if the socket still says the same.
+	ReadOffset uint64 `json:"ReadOffset,omitempty"`
 }

@@ -662,12 +662,7 @@ func (c *Conn) Attach(id uint64, deliver Deliver, panics ReportPanic, carried Ca
 	c.Throttle.SetLimits(c.limits)
 	c.attachTLS(carried.TLS) // tls.go
 	if carried.WebSocket != nil {
-		c.ws = &wsConn{In: carried.WebSocket.clone()}
-		if len(c.ws.In.Line) > 0 && len(c.Decoder.Line) == 0 {
-			c.Decoder.Line = c.ws.In.Line // a crash recovery's (see WSRead.Line)
-		}
-		c.ws.In.Line = nil
-		c.ws.publish(c.Decoder.Line)
+		c.attachWebSocket(carried.WebSocket) // websocket.go
 	}
 	if len(carried.Unsent) > 0 || carried.Compress.Active() {
 		c.out.mu.Lock() // a frozen writer may be waiting (StartFrozen)

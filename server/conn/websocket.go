@@ -46,6 +46,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"talker/server/telnet"
+	"talker/server/tlsrecord"
 )
 
 // wsMaxPayload bounds an output frame's payload: 4 KiB keeps a frame
@@ -68,6 +69,14 @@ type WSRead struct {
 	// (the checkpoint's): after a crash a frame split at the kill
 	// continues the line it began. (A reboot carries the decoder itself.)
 	Line []byte
+	// ReadOffset is, in the published copy, how many bytes had been
+	// read from the socket when it was published (the kernel's count,
+	// tlsrecord.Offsets): a crash recovery continues the checkpoint's
+	// framing only if the socket says the same, i.e. nothing was read
+	// after it. Checkpoint marks a state taken from a checkpoint record,
+	// to be checked so at Attach.
+	ReadOffset uint64
+	Checkpoint bool
 }
 
 // wsConn is a connection's WebSocket state.
@@ -89,7 +98,7 @@ type wsConn struct {
 // Call it before Start.
 func (c *Conn) SetWebSocket() {
 	c.ws = &wsConn{}
-	c.ws.publish(nil)
+	c.ws.publish(nil, c.readOffset())
 }
 
 // WebSocket reports whether c is a WebSocket connection.
@@ -105,10 +114,47 @@ func (c *Conn) WebSocketCheckpoint() *WSRead {
 	return c.ws.published.Load()
 }
 
-func (w *wsConn) publish(line []byte) {
+func (w *wsConn) publish(line []byte, readOffset uint64) {
 	cp := w.In.clone()
 	cp.Line = append([]byte(nil), line...)
+	cp.ReadOffset = readOffset
 	w.published.Store(&cp)
+}
+
+// readOffset is the kernel's count of bytes read from the socket so far
+// (0 if it cannot tell: then a crash recovery will not trust the
+// checkpoint's framing).
+func (c *Conn) readOffset() uint64 {
+	fd, err := c.RawFD()
+	if err != nil {
+		return 0
+	}
+	read, _, err := tlsrecord.Offsets(fd)
+	if err != nil {
+		return 0
+	}
+	return read
+}
+
+// attachWebSocket takes a carried framing state: exact from a reboot; from
+// a checkpoint (a crash recovery), only if the socket has not been read
+// since it was published. Otherwise the stream has moved on by an unknown
+// amount: the half-typed line is dropped (it would come again, doubled, in
+// front of what follows) and reading resumes as at a frame boundary, which
+// a page's one-frame lines nearly always leave; a header that does not
+// check out then closes the connection with 1002, and the page reconnects.
+func (c *Conn) attachWebSocket(st *WSRead) {
+	c.ws = &wsConn{In: st.clone()}
+	in := &c.ws.In
+	if in.Checkpoint {
+		if read := c.readOffset(); read == 0 || read != in.ReadOffset {
+			*in = WSRead{}
+		} else if len(in.Line) > 0 && len(c.Decoder.Line) == 0 {
+			c.Decoder.Line = in.Line
+		}
+	}
+	in.Line, in.ReadOffset, in.Checkpoint = nil, 0, false
+	c.ws.publish(c.Decoder.Line, c.readOffset())
 }
 
 func (r *WSRead) midFrame() bool {
@@ -156,7 +202,7 @@ func (c *Conn) feed(p []byte, evs []telnet.Event) []telnet.Event {
 	if w.In.midFrame() || w.published.Load().midFrame() {
 		w.changed = true
 	}
-	w.publish(c.Decoder.Line)
+	w.publish(c.Decoder.Line, c.readOffset())
 	return evs
 }
 
