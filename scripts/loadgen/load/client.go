@@ -130,7 +130,13 @@ func (c *client) run(sendCtx, endCtx context.Context, firstDone func()) {
 // connect dials the talker and starts the reader.
 func (c *client) connect(ctx context.Context) (net.Conn, chan struct{}, error) {
 	d := net.Dialer{Timeout: 10 * time.Second}
-	nc, err := d.DialContext(ctx, "tcp", c.r.addr())
+	var nc net.Conn
+	var err error
+	if c.r.cfg.WebAddr != "" {
+		nc, err = dialWS(&d, ctx, c.r.cfg.WebAddr) // ws.go
+	} else {
+		nc, err = d.DialContext(ctx, "tcp", c.r.addr())
+	}
 	if err != nil {
 		return nil, nil, err
 	}

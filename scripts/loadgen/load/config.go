@@ -33,6 +33,11 @@ type Config struct {
 	// Talker set: managed mode, the load generator starts `Talker run`
 	// itself on a free loopback port and stops it at the end.
 	Addr string
+	// WebAddr, if set, is the talker's browser client door (listen_web):
+	// the clients connect there over WebSocket instead of telnet to Addr
+	// (ws.go). In managed mode the talker started is given
+	// --listen-web WebAddr.
+	WebAddr string
 	// Talker is the talker binary: started in managed mode, and used by
 	// the default event commands ({talker} in RebootCmd).
 	Talker string
@@ -217,6 +222,11 @@ func (c *Config) validate() error {
 	}
 	if c.Addr != "" {
 		if err := CheckLoopback(c.Addr); err != nil {
+			return err
+		}
+	}
+	if c.WebAddr != "" {
+		if err := CheckLoopback(c.WebAddr); err != nil {
 			return err
 		}
 	}
