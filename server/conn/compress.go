@@ -350,6 +350,17 @@ func (c *Conn) emit(data []byte, marks []outMark) (rest []byte, restMarks []outM
 			end = marks[0].at
 		}
 		for pos < end {
+			if !z.on && c.ws != nil {
+				// A WebSocket frame at a time, whole (websocket.go): a
+				// kill -9 never leaves half a frame on the wire.
+				n := wsFrameLen(data[pos:end])
+				frame := data[pos : pos+n]
+				pos += n // from here on it is the frame's to write
+				if err := c.writeWhole(frame); err != nil {
+					return fail(err)
+				}
+				continue
+			}
 			if !z.on {
 				n, err := c.writeUnit(data[pos:end], false)
 				pos += n

@@ -440,6 +440,34 @@ func (c *Conn) sendWebSocket(b []byte) bool {
 	return c.out.add(frames)
 }
 
+// wsFrameLen is the length of the server frame at the start of b (header
+// and payload), or len(b) if b does not start with a whole one: the writer
+// (compress.go's emit) writes output a frame at a time. The outbox always
+// starts on a frame boundary, since an interrupted frame's tail is kept
+// apart (writeWhole).
+func wsFrameLen(b []byte) int {
+	if len(b) < 2 || b[1]&0x80 != 0 {
+		return len(b)
+	}
+	hdr, n := 2, uint64(b[1]&0x7f)
+	switch n {
+	case 126:
+		if len(b) < 4 {
+			return len(b)
+		}
+		hdr, n = 4, uint64(binary.BigEndian.Uint16(b[2:]))
+	case 127:
+		if len(b) < 10 {
+			return len(b)
+		}
+		hdr, n = 10, binary.BigEndian.Uint64(b[2:])
+	}
+	if n > uint64(len(b)-hdr) {
+		return len(b)
+	}
+	return hdr + int(n)
+}
+
 // telnetToFrames converts telnet output into frames: text runs into text
 // frames of at most wsMaxPayload bytes (split between characters, invalid
 // UTF-8 replaced), telnet commands into binary frames. An incomplete

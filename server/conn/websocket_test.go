@@ -137,3 +137,21 @@ func TestAppendFrameLengths(t *testing.T) {
 		}
 	}
 }
+
+func TestWSFrameLen(t *testing.T) {
+	frames := appendFrame(nil, ws.OpText, []byte("hello"))
+	frames = appendFrame(frames, ws.OpText, bytes.Repeat([]byte{'x'}, 300))
+	frames = appendFrame(frames, ws.OpBinary, []byte{255, 249})
+	var lens []int
+	for b := frames; len(b) > 0; {
+		n := wsFrameLen(b)
+		lens = append(lens, n)
+		b = b[n:]
+	}
+	if len(lens) != 3 || lens[0] != 7 || lens[1] != 304 || lens[2] != 4 {
+		t.Fatalf("frame lengths %v", lens)
+	}
+	if n := wsFrameLen(frames[:5]); n != 5 {
+		t.Fatalf("a cut frame: %d, want all 5 bytes", n)
+	}
+}
