@@ -83,6 +83,7 @@ type Logins struct {
 	IdleTimeout Duration `toml:"idle_timeout" flag:"idle-timeout" help:"disconnect players idle this long (0s = never)"`
 	AnnounceAll int      `toml:"announce_all" flag:"announce-all" help:"with at most this many players on, everyone hears about logins and logouts; above it, only friends"`
 	NewAccounts int      `toml:"new_accounts_per_hour" flag:"new-accounts-per-hour" help:"new accounts one address may start in an hour (0 = unlimited; behind a proxy without the PROXY protocol every player shares one address)"`
+	LinkDead    Duration `toml:"link_dead" flag:"link-dead" help:"a player whose connection drops stays on, link-dead, this long: logging in again within it resumes the session with what was missed (0s = off)"`
 }
 
 // Accounts are the settings of accounts' lifetimes.
@@ -195,7 +196,8 @@ func Default() Settings {
 		HashCost: 12,
 		Limits: Limits{MaxLine: 1000, LineRate: 5, LineBurst: 25, ByteRate: 32 << 10,
 			MaxBacklog: 512 << 10, MaxPerAddress: 8, MaxQueued: 200},
-		Logins: Logins{Timeout: Duration(3 * time.Minute), MaxFailures: 3, AnnounceAll: 100, NewAccounts: 5},
+		Logins: Logins{Timeout: Duration(3 * time.Minute), MaxFailures: 3, AnnounceAll: 100, NewAccounts: 5,
+			LinkDead: Duration(10 * time.Minute)},
 		Reboot: RebootS{ReadyTimeout: Duration(5 * time.Second)},
 		Messages: Messages{
 			Rebooting:    "*** The talker is rebooting, hold on...",

@@ -275,6 +275,9 @@ func Validate(s Settings) []Problem {
 	if g.NewAccounts < 0 {
 		bad("logins.new_accounts_per_hour", "cannot be negative")
 	}
+	if g.LinkDead < 0 {
+		bad("logins.link_dead", "cannot be negative")
+	}
 	if g.AnnounceAll < 0 {
 		bad("logins.announce_all", "cannot be negative")
 	}

@@ -52,6 +52,9 @@ func (cc *closingConns) wait(d time.Duration) {
 // keeps track of it until it is done. (The world closes nothing while a
 // reboot has writers frozen: a closed connection's writer always runs.)
 func (w *World) closeConn(c *conn.Conn) {
+	if c == nil {
+		return // a link-dead session's (linkdead.go)
+	}
 	c.Close()
 	w.closing.add(c)
 }

@@ -83,6 +83,9 @@ func (w *World) cmdWho(s *Session, _ string) {
 		if p.AFK {
 			notes = append(notes, "AFK")
 		}
+		if p.linkDead != nil {
+			notes = append(notes, "link-dead") // linkdead.go
+		}
 		switch {
 		case reader && len(notes) > 0 && p.room != nil:
 			line += ", in " + strings.Join(notes, ", ") + "."

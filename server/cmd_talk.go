@@ -269,6 +269,7 @@ func (w *World) deliverTellOn(from, r *Session, channel, line string) {
 	r.ReplyTo = from.Player.Key()
 	w.rememberTell(r, from, line)
 	w.afkNotice(from, r)
+	w.linkDeadNotice(from, r)
 }
 
 func others(all []*Session, but *Session) []*Session {

@@ -33,6 +33,9 @@ type Config struct {
 	// NewAccountsPerHour: registrations one address may start in an hour
 	// (0 = unlimited).
 	NewAccountsPerHour int
+	// LinkDead: a playing session whose connection drops is kept this
+	// long, to be resumed (0 = not kept; linkdead.go).
+	LinkDead time.Duration
 	// NOPInterval: a connection nothing has been sent to for this long is
 	// sent telnet NOP, so that NAT routers keep it (0 = never).
 	NOPInterval time.Duration
@@ -115,6 +118,7 @@ func (c *Config) applyLive(s config.Settings) {
 	c.IdleTimeout = s.Logins.IdleTimeout.D()
 	c.AnnounceAll = s.Logins.AnnounceAll
 	c.NewAccountsPerHour = s.Logins.NewAccounts
+	c.LinkDead = s.Logins.LinkDead.D()
 	c.NewbieExpiry = s.Accounts.NewbieExpiry.D()
 	c.Messages = Messages(s.Messages)
 	c.applyKeepalive(s.Keepalive)

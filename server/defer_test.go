@@ -196,7 +196,7 @@ func TestAcceptedDuringPauseStartsAfterIt(t *testing.T) {
 // logged out there and then, and the others' departure line travels as
 // their unsent output.
 func TestConnectionClosedDuringPauseIsLoggedOutBeforeHandover(t *testing.T) {
-	ts := startServer(t)
+	ts := startServer(t, func(c *Config) { c.LinkDead = 0 }) // (kept link-dead otherwise: linkdead_test.go)
 	ts.newPlayer("Alice")
 	bob := ts.newPlayer("Bob")
 	s := ts.srv

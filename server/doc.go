@@ -16,6 +16,7 @@
 //	server.go        Server: Start, New, Serve (the accept loop), Shutdown, the accept gate
 //	proxy.go         listeners behind a proxy: the PROXY protocol header, read exactly
 //	keepalive.go     telnet NOP to idle connections, TCP keepalive; mssp.go, what crawlers are told
+//	linkdead.go      link-dead sessions (a dropped connection kept for a while) and resuming them
 //	gmcp.go          GMCP: Char, Comm and Room messages to clients that listed them (Core is telnet/gmcp.go)
 //	config.go        Config, Messages, the defaults; reload.go, `config reload`
 //	control.go       the control socket the launcher talks to (status, reboot, shutdown)

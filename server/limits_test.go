@@ -93,6 +93,7 @@ func TestStuckReaderIsDropped(t *testing.T) {
 	var logs lockedBuffer
 	ts := startServer(t, func(c *Config) {
 		c.Limits.MaxBacklog = 64 << 10
+		c.LinkDead = 0 // dropped for good, not kept link-dead (linkdead_test.go)
 		c.Limits.LineRate = 0
 		c.Limits.ByteRate = 0
 		c.Log = zerolog.New(&logs)

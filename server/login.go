@@ -428,37 +428,11 @@ func (w *World) announceLogin(s *Session, in bool) {
 	}
 }
 
-// takeOver moves a logged-in player from an old connection to a new one
-// that has just given the right password: they keep their room and state.
-func (w *World) takeOver(old, s *Session) {
-	p := old.Player
-	old.println("*** You have logged in from another connection (" + s.Addr + "); this one is being closed.")
-	w.log.Info().Str("player", p.Name).Str("from", old.Addr).Str("to", s.Addr).Msg("session taken over")
-	// Move everything the player has from the old session to the new one.
-	s.Player, s.LoggedInAt, s.AFK, s.AFKMessage, s.ReplyTo = p, old.LoggedInAt, false, "", old.ReplyTo
-	s.TellReview = old.TellReview
-	s.Login = LoginState{Stage: StagePlaying, Name: p.Name}
-	s.LastInput = w.cfg.Now()
-	s.room = old.room
-	if s.room != nil {
-		s.room.replace(old, s)
-	}
-	w.unindexFriends(old)
-	w.online[p.Key()] = s
-	w.indexFriends(s)
-	w.touchNow(s)
-	old.Player, old.room = nil, nil // so removing it logs nobody out
-	w.remove(old, closeTakenOver)
-	w.closeConn(old.conn)
-	p.LastAddress = s.Addr
-	w.save(p)
-	w.noteLogin(s, p)
-	s.println("Welcome back, " + p.Name + ": you have taken over your session.")
-	if s.room != nil {
-		w.toRoom(s.room, s, p.Name+" has reconnected.")
-		w.look(s)
-	}
-}
+// takeOver gives a logged-in player's session to a new connection that has
+// just given the right password: they keep their room and everything else,
+// whether the old connection is still there (it is closed) or the session
+// was link-dead (what was missed is shown). See resumeSession.
+func (w *World) takeOver(old, s *Session) { w.resumeSession(old, s) }
 
 func randomHex(n int) string {
 	b := make([]byte, n)

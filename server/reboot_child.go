@@ -394,6 +394,7 @@ func Restore(cfg Config, hdr reboot.Header, stateBytes []byte, prep *Prepared, f
 		s.store.Close()
 		return nil, err
 	}
+	w.restoreLinkDead(sys.LinkDead) // sessions without a socket (linkdead.go)
 	tSessions := time.Now()
 
 	t := w.system.LastReboot

@@ -443,6 +443,7 @@ func (w *World) disconnectAll(reason closeReason) []*conn.Conn {
 		closing = append(closing, s.conn)
 		w.closeSession(s, reason)
 	}
+	w.endAllLinkDead(reason)
 	return closing
 }
 
@@ -589,7 +590,9 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged
 		for _, s := range w.sessions {
 			if s.conn.HungUp() {
 				w.log.Info().Uint64("conn", s.ID).Str("player", s.name()).Msg("connection closed during the pause")
-				w.remove(s, closeConnectionLost)
+				if !w.goLinkDead(s, errors.New("closed during the pause")) {
+					w.remove(s, closeConnectionLost)
+				}
 				closed = true
 			}
 		}
@@ -630,6 +633,7 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged
 		texts = texts || s.Pager != nil || s.Editor != nil
 		v7 = v7 || s.needsVersion7()
 	}
+	v7 = v7 || len(w.linkDead) > 0 // carried in the system state (linkdead.go)
 	snap.Version = state.VersionFor(held, st.count() > 0, uint8(stage), texts, v7)
 	snap.Sessions = make([]state.Record, len(order))
 	errs := make([]error, len(order))
@@ -668,6 +672,9 @@ func (w *World) sessionsInRoomOrder() []*Session {
 	seen := make(map[*Session]bool, len(w.sessions))
 	for _, id := range w.roomIDs() {
 		for _, s := range w.rooms[id].Members {
+			if s.linkDead != nil {
+				continue // no socket: carried in the system state (linkdead.go)
+			}
 			out = append(out, s)
 			seen[s] = true
 		}

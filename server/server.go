@@ -338,6 +338,7 @@ func (w *World) shutdown(message string) []*conn.Conn {
 		closing = append(closing, s.conn)
 		w.closeSession(s, closeShutdown)
 	}
+	w.endAllLinkDead(closeShutdown)
 	return closing
 }
 

@@ -64,6 +64,11 @@ type Session struct {
 	// textPrompted: the pager's or the editor's prompt is the last thing
 	// sent, and nothing typed since (sendText).
 	textPrompted bool
+	// linkDead is set while the connection is gone and the session kept
+	// (conn nil; what is sent to it is kept there); resumeDigest is the
+	// SHA-256 of its resume token, if one was issued (linkdead.go).
+	linkDead     *linkDead
+	resumeDigest string
 	// recoverMCCP is the angel's checkpoint of the output's compression,
 	// from a crash recovery's record until restoreSession decides with it
 	// (mccp.go).
@@ -92,7 +97,7 @@ func (s *Session) width() int {
 
 // sendRaw queues bytes exactly as given (telnet negotiation).
 func (s *Session) sendRaw(b []byte) {
-	if len(b) > 0 {
+	if len(b) > 0 && s.linkDead == nil { // (negotiation with no connection: nothing to keep)
 		capture := s.capture
 		s.capture = nil // negotiation is never paged
 		s.send(b)
@@ -106,6 +111,10 @@ func (s *Session) send(b []byte) {
 	}
 	if s.capture != nil {
 		*s.capture = append(*s.capture, b...)
+		return
+	}
+	if s.linkDead != nil {
+		s.linkDead.keep(b) // shown when the player is back (linkdead.go)
 		return
 	}
 	if !s.conn.Send(b) {

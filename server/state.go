@@ -56,6 +56,7 @@ func (s *Session) fillCheckpoint(r *state.Session, p *state.Player) {
 	if s.room != nil {
 		r.Room = s.room.ID
 	}
+	r.ResumeDigest = s.resumeDigest
 }
 
 // recordScratch is a session record under construction, reused: a
@@ -123,6 +124,7 @@ func restoredSession(r *state.Session) *Session {
 		LoggedInAt: r.LoggedInAt, AFK: r.AFK, AFKMessage: r.AFKMessage, ReplyTo: r.ReplyTo,
 		TellReview: reviewFromWire(r.TellReview), held: eventsFromWire(r.Held),
 		Pager: pagerFromWire(r.Pager), Editor: editorFromWire(r.Editor)}
+	s.resumeDigest = r.ResumeDigest
 	s.recoverMCCP = compressCheckpointFromWire(r.Compress) // only the angel's records have it (mccp.go)
 	// Converse mode and the last command (converse.go).
 	s.Converse, s.LastCommand = r.Converse, r.LastCommand
@@ -135,7 +137,8 @@ func (w *World) systemRecord() state.System {
 	sys := state.System{Generation: w.system.Generation, ColdStartedAt: w.system.ColdStartedAt,
 		StartedAt: w.system.StartedAt, Reboots: w.system.Reboots, Recoveries: w.system.Recoveries, LastReboot: timingsToWire(w.system.LastReboot),
 		NextConnID: w.nextConnID(), LoginGuard: guardToWire(w.guard),
-		Countdown: countdownToWire(w.countdown), Shutdown: countdownToWire(w.shutdownCountdown)}
+		Countdown: countdownToWire(w.countdown), Shutdown: countdownToWire(w.shutdownCountdown),
+		LinkDead: w.linkDeadToWire()}
 	if len(w.review) > 0 {
 		sys.RoomReview = make(map[string][]state.ReviewLine, len(w.review))
 		for id, lines := range w.review {

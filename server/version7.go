@@ -24,5 +24,8 @@ func (s *Session) needsVersion7() bool {
 	if s.carriesTalk() { // converse.go
 		return true
 	}
+	if s.linkDead != nil || s.resumeDigest != "" { // linkdead.go
+		return true
+	}
 	return false
 }

@@ -74,6 +74,7 @@ type World struct {
 	countdown, shutdownCountdown *countdown
 
 	review        map[string][]ReviewLine // room id → the last lines said there (review.go)
+	linkDead      map[string]*Session     // player key → a session kept without its connection (linkdead.go)
 	bans          []store.Ban             // loaded from the database (bans.go)
 	newbiesClosed bool                    // registration refused (stored in meta)
 	expiredAt     time.Time               // when idle newbie accounts were last looked for (expireNewbies)
@@ -294,7 +295,9 @@ func (w *World) input(in conn.Input) {
 			ev = w.log.Warn().Str("addr", s.Addr)
 		}
 		ev.Uint64("conn", s.ID).Str("player", s.name()).Err(in.Closed).Msg("connection closed")
-		w.remove(s, closeConnectionLost)
+		if !w.goLinkDead(s, in.Closed) {
+			w.remove(s, closeConnectionLost)
+		}
 		return
 	}
 	if in.Flood {
@@ -434,6 +437,7 @@ func (w *World) tick(now time.Time) {
 	}
 	w.guard.expire(now)
 	w.expireNewbies(now)
+	w.expireLinkDead(now)
 }
 
 // closeSession ends a session deliberately: output already queued is sent
@@ -447,6 +451,10 @@ func (w *World) closeSession(s *Session, reason closeReason) {
 // remove takes a session out of the world: a playing session is logged out
 // (saved, removed from its room, announced).
 func (w *World) remove(s *Session, reason closeReason) {
+	if s.linkDead != nil {
+		w.endLinkDead(s, reason) // no connection: only the player to log out
+		return
+	}
 	if w.sessions[s.ID] != s {
 		return
 	}

@@ -41,6 +41,10 @@ type Session struct {
 	// nil when they are not.
 	Pager  *Pager  `json:"Pager,omitempty"`
 	Editor *Editor `json:"Editor,omitempty"`
+	// ResumeDigest is the hex SHA-256 of the session's resume token, if
+	// one was issued (version 7): a client presenting the token takes the
+	// session over without its password. Never the token itself.
+	ResumeDigest string `json:"ResumeDigest,omitempty"`
 	// Compress is the output's MCCP2 compression as the angel's
 	// checkpoint saw it (compress.go; version 7): only in its records.
 	Compress *Compress `json:"Compress,omitempty"`

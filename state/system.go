@@ -26,6 +26,9 @@ type System struct {
 	Shutdown  *Countdown `json:"Shutdown,omitempty"`
 	// RoomReview is each room's review buffer, by room id.
 	RoomReview map[string][]ReviewLine `json:"RoomReview,omitempty"`
+	// LinkDead are the sessions whose connection dropped, kept for a
+	// while without a socket (version 7, linkdead.go).
+	LinkDead []LinkDead `json:"LinkDead,omitempty"`
 }
 
 // Timings are the phases of one reboot, as admins see them.
