@@ -45,10 +45,10 @@ func (w *World) followMCCP(s *Session) {
 	ok := false
 	if on {
 		ok = s.conn.StartCompression()
-		w.log.Debug().Uint64("conn", s.ID).Msg("MCCP2 compression on")
+		w.log.Info().Uint64("conn", s.ID).Msg("MCCP2 compression on")
 	} else {
 		ok = s.conn.EndCompression()
-		w.log.Debug().Uint64("conn", s.ID).Msg("MCCP2 compression off")
+		w.log.Info().Uint64("conn", s.ID).Msg("MCCP2 compression off")
 	}
 	if !ok {
 		s.conn.AbortBacklog()

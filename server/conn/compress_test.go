@@ -294,3 +294,89 @@ func TestCheckpointOffsetMatchesTheSocket(t *testing.T) {
 }
 
 var _ net.Conn = (*net.TCPConn)(nil)
+
+// FuzzCompressedStream: any output, cut into writes anywhere and with
+// compression switched on and off anywhere, reaches the client exactly:
+// plain runs as they are, each compressed run as one zlib stream that
+// inflates to it and ends with the right Adler-32.
+func FuzzCompressedStream(f *testing.F) {
+	f.Add([]byte("hello\r\nworld\r\n"), []byte{3, 9, 1, 200, 4})
+	f.Add(bytes.Repeat([]byte("Alice says 'hi'\r\n"), 600), []byte{0, 255, 7, 128, 9, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte, ops []byte) {
+		server, client := tcpPair(t)
+		defer client.Close()
+		c := New(1, server, DefaultLimits(), func(Input) {})
+		defer c.Abort()
+		// Each op: a write of the next (op>>1)*37 bytes, then a switch
+		// (on if op is odd, off if even). Runs are recorded for checking.
+		type run struct {
+			compressed bool
+			bytes      []byte
+		}
+		var runs []run
+		on := false
+		add := func(p []byte) {
+			if len(runs) == 0 || runs[len(runs)-1].compressed != on {
+				runs = append(runs, run{compressed: on})
+			}
+			runs[len(runs)-1].bytes = append(runs[len(runs)-1].bytes, p...)
+		}
+		var emitted [][]byte
+		var marks [][]outMark
+		rest := data
+		for _, op := range ops {
+			n := min(len(rest), int(op>>1)*37)
+			chunk := rest[:n]
+			rest = rest[n:]
+			add(chunk)
+			want := op&1 == 1
+			var m []outMark
+			if want != on {
+				m = []outMark{{at: len(chunk), on: want}}
+				on = want
+				if on {
+					runs = append(runs, run{compressed: true})
+				} else {
+					runs = append(runs, run{})
+				}
+			}
+			emitted = append(emitted, chunk)
+			marks = append(marks, m)
+		}
+		add(rest)
+		emitted = append(emitted, rest)
+		marks = append(marks, []outMark{{at: len(rest), on: false}})
+		done := make(chan error, 1)
+		go func() {
+			for i := range emitted {
+				if _, _, err := c.emit(emitted[i], marks[i]); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		client.SetDeadline(time.Now().Add(10 * time.Second))
+		r := bufio.NewReader(client)
+		for i, ru := range runs {
+			if !ru.compressed {
+				got := make([]byte, len(ru.bytes))
+				if _, err := io.ReadFull(r, got); err != nil || !bytes.Equal(got, ru.bytes) {
+					t.Fatalf("run %d (plain): %q, %v; want %q", i, got, err, ru.bytes)
+				}
+				continue
+			}
+			zr, err := zlib.NewReader(r)
+			if err != nil {
+				t.Fatalf("run %d: %v", i, err)
+			}
+			got, err := io.ReadAll(zr)
+			if err != nil || !bytes.Equal(got, ru.bytes) {
+				t.Fatalf("run %d (compressed): %d bytes, %v; want %d", i, len(got), err, len(ru.bytes))
+			}
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}

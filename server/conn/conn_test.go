@@ -11,7 +11,7 @@ import (
 
 // tcpPair returns the two ends of a loopback TCP connection: the one a
 // listener accepted, and the client's.
-func tcpPair(t *testing.T) (server *net.TCPConn, client net.Conn) {
+func tcpPair(t testing.TB) (server *net.TCPConn, client net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

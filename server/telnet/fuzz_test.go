@@ -20,6 +20,9 @@ func fuzzSeeds(f *testing.F, add func(data []byte)) {
 		cat(b(IAC, DO, OptGMCP, IAC, SB, OptGMCP), `Core.Hello {"client":"Mudlet","version":"4`, b(IAC, IAC), `"}`, b(IAC, SE)),
 		cat(b(IAC, DO, OptGMCP, IAC, SB, OptGMCP), `Core.Supports.Set ["Char 1","Room 1"]`, b(IAC, SE, IAC, SB, OptGMCP), `Core.Supports.Remove ["Room"`, b(IAC, SE)),
 		cat(b(IAC, DO, OptGMCP, IAC, SB, OptGMCP), "Core.Ping 12", b(IAC, SE, IAC, DONT, OptGMCP, IAC, SB, OptGMCP), "Core.Ping", b(IAC, SE)),
+		// MCCP2/MCCP3 asked for unoffered (the server offers MCCP2 outside
+		// State.Open: package server's mccp.go), then dropped.
+		cat(b(IAC, DO, OptMCCP2, IAC, DONT, OptMCCP2, IAC, DO, OptMCCP3, IAC, SB, OptMCCP2, IAC, SE)),
 		mudletOpening(),
 	} {
 		add(s)
