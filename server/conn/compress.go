@@ -475,14 +475,16 @@ func (c *Conn) writeUnit(b []byte, whole bool) (int, error) {
 // killed in the middle of a blocking write would leave half a unit on the
 // wire, which no new deflater can continue. It polls (1 ms doubling to 50
 // ms): edge-triggered writability would not wake us for a threshold of our
-// own. It gives up, as a timed-out write would, when the writer is frozen
-// or the connection closes.
+// own. It gives up, as a timed-out write would, when the writer is frozen,
+// the connection is closed, or it is closing (Close) and Limits.FlushWait
+// has passed.
 func (c *Conn) waitRoom(n int) error {
 	raw, err := c.nc.SyscallConn()
 	if err != nil {
 		return err
 	}
 	wait := time.Millisecond
+	var closingSince time.Time
 	for {
 		room := true
 		_ = raw.Control(func(fd uintptr) {
@@ -505,6 +507,13 @@ func (c *Conn) waitRoom(n int) error {
 		}
 		if c.hungUp.Load() || c.out.isClosed() {
 			return net.ErrClosed
+		}
+		if c.out.isClosing() {
+			if closingSince.IsZero() {
+				closingSince = time.Now()
+			} else if time.Since(closingSince) > c.limits.FlushWait {
+				return os.ErrDeadlineExceeded
+			}
 		}
 		time.Sleep(wait)
 		wait = min(2*wait, 50*time.Millisecond)

@@ -380,3 +380,32 @@ func FuzzCompressedStream(f *testing.F) {
 		}
 	})
 }
+
+// TestClosingCompressedConnGivesUpAfterFlushWait: a compressed connection
+// whose client stopped reading, closed, is over within Limits.FlushWait
+// (the writer waiting for send-buffer room gives up like a timed-out
+// write), not stuck forever.
+func TestClosingCompressedConnGivesUpAfterFlushWait(t *testing.T) {
+	server, client := tcpPair(t)
+	defer client.Close()
+	limits := DefaultLimits()
+	limits.FlushWait = 300 * time.Millisecond
+	limits.MaxBacklog = 16 << 20
+	c := New(1, server, limits, func(Input) {})
+	defer c.Abort()
+	c.Start()
+	c.StartCompression()
+	r := rand.New(rand.NewPCG(3, 4))
+	noise := make([]byte, 4<<20) // incompressible: fills the socket
+	for i := range noise {
+		noise[i] = byte(r.IntN(256))
+	}
+	c.Send(noise)
+	time.Sleep(200 * time.Millisecond)
+	c.Close()
+	select {
+	case <-c.Done():
+	case <-time.After(3 * time.Second):
+		t.Fatal("a closing connection whose client does not read never finished")
+	}
+}

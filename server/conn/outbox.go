@@ -78,6 +78,12 @@ func (o *outbox) closeAfterFlush() {
 	o.signal()
 }
 
+func (o *outbox) isClosing() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.closing
+}
+
 func (o *outbox) isClosed() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
