@@ -129,10 +129,10 @@ func gmcpText(s string) string {
 	return text.Clean([]byte(text.StripColour(s)))
 }
 
-// gmcpVisible says whether about appears in GMCP lists sent to to (room
-// and channel players). Everyone does for now; hiding someone (an
-// invisible player) must hide them here as in 'who' and 'look'.
-func (w *World) gmcpVisible(to, about *Session) bool { return true }
+// gmcpVisible says whether about appears in what GMCP tells to about
+// others (room and channel players, comings and goings): not an invisible
+// member of staff to a lower rank, as in 'who' and 'look' (invis.go).
+func (w *World) gmcpVisible(to, about *Session) bool { return !w.hiddenFrom(to, about) }
 
 // gmcpChannelText sends to the GMCP message Comm.Channel.Text, if its
 // client asked for Comm: channel is the channel's name ("say", "tell",

@@ -56,6 +56,7 @@ func (s *Session) fillCheckpoint(r *state.Session, p *state.Player) {
 	if s.room != nil {
 		r.Room = s.room.ID
 	}
+	r.GreetPending = s.GreetPending // greeting.go
 	r.ResumeDigest = s.resumeDigest
 }
 
@@ -128,6 +129,7 @@ func restoredSession(r *state.Session) *Session {
 	s.recoverMCCP = compressCheckpointFromWire(r.Compress) // only the angel's records have it (mccp.go)
 	// Converse mode and the last command (converse.go).
 	s.Converse, s.LastCommand = r.Converse, r.LastCommand
+	s.GreetPending = r.GreetPending // greeting.go
 	return s
 }
 

@@ -9,7 +9,7 @@ func (s *Session) needsVersion7() bool {
 	if s.carriesMCCP() { // mccp.go
 		return true
 	}
-	if s.gmcpCarried() { // gmcp.go
+	if s.gmcpCarried() || s.GreetPending { // gmcp.go, greeting.go
 		return true
 	}
 	if s.Player != nil && carriesProfile(s.Player) { // profile.go

@@ -41,6 +41,9 @@ type Session struct {
 	// nil when they are not.
 	Pager  *Pager  `json:"Pager,omitempty"`
 	Editor *Editor `json:"Editor,omitempty"`
+	// GreetPending: the greeting waits for the client's terminal type
+	// (server/greeting.go; version 7).
+	GreetPending bool `json:"GreetPending,omitempty"`
 	// ResumeDigest is the hex SHA-256 of the session's resume token, if
 	// one was issued (version 7): a client presenting the token takes the
 	// session over without its password. Never the token itself.
