@@ -97,9 +97,9 @@ func (w *World) goLinkDead(s *Session, why error) bool {
 	s.conn = nil
 	s.linkDead = &linkDead{since: now, until: now.Add(w.cfg.LinkDead)}
 	if w.linkDead == nil {
-		w.linkDead = map[string]*Session{}
+		w.linkDead = map[uint64]*Session{}
 	}
-	w.linkDead[s.Player.Key()] = s
+	w.linkDead[s.ID] = s
 	w.log.Info().Str("player", s.Player.Name).Uint64("conn", s.ID).AnErr("why", why).
 		Dur("window", w.cfg.LinkDead).Msg("link-dead: session kept without its connection")
 	if s.room != nil {
@@ -121,17 +121,14 @@ func (w *World) checkpointSystemNow() {
 	w.holder.Checkpoint(sys, nil)
 }
 
-// endLinkDead ends a link-dead session: logged out (saved, its departure
-// told) unless the world is stopping.
+// endLinkDead ends a link-dead session: logged out (saved; its departure
+// told, unless everyone is leaving). Ending it twice does nothing.
 func (w *World) endLinkDead(s *Session, reason closeReason) {
-	if s.Player == nil {
-		return
+	if w.linkDead[s.ID] != s || s.Player == nil {
+		return // ended already (its linkDead stays set: what is still sent to it goes nowhere)
 	}
-	key := s.Player.Key()
-	if w.linkDead[key] == s {
-		delete(w.linkDead, key)
-	}
-	if w.online[key] == s {
+	delete(w.linkDead, s.ID)
+	if w.online[s.Player.Key()] == s {
 		w.logout(s, reason)
 	}
 	w.log.Info().Str("player", s.Player.Name).Stringer("reason", reason).Msg("link-dead session ended")
@@ -187,7 +184,7 @@ func (w *World) resumeSession(old, s *Session) {
 		}
 		w.closeConn(old.conn)
 	} else {
-		delete(w.linkDead, p.Key())
+		delete(w.linkDead, old.ID)
 		w.log.Info().Str("player", p.Name).Str("to", s.Addr).Uint64("conn", s.ID).Int("missed", ld.lines).
 			Int("dropped", ld.dropped).Dur("away", now.Sub(ld.since)).Msg("link-dead session resumed")
 	}
@@ -327,8 +324,8 @@ func (w *World) restoreLinkDead(list []state.LinkDead) {
 		w.online[s.Player.Key()] = s
 		w.indexFriends(s)
 		if w.linkDead == nil {
-			w.linkDead = map[string]*Session{}
+			w.linkDead = map[uint64]*Session{}
 		}
-		w.linkDead[s.Player.Key()] = s
+		w.linkDead[s.ID] = s
 	}
 }

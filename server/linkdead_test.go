@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"talker/player"
 	"talker/server/talkertest"
+	"talker/state"
 )
 
 // linkDeadServer is a test talker with link-dead sessions kept for window
@@ -284,4 +286,69 @@ func TestResumeToken(t *testing.T) {
 			t.Errorf("a used token is still kept")
 		}
 	})
+}
+
+// TestLinkDeadSnapshot: a snapshot with a link-dead session is version 7
+// (an older build would drop it, so a reboot into one is refused) and
+// carries it in the system state, with its missed lines, its deadline and
+// no descriptor; with nobody link-dead it is not.
+func TestLinkDeadSnapshot(t *testing.T) {
+	ts := linkDeadServer(t, time.Minute)
+	alice := ts.newPlayer("Alice")
+	bob := ts.newPlayer("Bob")
+	alice.Expect("Bob arrives.")
+	bob.Send("say ready") // nothing held from the login
+	bob.Expect("You say 'ready'")
+	snap, err := decodeSnapshot(takeSnapshot(t, ts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Version == state.Version {
+		t.Errorf("nobody link-dead: version %d", snap.Version)
+	}
+	dropAndWait(t, alice, bob, "Alice")
+	bob.Send("say while away")
+	bob.Expect("You say 'while away'")
+	snap, err = decodeSnapshot(takeSnapshot(t, ts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Version != state.Version {
+		t.Errorf("someone link-dead: version %d, want %d", snap.Version, state.Version)
+	}
+	if len(snap.Sessions) != 1 || len(snap.SessionFDs) != 1 {
+		t.Errorf("%d records and %d descriptors, want Bob's alone", len(snap.Sessions), len(snap.SessionFDs))
+	}
+	sys := systemOf(t, snap)
+	if len(sys.LinkDead) != 1 {
+		t.Fatalf("%d link-dead sessions carried, want 1", len(sys.LinkDead))
+	}
+	ld := sys.LinkDead[0]
+	if ld.Session.Player == nil || ld.Session.Player.Name != "Alice" || ld.Session.FD != -1 ||
+		time.Until(ld.Until) < 50*time.Second || !strings.Contains(string(ld.Missed[len(ld.Missed)-1]), "Bob says 'while away'") {
+		t.Errorf("carried link-dead session: %+v", ld)
+	}
+}
+
+// TestLinkDeadKicked: staff can end a link-dead session; the player is
+// logged out once, and the session is gone for good.
+func TestLinkDeadKicked(t *testing.T) {
+	ts := linkDeadServer(t, time.Minute)
+	boss := ts.account("Boss", player.Admin)
+	alice := ts.newPlayer("Alice")
+	boss.Expect("Alice arrives.")
+	dropAndWait(t, alice, boss, "Alice")
+	boss.Send("kick alice")
+	boss.Expect("Alice has left the talker.")
+	boss.Expect("You have kicked Alice off the talker.")
+	ts.srv.Do(func(w *World) {
+		if w.online["alice"] != nil || len(w.linkDead) != 0 {
+			t.Errorf("a kicked link-dead session is still there")
+		}
+		w.tick(w.cfg.Now().Add(2 * time.Minute)) // past the window: nothing more
+	})
+	boss.Quiet(200 * time.Millisecond)
+	if n := strings.Count(boss.Text(), "Alice has left the talker."); n != 1 {
+		t.Errorf("departure told %d times", n)
+	}
 }

@@ -74,7 +74,7 @@ type World struct {
 	countdown, shutdownCountdown *countdown
 
 	review        map[string][]ReviewLine // room id → the last lines said there (review.go)
-	linkDead      map[string]*Session     // player key → a session kept without its connection (linkdead.go)
+	linkDead      map[uint64]*Session     // sessions kept without their connection, by id (linkdead.go)
 	bans          []store.Ban             // loaded from the database (bans.go)
 	newbiesClosed bool                    // registration refused (stored in meta)
 	expiredAt     time.Time               // when idle newbie accounts were last looked for (expireNewbies)
