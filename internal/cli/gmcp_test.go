@@ -361,3 +361,62 @@ func TestGMCPMudletThroughRebootAndKill9(t *testing.T) {
 		t.Errorf("the server offered GMCP %d times; once, at the start, is all a client expects", offers)
 	}
 }
+
+// TestGMCPStaffAndInvisible: staff see a GMCP client's name and modules in
+// examine; a promotion reaches Char.Status within a tick; an invisible
+// admin is in no GMCP message to a lower rank, while a visible one's
+// going is announced.
+func TestGMCPStaffAndInvisible(t *testing.T) {
+	la := startAngel(t)
+	for _, a := range [][2]string{{"Boss", "admin"}, {"Mudder", "resident"}} {
+		cmd := exec.Command(la.good, "account", "create", "--data", la.data, "--name", a[0], "--rank", a[1], "--hash-cost", "4")
+		cmd.Env = append(os.Environ(), "TALKER_TEST_MAIN=1")
+		cmd.Stdin = strings.NewReader(strings.ToLower(a[0]) + "-password\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v %s", err, out)
+		}
+	}
+	boss := la.dialClient()
+	boss.Login("Boss", "boss-password")
+	m := dialMudlet(t, la.addr, `["Char 1","Room 1"]`)
+	m.expect("enter your name: ")
+	m.send("Mudder")
+	m.expect("Password: ")
+	m.send("mudder-password")
+	m.expect("Exits:")
+	m.expectGMCP(
+		`Char.Name {"name":"Mudder","fullname":"Mudder"}`,
+		`Char.Status {"name":"Mudder","rank":"resident","idle":0,"afk":false}`,
+		roomInfo("main", "Boss", "Mudder"),
+		roomPlayers("Boss", "Mudder"),
+	)
+	boss.Send("examine mudder")
+	boss.Expect("Client: Mudlet 4.17.2; GMCP char 1, room 1.")
+
+	boss.Send("promote mudder staff")
+	boss.Expect("Mudder is now staff")
+	m.expectGMCP(`Char.Status {"name":"Mudder","rank":"staff","idle":0,"afk":false}`)
+
+	boss.Send("invis on")
+	boss.Expect("invisible")
+	boss.Send("go lounge")
+	boss.Expect("The Lounge")
+	boss.Send("go main")
+	boss.Expect("The Main Room")
+	m.send("go garden")
+	m.expect("The Garden (garden)")
+	m.send("go main")
+	m.expect("The Main Room (main)")
+	m.expectGMCP(
+		fmt.Sprintf(`Room.Info {"num":%d,"id":"garden","name":"The Garden","exits":{"main":%d},"players":["Mudder"]}`, roomNumOf("garden"), roomNumOf("main")),
+		roomPlayers("Mudder"),
+		roomInfo("main", "Mudder"),
+		roomPlayers("Mudder"),
+	)
+	boss.Send("invis off")
+	boss.Expect("visible")
+	boss.Send("go lounge")
+	boss.Expect("The Lounge")
+	m.expectGMCP(`Room.RemovePlayer "Boss"`)
+	m.noMoreGMCP()
+}
