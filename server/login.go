@@ -72,6 +72,9 @@ func (w *World) greet(s *Session) {
 func (w *World) loginLine(s *Session, raw []byte) {
 	switch s.Login.Stage {
 	case StageName:
+		if w.webResume(s, raw) { // a browser page resuming its session (webresume.go)
+			return
+		}
 		w.loginName(s, text.Clean(raw))
 	case StagePassword:
 		w.loginPassword(s, string(raw))

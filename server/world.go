@@ -283,6 +283,7 @@ func (w *World) input(in conn.Input) {
 	}
 	if in.Conn.WebSocket() {
 		w.touch(s) // its framing state moved on: the checkpoint follows (webstate.go)
+		w.webOffer(s) // a resume token for the page (webresume.go)
 	}
 	if in.Stopped {
 		if w.pause != nil {

@@ -149,3 +149,39 @@ func TestWebClientBehindProxy(t *testing.T) {
 		t.Errorf("the session does not have the PROXY header's address:\n%s", log)
 	}
 }
+
+// TestWebClientResumesAfterDrop: a browser whose connection drops
+// reconnects and presents its resume token: the session comes back on the
+// new WebSocket with what was said meanwhile, once; a used token is
+// refused.
+func TestWebClientResumesAfterDrop(t *testing.T) {
+	web := freePort(t)
+	lt := startTalker(t, "--listen-web", web)
+	waitListening(t, web, 10*time.Second)
+	browser := dialWeb(t, web)
+	browser.Register("Webby", "webby-pw")
+	tel := lt.dial()
+	tel.Register("Tel", "tel-pw-1")
+	token := browser.Token()
+	browser.nc.Close() // the network drops
+	time.Sleep(200 * time.Millisecond)
+	tel.Send("say while you were away")
+	tel.Expect("You say 'while you were away'")
+
+	again := dialWeb(t, web)
+	again.Send("resume:" + token)
+	again.Expect("Tel says 'while you were away'")
+	again.Send("say back again")
+	tel.Expect("Webby says 'back again'")
+	if n := strings.Count(again.Text(), "Tel says 'while you were away'"); n != 1 {
+		t.Errorf("the missed line came %d times", n)
+	}
+	if strings.Contains(again.Text(), "enter your name: resume") {
+		t.Error("the token was shown")
+	}
+	// A token works once.
+	third := dialWeb(t, web)
+	third.Send("resume:" + token)
+	third.Expect("please log in again")
+	third.Expect("enter your name: ")
+}

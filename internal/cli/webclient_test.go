@@ -32,8 +32,9 @@ type wsClient struct {
 	// is the status of a Close frame received.
 	closed    bool
 	closeCode ws.StatusCode
-	password  bool // the talker said WILL ECHO (hide input)
-	hidden    int  // times it did
+	password  bool   // the talker said WILL ECHO (hide input)
+	hidden    int    // times it did
+	token     string // the last resume token the talker sent
 }
 
 func dialWeb(t *testing.T, addr string) *wsClient {
@@ -110,6 +111,14 @@ func (c *wsClient) readLoop(r *bufio.Reader) {
 // telnet answers negotiations as the page does.
 func (c *wsClient) telnet(p []byte) {
 	const iac, will, wont, do, dont, echo = 255, 251, 252, 253, 254, 1
+	if len(p) > 0 && p[0] == 0 { // a control message for the page
+		if tok, ok := strings.CutPrefix(string(p[1:]), "resume "); ok {
+			c.mu.Lock()
+			c.token = tok
+			c.mu.Unlock()
+		}
+		return
+	}
 	for i := 0; i+2 < len(p); i++ {
 		if p[i] != iac {
 			continue
@@ -245,4 +254,24 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// Token waits for a resume token from the talker, nudging it with telnet
+// NOPs as the page does.
+func (c *wsClient) Token() string {
+	c.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c.mu.Lock()
+		tok := c.token
+		c.mu.Unlock()
+		if tok != "" {
+			return tok
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatal("web client: no resume token")
+		}
+		c.frame(ws.OpBinary, []byte{255, 241})
+		time.Sleep(50 * time.Millisecond)
+	}
 }

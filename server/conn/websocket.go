@@ -383,6 +383,16 @@ func (c *Conn) sendFrame(op ws.OpCode, payload []byte) bool {
 	return c.out.add(appendFrame(nil, op, payload))
 }
 
+// SendWebControl queues a control message for the page: a binary frame
+// whose payload starts with a NUL byte (telnet commands, the other binary
+// frames, start with IAC), then msg. Ordered with the rest of the output.
+func (c *Conn) SendWebControl(msg string) bool {
+	if c.ws == nil {
+		return true
+	}
+	return c.sendFrame(ws.OpBinary, append([]byte{0}, msg...))
+}
+
 // closeWebSocket sends a Close (echoing the client's, or saying why) and
 // ends the connection once it is written.
 func (c *Conn) closeWebSocket(code ws.StatusCode, reason string) {
