@@ -148,3 +148,24 @@ func (w *World) recoverCompression(s *Session) bool {
 	w.followMCCP(s)
 	return true
 }
+
+// mccpTick, once a second, has a session checkpointed again if its
+// compressed stream moved since the last time, though nothing else
+// changed: so that after a kill -9 a connection that was quiet for a
+// second continues exactly, its Adler-32 known (and the stream can still
+// be ended properly), rather than only at a unit boundary. It costs an
+// atomic load a session, and an encoded record a second for each
+// compressed session that got output.
+func (w *World) mccpTick(s *Session) {
+	if w.holder == nil || s.conn == nil || !(s.conn.Compressing() || s.conn.CompressionWanted()) {
+		return
+	}
+	cp := s.conn.CompressCheckpoint()
+	if !cp.OffsetKnown {
+		return
+	}
+	if seen := cp.Offset + 1; seen != s.mccpSeen {
+		s.mccpSeen = seen
+		w.touch(s)
+	}
+}

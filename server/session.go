@@ -36,9 +36,6 @@ type Session struct {
 	// checkpoints.
 	Pager  *Pager
 	Editor *Editor
-	// GreetPending: the greeting waits for the client to say what it is
-	// (greeting.go). Carried.
-	GreetPending bool
 	// Converse: lines typed are said, '/' or '.' starts a command;
 	// LastCommand is the command line '.' repeats (converse.go). Both
 	// carried.
@@ -76,6 +73,9 @@ type Session struct {
 	// from a crash recovery's record until restoreSession decides with it
 	// (mccp.go).
 	recoverMCCP *conn.CompressCheckpoint
+	// mccpSeen is the compressed stream's socket offset (+1) when the
+	// world last had the session checkpointed for it (mccp.go).
+	mccpSeen uint64
 	gmcp         gmcpSession // GMCP bookkeeping, not carried (gmcp.go)
 }
 

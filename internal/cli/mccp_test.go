@@ -112,12 +112,15 @@ func TestMCCPStreamContinuesAcrossReboots(t *testing.T) {
 	t.Logf("%d lines through 10 reboots, each once, one stream", sent)
 }
 
-// TestMCCPStreamSurvivesKill9: kill -9 of the talker, three times, with a
-// compressed client receiving a line every few milliseconds and another
-// idle: each recovery continues the stream (at a unit boundary, with a
-// fresh deflater) and no byte of it ever fails to inflate; no line is
-// shown twice. Output queued and not yet written when the talker died may
-// be lost (the angel's checkpoints do not hold it).
+// TestMCCPStreamSurvivesKill9: kill -9 of the talker, three times, 1.5 s
+// apart, with a compressed client receiving a line every few milliseconds
+// and another quiet in another room: each recovery continues both streams
+// (the busy one at a unit boundary with a fresh deflater, its Adler-32
+// lost; the quiet one exactly, its Adler-32 known from the checkpoint) and
+// no byte ever fails to inflate; no line is shown twice; the quiet one's
+// stream still ends properly (right Adler-32) when its client asks. Output
+// queued and not yet written when the talker died may be lost (the angel's
+// checkpoints do not hold it).
 func TestMCCPStreamSurvivesKill9(t *testing.T) {
 	// A line every 4 ms is past the default line rate, which would pace
 	// them (as startTalker's talker, this one has none).
@@ -135,12 +138,19 @@ func TestMCCPStreamSurvivesKill9(t *testing.T) {
 	zipped.Register("Zipped", "zipped-pw")
 	idle := talkertest.Dial(t, la.addr, mccpOptions)
 	idle.Register("Idler", "idler-pw")
+	idle.Send("go garden")
+	idle.Expect("Exits:")
 	speaker := la.dialClient()
 	speaker.Register("Speaker", "speaker-pw")
 	time.Sleep(400 * time.Millisecond) // checkpointed
 	stop := chatter(speaker)
 	for i := range 3 {
-		time.Sleep(300 * time.Millisecond)
+		// The quiet stream moves (a shout; the last recovery's message)
+		// with nothing else about its session changing: the world
+		// checkpoints it again within a second (mccpTick).
+		speaker.Send(fmt.Sprintf("shout before kill %d", i))
+		idle.Expect(fmt.Sprintf("before kill %d", i))
+		time.Sleep(1500 * time.Millisecond)
 		victim := la.talkerPID()
 		if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
@@ -155,7 +165,8 @@ func TestMCCPStreamSurvivesKill9(t *testing.T) {
 	sent := stop()
 	speaker.Send("say the end")
 	zipped.Expect("Speaker says 'the end'")
-	idle.Expect("Speaker says 'the end'")
+	speaker.Send("shout the end")
+	idle.Expect("the end")
 	for name, c := range map[string]*talkertest.Client{"zipped": zipped, "idle": idle} {
 		if err := c.InflateError(); err != nil {
 			t.Fatalf("%s: inflate error: %v", name, err)
@@ -170,6 +181,17 @@ func TestMCCPStreamSurvivesKill9(t *testing.T) {
 		if len(repeated) > 0 {
 			t.Fatalf("%s: lines shown twice: %v", name, repeated)
 		}
+	}
+	// The quiet stream's Adler-32 came through three crashes: it ends.
+	time.Sleep(1500 * time.Millisecond)
+	idle.StopMCCP()
+	idle.Send("look")
+	idle.Expect("Exits:")
+	if started, ended := idle.MCCPStreams(); started != 1 || ended != 1 {
+		t.Fatalf("quiet stream after DONT COMPRESS2: started %d, ended %d", started, ended)
+	}
+	if err := idle.InflateError(); err != nil {
+		t.Fatalf("quiet stream: inflate error at its end: %v", err)
 	}
 	// After a recovery that wrote since its checkpoint, the Adler-32 is
 	// unknown: asked to stop, the talker answers but keeps the stream

@@ -409,3 +409,130 @@ func TestClosingCompressedConnGivesUpAfterFlushWait(t *testing.T) {
 		t.Fatal("a closing connection whose client does not read never finished")
 	}
 }
+
+// crashAndAdopt stands for a kill -9 and the angel's recovery: c stops
+// (no more writes), and a new Conn takes over a duplicate of its socket
+// with nothing carried but what recovery decides.
+func crashAndAdopt(t *testing.T, c *Conn) *Conn {
+	t.Helper()
+	fd, err := c.DupFD()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Abandon()
+	n, err := Adopt(c.ID+1, fd, DefaultLimits(), func(Input) {}, nil, Carried{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Abort)
+	return n
+}
+
+// settled waits until c has written everything and returns the checkpoint
+// then.
+func settled(t *testing.T, c *Conn) CompressCheckpoint {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		cp := c.CompressCheckpoint()
+		if now, ok := socketWritten(c.nc); ok && cp.OffsetKnown && cp.Offset == now && len(c.Unsent()) == 0 {
+			return cp
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never settled: %+v", cp)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestRecoverCompressionRule: after a crash, the checkpoint and the
+// socket's own count decide. Nothing written since: exact (the stream can
+// even be ended, its Adler-32 right). Units written since: the stream
+// continues, Adler-32 unknown, and a later end leaves it open rather than
+// write a wrong trailer. A start agreed at the checkpoint with bytes
+// written since: unsure. Never a byte the client cannot inflate.
+func TestRecoverCompressionRule(t *testing.T) {
+	startStream := func(t *testing.T) (*Conn, *bufio.Reader, *bufio.Reader) {
+		c, client, _ := pair(t)
+		c.Start()
+		c.StartCompression()
+		c.Send([]byte("first\r\n"))
+		client.SetDeadline(time.Now().Add(5 * time.Second))
+		r := bufio.NewReader(client)
+		readUntil(t, r, mccpStart)
+		zr, err := zlib.NewReader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zb := bufio.NewReader(zr)
+		if got := inflateLines(t, zb, 1); got[0] != "first\r\n" {
+			t.Fatalf("got %q", got)
+		}
+		return c, r, zb
+	}
+	t.Run("nothing written since: exact", func(t *testing.T) {
+		c, _, zb := startStream(t)
+		cp := settled(t, c)
+		n := crashAndAdopt(t, c)
+		if got := n.RecoverCompression(cp, true); got != RecoverExact {
+			t.Fatalf("got %v", got)
+		}
+		n.Start()
+		n.Send([]byte("after\r\n"))
+		n.EndCompression()
+		if got := inflateLines(t, zb, 1); got[0] != "after\r\n" {
+			t.Fatalf("got %q", got)
+		}
+		if rest, err := io.ReadAll(zb); err != nil || len(rest) > 0 {
+			t.Fatalf("end of the stream: %q, %v", rest, err)
+		}
+	})
+	t.Run("units written since: continue", func(t *testing.T) {
+		c, _, zb := startStream(t)
+		cp := settled(t, c)
+		for i := range 5 {
+			c.Send([]byte(fmt.Sprintf("since %d\r\n", i)))
+		}
+		settled(t, c)
+		n := crashAndAdopt(t, c)
+		if got := n.RecoverCompression(cp, true); got != RecoverContinue {
+			t.Fatalf("got %v", got)
+		}
+		n.Start()
+		n.Send([]byte("after\r\n"))
+		n.EndCompression() // cannot end it: the Adler-32 is lost
+		n.Send([]byte("still compressed\r\n"))
+		got := inflateLines(t, zb, 7)
+		if got[5] != "after\r\n" || got[6] != "still compressed\r\n" {
+			t.Fatalf("got %q", got)
+		}
+		if !n.Compressing() {
+			t.Fatal("the stream was ended without its Adler-32")
+		}
+	})
+	t.Run("start agreed, bytes written since: unsure", func(t *testing.T) {
+		c, client, _ := pair(t)
+		c.Start()
+		go io.Copy(io.Discard, client)
+		c.Send([]byte("plain\r\n"))
+		cp := settled(t, c)
+		c.StartCompression()
+		c.Send([]byte("compressed\r\n"))
+		settled(t, c)
+		n := crashAndAdopt(t, c)
+		if got := n.RecoverCompression(cp, true); got != RecoverUnsure {
+			t.Fatalf("got %v", got)
+		}
+	})
+	t.Run("start agreed, nothing written since: exact, off", func(t *testing.T) {
+		c, client, _ := pair(t)
+		c.Start()
+		go io.Copy(io.Discard, client)
+		c.Send([]byte("plain\r\n"))
+		cp := settled(t, c)
+		n := crashAndAdopt(t, c)
+		if got := n.RecoverCompression(cp, true); got != RecoverExact || n.CompressionWanted() {
+			t.Fatalf("got %v, wanted %v", got, n.CompressionWanted())
+		}
+	})
+}
