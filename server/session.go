@@ -36,6 +36,9 @@ type Session struct {
 	// checkpoints.
 	Pager  *Pager
 	Editor *Editor
+	// GreetPending: the greeting waits for the client to say what it is
+	// (greeting.go). Carried.
+	GreetPending bool
 	// Converse: lines typed are said, '/' or '.' starts a command;
 	// LastCommand is the command line '.' repeats (converse.go). Both
 	// carried.

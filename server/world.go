@@ -74,7 +74,7 @@ type World struct {
 	countdown, shutdownCountdown *countdown
 
 	review        map[string][]ReviewLine // room id → the last lines said there (review.go)
-	linkDead      map[string]*Session     // player key → a session kept without its connection (linkdead.go)
+	linkDead      map[uint64]*Session     // sessions kept without their connection, by id (linkdead.go)
 	bans          []store.Ban             // loaded from the database (bans.go)
 	newbiesClosed bool                    // registration refused (stored in meta)
 	expiredAt     time.Time               // when idle newbie accounts were last looked for (expireNewbies)
@@ -246,7 +246,8 @@ func (w *World) accept(c *conn.Conn) {
 	w.log.Info().Uint64("conn", s.ID).Str("addr", s.Addr).Msg("connected")
 	s.sendRaw(s.Telnet.Open())
 	w.offerMCCP(s) // mccp.go
-	w.greet(s)
+	// greeting.go: once the client has said what it is
+	w.startGreeting(s)
 	if w.paused() {
 		// Accepted just before a reboot paused the listener: the
 		// connection starts, greeting and all, in whichever generation
@@ -282,6 +283,7 @@ func (w *World) input(in conn.Input) {
 	}
 	if in.Conn.WebSocket() {
 		w.touch(s) // its framing state moved on: the checkpoint follows (webstate.go)
+		w.webOffer(s) // a resume token for the page (webresume.go)
 	}
 	if in.Stopped {
 		if w.pause != nil {
@@ -373,6 +375,7 @@ func (w *World) event(s *Session, ev telnet.Event) {
 	w.touch(s)
 	switch ev.Kind {
 	case telnet.EventLine:
+		w.greetIfPending(s, true) // greeting.go: typed ahead of it
 		s.LastInput = w.cfg.Now()
 		if ev.Truncated > 0 {
 			s.println("Your line was too long and was cut short.")
@@ -386,6 +389,7 @@ func (w *World) event(s *Session, ev telnet.Event) {
 		s.sendRaw(reply)
 		w.followMCCP(s) // mccp.go: a DO or DONT COMPRESS2 switches the output
 		w.gmcpEvent(s, ev, changed) // gmcp.go
+		w.greetIfPending(s, false)  // greeting.go: the terminal type may be known now
 	case telnet.EventCommand:
 		w.telnetCommand(s, ev.Verb)
 	}
@@ -424,6 +428,7 @@ func (w *World) tick(now time.Time) {
 		w.keepalive(s, now)
 		w.mccpTick(s) // mccp.go: the angel's copy of a moved compressed stream
 		w.gmcpTick(s) // idle minutes, a rank changed by staff (gmcp.go)
+		w.greetIfPending(s, false)
 		if s.Player == nil {
 			if !s.checking && now.Sub(s.ConnectedAt) > w.cfg.LoginTimeout {
 				s.println("\r\nLogin timed out. Goodbye.")
