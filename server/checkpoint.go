@@ -33,7 +33,7 @@ func (w *World) encodeSystem() json.RawMessage {
 	if err != nil {
 		w.log.Error().Err(err).Msg("cannot encode the system state")
 	}
-	return b
+	return w.withLinkDead(b) // encoded apart, and again only when changed (linkdead.go)
 }
 
 // checkpointEvery is how stale the angel's copy of a session may get.

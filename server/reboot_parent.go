@@ -657,6 +657,7 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged
 	}
 	sys := w.systemRecord()
 	sys.LastReboot = timingsToWire(t)
+	sys.LinkDead = w.linkDeadToWire() // (the angel's checkpoints splice them in: linkdead.go)
 	var err error
 	if snap.System, err = state.EncodeSystem(&sys); err != nil {
 		return nil, fds, err

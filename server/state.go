@@ -139,8 +139,7 @@ func (w *World) systemRecord() state.System {
 	sys := state.System{Generation: w.system.Generation, ColdStartedAt: w.system.ColdStartedAt,
 		StartedAt: w.system.StartedAt, Reboots: w.system.Reboots, Recoveries: w.system.Recoveries, LastReboot: timingsToWire(w.system.LastReboot),
 		NextConnID: w.nextConnID(), LoginGuard: guardToWire(w.guard),
-		Countdown: countdownToWire(w.countdown), Shutdown: countdownToWire(w.shutdownCountdown),
-		LinkDead: w.linkDeadToWire()}
+		Countdown: countdownToWire(w.countdown), Shutdown: countdownToWire(w.shutdownCountdown)}
 	if len(w.review) > 0 {
 		sys.RoomReview = make(map[string][]state.ReviewLine, len(w.review))
 		for id, lines := range w.review {

@@ -107,7 +107,9 @@ func TestLinkDeadSurvivesKill9(t *testing.T) {
 	bob.Expect("Alice has lost their connection.")
 	bob.Send("say before the crash")
 	bob.Expect("You say 'before the crash'")
-	time.Sleep(400 * time.Millisecond) // a checkpoint interval or two
+	// Missed lines reach the angel's copy at most once a second
+	// (linkDeadCheckpointEvery), at the next 200 ms checkpoint.
+	time.Sleep(1500 * time.Millisecond)
 
 	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
