@@ -51,6 +51,12 @@ type Settings struct {
 	// PROXY protocol.
 	ListenWebProxy []string `toml:"listen_web_proxy" flag:"listen-web-proxy" when:"reboot" help:"browser client addresses behind a proxy that sends the PROXY protocol (caddy's proxy_protocol transport, nginx's stream module, haproxy send-proxy), for the players' own addresses; keep them on loopback or a private network"`
 
+	// ListenTLS, TLSCert, TLSKey: the TLS listeners and their certificate
+	// (tls.go here, tls.go in package server).
+	ListenTLS []string `toml:"listen_tls" flag:"listen-tls" when:"reboot" help:"TLS addresses, HOST:PORT (Mudlet's Secure option, openssl s_client, TinTin++'s #ssl); TLS players are carried by reboots and crash recoveries like telnet players; when unset and listen is the default, 127.0.0.1:4443; [\"off\"] for none"`
+	TLSCert   string   `toml:"tls_cert" flag:"tls-cert" when:"reboot" help:"the TLS certificate chain (PEM; Let's Encrypt's fullchain.pem), relative to the data directory unless absolute; read by each generation, so a renewed certificate is served from the next reboot; empty: a self-signed pair made in the data directory"`
+	TLSKey    string   `toml:"tls_key" flag:"tls-key" when:"reboot" help:"the TLS certificate's private key (PEM; Let's Encrypt's privkey.pem), as tls_cert"`
+
 	ListenProxy []string `toml:"listen_proxy" flag:"listen-proxy" when:"reboot" help:"telnet addresses behind a proxy (haproxy send-proxy, stunnel, nginx stream): each connection starts with a PROXY protocol header (v1 or v2) naming the player's own address, for limits, bans, site and the logs; keep them on loopback or a private network"`
 
 	Limits    Limits    `toml:"limits" when:"live"`

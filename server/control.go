@@ -76,7 +76,7 @@ func (s *Server) Status() Status {
 	st := Status{PID: os.Getpid(), Version: s.cfg.Version, RebootWithin: s.cfg.ReadyTimeout + backstop + 5*time.Second}
 	s.mu.Lock()
 	for _, ln := range s.listeners {
-		st.Listening = append(st.Listening, ln.Addr().String())
+		st.Listening = append(st.Listening, listenerName(ln)) // tls.go
 	}
 	s.mu.Unlock()
 	s.world.do(func(w *World) {

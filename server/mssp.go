@@ -51,11 +51,11 @@ func (w *World) mssp() []telnet.MSSPVar {
 	for _, p := range w.ports() {
 		add("PORT", p)
 	}
-	if m.TLSPort > 0 {
+	if port := w.tlsPort(); port > 0 { // tls.go: mssp.tls_port, else our TLS listener
 		// Mudlet reads TLS (or the older SSL) as the port to offer a
 		// secure reconnection to; the spec lists SSL: send both.
-		num("SSL", m.TLSPort)
-		num("TLS", m.TLSPort)
+		num("SSL", port)
+		num("TLS", port)
 	}
 	add("WEBSITE", m.Website)
 	// Categorisation.

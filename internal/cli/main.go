@@ -133,6 +133,7 @@ func subcommands(o Options) []subcommand {
 		{"restart", "full stop and start (players are disconnected; the listener stays open)", cmdReboot(reboot.ModeRestart)},
 		{"config", "the configuration file: config check | reload | show", cmdConfig},
 		{"status", "show the state of the angel and the talker", cmdStatus},
+		{"tls", "TLS: tls selfsigned makes a self-signed certificate and key (tls selfsigned -h)", cmdTLS},
 		{"backup", "copy the database, running or not, and say how to restore it (--out FILE)", cmdBackup},
 		{"log", "show the angel's and the talker's logs merged in time order (log -f to follow)", cmdLog},
 		{"angel", "run the watchdog that keeps the talker up (--detach for cron); angel upgrade: re-execute it from the new binary, keeping everything", func(a []string) int { return cmdAngel(a, o) }},

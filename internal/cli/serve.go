@@ -206,6 +206,19 @@ func cmdServe(args []string, o Options) int {
 		web[ln] = true
 		webProxy[ln] = i >= len(settings.WebListeners())
 	}
+	// The TLS listeners and their certificate (tls.go).
+	tlsLns, tlsAddrs, tlsCert, err := openTLS(upg, &settings, cfg.DataDir, log)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot serve TLS")
+		fmt.Fprintln(os.Stderr, "talker serve:", err)
+		return reboot.ExitConfig
+	}
+	tlsDoor := map[net.Listener]bool{}
+	for i, ln := range tlsLns {
+		lns = append(lns, ln)
+		held["tcp:"+tlsAddrs[i]] = ln
+		tlsDoor[ln] = true
+	}
 	ctl, err := upg.Listen("unix", paths.talkerSock())
 	if err != nil {
 		log.Error().Err(err).Msg("cannot open the control socket")
@@ -217,6 +230,10 @@ func cmdServe(args []string, o Options) int {
 	for _, ln := range lns {
 		if web[ln] {
 			addrs = append(addrs, "http://"+ln.Addr().String()+"/")
+			continue
+		}
+		if tlsDoor[ln] {
+			addrs = append(addrs, "tls://"+ln.Addr().String())
 			continue
 		}
 		addrs = append(addrs, ln.Addr().String())
@@ -235,7 +252,9 @@ func cmdServe(args []string, o Options) int {
 	angelLink.Hold(srv, held, in != nil && in.Staged)
 	served := make(chan error, len(lns))
 	for _, ln := range lns {
-		if webProxy[ln] {
+		if tlsDoor[ln] {
+			go func() { served <- srv.ServeTLS(ln, tlsCert) }()
+		} else if webProxy[ln] {
 			go func() { served <- srv.ServeWebBehindProxy(ln) }()
 		} else if web[ln] {
 			go func() { served <- srv.ServeWeb(ln) }()
