@@ -151,13 +151,15 @@ func (w *World) channelTalk(s *Session, channel, msg string) {
 func (w *World) channelSend(from *Session, channel, self, others string) {
 	tag := "[" + channel + "] "
 	from.hear(tag + self)
+	w.gmcpChannelText(from, channel, from.Player.Name, tag+self) // gmcp.go: Comm.Channel.Text
 	lines := newLineCache(tag+others, true)
+	gm := gmcpChannelOnce(channel, from.Player.Name, tag+others)
 	for _, o := range w.online {
 		if o != from && onChannel(o.Player, channel) && !w.ignoring(o, from, player.IgnoreShouts) {
 			lines.sendTo(o)
+			gm.sendTo(o)
 		}
 	}
-	w.channelGMCP(from, channel, others)
 	err := w.store.AddChannelLine(channel, store.ChannelLine{At: w.cfg.Now(), From: from.Player.Key(), Text: others}, channelHistory)
 	if err != nil {
 		w.log.Error().Err(err).Str("channel", channel).Msg("could not keep channel history")
@@ -367,7 +369,7 @@ func (w *World) channelWho(s *Session, typed string) {
 	}
 	var here []string
 	for _, o := range w.playing() {
-		if onChannel(o.Player, name) {
+		if onChannel(o.Player, name) && !w.hiddenFrom(s, o) { // invis.go
 			here = append(here, o.Player.Name)
 		}
 	}
@@ -377,11 +379,6 @@ func (w *World) channelWho(s *Session, typed string) {
 	}
 	s.println("On the '" + name + "' channel and here: " + strings.Join(here, ", ") + ".")
 }
-
-// channelGMCP passes a channel line to clients that take channels out of
-// band (GMCP Comm.Channel.Text). Until the GMCP side offers it
-// ((*World).gmcpChannelText in gmcp.go) there is nothing to send.
-func (w *World) channelGMCP(from *Session, channel, text string) {}
 
 // communityCommands are the commands of channels, news, socials, aliases,
 // converse mode and repeat (cmd_channels.go, cmd_news.go, socials.go,
