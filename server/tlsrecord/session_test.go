@@ -145,8 +145,12 @@ func TestGoClientTalksToRecordLayer(t *testing.T) {
 	big := strings.Repeat("0123456789abcdef", 2500) // 40,000 bytes: 3 records
 	go p.client.Write([]byte(big))
 	feedUntil(t, s, p.srv, big)
-	go s.Write(p.srv, []byte(big))
+	wrote := make(chan error, 1)
+	go func() { _, err := s.Write(p.srv, []byte(big)); wrote <- err }()
 	clientRead(t, p.client, big)
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
 
 	// Offsets follow the kernel's counters exactly.
 	raw, _ := p.srv.SyscallConn()
