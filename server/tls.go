@@ -14,7 +14,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -79,6 +78,9 @@ func (s *Server) ServeTLS(ln net.Listener, cert tls.Certificate) error {
 	s.gate.add()
 	defer s.gate.remove()
 	s.cfg.Log.Info().Str("addr", ln.Addr().String()).Msg("listening (TLS)")
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		s.world.do(func(w *World) { w.tlsPorts = append(w.tlsPorts, a.Port) })
+	}
 	slots := make(chan struct{}, maxTLSHandshakes)
 	var backoff time.Duration
 	for {
@@ -161,17 +163,14 @@ func socketOffsets(tc *net.TCPConn) (read, written uint64, err error) {
 }
 
 // tlsPort is the port MSSP announces as TLS and SSL: the configured
-// mssp.tls_port (a TLS proxy in front), else the first TLS listener's.
+// mssp.tls_port (a TLS proxy in front), else the first TLS listener's
+// this process serves.
 func (w *World) tlsPort() int {
 	if w.cfg.MSSP.TLSPort > 0 {
 		return w.cfg.MSSP.TLSPort
 	}
-	for _, addr := range w.cfg.Settings.TLSListeners() {
-		if _, p, err := net.SplitHostPort(addr); err == nil {
-			if n, err := strconv.Atoi(p); err == nil && n > 0 {
-				return n
-			}
-		}
+	if len(w.tlsPorts) > 0 {
+		return w.tlsPorts[0]
 	}
 	return 0
 }

@@ -26,6 +26,7 @@ import (
 // password hashing, shutdown — sends it events. That single owner is what
 // gives a reboot one consistent point at which to take a snapshot.
 type World struct {
+	tlsPorts []int // the TLS listeners' ports, for MSSP (tls.go)
 	cfg   *Config
 	log   zerolog.Logger
 	store *store.Store
