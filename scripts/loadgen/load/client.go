@@ -132,7 +132,9 @@ func (c *client) connect(ctx context.Context) (net.Conn, chan struct{}, error) {
 	d := net.Dialer{Timeout: 10 * time.Second}
 	var nc net.Conn
 	var err error
-	if c.r.cfg.WebAddr != "" {
+	if c.r.cfg.TLSAddr != "" {
+		nc, err = dialTLS(&d, ctx, c.r.cfg.TLSAddr) // tlsdial.go
+	} else if c.r.cfg.WebAddr != "" {
 		nc, err = dialWS(&d, ctx, c.r.cfg.WebAddr) // ws.go
 	} else {
 		nc, err = d.DialContext(ctx, "tcp", c.r.addr())

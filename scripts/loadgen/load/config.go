@@ -38,6 +38,10 @@ type Config struct {
 	// (ws.go). In managed mode the talker started is given
 	// --listen-web WebAddr.
 	WebAddr string
+	// TLSAddr, if set, is the talker's TLS door (listen_tls): the clients
+	// connect there, telnet inside TLS (tlsdial.go). In managed mode the
+	// talker started is given --listen-tls TLSAddr.
+	TLSAddr string
 	// Talker is the talker binary: started in managed mode, and used by
 	// the default event commands ({talker} in RebootCmd).
 	Talker string
@@ -222,6 +226,11 @@ func (c *Config) validate() error {
 	}
 	if c.Addr != "" {
 		if err := CheckLoopback(c.Addr); err != nil {
+			return err
+		}
+	}
+	if c.TLSAddr != "" {
+		if err := CheckLoopback(c.TLSAddr); err != nil {
 			return err
 		}
 	}

@@ -134,6 +134,9 @@ func (t *talkerProc) start(ctx context.Context) error {
 	if t.cfg.LineRate != 0 {
 		args = append(args, "--line-rate", strconv.FormatFloat(t.cfg.LineRate, 'g', -1, 64))
 	}
+	if t.cfg.TLSAddr != "" {
+		args = append(args, "--listen-tls", t.cfg.TLSAddr) // the -tls clients' door
+	}
 	if t.cfg.WebAddr != "" {
 		args = append(args, "--listen-web", t.cfg.WebAddr) // the -ws clients' door
 	}
