@@ -389,6 +389,14 @@ func TestRoomDeleteAndAdminsShapePublicRooms(t *testing.T) {
 	if p := ts.player(t, "alice"); p.Home != "" {
 		t.Errorf("alice's home is still %q", p.Home)
 	}
+	// But not the room of someone of their own rank or above.
+	boss.Send("home")
+	boss.Expect("boss.home")
+	sue.Send("room delete boss.home")
+	sue.Expect("You cannot delete a room of Boss, who is admin")
+	if p := ts.player(t, "boss"); p.Home != "boss.home" {
+		t.Errorf("a staff member deleted an admin's home: it is now %q", p.Home)
+	}
 }
 
 // TestProfileWrapInvisInTheRecord: a session's record carries the wrap

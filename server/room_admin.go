@@ -60,6 +60,8 @@ func (w *World) roomDelete(s *Session, name string) {
 	case !owner && r.Owner == "" && s.Player.Rank < player.Admin:
 		s.println("Only admins can delete a public room.")
 		return
+	case !owner && r.Owner != "" && !w.outranksOwner(s, r.Owner):
+		return
 	}
 	if err := w.store.DeleteRoom(r.ID); err != nil {
 		w.log.Error().Err(err).Str("room", r.ID).Msg("could not delete a room")
@@ -100,3 +102,18 @@ func (w *World) roomDelete(s *Session, name string) {
 
 // isRoomDelete reads "delete [room]" from 'room'.
 func isRoomDelete(sub string) bool { return strings.EqualFold(sub, "delete") }
+
+// outranksOwner: staff delete another's room only when they outrank its
+// owner (online or not), as every other staff command on a player.
+func (w *World) outranksOwner(s *Session, owner string) bool {
+	var p *player.Player
+	if o := w.online[owner]; o != nil && o.Player != nil {
+		p = o.Player
+	} else if stored, err := w.store.Player(owner); err == nil {
+		p = stored
+	} else {
+		s.println("The owner of that room cannot be looked up just now; nothing was deleted.")
+		return false
+	}
+	return outranks(s, p, "delete a room of")
+}

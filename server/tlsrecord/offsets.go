@@ -19,21 +19,42 @@ import (
 // here, so that constant is left in.) The counters belong to the socket,
 // not the process: they answer the same through a duplicate held by
 // another process, and after the writer died.
+//
+// The three answers come from three system calls, and an ACK or a segment
+// arriving between them would make the sums wrong (an ACK between TCP_INFO
+// and SIOCOUTQ makes written too small, which could pass a stale state's
+// check and reuse a nonce). So TCP_INFO is read again after the ioctls and
+// the answer is taken only when bytes_acked and bytes_received did not
+// move meanwhile; after maxOffsetTries an error says so.
 func Offsets(fd int) (read, written uint64, err error) {
-	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
-	if err != nil {
-		return 0, 0, fmt.Errorf("TCP_INFO: %w", err)
+	for try := 0; try < maxOffsetTries; try++ {
+		before, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+		if err != nil {
+			return 0, 0, fmt.Errorf("TCP_INFO: %w", err)
+		}
+		inq, err := unix.IoctlGetInt(fd, unix.SIOCINQ)
+		if err != nil {
+			return 0, 0, fmt.Errorf("SIOCINQ: %w", err)
+		}
+		outq, err := unix.IoctlGetInt(fd, unix.SIOCOUTQ)
+		if err != nil {
+			return 0, 0, fmt.Errorf("SIOCOUTQ: %w", err)
+		}
+		after, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+		if err != nil {
+			return 0, 0, fmt.Errorf("TCP_INFO: %w", err)
+		}
+		if before.Bytes_acked == after.Bytes_acked && before.Bytes_received == after.Bytes_received {
+			return after.Bytes_received - uint64(inq), after.Bytes_acked + uint64(outq), nil
+		}
 	}
-	inq, err := unix.IoctlGetInt(fd, unix.SIOCINQ)
-	if err != nil {
-		return 0, 0, fmt.Errorf("SIOCINQ: %w", err)
-	}
-	outq, err := unix.IoctlGetInt(fd, unix.SIOCOUTQ)
-	if err != nil {
-		return 0, 0, fmt.Errorf("SIOCOUTQ: %w", err)
-	}
-	return info.Bytes_received - uint64(inq), info.Bytes_acked + uint64(outq), nil
+	return 0, 0, fmt.Errorf("the socket's counters kept moving over %d reads", maxOffsetTries)
 }
+
+// maxOffsetTries bounds Offsets' retries: a counter moves between two
+// reads microseconds apart only under a stream of ACKs; 100 tries is far
+// beyond what loopback needed.
+const maxOffsetTries = 100
 
 // CheckOffsets says whether a state may be continued on the socket whose
 // counters are read and written: only where both are exactly the state's.
