@@ -216,7 +216,7 @@ func Default() Settings {
 		Log: Log{MaxSizeMB: 20, Keep: 5},
 		Keepalive: Keepalive{NOPInterval: Duration(2 * time.Minute), TCPIdle: Duration(2 * time.Minute),
 			TCPInterval: Duration(30 * time.Second), TCPCount: 4},
-		MSSP: MSSP{Language: "English", Status: "Live", CrawlDelay: -1},
+		MSSP:   MSSP{Language: "English", Status: "Live", CrawlDelay: -1},
 		Telnet: TelnetS{MCCP: true},
 		Angel: AngelS{HangTimeout: Duration(30 * time.Second), BootTimeout: Duration(30 * time.Second),
 			CrashLimit: 5, CrashWindow: Duration(2 * time.Minute),

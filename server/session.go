@@ -79,7 +79,7 @@ type Session struct {
 	// mccpSeen is the compressed stream's socket offset (+1) when the
 	// world last had the session checkpointed for it (mccp.go).
 	mccpSeen uint64
-	gmcp         gmcpSession // GMCP bookkeeping, not carried (gmcp.go)
+	gmcp     gmcpSession // GMCP bookkeeping, not carried (gmcp.go)
 }
 
 // name is for logs: the player's name, or "" before login.

@@ -218,7 +218,7 @@ func carriedToWire(c conn.Carried) state.Carried {
 			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
 		Unsent: c.Unsent, WebSocket: wsToWire(c.WebSocket), // webstate.go
 		Compress: compressToWire(c.Compress), // mccp.go
-		TLS: tlsToWire(c.TLS), // tlsstate.go
+		TLS:      tlsToWire(c.TLS),           // tlsstate.go
 	}
 }
 
@@ -231,7 +231,7 @@ func carriedFromWire(c *state.Carried) conn.Carried {
 			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
 		Unsent: c.Unsent, WebSocket: wsFromWire(c.WebSocket), // webstate.go
 		Compress: compressFromWire(c.Compress), // mccp.go
-		TLS: tlsFromWire(c.TLS), // tlsstate.go
+		TLS:      tlsFromWire(c.TLS),           // tlsstate.go
 	}
 }
 

@@ -27,9 +27,9 @@ import (
 // gives a reboot one consistent point at which to take a snapshot.
 type World struct {
 	tlsPorts []int // the TLS listeners' ports, for MSSP (tls.go)
-	cfg   *Config
-	log   zerolog.Logger
-	store *store.Store
+	cfg      *Config
+	log      zerolog.Logger
+	store    *store.Store
 
 	events chan any
 	// control carries calls that must not wait behind queued events: a
@@ -284,7 +284,7 @@ func (w *World) input(in conn.Input) {
 		return // already gone (quit, taken over, dropped)
 	}
 	if in.Conn.WebSocket() {
-		w.touch(s) // its framing state moved on: the checkpoint follows (webstate.go)
+		w.touch(s)    // its framing state moved on: the checkpoint follows (webstate.go)
 		w.webOffer(s) // a resume token for the page (webresume.go)
 	}
 	if in.Stopped {
@@ -389,7 +389,7 @@ func (w *World) event(s *Session, ev telnet.Event) {
 	case telnet.EventNegotiation, telnet.EventSubneg:
 		reply, changed := s.Telnet.Handle(ev, w.mssp)
 		s.sendRaw(reply)
-		w.followMCCP(s) // mccp.go: a DO or DONT COMPRESS2 switches the output
+		w.followMCCP(s)             // mccp.go: a DO or DONT COMPRESS2 switches the output
 		w.gmcpEvent(s, ev, changed) // gmcp.go
 		w.greetIfPending(s, false)  // greeting.go: the terminal type may be known now
 	case telnet.EventCommand:

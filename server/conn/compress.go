@@ -139,7 +139,7 @@ type compressor struct {
 	baseRead bool // base is known (a fresh socket's count is 0)
 	// baseFailed: the socket would not tell (not TCP): offsets unknown.
 	baseFailed bool
-	written  uint64
+	written    uint64
 	// What a checkpoint reads: the offset after the last write plus one
 	// (0: not known; stored after every write), and the compression state after the last
 	// compressed write, with its own offset (nil until compression was

@@ -414,7 +414,7 @@ func (c *Conn) readLoop() {
 			}
 			var data []byte
 			data, readErr = c.tlsDecode(buf[:n], readErr) // tls.go
-			evs = c.feed(data, evs[:0]) // websocket.go
+			evs = c.feed(data, evs[:0])                   // websocket.go
 			in := Input{Conn: c}
 			if len(evs) > 0 {
 				in.Events = make([]telnet.Event, 0, len(evs))

@@ -12,17 +12,17 @@ import (
 // goroutine. Producers (the world) never block on it: a client that stops
 // reading only grows its own backlog until it is dropped.
 type outbox struct {
-	mu       sync.Mutex
-	buf      []byte // queued, not yet taken by the writer
-	marks    []outMark // compression switches at offsets into buf, in order (compress.go)
+	mu    sync.Mutex
+	buf   []byte    // queued, not yet taken by the writer
+	marks []outMark // compression switches at offsets into buf, in order (compress.go)
 	// compressOn: after everything queued, the output is compressed (the
 	// last switch queued, or carried, turned it on).
 	compressOn bool
-	inFlight int    // taken by the writer, not yet written
-	max      int
-	closing  bool // send what is queued, then close
-	closed   bool
-	paused   bool // the writer is to take nothing, keeping what is unsent (reboot)
+	inFlight   int // taken by the writer, not yet written
+	max        int
+	closing    bool // send what is queued, then close
+	closed     bool
+	paused     bool // the writer is to take nothing, keeping what is unsent (reboot)
 	// deadlined: a freeze interrupted a write with a deadline in the past,
 	// which a thaw must clear.
 	deadlined bool

@@ -219,4 +219,3 @@ func TestTLSCarryThroughFreeze(t *testing.T) {
 		t.Fatalf("client after Close: %v, want EOF (close_notify)", err)
 	}
 }
-
