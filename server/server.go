@@ -168,6 +168,28 @@ func (s *Server) Serve(ln net.Listener) error { return s.serve(ln, false) }
 // (proxy.go).
 func (s *Server) ServeBehindProxy(ln net.Listener) error { return s.serve(ln, true) }
 
+// acceptFailed decides what a failed Accept on any of the listeners
+// (telnet, TLS, web) means: nil to accept again (paused for a reboot, the
+// connections waiting in the backlog; or out of descriptors, after a
+// back-off, as net/http does, since that must not end the talker), or the
+// error that ends the accept loop. logMsg names the listener in the log.
+func (s *Server) acceptFailed(err error, backoff *time.Duration, logMsg string) error {
+	if s.isShutdown() {
+		return ErrServerClosed
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && s.gate.isPaused() {
+		return nil
+	}
+	if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+		*backoff = min(max(2**backoff, 5*time.Millisecond), time.Second)
+		s.cfg.Log.Warn().Err(err).Dur("retry_in", *backoff).Msg(logMsg)
+		time.Sleep(*backoff)
+		return nil
+	}
+	return fmt.Errorf("accept: %w", err)
+}
+
 func (s *Server) serve(ln net.Listener, behindProxy bool) error {
 	s.mu.Lock()
 	if s.shutdown {
@@ -184,22 +206,10 @@ func (s *Server) serve(ln net.Listener, behindProxy bool) error {
 		s.gate.wait()
 		nc, err := ln.Accept()
 		if err != nil {
-			if s.isShutdown() {
-				return ErrServerClosed
+			if err = s.acceptFailed(err, &backoff, "accept failed"); err != nil {
+				return err
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() && s.gate.isPaused() {
-				continue // paused for a reboot; connections wait in the backlog
-			}
-			// Running out of descriptors must not end the talker: wait a
-			// little and try again, as net/http does.
-			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.cfg.Log.Warn().Err(err).Dur("retry_in", backoff).Msg("accept failed")
-				time.Sleep(backoff)
-				continue
-			}
-			return fmt.Errorf("accept: %w", err)
+			continue
 		}
 		backoff = 0
 		tc, ok := nc.(*net.TCPConn)

@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -87,20 +86,10 @@ func (s *Server) ServeTLS(ln net.Listener, cert tls.Certificate) error {
 		s.gate.wait()
 		nc, err := ln.Accept()
 		if err != nil {
-			if s.isShutdown() {
-				return ErrServerClosed
+			if err = s.acceptFailed(err, &backoff, "accept failed (TLS)"); err != nil {
+				return err
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() && s.gate.isPaused() {
-				continue
-			}
-			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.cfg.Log.Warn().Err(err).Dur("retry_in", backoff).Msg("accept failed (TLS)")
-				time.Sleep(backoff)
-				continue
-			}
-			return fmt.Errorf("accept: %w", err)
+			continue
 		}
 		backoff = 0
 		tc, ok := nc.(*net.TCPConn)

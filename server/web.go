@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	_ "embed"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -87,20 +86,10 @@ func (s *Server) serveWeb(ln net.Listener, behindProxy bool) error {
 		tc, err := tl.AcceptTCP()
 		if err != nil {
 			<-slots
-			if s.isShutdown() {
-				return ErrServerClosed
+			if err = s.acceptFailed(err, &backoff, "accept failed"); err != nil {
+				return err
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() && s.gate.isPaused() {
-				continue
-			}
-			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.cfg.Log.Warn().Err(err).Dur("retry_in", backoff).Msg("accept failed")
-				time.Sleep(backoff)
-				continue
-			}
-			return fmt.Errorf("accept: %w", err)
+			continue
 		}
 		backoff = 0
 		go func() {
