@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"talker/reboot"
 )
 
 // Stray descendants. A failed reboot's new binary is killed with every
@@ -97,32 +99,11 @@ func childrenOf(ppid int) []int {
 		if err != nil {
 			continue
 		}
-		if parentOf(pid) == ppid {
+		if reboot.ParentPID(pid) == ppid {
 			out = append(out, pid)
 		}
 	}
 	return out
-}
-
-// parentOf is pid's parent (0 if unknown): the fourth field of
-// /proc/PID/stat, read after the command's closing parenthesis (a command
-// may contain spaces and parentheses).
-func parentOf(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0
-	}
-	n, _ := strconv.Atoi(f[1])
-	return n
 }
 
 // holdsAny says whether pid has a descriptor on one of the socket inodes.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"talker/reboot"
 )
 
 // TestAngelKillsAStrayHoldingTheTalkersSockets: a broken new binary that
@@ -37,7 +39,7 @@ func TestAngelKillsAStrayHoldingTheTalkersSockets(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if alive(stray) {
-		t.Fatalf("the stray %d holding the listening socket lives on (parent %d)", stray, parentPID(stray))
+		t.Fatalf("the stray %d holding the listening socket lives on (parent %d)", stray, reboot.ParentPID(stray))
 	}
 	log, _ := os.ReadFile(filepath.Join(la.data, "log", "angel.log"))
 	if !strings.Contains(string(log), "held the talker's sockets; killed") {
@@ -45,18 +47,4 @@ func TestAngelKillsAStrayHoldingTheTalkersSockets(t *testing.T) {
 	}
 	alice.Send("say still here")
 	alice.Expect("You say 'still here'")
-}
-
-// parentPID is pid's parent, from /proc (0 if gone).
-func parentPID(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	var state string
-	var ppid int
-	fmt.Sscanf(s[i+1:], " %s %d", &state, &ppid)
-	return ppid
 }
