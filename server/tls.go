@@ -114,10 +114,14 @@ func (s *Server) ServeTLS(ln net.Listener, cert tls.Certificate) error {
 // handshakeTLS does a TLS connection's handshake and hands the connection
 // to the world.
 func (s *Server) handshakeTLS(tc *net.TCPConn, cfg *tls.Config) {
-	st, err := tlsrecord.Handshake(tc, cfg, tlsHandshakeWait, func() (uint64, uint64, error) { return socketOffsets(tc) })
+	st, proto, err := tlsrecord.HandshakeALPN(tc, cfg, tlsHandshakeWait, func() (uint64, uint64, error) { return socketOffsets(tc) }, []string{webALPN})
 	if err != nil {
 		s.cfg.Log.Debug().Err(err).Str("addr", tc.RemoteAddr().String()).Msg("TLS handshake failed")
 		tc.Close()
+		return
+	}
+	if proto == webALPN {
+		s.serveWebTLS(tc, st) // a browser: https and wss (webtls.go)
 		return
 	}
 	// Through the accept gate, like an accept loop: during a reboot's pause

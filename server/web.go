@@ -108,9 +108,16 @@ func (s *Server) serveWeb(ln net.Listener, behindProxy bool) error {
 	}
 }
 
+// webConn is what an HTTP request is read from and answered on: the
+// socket (http), or the TLS session on it (https, webtls.go).
+type webConn interface {
+	net.Conn
+	CloseWrite() error
+}
+
 // serveWebConn reads one HTTP request and answers it: the page, the
 // WebSocket upgrade, or an error. Only an upgrade keeps the connection.
-func (s *Server) serveWebConn(tc *net.TCPConn, realAddr string) {
+func (s *Server) serveWebConn(tc webConn, realAddr string) {
 	_ = tc.SetReadDeadline(time.Now().Add(webRequestWait))
 	br := bufio.NewReaderSize(tc, 4096)
 	req, err := http.ReadRequest(br)
@@ -157,7 +164,7 @@ func (s *Server) serveWebConn(tc *net.TCPConn, realAddr string) {
 // must not upgrade a connection the handoff would not carry (the client
 // waits, and the generation that carries on answers, or the connection
 // closes with the old one and the page retries).
-func (s *Server) upgradeWeb(tc *net.TCPConn, br *bufio.Reader, req *http.Request, realAddr string) {
+func (s *Server) upgradeWeb(tc webConn, br *bufio.Reader, req *http.Request, realAddr string) {
 	s.gate.add()
 	defer s.gate.remove()
 	s.gate.wait()
@@ -179,8 +186,21 @@ func (s *Server) upgradeWeb(tc *net.TCPConn, br *bufio.Reader, req *http.Request
 		return
 	}
 	_ = tc.SetDeadline(time.Time{})
+	sock, tlsState, err := webSocketOf(tc) // webtls.go: the TLS state of an https one
+	if err != nil {
+		s.cfg.Log.Debug().Err(err).Str("addr", tc.RemoteAddr().String()).Msg("WebSocket refused")
+		tc.Close()
+		return
+	}
 	id := s.nextConn.Add(1)
-	c := conn.NewWithPanics(id, tc, *s.connLimits.Load(), s.deliver, s.world.reportPanic)
+	c := conn.NewWithPanics(id, sock, *s.connLimits.Load(), s.deliver, s.world.reportPanic)
+	if tlsState != nil {
+		if err := c.SetTLS(*tlsState); err != nil {
+			s.cfg.Log.Error().Err(err).Msg("TLS session refused")
+			sock.Close()
+			return
+		}
+	}
 	c.SetWebSocket()
 	if realAddr != "" {
 		c.Addr = realAddr
@@ -208,7 +228,7 @@ func sameOrigin(origin, host string) bool {
 // request was read here, on the raw socket, so "hijacking" only hands the
 // socket back, with the reader that may hold bytes after the request.
 type hijacker struct {
-	tc     *net.TCPConn
+	tc     webConn
 	rw     *bufio.ReadWriter
 	header http.Header
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,39 +34,64 @@ func ServerConfig(cert tls.Certificate) *tls.Config {
 // the socket; and it writes nothing after its own Finished. The offsets
 // are the socket's counters (offsets) at the end.
 func Handshake(nc net.Conn, cfg *tls.Config, timeout time.Duration, offsets func() (read, written uint64, err error)) (State, error) {
+	st, _, err := HandshakeALPN(nc, cfg, timeout, offsets, nil)
+	return st, err
+}
+
+// HandshakeALPN is Handshake that also agrees an application protocol
+// (ALPN, RFC 7301) with a client that offers one of protos, and returns it
+// ("" when the client offered none of them, or nothing at all). A client
+// that offers only other protocols is not refused, as crypto/tls would
+// refuse it with protos in NextProtos: it simply gets no protocol (a
+// telnet client never offers one; a browser offers "http/1.1").
+func HandshakeALPN(nc net.Conn, cfg *tls.Config, timeout time.Duration, offsets func() (read, written uint64, err error), protos []string) (State, string, error) {
 	var keylog keyLog
 	c := cfg.Clone()
 	c.MinVersion = tls.VersionTLS13
 	c.SessionTicketsDisabled = true
 	c.KeyLogWriter = &keylog
+	c.NextProtos = nil
+	if len(protos) > 0 {
+		c.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			for _, p := range protos {
+				if slices.Contains(hello.SupportedProtos, p) {
+					cc := c.Clone() // the same key log
+					cc.GetConfigForClient = nil
+					cc.NextProtos = []string{p}
+					return cc, nil
+				}
+			}
+			return nil, nil // c as it is: no protocol agreed
+		}
+	}
 	rc := &recordConn{Conn: nc}
 	_ = nc.SetDeadline(time.Now().Add(timeout))
 	defer nc.SetDeadline(time.Time{})
 	srv := tls.Server(rc, c)
 	if err := srv.Handshake(); err != nil {
-		return State{}, err
+		return State{}, "", err
 	}
 	cs := srv.ConnectionState()
 	if cs.Version != tls.VersionTLS13 {
-		return State{}, fmt.Errorf("tls: negotiated version %#04x, not 1.3", cs.Version)
+		return State{}, "", fmt.Errorf("tls: negotiated version %#04x, not 1.3", cs.Version)
 	}
 	if rc.remaining != 0 || rc.hdrN != 0 {
-		return State{}, errors.New("tls: the handshake stopped inside a record")
+		return State{}, "", errors.New("tls: the handshake stopped inside a record")
 	}
 	clientSecret, serverSecret, err := keylog.secrets()
 	if err != nil {
-		return State{}, err
+		return State{}, "", err
 	}
 	st := State{Suite: cs.CipherSuite, ReadSecret: clientSecret, WriteSecret: serverSecret}
 	if offsets != nil {
 		if st.ReadOffset, st.WriteOffset, err = offsets(); err != nil {
-			return State{}, err
+			return State{}, "", err
 		}
 	}
 	if _, err := suiteByID(st.Suite); err != nil {
-		return State{}, err
+		return State{}, "", err
 	}
-	return st, nil
+	return st, cs.NegotiatedProtocol, nil
 }
 
 // recordConn hands crypto/tls at most the rest of the current TLS record
