@@ -42,12 +42,14 @@ func moreStaffCommands() []*command {
 		{name: "note", minRank: staffRank, category: "Staff", usage: "note <name> <text>",
 			summary: "write a note about a player, for staff only",
 			help: "Adds a line to the player's notes, which only staff can read ('notes <name>'), with your name and the time; " +
-				"the player never sees them. The newest " + itoa(store.KeptNotes) + " notes are kept. Works whether they are on or not.",
+				"the player never sees them. The newest " + itoa(store.KeptNotes) + " notes are kept. Works whether they are on or not, " +
+				"on players below your rank only.",
 			run: (*World).cmdNote},
 		{name: "notes", minRank: staffRank, category: "Staff", usage: "notes <name>",
 			summary: "read the staff notes on a player",
-			help:    "Lists the notes staff have written about the player ('note'), and the warnings they were given ('warn'), oldest first.",
-			run:     (*World).cmdNotes},
+			help: "Lists the notes staff have written about the player ('note'), and the warnings they were given ('warn'), oldest first. " +
+				"Only the notes on players below your rank.",
+			run: (*World).cmdNotes},
 	}
 }
 
@@ -198,6 +200,11 @@ func (w *World) cmdNote(s *Session, args string) {
 		s.println(msg)
 		return
 	}
+	// Like every staff action on a player: only on those below one's own
+	// rank (a note is read by the writer's peers and superiors).
+	if !outranks(s, p, "write a note on") {
+		return
+	}
 	if w.addNote(s, p.Name, text.Truncate(body, maxNote)) {
 		s.println("Note added to " + p.Name + "'s file.")
 	}
@@ -222,6 +229,11 @@ func (w *World) cmdNotes(s *Session, args string) {
 	p, _, msg := w.findPlayer(name)
 	if p == nil {
 		s.println(msg)
+		return
+	}
+	// The notes on a superior (or a peer, or oneself) are for those who
+	// outrank them, as with writing one.
+	if !outranks(s, p, "read the notes on") {
 		return
 	}
 	notes, err := w.store.PlayerNotes(p.Name)
