@@ -390,8 +390,13 @@ var migrations = []Migration{
 	// 6: profile fields shown by 'examine' (plan, gender, e-mail and
 	// whether it is public, url), the wrap width a player set by hand
 	// (0: the client's), staff invisibility, and staff notes on players
-	// (profile.go, notes.go). Additive: a previous build ignores them.
-	{OlderCanUse: true, SQL: `ALTER TABLE players ADD COLUMN plan         TEXT    NOT NULL DEFAULT '';
+	// (profile.go, notes.go). Additive in form, but not usable by a
+	// previous build: it ignores the invisible column, so an admin who
+	// turned invisible here would be listed in 'who' and announced at
+	// every login there, believing themselves hidden. A privacy leak is
+	// not a missing feature: the previous build is refused (minReader 6),
+	// and bringing a database from schema 5 to 6 takes a cold start.
+	{OlderCanUse: false, SQL: `ALTER TABLE players ADD COLUMN plan         TEXT    NOT NULL DEFAULT '';
 	ALTER TABLE players ADD COLUMN gender       TEXT    NOT NULL DEFAULT '';
 	ALTER TABLE players ADD COLUMN email        TEXT    NOT NULL DEFAULT '';
 	ALTER TABLE players ADD COLUMN email_public INTEGER NOT NULL DEFAULT 0;
@@ -508,6 +513,29 @@ func (s *Store) migrate(which Migrations, list []Migration) error {
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
 		}
+	}
+	return s.raiseMinReader(ctx, minReader(list, len(list)))
+}
+
+// raiseMinReader makes the lowest schema version a binary must know at
+// least need. A database migrated by a build that took a migration to be
+// usable by older builds and was wrong about it (migration 6, made before
+// its invisible column was found to leak) kept a lower one; the migration
+// is now marked, and this brings such a database into line when it is
+// opened. It never lowers the value.
+func (s *Store) raiseMinReader(ctx context.Context, need int) error {
+	have := 0
+	var v string
+	err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", metaMinReader).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read the schema's minimum reader: %w", err)
+	}
+	fmt.Sscanf(v, "%d", &have)
+	if have >= need {
+		return nil
+	}
+	if err := s.SetMeta(metaMinReader, fmt.Sprint(need)); err != nil {
+		return fmt.Errorf("raise the schema's minimum reader to %d: %w", need, err)
 	}
 	return nil
 }
