@@ -1,0 +1,151 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func read(t *testing.T, j *Journal, since uint64) []Entry {
+	t.Helper()
+	// Through a duplicate of the descriptor, as the angel's copy is read.
+	dup, err := unix.Dup(j.FD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(dup)
+	es, err := ReadFD(dup, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+func payloads(es []Entry) string {
+	s := ""
+	for _, e := range es {
+		s += fmt.Sprintf("%d:%d:%s ", e.Tag, e.ID, e.Payload)
+	}
+	return s
+}
+
+func TestCommittedOnly(t *testing.T) {
+	j, err := Create(1 << 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	j.Append(KindSession, 1, []byte("a"))
+	j.Append(KindSession, 2, []byte("b"))
+	if got := read(t, j, 0); len(got) != 0 {
+		t.Fatalf("uncommitted entries read: %s", payloads(got))
+	}
+	j.Commit()
+	j.Append(KindSession, 1, []byte("c")) // not committed: a crash here loses only this
+	if got := payloads(read(t, j, 0)); got != "0:1:a 0:2:b " {
+		t.Fatalf("got %q", got)
+	}
+	sessions, system := Latest(read(t, j, 0))
+	if string(sessions[1]) != "a" || string(sessions[2]) != "b" || system != nil {
+		t.Fatalf("latest: %v %q", sessions, system)
+	}
+}
+
+func TestTagsAndSwitch(t *testing.T) {
+	j, err := Create(1 << 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	j.Append(KindSession, 1, []byte("t0"))
+	j.Checkpointed(1)
+	j.Append(KindSession, 1, []byte("t1"))
+	j.Commit()
+	// The angel has checkpoint 1: only the entry made after it applies.
+	if got := payloads(read(t, j, 1)); got != "1:1:t1 " {
+		t.Fatalf("since 1: %q", got)
+	}
+	// Checkpoint 2 taken and the angel had Base (0): switch.
+	if j.Base() != 0 {
+		t.Fatalf("base %d", j.Base())
+	}
+	j.Switch(2)
+	j.Append(KindSystem, 0, []byte("sys"))
+	j.Append(KindSession, 3, []byte("t2"))
+	j.Commit()
+	// Both halves, older first.
+	if got := payloads(read(t, j, 0)); got != "0:1:t0 1:1:t1 2:0:sys 2:3:t2 " {
+		t.Fatalf("both halves: %q", got)
+	}
+	j.Checkpointed(3)
+	j.Switch(4) // empties the first half
+	j.Append(KindSession, 4, []byte("t4"))
+	j.Commit()
+	if got := payloads(read(t, j, 2)); got != "2:0:sys 2:3:t2 4:4:t4 " {
+		t.Fatalf("after the second switch: %q", got)
+	}
+	_, system := Latest(read(t, j, 0))
+	if string(system) != "sys" {
+		t.Fatalf("system %q", system)
+	}
+}
+
+func TestFullHalfBreaksUntilTheAngelCatchesUp(t *testing.T) {
+	j, err := Create(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	big := make([]byte, 3000)
+	if !j.Append(KindSession, 1, big) {
+		t.Fatal("first append refused")
+	}
+	j.Commit()
+	if j.Append(KindSession, 2, big) {
+		t.Fatal("an append past the half was taken")
+	}
+	dup, _ := unix.Dup(j.FD())
+	defer unix.Close(dup)
+	if _, err := ReadFD(dup, 0); !errors.Is(err, ErrBroken) {
+		t.Fatalf("a broken journal read as %v", err)
+	}
+	j.Switch(1)
+	if !j.Append(KindSession, 3, []byte("x")) {
+		t.Fatal("no append after the switch")
+	}
+	j.Commit()
+	// Still broken: the angel may not have checkpoint 1 yet.
+	if _, err := ReadFD(dup, 0); !errors.Is(err, ErrBroken) {
+		t.Fatalf("healing journal read as %v", err)
+	}
+	j.Switch(2)
+	if got := payloads(read(t, j, 1)); got != "1:3:x " {
+		t.Fatalf("healed: %q", got)
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	j, err := Create(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	j.Append(KindSession, 1, []byte("abc"))
+	j.Commit()
+	mem := append([]byte(nil), j.mem...)
+	// A committed length past the entries: a torn or forged journal.
+	mem[offCommitted] = 200
+	if _, err := Parse(mem, 0); err == nil {
+		t.Fatal("a forged length was accepted")
+	}
+	if _, err := Parse([]byte("garbage"), 0); err == nil {
+		t.Fatal("garbage accepted")
+	}
+	mem = append([]byte(nil), j.mem...)
+	mem[0] = 'X'
+	if _, err := Parse(mem, 0); err == nil {
+		t.Fatal("bad magic accepted")
+	}
+}
