@@ -59,7 +59,11 @@ type Status struct {
 	Players       int
 	Connections   int
 	Listening     []string
-	Countdown     string `json:",omitempty"`
+	// ConnectionsByKind and ListeningByKind split Connections and
+	// Listening by kind of door (doors.go: telnet, tls, web, web_tls).
+	ConnectionsByKind map[string]int      `json:",omitempty"`
+	ListeningByKind   map[string][]string `json:",omitempty"`
+	Countdown         string              `json:",omitempty"`
 	// RebootWithin bounds how long a reboot asked for now can take to
 	// answer (success or rollback): a launcher waits at least this long.
 	RebootWithin time.Duration `json:",omitempty"`
@@ -75,15 +79,14 @@ func (s *Server) Status() Status {
 	backstop := reboot.Options{ReadyTimeout: s.cfg.ReadyTimeout}.Backstop()
 	st := Status{PID: os.Getpid(), Version: s.cfg.Version, RebootWithin: s.cfg.ReadyTimeout + backstop + 5*time.Second}
 	s.mu.Lock()
-	for _, ln := range s.listeners {
-		st.Listening = append(st.Listening, listenerName(ln)) // tls.go
-	}
+	st.Listening, st.ListeningByKind = listenerDoors(s.listeners) // doors.go
 	s.mu.Unlock()
 	s.world.do(func(w *World) {
 		st.Generation = w.system.Generation
 		st.ColdStartedAt, st.StartedAt = w.system.ColdStartedAt, w.system.StartedAt
 		st.Reboots, st.LastReboot = w.system.Reboots, w.system.LastReboot
 		st.Players, st.Connections = len(w.online), len(w.sessions)
+		st.ConnectionsByKind = w.connectionsByDoor() // doors.go
 		if c := w.countdown; c != nil {
 			st.Countdown = string(c.Mode) + " in " + ago(c.At.Sub(w.cfg.Now()).Round(time.Second))
 		} else if c := w.shutdownCountdown; c != nil {

@@ -76,7 +76,7 @@ func (s *Server) ServeTLS(ln net.Listener, cert tls.Certificate) error {
 	s.mu.Unlock()
 	s.gate.add()
 	defer s.gate.remove()
-	s.cfg.Log.Info().Str("addr", ln.Addr().String()).Msg("listening (TLS)")
+	s.cfg.Log.Info().Str("addr", ln.Addr().String()).Str("web", "https://"+ln.Addr().String()+"/").Msg("listening (TLS; the web client over https)")
 	if a, ok := ln.Addr().(*net.TCPAddr); ok {
 		s.world.do(func(w *World) { w.tlsPorts = append(w.tlsPorts, a.Port) })
 	}

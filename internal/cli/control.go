@@ -188,6 +188,9 @@ type statusJSON struct {
 		LastPauseMS   *float64 `json:"last_reboot_pause_ms"`
 		Countdown     string   `json:"countdown"`
 		Error         string   `json:"error"`
+		// By kind of door: telnet, tls, web, web_tls (statusdoors.go).
+		ConnectionsByKind map[string]int      `json:"connections_by_kind"`
+		ListeningByKind   map[string][]string `json:"listening_by_kind"`
 	} `json:"talker"`
 }
 
@@ -242,6 +245,7 @@ func cmdStatus(args []string) int {
 		} else {
 			t.Running, t.PID, t.Version, t.Generation = true, st.PID, st.Version, st.Generation
 			t.Players, t.Connections, t.Listening = st.Players, st.Connections, st.Listening
+			t.ConnectionsByKind, t.ListeningByKind = doorsJSON(st) // statusdoors.go
 			t.UptimeSeconds, t.Reboots, t.Countdown = int64(now.Sub(st.ColdStartedAt).Seconds()), st.Reboots, st.Countdown
 			if st.LastReboot != nil {
 				ms := float64(st.LastReboot.Pause) / 1e6
@@ -304,7 +308,10 @@ func cmdStatus(args []string) int {
 	fmt.Printf("talker: running, pid %d, version %s, listening on %s\n", st.PID, st.Version, strings.Join(st.Listening, ", "))
 	fmt.Printf("generation %d; up %s since a cold start at %s; %d seamless reboots\n",
 		st.Generation, now.Sub(st.ColdStartedAt).Round(time.Second), st.ColdStartedAt.Format(time.RFC3339), st.Reboots)
-	fmt.Printf("%d players logged in, %d connections\n", st.Players, st.Connections)
+	if line := doorsLine(st); line != "" { // statusdoors.go
+		fmt.Println(line)
+	}
+	fmt.Printf("%d players logged in, %d connections%s\n", st.Players, st.Connections, connectionsByKind(st))
 	if t := st.LastReboot; t != nil {
 		fmt.Printf("last %s %s ago by %s: prepare %s (exec %s, staging %s), then quiesce %s, snapshot %s, handoff %s, restore %s, players paused %s, %d sessions\n",
 			t.Mode, now.Sub(t.At).Round(time.Second), t.By, dur(t.Prepare), dur(t.Exec), dur(t.Stage), dur(t.Quiesce), dur(t.Snapshot), dur(t.Handoff), dur(t.Restore), dur(t.Pause), t.Sessions)

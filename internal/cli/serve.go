@@ -233,7 +233,8 @@ func cmdServe(args []string, o Options) int {
 			continue
 		}
 		if tlsDoor[ln] {
-			addrs = append(addrs, "tls://"+ln.Addr().String())
+			// A TLS port is also the web client's over https (server/webtls.go).
+			addrs = append(addrs, "tls://"+ln.Addr().String(), "https://"+ln.Addr().String()+"/")
 			continue
 		}
 		addrs = append(addrs, ln.Addr().String())
