@@ -226,6 +226,11 @@ func (w *World) resumeSession(old, s *Session) {
 		w.toRoom(old.room, old, p.Name+" has reconnected.")
 		w.look(old)
 	}
+	// The new connection's client knows nothing yet: Char.Name,
+	// Char.Status, Room.Info and Room.Players as a login sends them, if it
+	// agreed to GMCP and asked for them (gmcp.go). Nothing GMCP was kept
+	// while link-dead (sendRaw keeps no negotiation).
+	w.gmcpRefresh(old)
 	w.sendPrompt(old)
 	w.replay(old) // what the client typed after its password
 }

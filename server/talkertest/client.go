@@ -55,6 +55,10 @@ type Options struct {
 	// Go's zlib reader, as a MUD client does; InflateError reports any
 	// error of it.
 	MCCP bool
+	// GMCP, if not nil, agrees to GMCP and lists these modules in
+	// Core.Supports.Set ("Char", "Room", "Comm.Channel"); the messages
+	// received are kept (gmcp.go).
+	GMCP []string
 }
 
 // Client is one test connection.
@@ -78,6 +82,10 @@ type Client struct {
 	// error.
 	mccpStarts, mccpEnds int
 	inflateErr           error
+	// GMCP messages received, as "Package.Message body" (gmcp.go), and
+	// how many ExpectGMCP has passed.
+	gmcp    []string
+	gmcpPos int
 }
 
 // Dial connects to addr.
@@ -251,6 +259,8 @@ func (c *Client) negotiate(verb, opt byte) []byte {
 			return []byte{iac, do, opt}
 		case opt == optMCCP2 && c.opts.MCCP:
 			return []byte{iac, do, opt}
+		case opt == optGMCP && c.opts.GMCP != nil:
+			return c.gmcpHello()
 		}
 		return []byte{iac, dont, opt}
 	case wont:
@@ -281,6 +291,10 @@ func nawsBytes(w, h int) []byte {
 }
 
 func (c *Client) subneg(data []byte) []byte {
+	if len(data) >= 1 && data[0] == optGMCP {
+		c.gmcp = append(c.gmcp, string(data[1:]))
+		return nil
+	}
 	if len(data) >= 2 && data[0] == optTType && data[1] == 1 && len(c.opts.TTypes) > 0 {
 		i := min(c.ttypeIdx, len(c.opts.TTypes)-1)
 		c.ttypeIdx++
