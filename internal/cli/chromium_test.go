@@ -38,16 +38,17 @@ func findChromium() string {
 	return ""
 }
 
-func startChromium(t *testing.T) *chromium {
+func startChromium(t *testing.T, extraArgs ...string) *chromium {
 	t.Helper()
 	bin := findChromium()
 	if bin == "" {
 		t.Skip("chromium is not installed (Debian: apt-get install chromium); skipping the headless browser test")
 	}
 	profile := t.TempDir()
-	cmd := exec.Command(bin, "--headless=new", "--remote-debugging-port=0", "--user-data-dir="+profile,
+	args := append([]string{"--headless=new", "--remote-debugging-port=0", "--user-data-dir=" + profile,
 		"--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
-		"--disable-extensions", "--disable-background-networking", "--remote-allow-origins=*", "about:blank")
+		"--disable-extensions", "--disable-background-networking", "--remote-allow-origins=*"}, extraArgs...)
+	cmd := exec.Command(bin, append(args, "about:blank")...)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
