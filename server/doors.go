@@ -2,6 +2,8 @@ package server
 
 import (
 	"net"
+	"slices"
+	"strings"
 
 	"talker/server/conn"
 )
@@ -60,9 +62,14 @@ func (w *World) connectionsByDoor() map[string]int {
 
 // listenerDoors is what status shows of the listeners: every address as a
 // name (listenerName; a TLS port twice, as tls://ADDR and as the
-// https://ADDR/ its browsers use), and the names by kind.
+// https://ADDR/ its browsers use), and the names by kind. They are in
+// the order of their names, which does not change from one status to the
+// next (the listeners join the server in whatever order their goroutines
+// start).
 func listenerDoors(lns []net.Listener) (names []string, byKind map[string][]string) {
 	byKind = map[string][]string{}
+	lns = slices.Clone(lns)
+	slices.SortStableFunc(lns, func(a, b net.Listener) int { return strings.Compare(listenerName(a), listenerName(b)) })
 	for _, ln := range lns {
 		name := listenerName(ln)
 		names = append(names, name)
