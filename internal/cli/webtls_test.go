@@ -209,3 +209,71 @@ func TestWebOverTLSThroughRebootsAndKill9(t *testing.T) {
 		t.Errorf("after the crash, connections by kind: %v", st.Talker.ConnectionsByKind)
 	}
 }
+
+// TestWebOverTLSBusyAtKill9Resumes: a kill -9 while the talker is writing
+// to a browser over wss (a telnet player talking every 10 ms) leaves a
+// TLS checkpoint older than the last record, so the crash rule closes
+// that connection rather than reuse a nonce (conn/tls.go); the page then
+// reconnects and takes its session back with its resume token, seeing
+// what was said meanwhile once. (Should the last checkpoint have come
+// after the last record, the connection continues instead, and the test
+// checks that.)
+func TestWebOverTLSBusyAtKill9Resumes(t *testing.T) {
+	tlsAddr := freePort(t)
+	la := startAngel(t, "--listen-tls", tlsAddr, "--line-rate", "0", "--byte-rate", "0")
+	browser, _ := dialWebTLS(t, tlsAddr)
+	browser.Register("Secure", "secure-pw")
+	token := browser.Token()
+	tel := la.dialClient()
+	tel.Register("Tel", "tel-pw-1")
+	tel.Send("say ready")
+	browser.Expect("Tel says 'ready'")
+
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			tel.Send(fmt.Sprintf("say busy %d", i))
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	<-done
+	tel.Expect("recovered")
+
+	deadline := time.Now().Add(10 * time.Second)
+	for !browser.Closed() && !strings.Contains(browser.Text(), "recovered") {
+		if time.Now().After(deadline) {
+			t.Fatal("the browser's connection neither closed nor recovered")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !browser.Closed() {
+		t.Log("the last checkpoint was after the last record: the connection continued")
+		tel.Send("say after the crash")
+		browser.Expect("Tel says 'after the crash'")
+		if n := strings.Count(browser.Text(), "Tel says 'after the crash'"); n != 1 {
+			t.Errorf("the line after the crash came %d times", n)
+		}
+		return
+	}
+	tel.Send("say while you were away")
+	tel.Expect("You say 'while you were away'")
+	again, _ := dialWebTLS(t, tlsAddr)
+	again.Send("resume:" + token)
+	again.Expect("Tel says 'while you were away'")
+	again.Send("say back again")
+	tel.Expect("Secure says 'back again'")
+	if n := strings.Count(again.Text(), "Tel says 'while you were away'"); n != 1 {
+		t.Errorf("the missed line came %d times", n)
+	}
+}
