@@ -60,6 +60,7 @@ func run() int {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.StringVar(&cfg.Addr, "addr", "", "talker to load, HOST:PORT on loopback (empty with -talker: start one)")
 	fs.StringVar(&cfg.TLSAddr, "tls", "", "clients connect over TLS to this address, HOST:PORT on loopback (the talker's listen_tls; managed mode passes it as --listen-tls)")
+	fs.StringVar(&cfg.WSSAddr, "wss", "", "clients connect as browsers over https to this TLS address (ALPN http/1.1, then a WebSocket: wss), HOST:PORT on loopback (the talker's listen_tls; managed mode passes it as --listen-tls)")
 	fs.StringVar(&cfg.WebAddr, "ws", "", "clients connect over WebSocket to this browser client address, HOST:PORT on loopback (the talker's listen_web; managed mode passes it as --listen-web)")
 	fs.StringVar(&cfg.Talker, "talker", "", "talker binary: started on a free loopback port unless -addr is given; {talker} in event commands")
 	fs.StringVar(&cfg.DataDir, "data", "", "talker data directory (pid file; managed mode: --data of the talker started)")

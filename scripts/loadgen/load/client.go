@@ -136,6 +136,8 @@ func (c *client) connect(ctx context.Context) (net.Conn, chan struct{}, error) {
 		nc, err = dialTLS(&d, ctx, c.r.cfg.TLSAddr) // tlsdial.go
 	} else if c.r.cfg.WebAddr != "" {
 		nc, err = dialWS(&d, ctx, c.r.cfg.WebAddr) // ws.go
+	} else if c.r.cfg.WSSAddr != "" {
+		nc, err = dialWSS(&d, ctx, c.r.cfg.WSSAddr) // wssdial.go
 	} else {
 		nc, err = d.DialContext(ctx, "tcp", c.r.addr())
 	}

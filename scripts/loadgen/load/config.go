@@ -42,6 +42,11 @@ type Config struct {
 	// connect there, telnet inside TLS (tlsdial.go). In managed mode the
 	// talker started is given --listen-tls TLSAddr.
 	TLSAddr string
+	// WSSAddr, if set, is a TLS door too, but the clients are browsers
+	// there: TLS offering ALPN http/1.1, then a WebSocket (wss, the web
+	// client over https; wssdial.go). In managed mode the talker started
+	// is given --listen-tls WSSAddr.
+	WSSAddr string
 	// Talker is the talker binary: started in managed mode, and used by
 	// the default event commands ({talker} in RebootCmd).
 	Talker string
@@ -236,6 +241,11 @@ func (c *Config) validate() error {
 	}
 	if c.WebAddr != "" {
 		if err := CheckLoopback(c.WebAddr); err != nil {
+			return err
+		}
+	}
+	if c.WSSAddr != "" {
+		if err := CheckLoopback(c.WSSAddr); err != nil {
 			return err
 		}
 	}

@@ -140,6 +140,9 @@ func (t *talkerProc) start(ctx context.Context) error {
 	if t.cfg.WebAddr != "" {
 		args = append(args, "--listen-web", t.cfg.WebAddr) // the -ws clients' door
 	}
+	if t.cfg.WSSAddr != "" {
+		args = append(args, "--listen-tls", t.cfg.WSSAddr) // the -wss clients' door
+	}
 	args = append(args, t.cfg.TalkerArgs...)
 	cmd := exec.Command(t.cfg.Talker, args...)
 	cmd.Stdin = nil // /dev/null: no terminal, so no question about an admin

@@ -29,8 +29,14 @@ func dialWS(d *net.Dialer, ctx context.Context, addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	return upgradeWS(nc, addr, "http")
+}
+
+// upgradeWS does the WebSocket upgrade on nc (plain, or TLS: scheme is the
+// page's, "http" or "https", for the Origin).
+func upgradeWS(nc net.Conn, addr, scheme string) (net.Conn, error) {
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	dialer := ws.Dialer{Header: ws.HandshakeHeaderHTTP{"Origin": []string{"http://" + addr}}}
+	dialer := ws.Dialer{Header: ws.HandshakeHeaderHTTP{"Origin": []string{scheme + "://" + addr}}}
 	br, _, err := dialer.Upgrade(nc, &url.URL{Scheme: "ws", Host: addr, Path: "/ws"})
 	if err != nil {
 		nc.Close()
