@@ -103,6 +103,7 @@ func BenchmarkRestoreStaged(b *testing.B) {
 		return prep
 	}
 	hdr := reboot.Header{Mode: reboot.ModeReboot, Started: time.Now()}
+	checked := false
 	for b.Loop() {
 		b.StopTimer()
 		prep := stage()
@@ -113,6 +114,12 @@ func BenchmarkRestoreStaged(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
+		if !checked { // once: every session was rebuilt, none dropped
+			if got := r.Report(); got.Sessions != n || got.Dropped != 0 {
+				b.Fatalf("restored %d sessions (%d dropped) of %d", got.Sessions, got.Dropped, n)
+			}
+			checked = true
+		}
 		r.Abandon()
 		b.StartTimer()
 	}

@@ -67,6 +67,13 @@ func BenchmarkRestoreStagedRecord(b *testing.B) {
 	p.states[0], p.stateErrs[0] = state.DecodeSession(state.Version, stagedRec)
 	sess := restoredSession(&p.states[0]) // (done before the pause, when staged)
 	_ = w
+	// Asserted once: the pause record completed from the staged one is
+	// the whole session again.
+	if st, err := state.DecodeSession(state.Version, pauseRec); err != nil {
+		b.Fatal(err)
+	} else if st, err = p.stagedState(0, st); err != nil || st.ID != s.ID || st.Player == nil || st.Player.Name != s.Player.Name {
+		b.Fatalf("completed record: %+v, %v", st.Player, err)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		st, err := state.DecodeSession(state.Version, pauseRec)
