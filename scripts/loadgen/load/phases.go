@@ -1,6 +1,8 @@
 package load
 
 import (
+	"bytes"
+	"encoding/json"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +21,11 @@ type PausePhases struct {
 	Handoff  float64 `json:"handoff_ms"`
 	Restore  float64 `json:"restore_ms"`
 	Paused   float64 `json:"paused_ms"`
+	// From the talker's log, not its answer (addThaw): Thaw is how long
+	// after Paused the last connection was thawed, AllResumed when, since
+	// the pause began. Zero when the log was not found.
+	Thaw       float64 `json:"thaw_ms,omitempty"`
+	AllResumed float64 `json:"all_resumed_ms,omitempty"`
 }
 
 // phaseRE matches "name 12.3ms" pairs on the phases line.
@@ -45,4 +52,37 @@ func parsePausePhases(output string) (PausePhases, bool) {
 		return ph, found && ph.Paused > 0
 	}
 	return ph, false
+}
+
+// thawLine is what the new generation logs once every connection is
+// thawed (server/reboot_child.go, "reboot complete; serving"): durations
+// in ms since the pause began, as zerolog writes them to DATA/log/talker.log.
+type thawLine struct {
+	PID        int     `json:"pid"`
+	Message    string  `json:"message"`
+	Pause      float64 `json:"pause"`
+	AllResumed float64 `json:"all_resumed"`
+}
+
+// addThaw completes ph from the talker's log (DATA/log/talker.log, JSON
+// lines): the new generation pid's "reboot complete; serving" line gives
+// when the last connection was thawed (AllResumed) and so how long the
+// thaw took after the pause players were told of (Thaw). The talker's
+// answer to `talker reboot` is sent before that, so it cannot say. ok is
+// false when the log has no such line for pid.
+func addThaw(ph *PausePhases, log []byte, pid int) bool {
+	const msg = "reboot complete; serving"
+	for _, line := range bytes.Split(log, []byte("\n")) {
+		if !bytes.Contains(line, []byte(msg)) {
+			continue
+		}
+		var tl thawLine
+		if json.Unmarshal(line, &tl) != nil || tl.Message != msg || tl.PID != pid || tl.AllResumed <= 0 {
+			continue
+		}
+		ph.AllResumed = tl.AllResumed
+		ph.Thaw = max(0, tl.AllResumed-tl.Pause)
+		return true
+	}
+	return false
 }

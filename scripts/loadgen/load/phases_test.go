@@ -17,3 +17,23 @@ func TestParsePausePhases(t *testing.T) {
 		t.Error("a failed reboot's output gave phases")
 	}
 }
+
+// The thaw is read from the new generation's line in the talker's log,
+// the one with its pid; other lines and other pids are passed over.
+func TestAddThaw(t *testing.T) {
+	log := []byte(`{"level":"info","proc":"talker","pid":28780,"message":"restore phases","sessions":99.0}
+{"level":"info","proc":"talker","pid":111,"generation":2,"pause":9.5,"all_resumed":12.5,"message":"reboot complete; serving"}
+not json, reboot complete; serving
+{"level":"info","proc":"talker","pid":28780,"generation":2,"sessions":10000,"dropped":0,"pause":202.151649,"queued":221.429319,"all_resumed":232.919556,"restore":79.844183,"from_version":"dev","time":"2026-12-05T12:35:24.969935Z","message":"reboot complete; serving"}
+`)
+	var ph PausePhases
+	if !addThaw(&ph, log, 28780) {
+		t.Fatal("no thaw found for pid 28780")
+	}
+	if ph.AllResumed != 232.919556 || ph.Thaw < 30.76 || ph.Thaw > 30.77 {
+		t.Errorf("thaw %.3f, all resumed %.3f; want 30.768, 232.920", ph.Thaw, ph.AllResumed)
+	}
+	if addThaw(&ph, log, 4242) || addThaw(&ph, nil, 28780) {
+		t.Error("a thaw found for a pid the log does not have, or in no log")
+	}
+}

@@ -3,6 +3,8 @@ package load
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"time"
 )
@@ -491,6 +493,7 @@ func (r *runner) report(ph Phases, baseline, loaded, end procSample, workStart, 
 
 	// Events.
 	// Windows do not reach into the neighbouring events' own windows.
+	var talkerLog []byte // DATA/log/talker.log, read at the first reboot with phases
 	for k, ev := range events {
 		during := ev.end + int64(cfg.Settle)
 		beforeFrom := ev.start - int64(cfg.Window)
@@ -511,6 +514,11 @@ func (r *runner) report(ph Phases, baseline, loaded, end procSample, workStart, 
 			Duration: r.secs(ev.end - ev.start), Command: ev.command, ExitStatus: ev.exitStatus, Output: ev.output,
 			Error: ev.err, Expect: ev.expect, OK: ev.ok, Note: ev.note, PIDBefore: ev.pidBefore, PIDAfter: ev.pidAfter}
 		if ph, ok := parsePausePhases(ev.output); ok {
+			if talkerLog == nil && cfg.DataDir != "" {
+				talkerLog, _ = os.ReadFile(filepath.Join(cfg.DataDir, "log", "talker.log"))
+				talkerLog = append(talkerLog, '\n') // read once, even if empty
+			}
+			addThaw(&ph, talkerLog, ev.pidAfter) // phases.go
 			er.Phases = &ph
 		}
 		er.Before = r.window(tl, beforeFrom, ev.start)

@@ -242,5 +242,8 @@ func TestRunManagedReboot(t *testing.T) {
 	// Where the pause went, read from the talker's own answer.
 	if ph := e.Phases; ph == nil || ph.Paused <= 0 || ph.Exec <= 0 {
 		t.Errorf("the reboot's phases were not read from %q: %+v", e.Output, ph)
+	} else if ph.AllResumed < ph.Paused || ph.Thaw < 0 {
+		// ... and the thaw from its log (DATA/log/talker.log).
+		t.Errorf("the thaw was not read from the talker's log: %+v", ph)
 	}
 }

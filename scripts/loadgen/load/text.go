@@ -97,13 +97,17 @@ func (rep *Report) WriteText(w io.Writer) error {
 		}
 		tw.Flush()
 		if hasPhases(rep.Events) {
-			p("\nwhere the pause went (ms, as the talker reported it; exec and staging happen before the pause)\n")
+			p("\nwhere the pause went (ms, as the talker reported it; exec and staging happen before the pause; thaw, after\nthe pause players were told of, and all resumed, since the pause began, from DATA/log/talker.log)\n")
 			tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-			t("#\texec\tstaging\tquiesce\tsnapshot\thandoff\trestore\tpaused\t\n")
+			t("#\texec\tstaging\tquiesce\tsnapshot\thandoff\trestore\tpaused\tthaw\tall resumed\t\n")
 			for i, e := range rep.Events {
 				if ph := e.Phases; ph != nil {
-					t("%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", i+1, ph.Exec, ph.Staged, ph.Quiesce,
-						ph.Snapshot, ph.Handoff, ph.Restore, ph.Paused)
+					thaw, all := "-", "-" // from the talker's log: not found
+					if ph.AllResumed > 0 {
+						thaw, all = fmt.Sprintf("%.1f", ph.Thaw), fmt.Sprintf("%.1f", ph.AllResumed)
+					}
+					t("%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t\n", i+1, ph.Exec, ph.Staged, ph.Quiesce,
+						ph.Snapshot, ph.Handoff, ph.Restore, ph.Paused, thaw, all)
 				}
 			}
 			tw.Flush()
