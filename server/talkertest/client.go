@@ -59,6 +59,9 @@ type Options struct {
 	// Core.Supports.Set ("Char", "Room", "Comm.Channel"); the messages
 	// received are kept (gmcp.go).
 	GMCP []string
+	// MCCP3 agrees to MCCP3 and compresses what the client sends
+	// (mccp3.go).
+	MCCP3 bool
 }
 
 // Client is one test connection.
@@ -86,6 +89,7 @@ type Client struct {
 	// how many ExpectGMCP has passed.
 	gmcp    []string
 	gmcpPos int
+	zout    deflater // MCCP3 (mccp3.go)
 }
 
 // Dial connects to addr.
@@ -155,7 +159,7 @@ func (c *Client) readLoop() {
 				// Answered before the test can see the text, as a real
 				// client answers before its user can type: a line sent
 				// on seeing a prompt never overtakes the answers.
-				_, _ = c.conn.Write(replies)
+				_ = c.writeOut(replies) // mccp3.go: compressed once MCCP3 is on
 			}
 			c.cond.Broadcast()
 			c.mu.Unlock()
@@ -208,7 +212,11 @@ func (p *parser) feed(c *Client, b []byte) (reply []byte, used int, mccpStart bo
 				p.state = 0
 			}
 		case 2:
-			reply = append(reply, c.negotiate(p.verb, x)...)
+			if c.mccp3Offer(p.verb, x, reply) { // mccp3.go
+				reply = nil
+			} else {
+				reply = append(reply, c.negotiate(p.verb, x)...)
+			}
 			p.state = 0
 		case 3:
 			if x == iac {
@@ -333,8 +341,7 @@ func (c *Client) Send(line string) {
 // SendRaw writes bytes as they are.
 func (c *Client) SendRaw(b []byte) {
 	c.t.Helper()
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.opts.Timeout))
-	if _, err := c.conn.Write(b); err != nil {
+	if err := c.writeOut(b); err != nil { // mccp3.go
 		c.t.Fatalf("write: %v", err)
 	}
 }
