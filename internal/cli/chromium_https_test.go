@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -92,5 +93,82 @@ func TestChromiumOverHTTPSThroughRebootAndKill9(t *testing.T) {
 	}
 	if n := strings.Count(tel.Text(), "Shielded says 'after the crash'"); n != 1 {
 		t.Errorf("Tel saw the line after the crash %d times", n)
+	}
+}
+
+// TestChromiumOverHTTPSBusyAtKill9Resumes: a kill -9 while the talker is
+// writing to the page over wss (a telnet player talking every 10 ms)
+// closes that connection by the TLS crash rule; the page reconnects by
+// itself, presents its resume token and takes its session back, showing
+// what was said meanwhile once, and goes on talking.
+func TestChromiumOverHTTPSBusyAtKill9Resumes(t *testing.T) {
+	if findChromium() == "" {
+		t.Skip("chromium is not installed (Debian: apt-get install chromium); skipping the headless browser test")
+	}
+	tlsAddr := freePort(t)
+	la := startAngel(t, "--listen-tls", tlsAddr, "--line-rate", "0", "--byte-rate", "0")
+	waitListening(t, tlsAddr, 10*time.Second)
+	br := startChromium(t, "--ignore-certificate-errors")
+	br.call("Page.navigate", map[string]any{"url": "https://" + tlsAddr + "/"})
+	br.expect("enter your name: ")
+	br.typeLine("Shielded")
+	br.expect("(yes/no): ")
+	br.typeLine("yes")
+	br.expect("Choose a password: ")
+	br.typeLine("shielded-pw")
+	br.expect("Type the password again: ")
+	br.typeLine("shielded-pw")
+	br.expect("Exits:")
+	tel := la.dialClient()
+	tel.Register("Tel", "tel-pw-1")
+	br.typeLine("say ready")
+	tel.Expect("Shielded says 'ready'")
+	// The page has its resume token once the talker sent it (after its
+	// first input as a player).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var has bool
+		br.eval(`(() => { try { return !!sessionStorage.getItem("talker-resume") } catch (e) { return false } })()`, &has)
+		if has {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the page never got a resume token")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			tel.Send(fmt.Sprintf("say busy %d", i))
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	<-done
+	tel.Expect("recovered")
+	tel.Send("say while you were away")
+	tel.Expect("You say 'while you were away'")
+	st := br.expect("Tel says 'while you were away'")
+	if st.Closes == 0 {
+		t.Log("the last checkpoint came after the last record: the WebSocket continued")
+	} else if st.Opens != 2 {
+		t.Errorf("after the crash the page's WebSocket opened %d times and closed %d, want 2 and 1", st.Opens, st.Closes)
+	}
+	br.typeLine("say back again")
+	tel.Expect("Shielded says 'back again'")
+	if n := strings.Count(br.state().Text, "Tel says 'while you were away'"); n != 1 {
+		t.Errorf("the page shows the missed line %d times", n)
 	}
 }
