@@ -100,6 +100,12 @@ func (w *World) staffLog(s *Session, action, target, reason string) {
 // staffLogBy is staffLog for an action by someone who may not be on (the
 // console: 'talker account ...'); s, if not nil, is not told.
 func (w *World) staffLogBy(actor string, s *Session, action, target, reason string) {
+	w.staffLogFor(staffRank, actor, s, action, target, reason)
+}
+
+// staffLogFor is staffLogBy with the line shown only to those of rank min
+// and above ('invis' by staff: invis.go).
+func (w *World) staffLogFor(min player.Rank, actor string, s *Session, action, target, reason string) {
 	a := store.StaffAction{At: w.cfg.Now(), Actor: actor, Action: action, Target: target, Reason: reason}
 	if err := w.store.LogStaffAction(a); err != nil {
 		w.log.Error().Err(err).Msg("could not write the staff log")
@@ -107,7 +113,7 @@ func (w *World) staffLogBy(actor string, s *Session, action, target, reason stri
 	w.log.Info().Str("by", a.Actor).Str("action", action).Str("target", target).Str("reason", reason).Msg("staff action")
 	line := "*** [staff] " + staffLogLine(a)
 	for _, o := range w.online {
-		if o != s && o.Player.Rank >= staffRank {
+		if o != s && o.Player.Rank >= staffRank && o.Player.Rank >= min {
 			o.println(line)
 		}
 	}
@@ -580,6 +586,8 @@ func (w *World) cmdStaffLog(s *Session, args string) {
 	}
 	s.println("The last " + plural(len(entries), "staff action") + ":")
 	for _, a := range entries {
-		s.println(a.At.Format("2006-01-02 15:04") + "  " + staffLogLine(a))
+		if !w.invisLogHidden(s, a) { // invis.go
+			s.println(a.At.Format("2006-01-02 15:04") + "  " + staffLogLine(a))
+		}
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +106,120 @@ func TestGMCPAfterResume(t *testing.T) {
 	plain.Expect("running talker version")
 	if raw := plain.Raw(); bytes.Contains(raw, []byte{255, 250, 201}) {
 		t.Errorf("GMCP sent to a client that did not agree to it: %q", raw)
+	}
+}
+
+// seen collects what c received for one event: the text up to and
+// including until, whatever follows within 200 ms, and the GMCP messages
+// after the first gmcpFrom.
+func seen(c *talkertest.Client, until string, gmcpFrom int) (string, []string) {
+	got := c.Expect(until)
+	got += c.Quiet(200 * time.Millisecond)
+	return got, c.GMCPSince(gmcpFrom)
+}
+
+// TestInvisLooksLikeLogoutAndLogin: to those below a member of staff,
+// turning invisible shows exactly what logging out does, and turning
+// visible again exactly what logging in does: the same lines (a friend's
+// wording for a friend) and the same GMCP room messages; nothing to those
+// who keep sight of them but the staff line. On a small talker everyone
+// is told; on a crowded one (more than AnnounceAll on: 4 here, with
+// AnnounceAll 2) only friends, and the room hears nothing.
+func TestInvisLooksLikeLogoutAndLogin(t *testing.T) {
+	for _, announceAll := range []int{DefaultConfig().AnnounceAll, 2} {
+		crowded := announceAll == 2
+		t.Run(fmt.Sprint("announce_all_", announceAll), func(t *testing.T) {
+			ts := startServer(t, func(c *Config) { c.AnnounceAll = announceAll })
+			alice := ts.gmcpDial()
+			alice.Register("Alice", "secret-Alice")
+			bob := ts.account("Bob", player.Resident)
+			boss := ts.account("Boss", player.Admin)
+			sue := ts.account("Sue", player.Staff)
+			alice.Send("friend sue")
+			alice.Expect("Sue")
+			alice.Quiet(200 * time.Millisecond)
+			bob.Quiet(200 * time.Millisecond)
+
+			type event struct {
+				alice, bob string
+				gmcp       []string
+			}
+			capture := func(what string, n int) event {
+				var e event
+				e.alice, e.gmcp = seen(alice, "[ Your friend Sue has "+what+" ]", n)
+				if crowded {
+					e.bob = bob.Quiet(200 * time.Millisecond)
+				} else {
+					e.bob, _ = seen(bob, "[ Sue has "+what+" ]", 0)
+				}
+				return e
+			}
+			n := len(alice.GMCPMessages())
+			sue.Send("quit")
+			sue.WaitClosed()
+			logout := capture("disconnected", n)
+			boss.Quiet(200 * time.Millisecond)
+			n = len(alice.GMCPMessages())
+			sue = ts.login("Sue")
+			login := capture("connected", n)
+			boss.Quiet(200 * time.Millisecond)
+			if crowded == strings.Contains(logout.alice, "Sue has left the talker.") || crowded == strings.Contains(login.bob, "Sue arrives.") ||
+				crowded && (logout.bob != "" || login.bob != "") ||
+				len(logout.gmcp) != 1 || !strings.HasPrefix(logout.gmcp[0], `Room.RemovePlayer "Sue"`) ||
+				len(login.gmcp) != 1 || !strings.HasPrefix(login.gmcp[0], `Room.AddPlayer {"name":"Sue"`) {
+				t.Fatalf("a real logout and login: %+v %+v", logout, login)
+			}
+
+			n = len(alice.GMCPMessages())
+			sue.Send("invis on")
+			sue.Expect("You are now invisible")
+			invis := capture("disconnected", n)
+			n = len(alice.GMCPMessages())
+			sue.Send("vis")
+			sue.Expect("You are visible again.")
+			vis := capture("connected", n)
+			if invis.alice != logout.alice || invis.bob != logout.bob || strings.Join(invis.gmcp, "\n") != strings.Join(logout.gmcp, "\n") {
+				t.Errorf("turning invisible does not look like logging out:\nlogout %q\ninvis  %q", logout, invis)
+			}
+			if vis.alice != login.alice || vis.bob != login.bob || strings.Join(vis.gmcp, "\n") != strings.Join(login.gmcp, "\n") {
+				t.Errorf("turning visible does not look like logging in:\nlogin %q\nvis   %q", login, vis)
+			}
+			got := boss.Quiet(200 * time.Millisecond)
+			if strings.Contains(got, "connected") || strings.Contains(got, "left the talker") || strings.Contains(got, "arrives") {
+				t.Errorf("an admin, who sees Sue throughout, was shown her come and go:\n%s", got)
+			}
+		})
+	}
+}
+
+// TestInvisNotInTheStaffLogOfLowerStaff: an admin turning invisible or
+// visible is not shown to staff below them, live or in 'stafflog' (it
+// would tell them what invisibility hides from them); their peers see both.
+func TestInvisNotInTheStaffLogOfLowerStaff(t *testing.T) {
+	ts := startServer(t)
+	sue := ts.account("Sue", player.Staff)
+	boss := ts.account("Boss", player.Admin)
+	ann := ts.account("Ann", player.Admin)
+	boss.Send("invis on")
+	boss.Expect("You are now invisible")
+	ann.Expect("*** [staff] Boss invis")
+	boss.Send("vis")
+	ann.Expect("*** [staff] Boss vis")
+	sue.Send("invis on")
+	boss.Expect("*** [staff] Sue invis")
+	if got := sue.Expect("You are now invisible"); strings.Contains(got, "[staff] Boss") {
+		t.Errorf("staff below an admin were told live of the admin's invisibility:\n%s", got)
+	}
+	sue.Send("stafflog")
+	sue.Expect("staff actions:")
+	got := sue.Expect("Sue invis")
+	if strings.Contains(got, "Boss") {
+		t.Errorf("staff below an admin were shown the admin's invisibility:\n%s", got)
+	}
+	ann.Send("stafflog")
+	ann.Expect("staff actions:")
+	got = ann.Expect("Sue invis")
+	if !strings.Contains(got, "Boss invis") || !strings.Contains(got, "Boss vis") {
+		t.Errorf("an admin's stafflog lacks a peer's invis and vis:\n%s", got)
 	}
 }
