@@ -96,6 +96,11 @@ type Angel struct {
 	exited    map[int]exitInfo // reaped children not yet matched to a generation
 	crashes   crashes
 	restartAt time.Time
+	// holdsOpen counts each generation's hold channels still being read:
+	// a recovery waits (up to holdDrainWait) until the dead one's are
+	// drained, so that its last checkpoints, and the number of the last,
+	// are what the offer has (its crash journal relies on that).
+	holdsOpen map[int]int
 	restarts  int
 	lastExit  string
 	stopping  *stopRequest
@@ -372,6 +377,15 @@ func (a *Angel) handle(ev any) {
 		ev.reply <- a.trusted(ev.pid)
 	case holdEvent:
 		a.held.apply(ev.frame, ev.fds, ev.version, ev.syncDone)
+	case holdOpen:
+		if a.holdsOpen == nil {
+			a.holdsOpen = map[int]int{}
+		}
+		a.holdsOpen[ev.pid] += ev.delta
+		if a.holdsOpen[ev.pid] <= 0 {
+			delete(a.holdsOpen, ev.pid)
+			a.check(now)
+		}
 	case offerEvent:
 		a.offerDone(ev, now)
 	case sigEvent:
@@ -514,6 +528,8 @@ func (a *Angel) check(now time.Time) {
 		// Gone, but its link still has bytes to read: wait for them.
 	case a.cur != nil:
 		a.watch(now)
+	case a.state == link.StateRestarting && !now.Before(a.restartAt) && a.stopping == nil && a.holdDraining(now):
+		// The dead generation's last frames are still being read.
 	case a.state == link.StateRestarting && !now.Before(a.restartAt) && a.stopping == nil:
 		if a.held.empty() {
 			a.startTalker("restart after a crash")

@@ -41,6 +41,12 @@ type holdings struct {
 	listeners []heldListener
 	system    json.RawMessage // state.EncodeSystem's, passed through untouched
 	updated   time.Time       // when a frame last changed anything (for status)
+	// journal is the talker's crash journal (package journal), if it sent
+	// one; seq the number of the last checkpoint received, from which the
+	// journal's entries are newer.
+	journal    int
+	hasJournal bool
+	seq        uint64
 }
 
 func (h *holdings) empty() bool { return len(h.conns) == 0 && len(h.listeners) == 0 }
@@ -53,6 +59,14 @@ func (h *holdings) empty() bool { return len(h.conns) == 0 && len(h.listeners) =
 func (h *holdings) apply(f link.HoldFrame, fds []int, version int, syncDone bool) {
 	if h.conns == nil {
 		h.conns = map[uint64]*heldConn{}
+	}
+	if f.Journal && len(fds) > 0 {
+		// The last descriptor (link.HoldFrame.Journal).
+		h.setJournal(fds[len(fds)-1])
+		fds = fds[:len(fds)-1]
+	}
+	if f.Seq > 0 {
+		h.seq = f.Seq
 	}
 	next := 0
 	take := func() int {
@@ -131,6 +145,18 @@ func (h *holdings) releaseAll(hangUp bool) {
 		delete(h.conns, id)
 	}
 	h.releaseListeners()
+	if h.hasJournal {
+		unix.Close(h.journal)
+		h.hasJournal, h.seq = false, 0
+	}
+}
+
+// setJournal holds fd as the talker's crash journal.
+func (h *holdings) setJournal(fd int) {
+	if h.hasJournal {
+		unix.Close(h.journal)
+	}
+	h.journal, h.hasJournal = fd, true
 }
 
 func (h *holdings) releaseListeners() {
@@ -194,6 +220,11 @@ func (h *holdings) offer(runDir string, dead *generation, crashedAt time.Time, s
 	if dead != nil {
 		hdr.FromPID, hdr.FromVer = dead.pid, dead.version
 	}
+	if h.hasJournal && !socketsOnly {
+		// Before the listeners, which are the last len(Listeners).
+		hdr.Journal, hdr.JournalSince = true, h.seq
+		fds = append(fds, h.journal)
+	}
 	for _, l := range h.listeners {
 		hdr.Listeners = append(hdr.Listeners, l.name)
 		fds = append(fds, l.fd)
@@ -235,6 +266,8 @@ func (a *Angel) serveHold(c net.Conn, hello link.HoldHello) {
 	if _, err := uc.Write([]byte(ack)); err != nil {
 		return
 	}
+	a.events <- holdOpen{pid: hello.PID, delta: 1}
+	defer func() { a.events <- holdOpen{pid: hello.PID, delta: -1} }()
 	for {
 		f, fds, err := link.RecvFrame(uc, useCBOR)
 		if err != nil {
@@ -242,6 +275,24 @@ func (a *Angel) serveHold(c net.Conn, hello link.HoldHello) {
 		}
 		a.events <- holdEvent{pid: hello.PID, frame: f, fds: fds, version: version, syncDone: hello.SyncDone}
 	}
+}
+
+// holdOpen counts a generation's hold channels being read (+1 when one
+// starts, -1 when it ends).
+type holdOpen struct {
+	pid, delta int
+}
+
+// holdDrainWait bounds how long a recovery waits for a dead generation's
+// hold channel to be read to its end: normally a few milliseconds (the
+// frames are in the socket's buffer); longer only if the angel itself is
+// starved of CPU.
+const holdDrainWait = 2 * time.Second
+
+// holdDraining says whether a recovery should wait for the dead
+// generation's hold channel: it is still being read, and not for long.
+func (a *Angel) holdDraining(now time.Time) bool {
+	return a.lastDead != nil && a.holdsOpen[a.lastDead.pid] > 0 && now.Sub(a.crashedAt) < holdDrainWait
 }
 
 // holdAsk asks the angel's loop whether pid may hold sockets.

@@ -55,6 +55,13 @@ const (
 	KindSession Kind = 1
 	// KindSystem is the talker-wide state (state.EncodeSystem); id 0.
 	KindSystem Kind = 2
+	// KindOutput is output committed for a connection: the absolute
+	// offset in its output stream of the first byte (u64), then the bytes.
+	KindOutput Kind = 3
+	// KindRunning says a session is running a line (the payload): the
+	// next record of that session says it finished. A journal whose last
+	// word on a session is this one died running it (see Folded.Running).
+	KindRunning Kind = 4
 )
 
 const (
@@ -330,18 +337,47 @@ func Parse(mem []byte, since uint64) ([]Entry, error) {
 	return out, nil
 }
 
-// Latest folds entries into the last record of each session and the last
-// system state (nil if none): what a recovery applies over the angel's
-// checkpoint.
-func Latest(entries []Entry) (sessions map[uint64][]byte, system []byte) {
-	sessions = map[uint64][]byte{}
+// OutputEntry is the payload of a KindOutput entry.
+func OutputEntry(from uint64, b []byte) []byte {
+	return append(binary.LittleEndian.AppendUint64(make([]byte, 0, 8+len(b)), from), b...)
+}
+
+// Run is a stretch of a connection's output stream from the journal.
+type Run struct {
+	From  uint64
+	Bytes []byte
+}
+
+// Folded is what a recovery takes from a journal: each session's last
+// record, the last system state (nil if none), and each connection's
+// committed output, in order.
+type Folded struct {
+	Sessions map[uint64][]byte
+	System   []byte
+	Output   map[uint64][]Run
+	// Running is, per session, the line it was running when the talker
+	// died: a recovery must not run it again (it may be what killed the
+	// talker), and says so.
+	Running map[uint64][]byte
+}
+
+// Latest folds entries (see Folded).
+func Latest(entries []Entry) Folded {
+	f := Folded{Sessions: map[uint64][]byte{}, Output: map[uint64][]Run{}, Running: map[uint64][]byte{}}
 	for _, e := range entries {
 		switch e.Kind {
+		case KindRunning:
+			f.Running[e.ID] = e.Payload
 		case KindSession:
-			sessions[e.ID] = e.Payload
+			f.Sessions[e.ID] = e.Payload
+			delete(f.Running, e.ID)
 		case KindSystem:
-			system = e.Payload
+			f.System = e.Payload
+		case KindOutput:
+			if len(e.Payload) >= 8 {
+				f.Output[e.ID] = append(f.Output[e.ID], Run{From: binary.LittleEndian.Uint64(e.Payload), Bytes: e.Payload[8:]})
+			}
 		}
 	}
-	return sessions, system
+	return f
 }

@@ -47,9 +47,16 @@ func TestCommittedOnly(t *testing.T) {
 	if got := payloads(read(t, j, 0)); got != "0:1:a 0:2:b " {
 		t.Fatalf("got %q", got)
 	}
-	sessions, system := Latest(read(t, j, 0))
-	if string(sessions[1]) != "a" || string(sessions[2]) != "b" || system != nil {
-		t.Fatalf("latest: %v %q", sessions, system)
+	f := Latest(read(t, j, 0))
+	if string(f.Sessions[1]) != "a" || string(f.Sessions[2]) != "b" || f.System != nil {
+		t.Fatalf("latest: %v %q", f.Sessions, f.System)
+	}
+	j.Append(KindOutput, 7, OutputEntry(100, []byte("hello")))
+	j.Append(KindOutput, 7, OutputEntry(105, []byte(" world")))
+	j.Commit()
+	f = Latest(read(t, j, 0))
+	if runs := f.Output[7]; len(runs) != 2 || runs[0].From != 100 || string(runs[0].Bytes) != "hello" || runs[1].From != 105 {
+		t.Fatalf("output runs: %+v", runs)
 	}
 }
 
@@ -86,9 +93,8 @@ func TestTagsAndSwitch(t *testing.T) {
 	if got := payloads(read(t, j, 2)); got != "2:0:sys 2:3:t2 4:4:t4 " {
 		t.Fatalf("after the second switch: %q", got)
 	}
-	_, system := Latest(read(t, j, 0))
-	if string(system) != "sys" {
-		t.Fatalf("system %q", system)
+	if f := Latest(read(t, j, 0)); string(f.System) != "sys" {
+		t.Fatalf("system %q", f.System)
 	}
 }
 

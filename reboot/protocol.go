@@ -50,6 +50,12 @@ type Header struct {
 	// A reboot's listeners come through tableflip instead; the angel, which
 	// is not the new generation's parent, sends them this way.
 	Listeners []string `json:",omitempty"`
+	// Journal: a crash recovery's descriptors include, just before the
+	// listeners, the dead generation's crash journal (package journal);
+	// JournalSince is the number of the last checkpoint the angel got,
+	// from which the journal's entries are newer.
+	Journal      bool   `json:",omitempty"`
+	JournalSince uint64 `json:",omitempty"`
 }
 
 // Report is what the child tells the parent before it becomes ready (or

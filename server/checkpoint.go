@@ -40,12 +40,18 @@ func (w *World) encodeSystem() json.RawMessage {
 const checkpointEvery = 200 * time.Millisecond
 
 // SetHolder starts keeping h up to date.
-func (s *Server) SetHolder(h Holder) { s.world.do(func(w *World) { w.holder = h }) }
+func (s *Server) SetHolder(h Holder) {
+	s.world.do(func(w *World) {
+		w.holder = h
+		w.startJournal(h) // journal.go
+	})
+}
 
 // touch marks a session as changed since the last checkpoint.
 func (w *World) touch(s *Session) {
 	if w.holder != nil {
 		w.dirty[s.ID] = true
+		w.journalTouch(s)
 	}
 }
 
@@ -58,6 +64,7 @@ func (w *World) touchNow(s *Session) {
 	if b, err := w.encodeAngelCheckpoint(s); err == nil {
 		w.holder.Checkpoint(nil, map[uint64]state.Record{s.ID: b})
 		delete(w.dirty, s.ID)
+		w.journalTouch(s) // and in the journal at the end of the event
 	}
 }
 
@@ -101,7 +108,11 @@ func (w *World) checkpoint() {
 		w.lastSystem = sys
 	}
 	if sys != nil || len(records) > 0 {
-		w.holder.Checkpoint(sys, records)
+		if n := w.numberCheckpoint(); n > 0 { // journal.go
+			w.jr.holder.CheckpointNumbered(sys, records, n)
+		} else {
+			w.holder.Checkpoint(sys, records)
+		}
 	}
 }
 

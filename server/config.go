@@ -44,6 +44,12 @@ type Config struct {
 	// NoMCCP: MCCP2 compression is not offered to new connections
 	// (mccp.go; those compressing already go on).
 	NoMCCP bool
+	// NoJournal: no crash journal even under an angel (journal.go; for
+	// measuring what it costs, and for tests of the checkpoint alone).
+	NoJournal bool
+	// Journal: the talker runs under an angel, which will take its crash
+	// journal; it is made before anyone is served (journal.go).
+	Journal bool
 
 	// StartRoom is where new players appear and `home` leads when they have
 	// no home of their own.

@@ -122,6 +122,8 @@ func (w *World) encodeAngelCheckpoint(s *Session) (state.Record, error) {
 	defer w.scratch.Put(sc)
 	s.fillCheckpoint(&sc.rec, &sc.player)
 	sc.rec.Compress = compressCheckpoint(s)
+	// What waits its turn too: its input is committed as taken (journal.go).
+	sc.rec.Held = eventsToWire(s.held)
 	return state.EncodeSession(checkpointVersion, &sc.rec)
 }
 

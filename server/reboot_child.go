@@ -368,6 +368,16 @@ func Restore(cfg Config, hdr reboot.Header, stateBytes []byte, prep *Prepared, f
 	if err != nil {
 		return fail(err)
 	}
+	var committedOutput *journalRecovery
+	if hdr.Journal && len(fds) > 0 && snap.Checkpoint {
+		// The dead generation's crash journal, last before the listeners
+		// (journal.go): its committed changes go over the checkpoint.
+		jfd := fds[len(fds)-1]
+		fds = fds[:len(fds)-1]
+		if committedOutput, err = applyJournal(&cfg.Log, snap, jfd, hdr.JournalSince); err != nil {
+			cfg.Log.Warn().Err(err).Msg("crash journal not used: recovering from the angel's checkpoint alone")
+		}
+	}
 	sys, err := state.DecodeSystem(snap.System)
 	if err != nil {
 		return fail(fmt.Errorf("state is unreadable: %w", err))
@@ -395,6 +405,12 @@ func Restore(cfg Config, hdr reboot.Header, stateBytes []byte, prep *Prepared, f
 		return nil, err
 	}
 	w.restoreLinkDead(sys.LinkDead) // sessions without a socket (linkdead.go)
+	w.resumeOutput(committedOutput) // journal.go
+	for _, s := range w.sessions {
+		if s.conn != nil {
+			w.journalConn(s.conn) // before they start: peeking from the first byte
+		}
+	}
 	tSessions := time.Now()
 
 	t := w.system.LastReboot

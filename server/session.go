@@ -49,6 +49,15 @@ type Session struct {
 	room  *Room
 	clock func() time.Time // the world's clock, for timestamps
 
+	// inputAt is the socket's input offset after the last batch the world
+	// took, and reader the reader's decoder there (when it peeks): what
+	// the crash journal commits (journal.go, conn/input.go).
+	inputAt uint64
+	reader  *telnet.Decoder
+	// poison is the line this session was running when the previous
+	// generation died, not to be run again (journal.go).
+	poison []byte
+
 	checking bool           // a password check is running for this session
 	held     []telnet.Event // input that must wait: a password check, a reboot, or its turn under the line rate
 	// turns paces the lines a session's commands run at (the line rate):

@@ -58,6 +58,12 @@ func (s *Session) fillCheckpoint(r *state.Session, p *state.Player) {
 	}
 	r.GreetPending = s.GreetPending // greeting.go
 	r.ResumeDigest = s.resumeDigest
+	// Where the input stands and what is held (journal.go): a crash
+	// recovery goes on from exactly there.
+	r.Conn.InputAt = s.inputAt
+	if s.reader != nil {
+		r.Conn.Decoder = decoderToWire(s.reader)
+	}
 }
 
 // recordScratch is a session record under construction, reused: a
@@ -130,6 +136,10 @@ func restoredSession(r *state.Session) *Session {
 	// Converse mode and the last command (converse.go).
 	s.Converse, s.LastCommand = r.Converse, r.LastCommand
 	s.GreetPending = r.GreetPending // greeting.go
+	if s.inputAt = r.Conn.InputAt; s.inputAt != 0 {
+		d := carriedFromWire(&r.Conn).Decoder
+		s.reader = &d
+	}
 	return s
 }
 
@@ -209,6 +219,12 @@ func qFromWire(m map[uint8]uint8) map[byte]telnet.Q {
 	return out
 }
 
+// decoderToWire is a telnet decoder's state as records carry it.
+func decoderToWire(d *telnet.Decoder) state.Decoder {
+	return state.Decoder{Mode: uint8(d.Mode), Verb: d.Verb, SBOption: d.SBOption, SB: d.SB,
+		SBOverflow: d.SBOverflow, Line: d.Line, Truncated: d.Truncated, CR: d.CR, MaxLine: d.MaxLine, MaxSB: d.MaxSB}
+}
+
 func carriedToWire(c conn.Carried) state.Carried {
 	d := &c.Decoder
 	return state.Carried{
@@ -219,6 +235,7 @@ func carriedToWire(c conn.Carried) state.Carried {
 		Unsent: c.Unsent, WebSocket: wsToWire(c.WebSocket), // webstate.go
 		Compress: compressToWire(c.Compress), // mccp.go
 		TLS:      tlsToWire(c.TLS),           // tlsstate.go
+		InputAt:  c.InputAt,
 	}
 }
 
@@ -232,6 +249,7 @@ func carriedFromWire(c *state.Carried) conn.Carried {
 		Unsent: c.Unsent, WebSocket: wsFromWire(c.WebSocket), // webstate.go
 		Compress: compressFromWire(c.Compress), // mccp.go
 		TLS:      tlsFromWire(c.TLS),           // tlsstate.go
+		InputAt:  c.InputAt,
 	}
 }
 

@@ -82,6 +82,7 @@ type World struct {
 	expiredAt     time.Time               // when idle newbie accounts were last looked for (expireNewbies)
 
 	holder     Holder          // the angel, keeping sockets and checkpoints (checkpoint.go)
+	jr         *journaling     // the crash journal, under an angel (journal.go)
 	dirty      map[uint64]bool // sessions changed since the last checkpoint
 	lastSystem []byte          // the system state last sent to the holder
 	disabled   map[string]bool // commands turned off (see crash.go)
@@ -124,6 +125,9 @@ func newWorld(cfg *Config, st *store.Store, connIDs *atomic.Uint64) (*World, err
 		dirty:     map[uint64]bool{},
 	}
 	w.loadDisabled()
+	if cfg.Journal && !cfg.NoJournal {
+		w.openJournal() // journal.go
+	}
 	rooms, err := st.Rooms()
 	if err != nil {
 		return nil, err
@@ -163,6 +167,7 @@ func (w *World) run() {
 		select {
 		case c := <-w.control:
 			w.safely("event", func() { w.handle(c) })
+			w.safely("journal", w.commitJournal)
 			w.checkQuiesced()
 			continue
 		default:
@@ -177,6 +182,7 @@ func (w *World) run() {
 		case <-cp.C:
 			w.safely("checkpoint", w.checkpoint)
 		}
+		w.safely("journal", w.commitJournal) // journal.go: before the input may go
 		w.checkQuiesced()
 		if w.phase == phaseStopping && len(w.sessions) == 0 {
 			close(w.stopped)
@@ -218,6 +224,7 @@ func (w *World) handle(ev any) {
 }
 
 func (w *World) accept(c *conn.Conn) {
+	w.journalConn(c) // journal.go: its reader peeks, its output waits for commits
 	if w.phase == phaseStopping {
 		c.Send([]byte("The talker is shutting down; please try again in a minute.\r\n"))
 		w.closeConn(c)
@@ -310,6 +317,7 @@ func (w *World) input(in conn.Input) {
 		w.closeSession(s, closeFlooding)
 		return
 	}
+	w.noteInput(s, &in) // journal.go
 	if len(s.held) > 0 {
 		// Earlier input is waiting: this waits behind it.
 		s.held = append(s.held, in.Events...)
@@ -377,6 +385,10 @@ func (w *World) event(s *Session, ev telnet.Event) {
 	w.touch(s)
 	switch ev.Kind {
 	case telnet.EventLine:
+		if w.skipPoison(s, ev.Line) { // journal.go
+			return
+		}
+		w.journalRunning(s, ev.Line)
 		w.greetIfPending(s, true) // greeting.go: typed ahead of it
 		s.LastInput = w.cfg.Now()
 		if ev.Truncated > 0 {

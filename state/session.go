@@ -116,6 +116,11 @@ type Carried struct {
 	// WebSocket is a browser client's framing state, exact (version 7);
 	// Unsent is then whole frames.
 	WebSocket *WebSocket `json:"WebSocket,omitempty"`
+	// InputAt is the socket's absolute input offset the Decoder is at: in
+	// a full record, exact; in a checkpoint record, that of the last batch
+	// the world took (committed to the crash journal), whose Decoder is
+	// the reader's there. 0: not known (older builds).
+	InputAt uint64 `json:"InputAt,omitempty"`
 }
 
 // Decoder is the telnet decoder's state: where it is in a sequence, and

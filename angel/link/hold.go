@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -63,6 +64,14 @@ type HoldFrame struct {
 	// or so at 10,000 connections, after a reboot or an angel restart or
 	// upgrade) still finds every player's socket held.
 	SyncDone bool `json:",omitempty"`
+	// Seq numbers the checkpoint this frame completes (the world's count,
+	// package journal's tags): the angel then holds every session at
+	// least as of it. A full sync's number comes with its SyncDone.
+	Seq uint64 `json:",omitempty"`
+	// Journal: the frame's last descriptor is the generation's crash
+	// journal (a memfd; package journal), which the angel holds and hands
+	// to a recovery with the number of the last checkpoint it got.
+	Journal bool `json:",omitempty"`
 }
 
 // maxHoldFrame bounds a frame (a full sync of 10,000 sessions is a few
@@ -147,14 +156,68 @@ type Holder struct {
 	connected bool
 	pending   HoldFrame
 	fds       []int
-	wake      chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
+	// journal is a duplicate of the generation's crash journal (-1: none),
+	// sent with every full sync's SyncDone; received is the number of the
+	// last checkpoint written to this connection of the channel.
+	journal int
+	// pendingJournal is a duplicate of it for the next frame (-1: none).
+	pendingJournal int
+	received       atomic.Uint64
+	wake           chan struct{}
+	done           chan struct{}
+	closeOnce      sync.Once
 }
 
 // NewHolder prepares a hold channel to the angel at sock.
 func NewHolder(sock string, pid int, sync SyncSource) *Holder {
-	return &Holder{sock: sock, pid: pid, sync: sync, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &Holder{sock: sock, pid: pid, sync: sync, journal: -1, pendingJournal: -1, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// SetJournal gives the angel the generation's crash journal: fd is
+// duplicated here (the caller keeps its own). It goes with the next full
+// sync's SyncDone, or at once on a channel already synced.
+func (h *Holder) SetJournal(fd int) error {
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.journal >= 0 {
+		unix.Close(h.journal)
+	}
+	h.journal = dup
+	if h.connected {
+		if again, err := unix.FcntlInt(uintptr(dup), unix.F_DUPFD_CLOEXEC, 0); err == nil {
+			if h.pendingJournal >= 0 {
+				unix.Close(h.pendingJournal)
+			}
+			h.pendingJournal = again
+			h.signal()
+		}
+	}
+	return nil
+}
+
+// CheckpointNumbered is Checkpoint for checkpoint number n: once written,
+// Received says so.
+func (h *Holder) CheckpointNumbered(system json.RawMessage, records map[uint64]state.Record, n uint64) {
+	h.Checkpoint(system, records)
+	h.mu.Lock()
+	if h.connected {
+		h.pending.Seq = max(h.pending.Seq, n)
+	}
+	h.mu.Unlock()
+}
+
+// Received is the number of the last checkpoint written to the angel on
+// the current connection (0 until a full sync has been). The angel reads
+// everything written before it acts on a crash, so written is received.
+func (h *Holder) Received() uint64 { return h.received.Load() }
+
+// numberedSource is a SyncSource that numbers its full checkpoints.
+type numberedSource interface {
+	CheckpointNumber() uint64
 }
 
 func (h *Holder) signal() {
@@ -332,6 +395,10 @@ func (h *Holder) serve(c *net.UnixConn, useCBOR bool) {
 		h.mu.Lock()
 		frame, fds := h.pending, h.fds
 		h.pending, h.fds = HoldFrame{}, nil
+		if h.pendingJournal >= 0 {
+			frame.Journal, fds = true, append(fds, h.pendingJournal) // last: see HoldFrame.Journal
+			h.pendingJournal = -1
+		}
 		h.mu.Unlock()
 		encode(&frame, useCBOR)
 		err := SendFrame(c, &frame, fds, useCBOR)
@@ -339,14 +406,22 @@ func (h *Holder) serve(c *net.UnixConn, useCBOR bool) {
 		if err != nil {
 			return
 		}
+		if frame.Seq > 0 {
+			h.received.Store(frame.Seq)
+		}
 	}
 }
 
 // fullSync replaces what the angel holds: listeners and system state
 // first, then the connections in chunks, each with its record.
 func (h *Holder) fullSync(c *net.UnixConn, useCBOR bool) error {
+	h.received.Store(0) // a new angel, or one that lost what it had: nothing yet
 	names, fds := h.sync.Listeners()
 	system, ids := h.sync.Checkpoint()
+	var seq uint64
+	if ns, ok := h.sync.(numberedSource); ok {
+		seq = ns.CheckpointNumber()
+	}
 	err := SendFrame(c, &HoldFrame{Sync: true, Listeners: names, System: system}, fds, useCBOR)
 	ipc.CloseAll(fds)
 	if err != nil {
@@ -374,7 +449,21 @@ func (h *Holder) fullSync(c *net.UnixConn, useCBOR bool) error {
 			}
 		}
 	}
-	return SendFrame(c, &HoldFrame{SyncDone: true}, nil, useCBOR)
+	done := HoldFrame{SyncDone: true, Seq: seq}
+	var jfds []int
+	h.mu.Lock()
+	if h.journal >= 0 {
+		if dup, err := unix.FcntlInt(uintptr(h.journal), unix.F_DUPFD_CLOEXEC, 0); err == nil {
+			done.Journal, jfds = true, []int{dup}
+		}
+	}
+	h.mu.Unlock()
+	err = SendFrame(c, &done, jfds, useCBOR)
+	ipc.CloseAll(jfds)
+	if err == nil && seq > 0 {
+		h.received.Store(seq)
+	}
+	return err
 }
 
 // Close stops the channel.

@@ -37,6 +37,7 @@ func startAngelLink(cfg *server.Config, listen string) *angelClient {
 	if sock == "" {
 		return a
 	}
+	cfg.Journal = true // the angel takes the crash journal (server/journal.go)
 	start, _ := link.StartTime(os.Getpid())
 	a.hello = link.Hello{PID: os.Getpid(), StartTime: start, Version: cfg.Version, Listen: listen}
 	// Heartbeats come from the world's own loop: a hung loop stops them.
@@ -96,6 +97,10 @@ func (h holdSource) Listeners() (names []string, fds []int) {
 }
 
 func (h holdSource) Checkpoint() (json.RawMessage, []uint64) { return h.srv.FullCheckpoint() }
+
+// CheckpointNumber numbers the full sync's checkpoint for the crash
+// journal (server/journal.go).
+func (h holdSource) CheckpointNumber() uint64 { return h.srv.CheckpointNumber() }
 
 func (h holdSource) Dup(ids []uint64) ([]uint64, []int, map[uint64]state.Record) {
 	return h.srv.DupConns(ids)

@@ -283,6 +283,10 @@ func (o *outbox) addMarked(b []byte, on bool) bool {
 	o.buf = append(o.buf, b...)
 	o.marks = append(o.marks, outMark{at: len(o.buf), on: on})
 	o.compressOn = on
+	if o.gate != nil {
+		o.holdForCommit() // gate.go
+		return true
+	}
 	if !o.paused {
 		o.signal()
 	}

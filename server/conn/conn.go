@@ -80,6 +80,11 @@ type Input struct {
 	// batch it was in the middle of, or died in a panic. The decoder state
 	// (Decoder) is final until ThawReading.
 	Stopped bool
+	// RawEnd is the socket's absolute input offset after this batch, and
+	// Reader, for a reader that peeks (input.go), a copy of its decoder
+	// there: what the world commits before the bytes may go.
+	RawEnd uint64
+	Reader *telnet.Decoder
 }
 
 // Panic reports a panic in a connection's reader or writer goroutine: the
@@ -110,6 +115,12 @@ type Conn struct {
 	// it (FreezeReading) while it is frozen.
 	Decoder  telnet.Decoder
 	Throttle Throttle
+	input    inputState // the input stream's offsets (input.go)
+	// journaled: the world commits input to a crash journal (SetJournaled);
+	// committedIn is the offset it has committed up to (CommitInput).
+	journaled   atomic.Bool
+	committedIn atomic.Uint64
+	fresh       bool // accepted here (New), not adopted
 	// newLimits holds limits set by a configuration reload (SetLimits)
 	// until the reader applies them before its next batch.
 	newLimits atomic.Pointer[Limits]
@@ -150,7 +161,9 @@ func New(id uint64, nc *net.TCPConn, limits Limits, deliver Deliver) *Conn {
 // goroutines.
 func NewWithPanics(id uint64, nc *net.TCPConn, limits Limits, deliver Deliver, panics ReportPanic) *Conn {
 	c := wrap(id, nc, limits, deliver, panics)
+	c.fresh = true // input.go: nothing consumed yet
 	c.setSocketOptions()
+	c.out.abs, c.out.absKnown = socketWritten(nc) // gate.go: 0 on a fresh socket
 	return c
 }
 
@@ -163,6 +176,7 @@ func wrap(id uint64, nc *net.TCPConn, limits Limits, deliver Deliver, panics Rep
 		Decoder: telnet.NewDecoder(limits.MaxLine, limits.MaxSB)}
 	c.Throttle = NewThrottle(limits, time.Now())
 	c.out.init(limits.MaxBacklog)
+	c.out.owner = c
 	c.finished = make(chan struct{})
 	c.thawed = sync.NewCond(&c.thawMu)
 	return c
@@ -316,6 +330,12 @@ func (c *Conn) endBatch() (frozen bool) {
 		if c.rstate.CompareAndSwap(readFreezing, readFrozen) {
 			return true
 		}
+		if c.rstate.Load() == readEnded {
+			// Abandoned meanwhile (Abandon stores readEnded under a busy
+			// reader): stop, as a frozen reader that is never thawed.
+			// Without this the loop spun forever, holding the socket.
+			return true
+		}
 	}
 }
 
@@ -366,8 +386,11 @@ func (c *Conn) readLoop() {
 				outcome = readWasFrozen
 				return true
 			}
+			// Set up once, at the first read: a new generation's reader
+			// is started frozen while the old one still reads.
+			c.startInput(int(fd)) // input.go
 			for {
-				n, readErr = unix.Read(int(fd), buf)
+				n, readErr = c.readInput(int(fd), buf) // input.go
 				if readErr != unix.EINTR {
 					break
 				}
@@ -416,6 +439,7 @@ func (c *Conn) readLoop() {
 			data, readErr = c.tlsDecode(buf[:n], readErr) // tls.go
 			evs = c.feed(data, evs[:0])                   // websocket.go
 			in := Input{Conn: c}
+			sync := c.readerState(&in) // input.go
 			if len(evs) > 0 {
 				in.Events = make([]telnet.Event, 0, len(evs))
 				for _, ev := range evs {
@@ -429,7 +453,7 @@ func (c *Conn) readLoop() {
 				}
 			}
 			in.Flood = c.limits.FloodKick > 0 && c.Throttle.Dropped >= c.limits.FloodKick
-			if len(in.Events) > 0 || in.Flood || c.wsChanged() {
+			if len(in.Events) > 0 || in.Flood || c.wsChanged() || sync {
 				c.deliver(in)
 			}
 			if in.Flood {
@@ -583,12 +607,17 @@ type Carried struct {
 	// WebSocket is the framing state of a browser client's connection
 	// (websocket.go; Unsent is then whole frames), nil for telnet.
 	WebSocket *WSRead
+	// InputAt is the socket's absolute input offset the Decoder is at
+	// (input.go): exact from a reboot; from a crash journal, what was
+	// committed. 0: not known.
+	InputAt uint64
 }
 
 // Carry returns the connection's carried state. Call it only with the
 // reader and the writer frozen (or not started).
 func (c *Conn) Carry() Carried {
-	cr := Carried{Decoder: c.Decoder, Throttle: c.Throttle}
+	c.settleInput() // input.go: nothing taken is left in the socket
+	cr := Carried{Decoder: c.Decoder, Throttle: c.Throttle, InputAt: c.input.carried()}
 	cr.TLS = c.tlsCarry() // tls.go
 	var marks []outMark
 	cr.Unsent, marks = c.out.pending()
@@ -658,12 +687,19 @@ func (c *Conn) SetLimits(l Limits) {
 func (c *Conn) Attach(id uint64, deliver Deliver, panics ReportPanic, carried Carried) {
 	c.ID, c.deliver, c.panics = id, deliver, panics
 	c.Decoder = carried.Decoder
+	c.input.resume = carried.InputAt // input.go
 	c.Throttle = carried.Throttle
 	c.Throttle.SetLimits(c.limits)
 	c.attachTLS(carried.TLS) // tls.go
 	if carried.WebSocket != nil {
 		c.attachWebSocket(carried.WebSocket) // websocket.go
 	}
+	// Where this generation's output starts on the socket (gate.go): the
+	// previous one's writer is stopped by now.
+	abs, known := socketWritten(c.nc)
+	c.out.mu.Lock()
+	c.out.abs, c.out.absKnown = abs, known && len(c.out.buf) == 0
+	c.out.mu.Unlock()
 	if len(carried.Unsent) > 0 || carried.Compress.Active() {
 		c.out.mu.Lock() // a frozen writer may be waiting (StartFrozen)
 		c.attachCompression(carried.Compress, len(c.out.buf), len(carried.Unsent))

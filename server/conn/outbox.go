@@ -29,6 +29,20 @@ type outbox struct {
 	idle      *sync.Cond // signalled when inFlight drops to 0
 	wake      chan struct{}
 	sends     atomic.Uint64 // calls to add (Conn.Sent)
+
+	// With a crash journal (gate.go): the writer takes only buf[:open],
+	// the output of events the world has committed; listed says the
+	// connection is on the gate's list for the next commit.
+	owner  *Conn
+	gate   *Gate
+	open   int
+	listed bool
+	// abs is the socket's absolute count of bytes written at buf[0]
+	// (absKnown: read from the socket), for the journal's record of the
+	// output; journalOff once the output is compressed or encrypted.
+	abs        uint64
+	absKnown   bool
+	journalOff bool
 }
 
 func (o *outbox) init(max int) {
@@ -56,12 +70,25 @@ func (o *outbox) add(b []byte) bool {
 	}
 	wasEmpty := len(o.buf) == 0
 	o.buf = append(o.buf, b...)
+	if o.gate != nil {
+		o.holdForCommit()
+		return true
+	}
 	if wasEmpty && !o.paused {
 		// (A paused writer would only wake to find itself paused: the
 		// thaw wakes it.)
 		o.signal()
 	}
 	return true
+}
+
+// holdForCommit puts the connection on its gate's list, once a round: its
+// output waits for the world's commit (gate.go). Call with o.mu held.
+func (o *outbox) holdForCommit() {
+	if !o.listed {
+		o.listed = true
+		o.gate.hold(o.owner)
+	}
 }
 
 func (o *outbox) close() {
@@ -74,6 +101,7 @@ func (o *outbox) close() {
 func (o *outbox) closeAfterFlush() {
 	o.mu.Lock()
 	o.closing = true
+	o.open = len(o.buf) // the last words go without waiting for a commit
 	o.mu.Unlock()
 	o.signal()
 }
@@ -106,13 +134,29 @@ func (o *outbox) take(spare []byte, held bool) ([]byte, []outMark, outState) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	st := outState{o.closing, o.closed, o.paused}
-	if (len(o.buf) == 0 && len(o.marks) == 0 && !held) || o.paused {
+	n := len(o.buf)
+	if o.gate != nil {
+		n = min(o.open, n) // the rest waits for the world's commit
+	}
+	k := 0
+	for k < len(o.marks) && o.marks[k].at <= n {
+		k++
+	}
+	if (n == 0 && k == 0 && !held) || o.paused {
 		// Nothing to take: keep both buffers where they are, or the spare
 		// would end up shared between writer and producers.
 		return nil, nil, st
 	}
-	data, marks := o.buf, o.marks
-	o.buf, o.marks = spare[:0], nil
+	data, marks := o.buf[:n], o.marks[:k]
+	rest, restMarks := o.buf[n:], o.marks[k:]
+	o.buf, o.marks = append(spare[:0], rest...), nil
+	for _, m := range restMarks {
+		o.marks = append(o.marks, outMark{at: m.at - n, on: m.on})
+	}
+	if o.gate != nil {
+		o.open -= n
+	}
+	o.abs += uint64(n)
 	o.inFlight = max(len(data), 1) // a switch alone is in flight too
 	return data, marks, st
 }
@@ -145,6 +189,10 @@ func (o *outbox) putBack(rest []byte, marks []outMark) {
 	buf := make([]byte, 0, len(rest)+len(o.buf))
 	buf = append(buf, rest...)
 	o.buf = append(buf, o.buf...)
+	o.abs -= uint64(len(rest))
+	if o.gate != nil {
+		o.open += len(rest) // taken, so committed
+	}
 }
 
 // pending returns a copy of the unsent bytes and the switches in them.

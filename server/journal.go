@@ -1,0 +1,357 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
+
+	"talker/journal"
+	"talker/server/conn"
+	"talker/server/telnet"
+	"talker/state"
+)
+
+// The world's side of the crash journal (package journal): after every
+// event it handles, the records of the sessions the event changed (and
+// the system state, if the event was input and changed it) are written to
+// shared memory and committed, and only then may the input that caused
+// them leave the kernel (conn.CommitInput). A kill -9 at any instant then
+// leaves the next generation with the angel's last checkpoint plus every
+// committed change since: every line handled exactly once, none lost, no
+// half line spliced onto a tail.
+
+// journalHolder is a Holder that also takes the journal and numbers
+// checkpoints (angel/link's Holder).
+type journalHolder interface {
+	Holder
+	SetJournal(fd int) error
+	CheckpointNumbered(system json.RawMessage, records map[uint64]state.Record, n uint64)
+	Received() uint64
+}
+
+// journaling is the world's journal state, owned by its goroutine.
+type journaling struct {
+	j      *journal.Journal
+	holder journalHolder
+	gate   *conn.Gate // output waits for the commit of the event that made it
+	// release is the round's connections and how far each may write.
+	release []released
+	dirty   map[uint64]bool // sessions the event being handled changed
+	system  bool            // the event was input: the system state may have changed
+	inputs  []*Session      // sessions whose input the event took
+	// lastSystem is the system state last journalled; number the last
+	// checkpoint's.
+	lastSystem []byte
+	number     uint64
+}
+
+type released struct {
+	c    *conn.Conn
+	upto int
+}
+
+// earlyCheckpoint is how full the active half may get before a checkpoint
+// is taken at once rather than at the next tick: then the angel catches
+// up and the halves switch long before one fills.
+const earlyCheckpoint = 0.5
+
+// startJournal makes the generation's journal and gives it to the angel.
+// Without a holder that takes one (no angel, or an older angel/link),
+// there is none, and input is read as before.
+func (w *World) startJournal(h Holder) {
+	jh, ok := h.(journalHolder)
+	if !ok || w.cfg.NoJournal {
+		w.closeJournal()
+		return
+	}
+	if w.jr == nil && !w.openJournal() {
+		return
+	}
+	if err := jh.SetJournal(w.jr.j.FD()); err != nil {
+		w.log.Warn().Err(err).Msg("no crash journal: it could not be given to the angel")
+		w.closeJournal()
+		return
+	}
+	w.jr.holder = jh
+	for _, s := range w.sessions {
+		if s.conn != nil {
+			w.journalConn(s.conn)
+		}
+		w.jr.dirty[s.ID] = true
+	}
+	w.jr.system = true
+	w.commitJournal()
+}
+
+// openJournal makes the generation's journal before it serves anyone, so
+// that every connection peeks and waits for commits from its first byte
+// (Config.Journal: under an angel, which gets it with the holder). It
+// reports whether there is one.
+func (w *World) openJournal() bool {
+	j, err := journal.Create(journal.DefaultHalf)
+	if err != nil {
+		w.log.Warn().Err(err).Msg("no crash journal: a kill -9 may lose the last lines typed")
+		return false
+	}
+	w.jr = &journaling{j: j, dirty: map[uint64]bool{}, gate: &conn.Gate{}}
+	return true
+}
+
+// closeJournal gives up the journal (no angel takes it): connections read
+// and write as without one.
+func (w *World) closeJournal() {
+	if w.jr == nil {
+		return
+	}
+	for _, s := range w.sessions {
+		if s.conn != nil {
+			s.conn.SetJournaled(false)
+			s.conn.SetGate(nil)
+		}
+	}
+	w.jr.j.Close()
+	w.jr = nil
+}
+
+// journalConn puts a connection under the journal: its reader peeks, and
+// its output waits for commits.
+func (w *World) journalConn(c *conn.Conn) {
+	if w.jr == nil {
+		return
+	}
+	c.SetJournaled(true)
+	c.SetGate(w.jr.gate)
+}
+
+// journalTouch notes a session changed by the event being handled.
+func (w *World) journalTouch(s *Session) {
+	if w.jr != nil {
+		w.jr.dirty[s.ID] = true
+	}
+}
+
+// noteInput records where a session's input stands after a batch the
+// world is about to handle (or hold): the offset and the reader's decoder
+// there, committed with the session's record at the end of the event.
+func (w *World) noteInput(s *Session, in *conn.Input) {
+	if in.RawEnd == 0 {
+		return
+	}
+	s.inputAt = in.RawEnd
+	if in.Reader != nil {
+		s.reader = in.Reader
+	}
+	w.touch(s)
+	if w.jr != nil {
+		w.jr.inputs = append(w.jr.inputs, s)
+		for _, ev := range in.Events {
+			if ev.Kind == telnet.EventLine {
+				w.jr.system = true // a command may change rooms, review, bans...
+				break
+			}
+		}
+	}
+}
+
+// commitJournal writes what the event just handled changed, commits it,
+// and then lets the input it took go from the kernel.
+func (w *World) commitJournal() {
+	jr := w.jr
+	if jr == nil {
+		return
+	}
+	pending := jr.gate.Pending()
+	if len(pending) == 0 && len(jr.dirty) == 0 && !jr.system && len(jr.inputs) == 0 {
+		return
+	}
+	record := func(c *conn.Conn) func(conn.Output) {
+		return func(o conn.Output) { jr.j.Append(journal.KindOutput, c.ID, journal.OutputEntry(o.From, o.Bytes)) }
+	}
+	for _, c := range pending {
+		jr.release = append(jr.release, released{c, c.CollectOutput(record(c))})
+	}
+	for id := range jr.dirty {
+		if s := w.sessions[id]; s != nil {
+			if rec, err := w.encodeAngelCheckpoint(s); err == nil {
+				jr.j.Append(journal.KindSession, id, rec)
+			}
+		}
+		delete(jr.dirty, id)
+	}
+	if jr.system {
+		if sys := w.encodeSystem(); !bytes.Equal(sys, jr.lastSystem) {
+			jr.j.Append(journal.KindSystem, 0, sys)
+			jr.lastSystem = sys
+		}
+		jr.system = false
+	}
+	jr.j.Commit()
+	// Only now may the event's output be written, and its input go.
+	for _, r := range jr.release {
+		r.c.ReleaseOutput(r.upto)
+	}
+	clear(jr.release)
+	jr.release = jr.release[:0]
+	for _, s := range jr.inputs {
+		if s.conn != nil {
+			s.conn.CommitInput(s.inputAt)
+		}
+	}
+	clear(jr.inputs)
+	jr.inputs = jr.inputs[:0]
+	if jr.j.Used() > earlyCheckpoint {
+		w.checkpoint()
+	}
+}
+
+// numberCheckpoint is called as a checkpoint's records are taken: it
+// numbers it, and when the angel has the checkpoint the active half began
+// with, switches halves (the other then holds nothing the angel lacks).
+func (w *World) numberCheckpoint() uint64 {
+	jr := w.jr
+	if jr == nil || jr.holder == nil {
+		return 0
+	}
+	jr.number++
+	if jr.holder.Received() >= jr.j.Base() {
+		jr.j.Switch(jr.number)
+	} else {
+		jr.j.Checkpointed(jr.number)
+	}
+	return jr.number
+}
+
+// journalRunning commits, before a line runs, that the session is running
+// it: if the talker dies in it (a Go fatal error, a kill), the next
+// generation does not run it again (poison, below). The session's record
+// after the event says it finished.
+func (w *World) journalRunning(s *Session, line []byte) {
+	if w.jr == nil {
+		return
+	}
+	w.jr.j.Append(journal.KindRunning, s.ID, line)
+	w.jr.j.Commit()
+	w.jr.dirty[s.ID] = true
+}
+
+// skipPoison reports whether line is the one the session was running when
+// the previous generation died (it is not run again: it may be what killed
+// it). Only the session's first line after the recovery is compared.
+func (w *World) skipPoison(s *Session, line []byte) bool {
+	p := s.poison
+	if p == nil {
+		return false
+	}
+	s.poison = nil
+	if !bytes.Equal(p, line) {
+		return false
+	}
+	w.log.Warn().Uint64("conn", s.ID).Str("player", s.name()).Msg("not running again the line that was running when the talker died")
+	s.println("*** Your last command was not run again: the talker stopped while running it.")
+	return true
+}
+
+// CheckpointNumber numbers a full sync's checkpoint (the hold channel
+// asks right after FullCheckpoint).
+func (s *Server) CheckpointNumber() (n uint64) {
+	s.world.do(func(w *World) { n = w.numberCheckpoint() })
+	return n
+}
+
+// applyJournal folds a dead generation's journal into the angel's
+// snapshot before it is restored: each session's latest committed record
+// and the latest system state replace the checkpoint's. Anything wrong
+// with the journal leaves the snapshot as it was (the checkpoint alone,
+// as before there was a journal), and says why.
+//
+// It returns each connection's committed output, for ResumeOutput once
+// the connections are adopted.
+func applyJournal(log *zerolog.Logger, snap *state.Snapshot, fd int, since uint64) (*journalRecovery, error) {
+	defer unix.Close(fd)
+	entries, err := journal.ReadFD(fd, since)
+	if err != nil {
+		return nil, err
+	}
+	folded := journal.Latest(entries)
+	sessions, system := folded.Sessions, folded.System
+	outputs := make(map[uint64][]conn.Output, len(folded.Output))
+	for id, runs := range folded.Output {
+		for _, r := range runs {
+			outputs[id] = append(outputs[id], conn.Output{From: r.From, Bytes: r.Bytes})
+		}
+	}
+	rec := &journalRecovery{output: outputs, running: folded.Running}
+	if system != nil {
+		if _, err := state.DecodeSystem(system); err != nil {
+			return nil, fmt.Errorf("journal: its system state does not decode: %w", err)
+		}
+		snap.System = system
+	}
+	if len(sessions) == 0 {
+		return rec, nil
+	}
+	applied := 0
+	for i, rec := range snap.Sessions {
+		st, err := state.DecodeSession(snap.Version, rec)
+		if err != nil || st.ID == 0 {
+			continue
+		}
+		newer, ok := sessions[st.ID]
+		if !ok {
+			continue
+		}
+		if _, err := state.DecodeSession(checkpointVersion, newer); err != nil {
+			continue
+		}
+		if snap.Version != checkpointVersion {
+			if newer, err = state.Transcode(newer, checkpointVersion, snap.Version); err != nil {
+				continue
+			}
+		}
+		snap.Sessions[i] = newer
+		applied++
+	}
+	log.Info().Int("entries", len(entries)).Int("sessions", applied).Bool("system", system != nil).
+		Uint64("since", since).Msg("crash journal applied over the angel's checkpoint")
+	return rec, nil
+}
+
+// journalRecovery is what a dead generation's journal leaves for the
+// restored sessions: committed output not yet written, and the line each
+// was running when it died.
+type journalRecovery struct {
+	output  map[uint64][]conn.Output
+	running map[uint64][]byte
+}
+
+// resumeOutput queues, for each recovered connection, the output the dead
+// generation had committed and the socket had not taken (conn.ResumeOutput).
+func (w *World) resumeOutput(rec *journalRecovery) {
+	if rec == nil {
+		return
+	}
+	for id, line := range rec.running {
+		if s := w.sessions[id]; s != nil {
+			s.poison = append([]byte{}, line...)
+		}
+	}
+	total, missing, conns := 0, 0, 0
+	for id, runs := range rec.output {
+		s := w.sessions[id]
+		if s == nil || s.conn == nil {
+			continue
+		}
+		q, m := s.conn.ResumeOutput(runs)
+		total, missing = total+q, missing+m
+		if q > 0 {
+			conns++
+		}
+	}
+	if total > 0 || missing > 0 {
+		w.log.Info().Int("bytes", total).Int("connections", conns).Int("missing_bytes", missing).
+			Msg("output the dead generation committed and never wrote: sent now")
+	}
+}
