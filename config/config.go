@@ -143,7 +143,7 @@ type Keepalive struct {
 
 // TelnetS are the settings of the telnet protocols offered to clients.
 type TelnetS struct {
-	MCCP bool `toml:"mccp" flag:"mccp" help:"offer MCCP2 compression of output (telnet option 86) to new connections; MUD clients (Mudlet, TinTin++, MUSHclient) accept it and use about a third of the bandwidth; connections compressing already go on when it is turned off"`
+	MCCP bool `toml:"mccp" flag:"mccp" help:"offer MCCP2 compression of output (telnet option 86), and MCCP3 compression of input (option 87, plain telnet ports only), to new connections; MUD clients (Mudlet, TinTin++, MUSHclient) accept MCCP2 and use about a third of the bandwidth, TinTin++ also MCCP3; connections compressing already go on when it is turned off"`
 }
 
 // MSSP is what the talker tells MUD listing crawlers (MSSP, over telnet or

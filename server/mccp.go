@@ -27,6 +27,7 @@ func (w *World) offerMCCP(s *Session) {
 	if v := s.Telnet.Options.Request(telnet.SideUs, telnet.OptMCCP2, true); v != 0 {
 		s.sendRaw(telnet.AppendNegotiation(nil, v, telnet.OptMCCP2))
 	}
+	w.offerMCCP3(s) // mccp3.go: and input compression
 }
 
 // followMCCP makes the output follow the negotiated option after a
@@ -35,6 +36,7 @@ func (w *World) offerMCCP(s *Session) {
 // DONT the end. The angel is told at once, so that a crash soon after
 // finds the switch in its checkpoint (see recoverCompression).
 func (w *World) followMCCP(s *Session) {
+	w.followMCCP3(s) // mccp3.go
 	if s.conn == nil {
 		return
 	}
@@ -124,6 +126,7 @@ func (w *World) encodeAngelCheckpoint(s *Session) (state.Record, error) {
 	sc.rec.Compress = compressCheckpoint(s)
 	// What waits its turn too: its input is committed as taken (journal.go).
 	sc.rec.Held = eventsToWire(s.held)
+	sc.rec.Inflate = inflateCheckpoint(s) // mccp3.go
 	return state.EncodeSession(checkpointVersion, &sc.rec)
 }
 
@@ -159,6 +162,7 @@ func (w *World) recoverCompression(s *Session) bool {
 // atomic load a session, and an encoded record a second for each
 // compressed session that got output.
 func (w *World) mccpTick(s *Session) {
+	w.mccp3Tick(s) // mccp3.go
 	if w.holder == nil || s.conn == nil || !(s.conn.Compressing() || s.conn.CompressionWanted()) {
 		return
 	}

@@ -283,8 +283,9 @@ func TestRawClient(t *testing.T) {
 			tr.expect("Goodbye")
 			out := tr.closed()
 			st := telnet.NewState()
-			// The opening, then the MCCP2 offer (mccp.go), in the same burst.
-			opening := append(st.Open(), telnet.IAC, telnet.WILL, telnet.OptMCCP2)
+			// The opening, then the MCCP2 and MCCP3 offers (mccp.go,
+			// mccp3.go), in the same burst.
+			opening := append(st.Open(), telnet.IAC, telnet.WILL, telnet.OptMCCP2, telnet.IAC, telnet.WILL, telnet.OptMCCP3)
 			if !bytes.HasPrefix(out, opening) {
 				t.Fatalf("does not start with the opening negotiation: %q", out)
 			}
@@ -332,7 +333,7 @@ func TestRefusingClient(t *testing.T) {
 	c.Register("Zed", "sekrit-pw-42")
 	c.Send("say hello")
 	c.Expect("You say 'hello'")
-	if got, want := strings.Join(c.Negotiations(), ","), "WILL 25,DO 31,DO 24,WILL 42,WILL 70,WILL 201,WILL 86,WILL 1"; got != want {
+	if got, want := strings.Join(c.Negotiations(), ","), "WILL 25,DO 31,DO 24,WILL 42,WILL 70,WILL 201,WILL 86,WILL 87,WILL 1"; got != want {
 		t.Errorf("negotiations %s, want %s", got, want)
 	}
 	if c.Prompts() == 0 {

@@ -665,6 +665,7 @@ func (w *World) restoreSession(s *Session, roomID string) {
 	w.sessions[s.ID] = s
 	w.perAddr[s.Addr]++
 	w.recoverCompression(s) // mccp.go: after a crash, how its output stream goes on
+	w.recoverInflate(s)     // mccp3.go: and its input stream
 }
 
 // restoreFresh keeps the connection at socket index at, whose record was

@@ -88,7 +88,8 @@ type Session struct {
 	// mccpSeen is the compressed stream's socket offset (+1) when the
 	// world last had the session checkpointed for it (mccp.go).
 	mccpSeen uint64
-	gmcp     gmcpSession // GMCP bookkeeping, not carried (gmcp.go)
+	inflate  inflateWatch // MCCP3 bookkeeping, not carried (mccp3.go)
+	gmcp     gmcpSession  // GMCP bookkeeping, not carried (gmcp.go)
 }
 
 // name is for logs: the player's name, or "" before login.

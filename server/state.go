@@ -233,9 +233,10 @@ func carriedToWire(c conn.Carried) state.Carried {
 		Throttle: state.Throttle{LineTokens: c.Throttle.LineTokens, ByteTokens: c.Throttle.ByteTokens,
 			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
 		Unsent: c.Unsent, WebSocket: wsToWire(c.WebSocket), // webstate.go
-		Compress: compressToWire(c.Compress), // mccp.go
-		TLS:      tlsToWire(c.TLS),           // tlsstate.go
-		InputAt:  c.InputAt,
+		Compress:   compressToWire(c.Compress),  // mccp.go
+		TLS:        tlsToWire(c.TLS),            // tlsstate.go
+		Decompress: inflateToWire(c.Decompress), // mccp3.go
+		InputAt:    c.InputAt,
 	}
 }
 
@@ -247,9 +248,10 @@ func carriedFromWire(c *state.Carried) conn.Carried {
 		Throttle: conn.Throttle{LineTokens: c.Throttle.LineTokens, ByteTokens: c.Throttle.ByteTokens,
 			Last: c.Throttle.Last, Dropped: c.Throttle.Dropped},
 		Unsent: c.Unsent, WebSocket: wsFromWire(c.WebSocket), // webstate.go
-		Compress: compressFromWire(c.Compress), // mccp.go
-		TLS:      tlsFromWire(c.TLS),           // tlsstate.go
-		InputAt:  c.InputAt,
+		Compress:   compressFromWire(c.Compress),  // mccp.go
+		TLS:        tlsFromWire(c.TLS),            // tlsstate.go
+		Decompress: inflateFromWire(c.Decompress), // mccp3.go
+		InputAt:    c.InputAt,
 	}
 }
 

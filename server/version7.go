@@ -6,7 +6,7 @@ package server
 // must be refused while any session needs it. Each feature that adds such
 // state adds its clause here.
 func (s *Session) needsVersion7() bool {
-	if s.carriesMCCP() { // mccp.go
+	if s.carriesMCCP() || s.carriesMCCP3() { // mccp.go, mccp3.go
 		return true
 	}
 	if s.gmcpCarried() || s.GreetPending { // gmcp.go, greeting.go

@@ -40,6 +40,10 @@ func sessionCarried(r *state.Session) conn.Carried {
 		c.WebSocket = wsFromWire(r.WebSocket)
 		c.WebSocket.Checkpoint = true // to be checked against the socket (conn.attachWebSocket)
 	}
+	if c.Decompress == nil && r.Inflate != nil { // mccp3.go: likewise MCCP3 input
+		c.Decompress = inflateFromWire(r.Inflate)
+		c.Decompress.Checkpoint = true
+	}
 	return c
 }
 

@@ -59,6 +59,9 @@ type Session struct {
 	// WebSocket marks a browser client's connection, with its framing
 	// state as of the checkpoint (websocket.go; version 7).
 	WebSocket *WebSocket `json:"WebSocket,omitempty"`
+	// Inflate is the input's MCCP3 state as the angel's checkpoint saw
+	// it (inflate.go; version 7): only in its records.
+	Inflate *Inflate `json:"Inflate,omitempty"`
 }
 
 // Pager is a command's output being read a page at a time: its lines as
@@ -116,6 +119,9 @@ type Carried struct {
 	// WebSocket is a browser client's framing state, exact (version 7);
 	// Unsent is then whole frames.
 	WebSocket *WebSocket `json:"WebSocket,omitempty"`
+	// Decompress is the input's MCCP3 state, exact (inflate.go; version
+	// 7).
+	Decompress *Inflate `json:"Decompress,omitempty"`
 	// InputAt is the socket's absolute input offset the Decoder is at: in
 	// a full record, exact; in a checkpoint record, that of the last batch
 	// the world took (committed to the crash journal), whose Decoder is

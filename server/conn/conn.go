@@ -139,7 +139,8 @@ type Conn struct {
 	out outbox
 	// tls is a TLS connection's record layer, nil for plain (tls.go).
 	tls *tlsConn
-	z   compressor // MCCP2, the writer's (compress.go)
+	z   compressor   // MCCP2, the writer's (compress.go)
+	dz  decompressor // MCCP3, the reader's (decompress.go)
 
 	// ws is the WebSocket framing of a browser client's connection, nil
 	// for telnet (websocket.go).
@@ -437,6 +438,7 @@ func (c *Conn) readLoop() {
 			}
 			var data []byte
 			data, readErr = c.tlsDecode(buf[:n], readErr) // tls.go
+			data, readErr = c.inflate(data, readErr)      // decompress.go: MCCP3
 			evs = c.feed(data, evs[:0])                   // websocket.go
 			in := Input{Conn: c}
 			sync := c.readerState(&in) // input.go
@@ -607,6 +609,9 @@ type Carried struct {
 	// WebSocket is the framing state of a browser client's connection
 	// (websocket.go; Unsent is then whole frames), nil for telnet.
 	WebSocket *WSRead
+	// Decompress is the input's MCCP3 state (decompress.go), nil when
+	// MCCP3 is neither offered nor on.
+	Decompress *InflateState
 	// InputAt is the socket's absolute input offset the Decoder is at
 	// (input.go): exact from a reboot; from a crash journal, what was
 	// committed. 0: not known.
@@ -618,7 +623,8 @@ type Carried struct {
 func (c *Conn) Carry() Carried {
 	c.settleInput() // input.go: nothing taken is left in the socket
 	cr := Carried{Decoder: c.Decoder, Throttle: c.Throttle, InputAt: c.input.carried()}
-	cr.TLS = c.tlsCarry() // tls.go
+	cr.TLS = c.tlsCarry()            // tls.go
+	cr.Decompress = c.carryInflate() // decompress.go
 	var marks []outMark
 	cr.Unsent, marks = c.out.pending()
 	cr.Compress = c.carryCompression(marks)
@@ -690,7 +696,8 @@ func (c *Conn) Attach(id uint64, deliver Deliver, panics ReportPanic, carried Ca
 	c.input.resume = carried.InputAt // input.go
 	c.Throttle = carried.Throttle
 	c.Throttle.SetLimits(c.limits)
-	c.attachTLS(carried.TLS) // tls.go
+	c.attachTLS(carried.TLS)            // tls.go
+	c.attachInflate(carried.Decompress) // decompress.go
 	if carried.WebSocket != nil {
 		c.attachWebSocket(carried.WebSocket) // websocket.go
 	}

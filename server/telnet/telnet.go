@@ -82,7 +82,7 @@ const (
 	OptCharset    byte = 42  // RFC 2066
 	OptMSSP       byte = 70  // MUD Server Status Protocol
 	OptMCCP2      byte = 86  // server-to-client compression; not offered
-	OptMCCP3      byte = 87  // client-to-server compression; not offered
+	OptMCCP3      byte = 87  // client-to-server compression; offered outside State.Open (package server's mccp3.go)
 	OptGMCP       byte = 201 // Generic MUD Communication Protocol (gmcp.go)
 )
 
