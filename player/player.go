@@ -75,7 +75,7 @@ type Player struct {
 	Room         string    // room id the player was last in
 	Home         string    // room id `home` takes them to ("" = the talker's main room)
 	CreatedAt    time.Time //
-	LastSeen     time.Time // last logout (or last activity when online)
+	LastSeen     time.Time // last logout or login, as everyone saw it: an invisible member of staff's leave it alone (server/invis.go)
 	LastAddress  string    // address of the last login
 	Logins       int       // number of successful logins
 	TimeOnline   time.Duration

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"talker/player"
+	"talker/server/store"
 	"talker/server/text"
 )
 
@@ -168,10 +169,9 @@ func (w *World) cmdLast(s *Session, args string) {
 		return
 	}
 	var lines []string
+	whose := map[string]*player.Player{} // the accounts of the logins, looked up once each
 	for _, l := range logins {
-		// An invisible member of staff who is on now is left out for
-		// lower ranks: their login would give them away.
-		if o := w.online[player.Key(l.Name)]; o != nil && w.hiddenFrom(s, o) && !o.LoggedInAt.After(l.At.Add(time.Second)) {
+		if w.unseenLogin(s, l, whose) {
 			continue
 		}
 		lines = append(lines, pad(l.Name, 18)+l.At.Format("Mon 2 Jan 15:04")+"  ("+ago(now.Sub(l.At))+" ago)")
@@ -184,6 +184,27 @@ func (w *World) cmdLast(s *Session, args string) {
 	for _, l := range lines {
 		s.println(l)
 	}
+}
+
+// unseenLogin says whether the login l was made unseen by viewer: by a
+// member of staff above them, invisible now, after the last time everyone
+// saw them (LastSeen: invisible logins and logouts leave it alone,
+// invis.go), so that 'last' would give away that they were on. A login
+// from before they turned invisible was seen, and is listed. whose keeps
+// the accounts looked up (nil for one that is gone).
+func (w *World) unseenLogin(viewer *Session, l store.Login, whose map[string]*player.Player) bool {
+	key := player.Key(l.Name)
+	p, ok := whose[key]
+	if !ok {
+		if o := w.online[key]; o != nil {
+			p = o.Player
+		} else if found, err := w.store.Player(l.Name); err == nil {
+			p = found
+		}
+		whose[key] = p
+	}
+	return p != nil && comesAndGoesUnseen(p) && p.Key() != viewer.Player.Key() && viewer.Player.Rank < p.Rank &&
+		l.At.After(p.LastSeen.Add(time.Second))
 }
 
 func (w *World) cmdTime(s *Session, _ string) {

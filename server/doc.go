@@ -24,7 +24,8 @@
 //	lifecycle.go     the World's typed phase (serving, rebooting, pausing, paused, stopping), close reasons
 //	session.go       Session: one connection's place in the world, and sending to it
 //	login.go         the login state machine, the login guard; hashqueue.go, password hashing
-//	                 off the loop in a fair queue; lookalikes.go, the index of names by look
+//	                 off the loop in a fair queue; guardqueue.go, a login's check waits there
+//	                 for the guard instead of being refused; lookalikes.go, the index of names by look
 //	pager.go         long output a page at a time; editor.go, multi-line mail and descriptions
 //	textfiles.go     DATA/text: greeting, motd, rules, help topics
 //	commands.go      the command table and dispatch; cmd_*.go are the commands by category

@@ -113,13 +113,17 @@ func (w *World) startHash(s *Session, job hashJob) {
 // whose pause handles input here as it always did.
 func (w *World) dispatchHashes() {
 	for w.hashJobs < w.hashSlots && (w.phase == phaseServing || w.pause != nil && !w.pause.carry) {
-		j, ok := w.hashes.next()
+		j, ok := w.nextStartable() // guardqueue.go
 		if !ok {
 			return
 		}
-		if w.sessions[j.sessionID] == nil {
+		s := w.sessions[j.sessionID]
+		if s == nil {
 			w.checkOver(j.job)
 			continue // gone while it waited
+		}
+		if !w.guardAtStart(s, &j.job) {
+			continue // refused: the checks it waited for failed
 		}
 		w.runHash(j)
 	}
@@ -167,9 +171,10 @@ func (w *World) requeueHashesAsInput() {
 }
 
 // checkOver: a login's check (guarded) no longer counts as in flight in
-// the login guard, whether it ran, was given up or went back to input.
+// the login guard, whether it ran, was given up or went back to input
+// (only one that started was counted: guardAtStart).
 func (w *World) checkOver(job hashJob) {
-	if job.guarded {
+	if job.guarded && job.counted {
 		w.guard.end(job.addr, job.name)
 	}
 }

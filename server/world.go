@@ -499,7 +499,9 @@ func (w *World) logout(s *Session, reason closeReason) {
 	p := s.Player
 	now := w.cfg.Now()
 	p.TimeOnline += now.Sub(s.LoggedInAt)
-	p.LastSeen = now
+	if !comesAndGoesUnseen(p) { // invis.go
+		p.LastSeen = now
+	}
 	// When everyone is being disconnected (shutdown, restart), nobody needs
 	// to hear about each departure: that would cost N² lines.
 	quiet := w.phase == phaseStopping || reason.everyone()
@@ -508,7 +510,7 @@ func (w *World) logout(s *Session, reason closeReason) {
 		s.room.remove(s)
 		w.gmcpLeft(s, s.room) // gmcp.go
 		if !quiet && len(s.room.Members) < w.cfg.AnnounceAll {
-			w.toRoom(s.room, s, p.Name+" has left the talker.")
+			w.toRoom(s.room, s, leftTalkerText(p))
 		}
 	}
 	delete(w.online, p.Key())

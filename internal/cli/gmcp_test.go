@@ -408,6 +408,9 @@ func TestGMCPStaffAndInvisible(t *testing.T) {
 	m.send("go main")
 	m.expect("The Main Room (main)")
 	m.expectGMCP(
+		// Boss going invisible looks to Mudder (staff, below admin) like
+		// Boss logging out, GMCP included (invis.go).
+		`Room.RemovePlayer "Boss"`,
 		fmt.Sprintf(`Room.Info {"num":%d,"id":"garden","name":"The Garden","exits":{"main":%d},"players":["Mudder"]}`, roomNumOf("garden"), roomNumOf("main")),
 		roomPlayers("Mudder"),
 		roomInfo("main", "Mudder"),
@@ -417,6 +420,7 @@ func TestGMCPStaffAndInvisible(t *testing.T) {
 	boss.Expect("visible")
 	boss.Send("go lounge")
 	boss.Expect("The Lounge")
-	m.expectGMCP(`Room.RemovePlayer "Boss"`)
+	// Visible again: as a login (Boss is in the room), then Boss leaves.
+	m.expectGMCP(`Room.AddPlayer {"name":"Boss","fullname":"Boss"}`, `Room.RemovePlayer "Boss"`)
 	m.noMoreGMCP()
 }
