@@ -191,12 +191,13 @@ func dropInput(fd int, n uint64) uint64 {
 func (c *Conn) readInput(fd int, buf []byte) (int, error) {
 	in := &c.input
 	// Peek only where the decoder's state is all the reader's state: not
-	// under TLS or WebSocket framing. The
+	// under TLS or WebSocket framing, not once the client compresses its
+	// input (MCCP3: the inflater's state is not in the decoder's). The
 	// switch is made between reads, at no cost: off, everything taken is
 	// dropped from the kernel first (a crash recovery then finds the
 	// kernel past the committed offset, and the MCCP3 rules apply); on,
 	// nothing is peeked ahead yet.
-	want := c.journaled.Load() && in.countable && c.tls == nil && c.ws == nil
+	want := c.journaled.Load() && in.countable && c.tls == nil && c.ws == nil && c.dz.st.Phase == InflatePlain
 	switch {
 	case in.peek && !want:
 		in.kernel += dropInput(fd, in.at-in.kernel)
