@@ -187,6 +187,20 @@ func childrenOf(ppid int) []int {
 // alive reports whether pid exists and is not a zombie.
 func alive(pid int) bool { return processAlive(pid) }
 
+// createAccounts makes accounts of one rank from the shell, each with the
+// password "<lower-case name>-password", at hash cost 4.
+func (la *liveAngel) createAccounts(t *testing.T, rank string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		cmd := exec.Command(la.good, "account", "create", "--data", la.data, "--name", name, "--rank", rank, "--hash-cost", "4")
+		cmd.Env = append(os.Environ(), "TALKER_TEST_MAIN=1")
+		cmd.Stdin = strings.NewReader(strings.ToLower(name) + "-password\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v %s", err, out)
+		}
+	}
+}
+
 func (la *liveAngel) dialClient() *talkertest.Client {
 	return talkertest.Dial(la.t, la.addr, talkertest.Options{Width: 200, Height: 50})
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,14 +16,7 @@ import (
 // review.
 func TestKill9HandlesEveryLineOnce(t *testing.T) {
 	la := startAngel(t)
-	for _, name := range []string{"Typer", "Hearer"} {
-		cmd := exec.Command(la.good, "account", "create", "--data", la.data, "--name", name, "--rank", "resident", "--hash-cost", "4")
-		cmd.Env = append(os.Environ(), "TALKER_TEST_MAIN=1")
-		cmd.Stdin = strings.NewReader(strings.ToLower(name) + "-password\n")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%v %s", err, out)
-		}
-	}
+	la.createAccounts(t, "resident", "Typer", "Hearer")
 	typer := la.dialClient()
 	typer.Login("Typer", "typer-password")
 	hearer := la.dialClient()
@@ -73,14 +64,7 @@ func TestKill9HandlesEveryLineOnce(t *testing.T) {
 // whole once, exactly as typed.
 func TestKill9MidFirstLine(t *testing.T) {
 	la := startAngel(t)
-	for _, name := range []string{"Newbie", "Hearer"} {
-		cmd := exec.Command(la.good, "account", "create", "--data", la.data, "--name", name, "--rank", "resident", "--hash-cost", "4")
-		cmd.Env = append(os.Environ(), "TALKER_TEST_MAIN=1")
-		cmd.Stdin = strings.NewReader(strings.ToLower(name) + "-password\n")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%v %s", err, out)
-		}
-	}
+	la.createAccounts(t, "resident", "Newbie", "Hearer")
 	hearer := la.dialClient()
 	hearer.Login("Hearer", "hearer-password")
 	for round := 0; round < 3; round++ {
