@@ -50,7 +50,7 @@ type journaling struct {
 
 type released struct {
 	c    *conn.Conn
-	upto int
+	upto uint64 // a position in its output stream (conn.CollectOutput)
 }
 
 // earlyCheckpoint is how full the active half may get before a checkpoint

@@ -68,32 +68,38 @@ func (c *Conn) SetGate(g *Gate) {
 //
 // record, if not nil, is called with that run while the outbox is locked
 // (its bytes are valid only during the call: the journal copies them).
-func (c *Conn) CollectOutput(record func(Output)) (upto int) {
+//
+// upto is an absolute position in the output stream, not an index into the
+// queue: the writer may take released bytes (shifting the queue) between
+// this call and ReleaseOutput.
+func (c *Conn) CollectOutput(record func(Output)) (upto uint64) {
 	o := &c.out
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.listed = false
-	upto = len(o.buf)
+	end := len(o.buf)
+	upto = o.abs + uint64(end)
 	if len(o.marks) > 0 || o.compressOn || c.tls != nil {
 		// Compressed or encrypted, offsets on the wire are not offsets in
 		// the output: never recorded again (the MCCP and TLS recovery
 		// rules apply to such a connection instead).
 		o.journalOff = true
 	}
-	if upto > o.open && !o.journalOff && o.absKnown && record != nil {
-		record(Output{From: o.abs + uint64(o.open), Bytes: o.buf[o.open:upto]})
+	if end > o.open && !o.journalOff && o.absKnown && record != nil {
+		record(Output{From: o.abs + uint64(o.open), Bytes: o.buf[o.open:end]})
 	}
 	return upto
 }
 
 // ReleaseOutput lets the writer take the output queued up to upto (from
 // CollectOutput), once the journal has committed it.
-func (c *Conn) ReleaseOutput(upto int) {
+func (c *Conn) ReleaseOutput(upto uint64) {
 	o := &c.out
 	o.mu.Lock()
-	grew := upto > o.open && upto <= len(o.buf)
+	end := int(upto - o.abs) // where upto is in the queue now
+	grew := upto >= o.abs && end > o.open && end <= len(o.buf)
 	if grew {
-		o.open = upto
+		o.open = end
 	}
 	paused := o.paused
 	o.mu.Unlock()
