@@ -86,7 +86,8 @@ func (w *World) checkpoint() {
 	if w.holder == nil || w.phase == phasePaused {
 		return
 	}
-	w.dirtyTLS() // tlsstate.go
+	w.journalLive() // journal.go
+	w.dirtyTLS()    // tlsstate.go
 	var records map[uint64]state.Record
 	if len(w.dirty) > 0 {
 		records = make(map[uint64]state.Record, len(w.dirty))

@@ -46,6 +46,12 @@ type journaling struct {
 	// checkpoint's.
 	lastSystem []byte
 	number     uint64
+	// live: the angel has this journal (a full sync of this generation has
+	// reached it). Until then it still holds the previous generation's
+	// journal and records, so readers consume input as before: peeking
+	// would leave handled lines in the kernel for a recovery from those
+	// older records to handle again.
+	live bool
 }
 
 type released struct {
@@ -122,8 +128,23 @@ func (w *World) journalConn(c *conn.Conn) {
 	if w.jr == nil {
 		return
 	}
-	c.SetJournaled(true)
+	c.SetJournaled(w.jr.live)
 	c.SetGate(w.jr.gate)
+}
+
+// journalLive turns peeking on once the angel has this generation's
+// journal (its first full sync has been written).
+func (w *World) journalLive() {
+	jr := w.jr
+	if jr == nil || jr.live || jr.holder == nil || jr.holder.Received() == 0 {
+		return
+	}
+	jr.live = true
+	for _, s := range w.sessions {
+		if s.conn != nil {
+			s.conn.SetJournaled(true)
+		}
+	}
 }
 
 // journalTouch notes a session changed by the event being handled.
@@ -215,6 +236,7 @@ func (w *World) numberCheckpoint() uint64 {
 	if jr == nil || jr.holder == nil {
 		return 0
 	}
+	w.journalLive()
 	jr.number++
 	if jr.holder.Received() >= jr.j.Base() {
 		jr.j.Switch(jr.number)
