@@ -198,13 +198,6 @@ func (j *Journal) Used() float64 {
 	return float64(j.pos) / float64(j.half)
 }
 
-// Tag returns the checkpoint number entries are tagged with now.
-func (j *Journal) Tag() uint64 {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.tag
-}
-
 // Checkpointed records that checkpoint number n has been taken: entries
 // appended from now on are newer than it.
 func (j *Journal) Checkpointed(n uint64) {

@@ -98,7 +98,7 @@ const inputBias = 1 << 62
 // count cannot be trusted (see startInput): 0 means not known at all.
 const uncountable = 1
 
-// carriedInputAt is the offset a record carries (Carried.InputAt).
+// carried is the offset a record carries (Carried.InputAt).
 func (in *inputState) carried() uint64 {
 	switch {
 	case !in.known:
@@ -264,7 +264,3 @@ func (c *Conn) readerState(in *Input) (sync bool) {
 	}
 	return sync
 }
-
-// InputAt is the offset after the last byte the reader took; with the
-// reader frozen and settled (Carry), where the next generation goes on.
-func (c *Conn) InputAt() uint64 { return c.input.carried() }
