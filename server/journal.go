@@ -161,10 +161,9 @@ func (w *World) noteInput(s *Session, in *conn.Input) {
 	if in.RawEnd == 0 {
 		return
 	}
-	s.inputAt = in.RawEnd
-	if in.Reader != nil {
-		s.reader = in.Reader
-	}
+	// The decoder goes with the offset, or none does (TLS, WebSocket,
+	// MCCP3: their recovery rules start the decoder afresh).
+	s.inputAt, s.reader = in.RawEnd, in.Reader
 	w.touch(s)
 	if w.jr != nil {
 		w.jr.inputs = append(w.jr.inputs, s)

@@ -81,8 +81,9 @@ type Input struct {
 	// (Decoder) is final until ThawReading.
 	Stopped bool
 	// RawEnd is the socket's absolute input offset after this batch, and
-	// Reader, for a reader that peeks (input.go), a copy of its decoder
-	// there: what the world commits before the bytes may go.
+	// Reader, where the decoder is all the reader's state (input.go), a
+	// copy of its decoder there: what the world commits before the bytes
+	// may go.
 	RawEnd uint64
 	Reader *telnet.Decoder
 }
