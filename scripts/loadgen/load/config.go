@@ -81,8 +81,11 @@ type Config struct {
 	Height     int           // NAWS height
 	NamePrefix string        // account names: prefix + letters of the index
 	Password   string        // every account's password
-	Reconnect  bool          // reconnect and log in again after a disconnect
-	Drain      time.Duration // wait after the last line for deliveries
+	// Admin is the admin account the fatal event logs in as (its password
+	// is Password). Managed mode makes it before the talker's first start.
+	Admin     string
+	Reconnect bool          // reconnect and log in again after a disconnect
+	Drain     time.Duration // wait after the last line for deliveries
 	// LoginTimeout bounds one client's login exchange.
 	LoginTimeout time.Duration
 	// Window is the length of the "before" and "after" windows around
@@ -124,7 +127,7 @@ type Config struct {
 
 // EventSpec is one event: Kind at At after the workload starts.
 type EventSpec struct {
-	Kind string        // "reboot", "kill9", "broken", "angel-upgrade" or a key of Config.Hooks
+	Kind string        // "reboot", "kill9", "segv", "fatal", "broken", "angel-upgrade" or a key of Config.Hooks
 	At   time.Duration // since the workload started
 }
 
@@ -132,6 +135,12 @@ type EventSpec struct {
 const (
 	EventReboot = "reboot"
 	EventKill9  = "kill9"
+	// EventSegv sends SIGSEGV: the Go runtime dies with a segmentation
+	// violation's traceback, as it would on a real fault.
+	EventSegv = "segv"
+	// EventFatal has an admin type 'crash fatal': a Go fatal error (an
+	// unlock of an unlocked mutex) that nothing in the process can catch.
+	EventFatal  = "fatal"
 	EventBroken = "broken"
 	// EventAngelUpgrade runs `talker angel upgrade`: the angel re-executes
 	// in place; nobody may notice.
@@ -285,7 +294,11 @@ func (c *Config) validate() error {
 			if e.Kind == EventBroken && c.BrokenPath == "" {
 				return errors.New("the broken-binary event needs the binary to replace (-talker or -broken-path)")
 			}
-		case EventKill9:
+		case EventKill9, EventSegv:
+		case EventFatal:
+			if c.Admin == "" && !c.managed() {
+				return errors.New("the fatal event needs an admin account (-admin NAME, password -password) unless the load generator starts the talker")
+			}
 		default:
 			if c.Hooks[e.Kind] == nil {
 				return fmt.Errorf("unknown event kind %q", e.Kind)

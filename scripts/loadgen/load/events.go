@@ -106,7 +106,15 @@ func (r *runner) runEvent(ctx context.Context, spec EventSpec) eventRun {
 		}
 		ev.ok = err == nil && ev.exitStatus == 0
 	case EventKill9:
-		r.kill9(ctx, &ev)
+		r.crash(ctx, &ev, "kill -9", func(p int) error { return unix.Kill(p, unix.SIGKILL) })
+	case EventSegv:
+		r.crash(ctx, &ev, "kill -SEGV", func(p int) error { return unix.Kill(p, unix.SIGSEGV) })
+	case EventFatal:
+		r.crash(ctx, &ev, "crash fatal (typed by "+r.adminName()+")", func(int) error {
+			// 'look' first: a recovered talker does not run again the
+			// first line that is the one a generation died running.
+			return r.admin(ctx).command("look\r\ncrash fatal")
+		})
 	case EventBroken:
 		r.broken(ctx, &ev)
 	default:
@@ -126,26 +134,27 @@ func (r *runner) runEvent(ctx context.Context, spec EventSpec) eventRun {
 	return ev
 }
 
-// kill9 sends SIGKILL to the talker, then waits for it to come back: a
-// new live pid in the pid file and the port accepting. Whoever restarts it
-// is the angel (`talker run` runs one: the managed child is then the
-// angel and survives the kill); if nobody does and we started the talker
-// ourselves (KillRestart, the managed child was the talker itself), we
-// start it again.
-func (r *runner) kill9(ctx context.Context, ev *eventRun) {
+// crash kills the talker (kill makes it die: SIGKILL, SIGSEGV, or an
+// admin's 'crash fatal'), then waits for it to come back: a new live pid
+// in the pid file and the port accepting. Whoever restarts it is the
+// angel (`talker run` runs one: the managed child is then the angel and
+// survives the crash); if nobody does and we started the talker ourselves
+// (KillRestart, the managed child was the talker itself), we start it
+// again.
+func (r *runner) crash(ctx context.Context, ev *eventRun, how string, kill func(pid int) error) {
 	ev.expect = "success"
 	p := ev.pidBefore
 	if p <= 0 {
 		ev.err = "no talker pid known (no pid file, not managed)"
 		return
 	}
-	ev.command = "kill -9 " + strconv.Itoa(p)
-	if err := unix.Kill(p, unix.SIGKILL); err != nil {
+	ev.command = how + " " + strconv.Itoa(p)
+	if err := kill(p); err != nil {
 		ev.err = err.Error()
 		return
 	}
 	if !r.tp.waitGone(p, 10*time.Second) {
-		ev.err = fmt.Sprintf("pid %d still there 10 s after SIGKILL", p)
+		ev.err = fmt.Sprintf("pid %d still there 10 s after %s", p, how)
 		return
 	}
 	if r.cfg.managed() && r.cfg.KillRestart && !r.tp.childAlive() {

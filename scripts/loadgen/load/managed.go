@@ -129,6 +129,15 @@ func (t *talkerProc) start(ctx context.Context) error {
 			return werr
 		}
 	}
+	if t.cfg.needsAdmin() && t.started.IsZero() {
+		name := t.cfg.Admin
+		if name == "" {
+			name = defaultAdmin
+		}
+		if err := t.makeAdmin(name); err != nil {
+			return err
+		}
+	}
 	args := []string{"run", "--data", t.cfg.DataDir, "--listen", t.addr,
 		"--hash-cost", strconv.Itoa(t.cfg.HashCost), "--max-per-address", "0"}
 	if t.cfg.LineRate != 0 {

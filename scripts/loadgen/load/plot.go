@@ -23,6 +23,8 @@ var (
 	eventCols = map[string]color.RGBA{
 		EventReboot:       {R: 31, G: 119, B: 180, A: 255},
 		EventKill9:        {R: 214, G: 39, B: 40, A: 255},
+		EventSegv:         {R: 148, G: 103, B: 189, A: 255},
+		EventFatal:        {R: 140, G: 86, B: 75, A: 255},
 		EventAngelUpgrade: {R: 44, G: 160, B: 44, A: 255},
 		EventBroken:       {R: 255, G: 127, B: 14, A: 255},
 	}

@@ -37,6 +37,7 @@ type runner struct {
 	loginFails  int
 	samples     []procSample
 	events      []eventRun
+	adminC      *adminConn // the fatal event's admin (admin.go)
 }
 
 func (r *runner) now() int64           { return int64(time.Since(r.base)) }
@@ -242,6 +243,9 @@ func (r *runner) run(ctx context.Context, fdLimit uint64) (*Report, error) {
 			r.logf("interrupted: stopping")
 		}
 		<-eventsDone // an event in progress finishes (or times out) first
+		r.mu.Lock()
+		r.adminC.close()
+		r.mu.Unlock()
 	}
 	stopSending()
 	workEnd := r.now()
