@@ -190,7 +190,10 @@ func TestRunInterrupted(t *testing.T) {
 }
 
 // buildTalker builds the talker binary once for the tests that need a real
-// process (a seamless reboot replaces the process).
+// process (a seamless reboot replaces the process). Under -race the talker
+// is race-built too (its packages are in the build cache already, so that
+// costs a link), with its race reports on the output the test checks
+// (checkNoRace).
 func buildTalker(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -201,7 +204,16 @@ func buildTalker(t *testing.T) string {
 		t.Skipf("no go tool to build the talker: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "talker")
-	cmd := exec.Command(goTool, "build", "-o", bin, "talker")
+	args := []string{"build", "-o", bin}
+	if raceBuild {
+		args = append(args, "-race")
+		// Each process exits without the race runtime's 1 s wait for
+		// reports still being written (as internal/cli's children do).
+		if gorace := os.Getenv("GORACE"); !strings.Contains(gorace, "atexit_sleep_ms") {
+			t.Setenv("GORACE", strings.TrimSpace(gorace+" atexit_sleep_ms=0"))
+		}
+	}
+	cmd := exec.Command(goTool, append(args, "talker")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build talker: %v\n%s", err, out)
 	}
@@ -228,6 +240,7 @@ func TestRunManagedReboot(t *testing.T) {
 	if !rep.OK {
 		t.Logf("talker output:\n%s", log.String())
 	}
+	checkNoRace(t, log.String())
 	checkClean(t, rep, 50)
 	if len(rep.Events) != 1 {
 		t.Fatalf("events %+v", rep.Events)
@@ -248,5 +261,14 @@ func TestRunManagedReboot(t *testing.T) {
 		// clocks start apart, so neither bounds the other.)
 		// ... and the thaw from its log (DATA/log/talker.log).
 		t.Errorf("the thaw was not read from the talker's log: %+v", ph)
+	}
+}
+
+// checkNoRace fails the test if a race-built talker (buildTalker under
+// -race) reported a data race on its output.
+func checkNoRace(t *testing.T, talkerOutput string) {
+	t.Helper()
+	if i := strings.Index(talkerOutput, "WARNING: DATA RACE"); i >= 0 {
+		t.Errorf("the talker reported a data race:\n%s", talkerOutput[max(0, i-20):])
 	}
 }
