@@ -315,7 +315,11 @@ func (w *World) finishRegistration(s *Session, res hashResult) {
 	// player chose a password.
 	err := w.nameLooksTaken(p.Name)
 	if err == nil {
-		if err = w.store.CreatePlayer(p); err == nil {
+		// The account is made as it is once logged in, with the login's
+		// record, in one transaction (enter does not write it again),
+		// and committed before the player is told it exists.
+		w.stampEntry(s, p)
+		if err = w.store.EnterPlayer(p, true, s.Addr, now); err == nil {
 			w.registered(p.Name)
 		}
 	}
@@ -372,21 +376,32 @@ func (w *World) finishLogin(s *Session, res hashResult) {
 	w.enter(s, p, false)
 }
 
-// enter puts a freshly logged-in player into the world.
+// stampEntry sets what a login changes in the account.
+func (w *World) stampEntry(s *Session, p *player.Player) {
+	p.Logins++
+	p.LastAddress = s.Addr
+	if !comesAndGoesUnseen(p) { // invis.go
+		p.LastSeen = w.cfg.Now()
+	}
+}
+
+// enter puts a freshly logged-in player into the world. isNew: just
+// registered, by finishRegistration, which has stamped and written the
+// account with its login (store.EnterPlayer); otherwise that is done here,
+// in one transaction.
 func (w *World) enter(s *Session, p *player.Player, isNew bool) {
 	now := w.cfg.Now()
 	s.Player = p
 	s.Login = LoginState{Stage: StagePlaying, Name: p.Name}
 	s.LoggedInAt, s.LastInput = now, now
-	p.Logins++
-	p.LastAddress = s.Addr
-	if !comesAndGoesUnseen(p) { // invis.go
-		p.LastSeen = now
+	if !isNew {
+		w.stampEntry(s, p)
+		if err := w.store.EnterPlayer(p, false, s.Addr, now); err != nil {
+			w.log.Error().Err(err).Str("player", p.Name).Msg("could not save player")
+		}
 	}
 	w.online[p.Key()] = s
 	w.indexFriends(s)
-	w.save(p)
-	w.noteLogin(s, p)
 	w.log.Info().Str("player", p.Name).Str("addr", s.Addr).Uint64("conn", s.ID).Msg("logged in")
 	room := w.rooms[p.Room]
 	switch {

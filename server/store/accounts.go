@@ -43,7 +43,7 @@ func (s *Store) SetPassword(name, hash string, mustChange bool) error {
 // one-time one; ErrNotFound if there is no such account.
 func (s *Store) MustChangePassword(name string) (bool, error) {
 	var must bool
-	err := s.db.QueryRow("SELECT must_change_password FROM players WHERE key = ?", player.Key(name)).Scan(&must)
+	err := s.queryRow("SELECT must_change_password FROM players WHERE key = ?", player.Key(name)).Scan(&must)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, ErrNotFound
 	}
@@ -53,11 +53,17 @@ func (s *Store) MustChangePassword(name string) (bool, error) {
 // NoteLogin records a login, keeping only the account's KeptLogins newest.
 func (s *Store) NoteLogin(name, addr string, at time.Time) error {
 	key := player.Key(name)
-	if _, err := s.db.Exec("INSERT INTO logins(player, addr, at) VALUES(?, ?, ?)", key, addr, unixOrZero(at)); err != nil {
+	note, err := s.stmt(noteLoginSQL)
+	if err == nil {
+		_, err = note.Exec(key, addr, unixOrZero(at))
+	}
+	if err != nil {
 		return fmt.Errorf("record a login of %q: %w", name, err)
 	}
-	_, err := s.db.Exec(`DELETE FROM logins WHERE player = ? AND rowid NOT IN
-		(SELECT rowid FROM logins WHERE player = ? ORDER BY at DESC, rowid DESC LIMIT ?)`, key, key, KeptLogins)
+	trim, err := s.stmt(trimLoginSQL)
+	if err == nil {
+		_, err = trim.Exec(key, key, KeptLogins)
+	}
 	return err
 }
 

@@ -6,7 +6,7 @@ import "fmt"
 
 // Aliases loads a player's aliases (nil if they have none).
 func (s *Store) Aliases(playerKey string) (map[string]string, error) {
-	rows, err := s.db.Query("SELECT name, expansion FROM aliases WHERE player = ?", playerKey)
+	rows, err := s.query("SELECT name, expansion FROM aliases WHERE player = ?", playerKey)
 	if err != nil {
 		return nil, fmt.Errorf("load aliases of %q: %w", playerKey, err)
 	}

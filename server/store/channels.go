@@ -26,7 +26,7 @@ type ChannelCount struct {
 
 // PlayerChannels lists the channels a player belongs to, by name.
 func (s *Store) PlayerChannels(playerKey string) ([]string, error) {
-	rows, err := s.db.Query("SELECT channel FROM channel_members WHERE player = ? ORDER BY channel", playerKey)
+	rows, err := s.query("SELECT channel FROM channel_members WHERE player = ? ORDER BY channel", playerKey)
 	if err != nil {
 		return nil, fmt.Errorf("load channels of %q: %w", playerKey, err)
 	}

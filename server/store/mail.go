@@ -48,7 +48,7 @@ func (s *Store) Mailbox(to string) ([]Mail, error) {
 
 // CountMail counts a player's messages and the unread ones among them.
 func (s *Store) CountMail(to string) (total, unread int, err error) {
-	err = s.db.QueryRow("SELECT COUNT(*), COALESCE(SUM(is_read = 0), 0) FROM mail WHERE recipient = ?", to).Scan(&total, &unread)
+	err = s.queryRow("SELECT COUNT(*), COALESCE(SUM(is_read = 0), 0) FROM mail WHERE recipient = ?", to).Scan(&total, &unread)
 	if err != nil {
 		err = fmt.Errorf("count mail of %q: %w", to, err)
 	}

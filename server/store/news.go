@@ -103,7 +103,7 @@ func (s *Store) DeleteNews(id int64) error {
 // UnreadNews counts the items a player has not read.
 func (s *Store) UnreadNews(playerKey string) (int, error) {
 	var n int
-	err := s.db.QueryRow(`SELECT COUNT(*) FROM news WHERE id NOT IN
+	err := s.queryRow(`SELECT COUNT(*) FROM news WHERE id NOT IN
 		(SELECT item FROM news_read WHERE player = ?)`, playerKey).Scan(&n)
 	return n, err
 }

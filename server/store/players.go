@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"talker/player"
@@ -41,7 +40,7 @@ func playerValues(p *player.Player) []any {
 // Player loads an account by name (any case), with its lists. It returns
 // ErrNotFound if there is none.
 func (s *Store) Player(name string) (*player.Player, error) {
-	p, err := scanPlayer(s.db.QueryRow("SELECT "+playerColumns+" FROM players WHERE key = ?", player.Key(name)))
+	p, err := scanPlayer(s.queryRow("SELECT "+playerColumns+" FROM players WHERE key = ?", player.Key(name)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -63,11 +62,13 @@ func (s *Store) Player(name string) (*player.Player, error) {
 // CreatePlayer stores a new account; it fails if the name is taken.
 // (A new account has no lists.)
 func (s *Store) CreatePlayer(p *player.Player) error {
-	_, err := s.db.Exec("INSERT INTO players(key, "+playerColumns+") VALUES(?"+strings.Repeat(",?", 31)+")",
-		append([]any{p.Key()}, playerValues(p)...)...)
+	st, err := s.stmt(insertPlayerSQL)
+	if err == nil {
+		_, err = st.Exec(append([]any{p.Key()}, playerValues(p)...)...)
+	}
 	if err != nil {
 		if exists, _ := s.PlayerExists(p.Name); exists {
-			return fmt.Errorf("the name %s is already taken", p.Name)
+			return fmt.Errorf("the name %s is %w", p.Name, ErrNameTaken)
 		}
 		return fmt.Errorf("create player %q: %w", p.Name, err)
 	}
@@ -78,12 +79,11 @@ func (s *Store) CreatePlayer(p *player.Player) error {
 // SavePlayer writes every field of an existing account. Lists are saved
 // entry by entry, as they change (SetListEntry).
 func (s *Store) SavePlayer(p *player.Player) error {
-	res, err := s.db.Exec(`UPDATE players SET name=?, hash=?, rank=?, title=?, description=?, room=?, home=?,
-		created_at=?, last_seen=?, last_address=?, logins=?, time_online=?,
-		colour=?, prompt=?, prompt_text=?, timestamps=?, earmuffs=?, enter_msg=?, exit_msg=?, gagged=?, jailed=?, pager=?,
-		colour_chosen=?, screen_reader=?,
-		plan=?, gender=?, email=?, email_public=?, url=?, wrap=?, invisible=?
-		WHERE key=?`, append(playerValues(p), p.Key())...)
+	st, err := s.stmt(savePlayerSQL)
+	var res sql.Result
+	if err == nil {
+		res, err = st.Exec(append(playerValues(p), p.Key())...)
+	}
 	if err != nil {
 		return fmt.Errorf("save player %q: %w", p.Name, err)
 	}
@@ -96,7 +96,7 @@ func (s *Store) SavePlayer(p *player.Player) error {
 // PlayerExists reports whether an account with that name exists.
 func (s *Store) PlayerExists(name string) (bool, error) {
 	var one int
-	err := s.db.QueryRow("SELECT 1 FROM players WHERE key = ?", player.Key(name)).Scan(&one)
+	err := s.queryRow("SELECT 1 FROM players WHERE key = ?", player.Key(name)).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -131,7 +131,7 @@ func (s *Store) CountPlayersWithRank(min player.Rank) (int, error) {
 
 // lists loads a player's per-person flags.
 func (s *Store) lists(owner string) (map[string]player.ListEntry, error) {
-	rows, err := s.db.Query("SELECT target, name, friend, ignoring, invite FROM lists WHERE owner = ?", owner)
+	rows, err := s.query("SELECT target, name, friend, ignoring, invite FROM lists WHERE owner = ?", owner)
 	if err != nil {
 		return nil, fmt.Errorf("load lists of %q: %w", owner, err)
 	}

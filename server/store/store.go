@@ -41,6 +41,7 @@ type Store struct {
 	// namesChanged counts the accounts made, renamed or deleted through
 	// this Store (NamesChanged).
 	namesChanged atomic.Uint64
+	prep         prepared // the login path's statements (prepared.go)
 }
 
 // NamesChanged counts the accounts made, renamed or deleted through this
@@ -258,6 +259,7 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database, checkpointing the WAL into the main file.
 func (s *Store) Close() error {
+	s.closeStmts()
 	_, _ = s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	return s.db.Close()
 }
