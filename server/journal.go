@@ -290,13 +290,10 @@ func (s *Server) CheckpointNumber() (n uint64) {
 //
 // It returns each connection's committed output, for ResumeOutput once
 // the connections are adopted.
-//
-// The descriptor is kept in the result, for this generation to continue
-// the same journal (adoptJournal); on an error it is closed.
 func applyJournal(log *zerolog.Logger, snap *state.Snapshot, fd int, since uint64) (*journalRecovery, error) {
+	defer unix.Close(fd)
 	entries, err := journal.ReadFD(fd, since)
 	if err != nil {
-		unix.Close(fd)
 		return nil, err
 	}
 	folded := journal.Latest(entries)
@@ -307,10 +304,9 @@ func applyJournal(log *zerolog.Logger, snap *state.Snapshot, fd int, since uint6
 			outputs[id] = append(outputs[id], conn.Output{From: r.From, Bytes: r.Bytes})
 		}
 	}
-	rec := &journalRecovery{output: outputs, running: folded.Running, fd: fd, since: since}
+	rec := &journalRecovery{output: outputs, running: folded.Running}
 	if system != nil {
 		if _, err := state.DecodeSystem(system); err != nil {
-			unix.Close(fd)
 			return nil, fmt.Errorf("journal: its system state does not decode: %w", err)
 		}
 		snap.System = system
@@ -350,60 +346,6 @@ func applyJournal(log *zerolog.Logger, snap *state.Snapshot, fd int, since uint6
 type journalRecovery struct {
 	output  map[uint64][]conn.Output
 	running map[uint64][]byte
-	// fd is the journal itself (-1 once taken), since the angel's
-	// checkpoint number it was read from.
-	fd    int
-	since uint64
-}
-
-// adoptJournal continues the dead generation's journal instead of the
-// fresh one open made (journal.Adopt). The angel already holds that
-// journal, so this generation is covered from its first event and its
-// readers peek from their first byte. With a fresh journal it was not
-// until the angel had its first checkpoint (the hold channel waits 500 ms
-// after a takeover, then syncs): a crash in that second recovered from the
-// dead generation's records while lines this generation had read were
-// gone from the kernel. Measured at 1,000 clients typing byte by byte, 10
-// SIGSEGVs (whose stack dump takes 1.5-2 s, leaving each generation about
-// a second before the next): 77 of 4,779 lines lost, their tails run as
-// commands.
-//
-// Call it after the sessions are restored and before their connections
-// are put under the journal (journalConn).
-func (w *World) adoptJournal(rec *journalRecovery) {
-	if rec == nil || rec.fd < 0 {
-		return
-	}
-	fd := rec.fd
-	rec.fd = -1
-	jr := w.jr
-	if jr == nil || jr.holder != nil {
-		unix.Close(fd)
-		return
-	}
-	j, err := journal.Adopt(fd, rec.since)
-	if err != nil {
-		unix.Close(fd)
-		w.log.Warn().Err(err).Msg("the dead generation's crash journal cannot be continued: this generation's own starts with its first checkpoint")
-		return
-	}
-	_ = jr.j.Close()
-	jr.j, jr.number, jr.live = j, j.Tag(), true
-	// Every session's record as restored: it ends the dead generation's
-	// running lines (journal.Latest), and is what a recovery would make
-	// of the journal anyway. Then the lines that are still poison, so
-	// that a crash before this generation reads them again skips them too.
-	for _, s := range w.sessions {
-		jr.dirty[s.ID] = true
-	}
-	jr.system = true
-	w.commitJournal()
-	for _, s := range w.sessions {
-		if s.poison != nil {
-			j.Append(journal.KindRunning, s.ID, s.poison)
-		}
-	}
-	j.Commit()
 }
 
 // resumeOutput queues, for each recovered connection, the output the dead
