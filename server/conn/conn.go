@@ -667,6 +667,14 @@ func Wrap(fd int, limits Limits) (*Conn, error) {
 		nc.Close()
 		return nil, errors.New("adopted descriptor is not a TCP socket")
 	}
+	if tc.RemoteAddr() == nil {
+		// A listening or unconnected TCP socket among the connections: it
+		// once reached a recovery through the angel's holdings, and every
+		// generation crashed on it until the angel gave up (see the note
+		// of session 9). One such descriptor must cost only itself.
+		nc.Close()
+		return nil, errors.New("adopted descriptor is not a connected TCP socket")
+	}
 	// Until Attach, a connection's reader has nowhere to deliver to (and,
 	// frozen, nothing to deliver).
 	c := wrap(0, tc, limits, func(Input) {}, nil)

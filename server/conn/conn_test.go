@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"talker/server/telnet"
 )
 
@@ -138,5 +140,28 @@ func TestStartFrozenThenAbandon(t *testing.T) {
 	c.Start()
 	if got := lines(expectInput(t, in, "the line, read by the original")); len(got) != 1 || got[0] != "for the original" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// TestWrapRefusesAListeningSocket: a listening TCP socket handed over as a
+// connection is refused with an error, not a crash of the generation
+// (wrap asked it for its peer's address, which it has none of).
+func TestWrapRefusesAListeningSocket(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fd, err := unix.Dup(int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Wrap(fd, Limits{MaxLine: 100, MaxBacklog: 1000}); err == nil {
+		t.Fatalf("a listening socket was wrapped as a connection: %v", c)
 	}
 }
