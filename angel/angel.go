@@ -1,8 +1,10 @@
 package angel
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -937,7 +939,7 @@ func (a *Angel) logCrashOutput(pid int) {
 	trace := readNew(a.cfg.CrashLog, &a.crashLogAt)
 	var reasons []string
 	if a.cfg.StderrLog != "" {
-		reasons = crashReasons(readNew(a.cfg.StderrLog, &a.stderrAt))
+		reasons = scanNew(a.cfg.StderrLog, &a.stderrAt, crashReasons)
 	}
 	if len(trace) == 0 && len(reasons) == 0 {
 		return
@@ -955,9 +957,11 @@ func (a *Angel) logCrashOutput(pid int) {
 	}
 }
 
-// readNew returns what was appended to path since *at (at most the last
-// 64 KiB of it), and moves *at to the end. Not through a symbolic link:
-// the angel's log would then show a file of someone else's choosing.
+// readNew returns what was appended to path since *at (at most its first
+// 64 KiB: a Go crash dump starts with the goroutine that crashed, and with
+// 2,000 goroutines it runs to megabytes), and moves *at to the end. Not
+// through a symbolic link: the angel's log would then show a file of
+// someone else's choosing.
 func readNew(path string, at *int64) []byte {
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
@@ -975,18 +979,49 @@ func readNew(path string, at *int64) []byte {
 		return nil
 	}
 	const limit = 64 << 10
-	start := max(*at, fi.Size()-limit)
-	buf := make([]byte, fi.Size()-start)
-	n, _ := f.ReadAt(buf, start)
+	buf := make([]byte, min(fi.Size()-*at, limit))
+	n, _ := f.ReadAt(buf, *at)
 	*at = fi.Size()
 	return buf[:n]
 }
 
+// scanNew gives pick every line appended to path since *at (up to 256 MiB
+// of them), returns what it picked, and moves *at to the end. The reason a
+// Go process died is its stderr's first line of the dump, which the last
+// 64 KiB of a dump of 2,000 goroutines never held: the angel logged
+// SIGSEGV and fatal-error crashes with an empty reason.
+func scanNew(path string, at *int64, pick func(lines []string) []string) []string {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	if fi.Size() < *at {
+		*at = 0 // truncated or replaced
+	}
+	from := *at
+	*at = fi.Size()
+	sc := bufio.NewScanner(io.NewSectionReader(f, from, min(fi.Size()-from, 256<<20)))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var lines []string
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if len(pick([]string{line})) > 0 {
+			lines = append(lines, line)
+		}
+	}
+	return pick(lines)
+}
+
 // crashReasons picks from a dying Go process's stderr the lines that say
 // why it died, the first few of them.
-func crashReasons(b []byte) []string {
+func crashReasons(lines []string) []string {
 	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range lines {
 		line = strings.TrimSpace(line)
 		for _, p := range []string{"fatal error:", "panic:", "unexpected signal", "SIGSEGV", "SIGBUS", "runtime: out of memory", "fatal: "} {
 			if strings.HasPrefix(line, p) && len(out) < 4 {
