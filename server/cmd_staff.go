@@ -201,6 +201,9 @@ func (w *World) changeRank(s *Session, args string, up bool) {
 	}
 	from := p.Rank
 	p.Rank = to
+	if online != nil && online.room != nil {
+		online.room.recountHidden() // an invisible member of staff no longer (or now) hidden
+	}
 	w.savePlayer(p, online)
 	s.println(p.Name + " is now " + to.String() + " (was " + from.String() + ").")
 	if online != nil {

@@ -239,7 +239,7 @@ func (w *World) gmcpMoved(s *Session, from *Room) {
 	if from != nil && from != s.room {
 		w.gmcpLeft(s, from)
 	}
-	if r := s.room; r != nil {
+	if r := s.room; r != nil && r.gmcp > 0 {
 		add := &gmcpOnce{name: "Room.AddPlayer", body: gmcpPlayerOf(s)}
 		for _, m := range r.Members {
 			if m != s && w.gmcpVisible(m, s) {
@@ -253,6 +253,9 @@ func (w *World) gmcpMoved(s *Session, from *Room) {
 // gmcpLeft sends Room.RemovePlayer to the GMCP clients in r, which s has
 // left (or the talker).
 func (w *World) gmcpLeft(s *Session, r *Room) {
+	if r.gmcp == 0 {
+		return // no member's client can want it (rooms.go)
+	}
 	gone := &gmcpOnce{name: "Room.RemovePlayer", body: s.Player.Name}
 	for _, m := range r.Members {
 		if m != s && w.gmcpVisible(m, s) {

@@ -167,6 +167,9 @@ func (w *World) cmdInvis(s *Session, args string) {
 		s.Player.Invisible = false
 		w.seemToLogIn(s, below) // once they can see s
 	}
+	if s.room != nil {
+		s.room.recountHidden()
+	}
 	s.Player.LastSeen = w.cfg.Now()
 	w.save(s.Player)
 	w.touch(s)

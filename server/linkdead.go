@@ -194,6 +194,9 @@ func (w *World) resumeSession(old, s *Session) {
 	}
 	delete(w.sessions, s.ID)
 	old.ID, old.conn, old.Addr, old.ConnectedAt, old.Telnet = s.ID, s.conn, s.Addr, s.ConnectedAt, s.Telnet
+	if old.room != nil {
+		old.room.recountGMCP() // the new connection's client (rooms.go)
+	}
 	old.held, old.turns, old.sentSeen, old.quietSince = s.held, s.turns, s.sentSeen, s.quietSince
 	old.checking, old.capture, old.textPrompted, old.linkDead = false, nil, false, nil
 	old.gmcp = s.gmcp // what this connection was sent (gmcp.go)

@@ -13,14 +13,49 @@ import (
 type Room struct {
 	store.Room
 	Members []*Session
+	// hidden counts the Members that are invisible staff (hiddenStaff),
+	// kept by add, remove and replace and recounted where a member's
+	// invisibility or rank changes (recountHidden): with none, 'look' need
+	// not ask of every member whether the viewer may see them.
+	hidden int
+	// gmcp counts the Members whose client has said anything in GMCP
+	// beyond agreeing to it (telnet.State.GMCP set), the only ones that
+	// can want Room.AddPlayer and Room.RemovePlayer: kept like hidden, and
+	// recounted when a member's telnet state changes (World.event,
+	// resumeSession). With none, an arrival in a crowded room is not a
+	// look at every member's client.
+	gmcp int
 }
 
-func (r *Room) add(s *Session) { r.Members = append(r.Members, s) }
+// gmcpClient says whether s's client may want GMCP beyond Core (see
+// telnet.State.GMCPSupports).
+func gmcpClient(s *Session) bool { return s.Telnet.GMCP != nil }
+
+// hiddenStaff says whether s may be hidden from some (hiddenFrom).
+func hiddenStaff(s *Session) bool {
+	return s.Player != nil && s.Player.Invisible && s.Player.Rank >= staffRank
+}
+
+func (r *Room) add(s *Session) {
+	r.Members = append(r.Members, s)
+	if hiddenStaff(s) {
+		r.hidden++
+	}
+	if gmcpClient(s) {
+		r.gmcp++
+	}
+}
 
 func (r *Room) remove(s *Session) {
 	for i, m := range r.Members {
 		if m == s {
 			r.Members = append(r.Members[:i], r.Members[i+1:]...)
+			if hiddenStaff(s) {
+				r.hidden--
+			}
+			if gmcpClient(s) {
+				r.gmcp--
+			}
 			return
 		}
 	}
@@ -31,10 +66,34 @@ func (r *Room) replace(old, s *Session) {
 	for i, m := range r.Members {
 		if m == old {
 			r.Members[i] = s
+			r.recountHidden()
+			r.recountGMCP()
 			return
 		}
 	}
 	r.add(s)
+}
+
+// recountHidden counts the invisible staff among the members again, after
+// one's invisibility or rank changed.
+func (r *Room) recountHidden() {
+	r.hidden = 0
+	for _, m := range r.Members {
+		if hiddenStaff(m) {
+			r.hidden++
+		}
+	}
+}
+
+// recountGMCP counts the GMCP clients among the members again, after
+// one's telnet state changed.
+func (r *Room) recountGMCP() {
+	r.gmcp = 0
+	for _, m := range r.Members {
+		if gmcpClient(m) {
+			r.gmcp++
+		}
+	}
 }
 
 // lookNames is how many of the people in a room look names.
@@ -124,11 +183,24 @@ func (w *World) look(s *Session) {
 	var others []string
 	more := 0
 	titled := false // whether the one other (if one) has a title
-	for _, m := range r.Members {
+	for i, m := range r.Members {
 		if m == s || w.hiddenFrom(s, m) {
 			continue
 		}
 		if len(others) == lookNames {
+			if r.hidden == 0 {
+				// Nobody here is hidden from anyone: the rest are all
+				// seen but s, if among them (a comparison of pointers
+				// each, not a look at every member's player).
+				more = len(r.Members) - i
+				for _, o := range r.Members[i:] {
+					if o == s {
+						more--
+						break
+					}
+				}
+				break
+			}
 			more++
 			continue
 		}

@@ -399,7 +399,11 @@ func (w *World) event(s *Session, ev telnet.Event) {
 			w.gmcpStatus(s) // AFK or idle may have changed (gmcp.go)
 		}
 	case telnet.EventNegotiation, telnet.EventSubneg:
+		wasGMCP := gmcpClient(s)
 		reply, changed := s.Telnet.Handle(ev, w.mssp)
+		if s.room != nil && gmcpClient(s) != wasGMCP {
+			s.room.recountGMCP() // rooms.go
+		}
 		s.sendRaw(reply)
 		w.followMCCP(s)             // mccp.go: a DO or DONT COMPRESS2 switches the output
 		w.gmcpEvent(s, ev, changed) // gmcp.go
