@@ -62,6 +62,10 @@ const (
 	// next record of that session says it finished. A journal whose last
 	// word on a session is this one died running it (see Folded.Running).
 	KindRunning Kind = 4
+	// KindTLSWrite is a TLS connection's write half after the records of
+	// the KindOutput entry before it (tlsrecord.WriteState's encoding):
+	// the sequence number and secret the next record is sealed under.
+	KindTLSWrite Kind = 5
 )
 
 const (
@@ -352,11 +356,15 @@ type Folded struct {
 	// died: a recovery must not run it again (it may be what killed the
 	// talker), and says so.
 	Running map[uint64][]byte
+	// TLSWrite is, per TLS connection whose output was sealed at
+	// release, its write half after its last committed records.
+	TLSWrite map[uint64][]byte
 }
 
 // Latest folds entries (see Folded).
 func Latest(entries []Entry) Folded {
-	f := Folded{Sessions: map[uint64][]byte{}, Output: map[uint64][]Run{}, Running: map[uint64][]byte{}}
+	f := Folded{Sessions: map[uint64][]byte{}, Output: map[uint64][]Run{}, Running: map[uint64][]byte{},
+		TLSWrite: map[uint64][]byte{}}
 	for _, e := range entries {
 		switch e.Kind {
 		case KindRunning:
@@ -366,6 +374,8 @@ func Latest(entries []Entry) Folded {
 			delete(f.Running, e.ID)
 		case KindSystem:
 			f.System = e.Payload
+		case KindTLSWrite:
+			f.TLSWrite[e.ID] = e.Payload
 		case KindOutput:
 			if len(e.Payload) >= 8 {
 				f.Output[e.ID] = append(f.Output[e.ID], Run{From: binary.LittleEndian.Uint64(e.Payload), Bytes: e.Payload[8:]})

@@ -11,6 +11,7 @@ import (
 	"talker/journal"
 	"talker/server/conn"
 	"talker/server/telnet"
+	"talker/server/tlsrecord"
 	"talker/state"
 )
 
@@ -164,6 +165,7 @@ func (w *World) noteInput(s *Session, in *conn.Input) {
 	// The decoder goes with the offset, or none does (TLS, WebSocket,
 	// MCCP3: their recovery rules start the decoder afresh).
 	s.inputAt, s.reader = in.RawEnd, in.Reader
+	s.tlsRead, s.tlsReadConn = in.TLSRead, in.Conn // tlsstate.go
 	w.touch(s)
 	if w.jr != nil {
 		w.jr.inputs = append(w.jr.inputs, s)
@@ -188,7 +190,12 @@ func (w *World) commitJournal() {
 		return
 	}
 	record := func(c *conn.Conn) func(conn.Output) {
-		return func(o conn.Output) { jr.j.Append(journal.KindOutput, c.ID, journal.OutputEntry(o.From, o.Bytes)) }
+		return func(o conn.Output) {
+			jr.j.Append(journal.KindOutput, c.ID, journal.OutputEntry(o.From, o.Bytes))
+			if o.Seal != nil { // TLS records: the write half after them (conn/tlsseal.go)
+				jr.j.Append(journal.KindTLSWrite, c.ID, o.Seal.AppendBinary(nil))
+			}
+		}
 	}
 	for _, c := range pending {
 		jr.release = append(jr.release, released{c, c.CollectOutput(record(c))})
@@ -304,7 +311,13 @@ func applyJournal(log *zerolog.Logger, snap *state.Snapshot, fd int, since uint6
 			outputs[id] = append(outputs[id], conn.Output{From: r.From, Bytes: r.Bytes})
 		}
 	}
-	rec := &journalRecovery{output: outputs, running: folded.Running}
+	rec := &journalRecovery{output: outputs, running: folded.Running,
+		tlsWrite: map[uint64]*tlsrecord.WriteState{}}
+	for id, b := range folded.TLSWrite {
+		if ws, err := tlsrecord.ParseWriteState(b); err == nil {
+			rec.tlsWrite[id] = &ws
+		}
+	}
 	if system != nil {
 		if _, err := state.DecodeSystem(system); err != nil {
 			return nil, fmt.Errorf("journal: its system state does not decode: %w", err)
@@ -346,6 +359,8 @@ func applyJournal(log *zerolog.Logger, snap *state.Snapshot, fd int, since uint6
 type journalRecovery struct {
 	output  map[uint64][]conn.Output
 	running map[uint64][]byte
+	// tlsWrite: a TLS connection's write half after its last records.
+	tlsWrite map[uint64]*tlsrecord.WriteState
 }
 
 // resumeOutput queues, for each recovered connection, the output the dead
@@ -360,9 +375,21 @@ func (w *World) resumeOutput(rec *journalRecovery) {
 		}
 	}
 	total, missing, conns := 0, 0, 0
+	for id, s := range w.sessions {
+		if s.conn == nil || !s.conn.TLS() {
+			continue
+		}
+		// Records sealed at release (conn/tlsseal.go): the socket's count
+		// lies in them, or the connection ends at Start.
+		q, m := s.conn.ResumeTLS(rec.tlsWrite[id], rec.output[id])
+		total, missing = total+q, missing+m
+		if q > 0 {
+			conns++
+		}
+	}
 	for id, runs := range rec.output {
 		s := w.sessions[id]
-		if s == nil || s.conn == nil {
+		if s == nil || s.conn == nil || s.conn.TLS() {
 			continue
 		}
 		q, m := s.conn.ResumeOutput(runs)

@@ -9,6 +9,7 @@ import (
 	"talker/server/conn"
 	"talker/server/telnet"
 	"talker/server/text"
+	"talker/server/tlsrecord"
 )
 
 // Session is one connection's place in the world: its telnet state, where
@@ -54,6 +55,10 @@ type Session struct {
 	// the crash journal commits (journal.go, conn/input.go).
 	inputAt uint64
 	reader  *telnet.Decoder
+	// tlsRead is a TLS connection's read half there (tlsRead of the
+	// connection tlsReadConn): what its records carry (tlsstate.go).
+	tlsRead     *tlsrecord.ReadHalf
+	tlsReadConn *conn.Conn
 	// poison is the line this session was running when the previous
 	// generation died, not to be run again (journal.go).
 	poison []byte

@@ -35,7 +35,21 @@ func (s *Session) tlsCheckpoint() *state.TLS {
 	if s.conn == nil {
 		return nil
 	}
-	return tlsToWire(s.conn.TLSCheckpoint())
+	st := s.conn.TLSCheckpoint()
+	if st != nil {
+		// The read half where the world took the input (inputAt): a
+		// reader that peeks has gone further, and those bytes are still
+		// the kernel's (conn/input.go). Before the first batch, the read
+		// half the connection began with (with the offset it was given).
+		r := s.conn.TLSStartRead()
+		if s.tlsRead != nil && s.tlsReadConn == s.conn {
+			r = s.tlsRead
+		}
+		if r != nil {
+			*st = st.WithRead(r)
+		}
+	}
+	return tlsToWire(st)
 }
 
 // dirtyTLS marks for the next checkpoint every TLS session whose record

@@ -280,6 +280,9 @@ func (o *outbox) addMarked(b []byte, on bool) bool {
 	if o.max > 0 && len(o.buf)+o.inFlight+len(b) > o.max {
 		return false
 	}
+	if o.owner != nil {
+		o.owner.tlsUnseal() // tlsseal.go: TLS with MCCP2 keeps the older rule
+	}
 	o.buf = append(o.buf, b...)
 	o.marks = append(o.marks, outMark{at: len(o.buf), on: on})
 	o.compressOn = on

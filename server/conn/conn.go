@@ -86,6 +86,9 @@ type Input struct {
 	// may go.
 	RawEnd uint64
 	Reader *telnet.Decoder
+	// TLSRead, for a TLS connection, is its record layer's read half
+	// there (a record half received, the sequence number).
+	TLSRead *tlsrecord.ReadHalf
 }
 
 // Panic reports a panic in a connection's reader or writer goroutine: the
@@ -529,6 +532,9 @@ func (c *Conn) Sent() uint64 { return c.out.sends.Load() }
 // connection. The reader then delivers Closed.
 func (c *Conn) Close() {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.limits.FlushWait))
+	c.out.mu.Lock()
+	c.tlsUnseal() // tlsseal.go: the writer seals the last words
+	c.out.mu.Unlock()
 	c.out.closeAfterFlush()
 }
 
@@ -628,6 +634,7 @@ func (c *Conn) Carry() Carried {
 	cr.Decompress = c.carryInflate() // decompress.go
 	var marks []outMark
 	cr.Unsent, marks = c.out.pending()
+	c.tlsCarryOut(&cr) // tlsseal.go: records sealed at release are the TLS state's tail
 	cr.Compress = c.carryCompression(marks)
 	if c.ws != nil {
 		in := c.ws.In.clone()

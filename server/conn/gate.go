@@ -1,6 +1,10 @@
 package conn
 
-import "sync"
+import (
+	"sync"
+
+	"talker/server/tlsrecord"
+)
 
 // Output that waits for the crash journal's commit.
 //
@@ -11,8 +15,9 @@ import "sync"
 // had already been sent it would see it twice. So with a journal every
 // connection's output passes a Gate: bytes queued during an event wait
 // until the world has committed the event; then they are released, and
-// (for a connection whose bytes go to the socket as they are: no MCCP, no
-// TLS record layer) written to the journal in the same commit, so that a
+// (for a connection whose bytes go to the socket as they are: no MCCP; or
+// TLS records sealed at release, tlsseal.go) written to the journal in the
+// same commit, so that a
 // generation recovering after a crash sends whatever the socket had not
 // yet taken (the socket's own count says how much that is), once.
 
@@ -30,6 +35,10 @@ type Gate struct {
 type Output struct {
 	From  uint64
 	Bytes []byte
+	// Seal, for a TLS connection whose output is sealed at release
+	// (tlsseal.go): Bytes are records, and this is the write half after
+	// them.
+	Seal *tlsrecord.WriteState
 }
 
 // hold lists c; its outbox calls it once per round.
@@ -55,6 +64,9 @@ func (g *Gate) Pending() []*Conn {
 func (c *Conn) SetGate(g *Gate) {
 	o := &c.out
 	o.mu.Lock()
+	if g == nil {
+		c.tlsUnseal() // tlsseal.go
+	}
 	o.gate = g
 	o.open = len(o.buf)
 	o.listed = false
@@ -79,11 +91,14 @@ func (c *Conn) CollectOutput(record func(Output)) (upto uint64) {
 	o.listed = false
 	end := len(o.buf)
 	upto = o.abs + uint64(end)
-	if len(o.marks) > 0 || o.compressOn || c.tls != nil {
-		// Compressed or encrypted, offsets on the wire are not offsets in
-		// the output: never recorded again (the MCCP and TLS recovery
-		// rules apply to such a connection instead).
+	if len(o.marks) > 0 || o.compressOn {
+		// Compressed, offsets on the wire are not offsets in the output:
+		// never recorded again (the MCCP recovery rules apply to such a
+		// connection instead).
 		o.journalOff = true
+	}
+	if c.tls != nil {
+		return c.tlsCollect(record) // sealed here, recorded as records (tlsseal.go)
 	}
 	if end > o.open && !o.journalOff && o.absKnown && record != nil {
 		record(Output{From: o.abs + uint64(o.open), Bytes: o.buf[o.open:end]})

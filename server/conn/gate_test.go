@@ -41,7 +41,7 @@ func TestGateHoldsOutputUntilCommitted(t *testing.T) {
 		t.Fatalf("pending %v", pending)
 	}
 	var runs []Output
-	upto := c.CollectOutput(func(o Output) { runs = append(runs, Output{o.From, append([]byte(nil), o.Bytes...)}) })
+	upto := c.CollectOutput(func(o Output) { runs = append(runs, Output{From: o.From, Bytes: append([]byte(nil), o.Bytes...)}) })
 	if len(runs) != 1 || runs[0].From != 0 || string(runs[0].Bytes) != "first event" {
 		t.Fatalf("recorded %+v", runs)
 	}
@@ -50,7 +50,7 @@ func TestGateHoldsOutputUntilCommitted(t *testing.T) {
 		t.Fatalf("after the commit: %q", got)
 	}
 	c.Send([]byte("second"))
-	upto = c.CollectOutput(func(o Output) { runs = append(runs, Output{o.From, append([]byte(nil), o.Bytes...)}) })
+	upto = c.CollectOutput(func(o Output) { runs = append(runs, Output{From: o.From, Bytes: append([]byte(nil), o.Bytes...)}) })
 	if runs[1].From != uint64(len("first event")) {
 		t.Fatalf("second run at %d", runs[1].From)
 	}

@@ -17,9 +17,11 @@ package conn
 // has consumed (tcpi_bytes_received - SIOCINQ, exact), drops what lies
 // between, and reads on from X: every byte handled once, whole lines whole.
 //
-// A TLS or WebSocket connection, or one without a journal, reads as
-// before (its transforms keep partial records and frames the offset cannot
-// express yet); its offsets are kept all the same, and a recovery that
+// A TLS connection peeks too: its batches carry the record layer's read
+// half (a record half received) with the decoder. A WebSocket connection,
+// or one without a journal, reads as before (its framing keeps partial
+// frames the offset cannot express yet); its offsets are kept all the
+// same, and a recovery that
 // finds the kernel past the committed offset knows bytes were lost and
 // starts the decoder afresh rather than splice a half line onto a tail.
 
@@ -190,6 +192,9 @@ func dropInput(fd int, n uint64) uint64 {
 // bytes (after dropping what the world has committed) or a plain read.
 func (c *Conn) readInput(fd int, buf []byte) (int, error) {
 	in := &c.input
+	if c.tls != nil && in.countable && c.journaled.Load() {
+		c.tlsCheckCount(fd) // tlsseal.go
+	}
 	// Peek only where the decoder's state is all the reader's state. The
 	// switch is made between reads, at no cost: off, everything taken is
 	// dropped from the kernel first (a crash recovery then finds the
@@ -250,11 +255,12 @@ func (c *Conn) settleInput() {
 }
 
 // decoderIsReaderState reports whether the telnet decoder holds all the
-// reader's state between the socket and the lines: not under TLS or
+// reader's state between the socket and the lines (under TLS, with the
+// record layer's read half, which goes with it: Input.TLSRead): not under
 // WebSocket framing, not once the client compresses its input (MCCP3: the
 // inflater's state is not in the decoder's).
 func (c *Conn) decoderIsReaderState() bool {
-	return c.tls == nil && c.ws == nil && c.dz.st.Phase == InflatePlain
+	return (c.tls == nil || c.tls.s != nil) && c.ws == nil && c.dz.st.Phase == InflatePlain
 }
 
 // readerState is what a batch tells the world of the reader: the offset
@@ -273,6 +279,9 @@ func (c *Conn) readerState(in *Input) (sync bool) {
 		d.Line = append([]byte(nil), d.Line...)
 		d.SB = append([]byte(nil), d.SB...)
 		in.Reader = &d
+		if c.tls != nil {
+			in.TLSRead = c.tls.s.PublishedRead() // as of the last Feed: this batch's end
+		}
 	}
 	return sync
 }

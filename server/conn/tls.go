@@ -16,15 +16,19 @@ package conn
 // writer last published (TLSCheckpoint).
 //
 // A state is only continued on a socket whose counters (bytes taken from
-// it, bytes handed to it) are exactly the state's (attachTLS): after a
-// crash, a connection that read or wrote anything after its last
-// checkpoint is closed, with the reason in the log, rather than sending a
-// record under a sequence number already used.
+// it, bytes handed to it) are exactly the state's (attachTLS), or, after
+// a crash, where the crash journal makes them good: input the world
+// committed and the kernel still holds (a reader that peeks, input.go) is
+// dropped, and records sealed at release that the socket lacks are sent
+// (tlsseal.go, ResumeTLS). Otherwise the connection is closed, with the
+// reason in the log, rather than sending a record under a sequence number
+// already used.
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"talker/server/tlsrecord"
 )
@@ -35,8 +39,39 @@ type tlsConn struct {
 	plain []byte // the reader's buffer of decrypted bytes
 	// broken is why the carried state cannot go on on this socket: the
 	// connection ends as soon as it starts (not before: until the commit,
-	// the socket may still be the previous generation's).
-	broken error
+	// the socket may still be the previous generation's). writeErr is the
+	// same for the socket's count of bytes written, which the crash
+	// journal's records may still make good (ResumeTLS).
+	broken   error
+	writeErr error
+	// sealing: the world seals the output at each commit (tlsseal.go),
+	// set under the outbox's lock; scratch is its buffer. flushing: the
+	// writer is writing a tail or KeyUpdate of its own (o.mu).
+	sealing  atomic.Bool
+	scratch  []byte
+	flushing bool
+	// sealedEnd is the socket offset where the records at the outbox's
+	// front end (while sealing; the plaintext queued since follows);
+	// rawInFlight: the write half was given back while the writer held
+	// records, which it writes as they are.
+	sealedEnd   uint64
+	rawInFlight atomic.Bool
+	// startRead is the read half this process began with: where the
+	// input stands until the world takes a batch (TLSStartRead).
+	startRead *tlsrecord.ReadHalf
+}
+
+// TLSStartRead is the read half the connection began with in this process
+// (nil for a plain connection): what its records carry with the input
+// offset it was given (Carried.InputAt) until the world takes a batch
+// (Input.TLSRead). The published one may be ahead: a reader that peeks
+// has fed records the world has not taken. Nil where batches carry no
+// read half (a browser's WebSocket: its checkpoint is as published).
+func (c *Conn) TLSStartRead() *tlsrecord.ReadHalf {
+	if c.tls == nil || c.ws != nil {
+		return nil
+	}
+	return c.tls.startRead
 }
 
 // SetTLS makes c a TLS connection whose handshake ended in state st. Call
@@ -46,7 +81,7 @@ func (c *Conn) SetTLS(st tlsrecord.State) error {
 	if err != nil {
 		return err
 	}
-	c.tls = &tlsConn{s: s}
+	c.tls = &tlsConn{s: s, startRead: s.PublishedRead()}
 	return nil
 }
 
@@ -95,6 +130,14 @@ func (c *Conn) attachTLS(st *tlsrecord.State) {
 	if st == nil {
 		return
 	}
+	if st.KeyUpdatesAnswered > st.KeyUpdatesAsked {
+		// A crash record pairs the reader's half as committed with the
+		// writer's as sealed: the answer to a request not yet committed
+		// (read again, answered again: the protocol allows it).
+		cp := *st
+		cp.KeyUpdatesAsked = cp.KeyUpdatesAnswered
+		st = &cp
+	}
 	s, err := tlsrecord.New(*st)
 	if err != nil {
 		// Kept as a TLS connection (so that no plain text goes out), to be
@@ -102,26 +145,44 @@ func (c *Conn) attachTLS(st *tlsrecord.State) {
 		c.tls = &tlsConn{broken: fmt.Errorf("TLS state unusable: %w", err)}
 		return
 	}
-	c.tls = &tlsConn{s: s}
+	c.tls = &tlsConn{s: s, startRead: s.PublishedRead()}
 	fd, err := c.RawFD()
 	if err != nil {
 		c.tls.broken = err
 		return
 	}
 	read, written, err := tlsrecord.Offsets(fd)
-	if err == nil {
-		err = st.CheckOffsets(read, written)
-	}
 	if err != nil {
 		c.tls.broken = fmt.Errorf("TLS session cannot continue: %w", err)
+		return
+	}
+	// Input the world committed and the kernel still holds (a reader
+	// that peeked, input.go) is dropped by startInput: the record's read
+	// half is at the committed offset (InputAt), which the kernel has not
+	// passed. (Its ReadOffset may differ from InputAt by a constant: a
+	// fresh socket's kernel count can lag at accept, see socketConsumed,
+	// and the handshake took its offset before the count settled. Were the
+	// two halves not at one point, the next record would fail its MAC and
+	// end the connection: nothing is read twice or out of place.)
+	if c.input.resume > uncountable && c.input.resume >= read+inputBias {
+		read = st.ReadOffset
+	}
+	if err := st.CheckOffsets(read, st.WriteOffset); err != nil {
+		c.tls.broken = fmt.Errorf("TLS session cannot continue: %w", err)
+	}
+	if err := st.CheckOffsets(st.ReadOffset, written); err != nil {
+		c.tls.writeErr = fmt.Errorf("TLS session cannot continue: %w", err)
 	}
 }
 
 // tlsBroken ends, at Start, a connection whose TLS state could not be
 // continued; it reports true if it did.
 func (c *Conn) tlsBroken() bool {
-	if c.tls == nil || c.tls.broken == nil {
+	if c.tls == nil || c.tls.broken == nil && c.tls.writeErr == nil {
 		return false
+	}
+	if c.tls.broken == nil {
+		c.tls.broken = c.tls.writeErr
 	}
 	c.readMu.Lock()
 	c.abortReason = c.tls.broken
@@ -163,25 +224,58 @@ func (c *Conn) writeSocket(b []byte) (int, error) {
 	if c.tls.s == nil {
 		return 0, c.tls.broken
 	}
+	if c.tls.sealing.Load() || c.tls.rawInFlight.Load() {
+		return c.nc.Write(b) // records already (tlsseal.go)
+	}
 	return c.tls.s.Write(c.nc, b)
 }
 
 // tlsWantsWrite says whether the TLS layer has something of its own to
 // write (a record's tail, a KeyUpdate) with no output queued.
-func (c *Conn) tlsWantsWrite() bool { return c.tls != nil && c.tls.s != nil && c.tls.s.WantsWrite() }
+func (c *Conn) tlsWantsWrite() bool {
+	return c.tls != nil && c.tls.s != nil && !c.tls.sealing.Load() && c.tls.s.WantsWrite()
+}
 
 // tlsFlush writes what tlsWantsWrite announced.
 func (c *Conn) tlsFlush() error {
+	if c.tls != nil {
+		c.tls.rawInFlight.Store(false) // what the writer took last is written
+	}
 	if !c.tlsWantsWrite() {
 		return nil
 	}
-	return c.tls.s.Flush(c.nc)
+	// Not while the world seals (tlsseal.go), which cannot begin meanwhile.
+	o := &c.out
+	o.mu.Lock()
+	if c.tls.sealing.Load() {
+		o.mu.Unlock()
+		return nil
+	}
+	c.tls.flushing = true
+	o.mu.Unlock()
+	err := c.tls.s.Flush(c.nc)
+	o.mu.Lock()
+	c.tls.flushing = false
+	o.mu.Unlock()
+	return err
 }
 
 // tlsCloseNotify tells a TLS client the session is over (close_notify),
 // at a clean close, once everything queued is written.
 func (c *Conn) tlsCloseNotify() {
-	if c.tls != nil && c.tls.s != nil {
-		_ = c.tls.s.Close(c.nc)
+	if c.tls == nil || c.tls.s == nil {
+		return
 	}
+	o := &c.out
+	o.mu.Lock()
+	if c.tls.sealing.Load() {
+		rec, err := c.tls.s.SealClose(nil) // the write half is the outbox's (tlsseal.go)
+		o.mu.Unlock()
+		if err == nil {
+			_, _ = c.nc.Write(rec)
+		}
+		return
+	}
+	o.mu.Unlock()
+	_ = c.tls.s.Close(c.nc)
 }

@@ -424,8 +424,8 @@ func (s *Session) seal(typ byte, data []byte) ([]byte, error) {
 // writeRecord is the one place a record (or the unsent tail of one) goes
 // to the socket: a record is written whole, or what is left of it is kept
 // to be written first next time, and the state is published with the
-// socket offset it is true at. (The shared-memory output journal is meant
-// to hook here: the record in flight and its sequence number.)
+// socket offset it is true at. (Under the crash journal a connection's
+// records are sealed ahead instead, and written as they are: sealed.go.)
 func (s *Session) writeRecord(sock io.Writer, rec []byte) error {
 	n, err := sock.Write(rec)
 	if n < 0 {
