@@ -42,6 +42,7 @@ func becomeSubreaper(t *testing.T) {
 
 func newAngelDir(t *testing.T, extra ...string) *liveAngel {
 	t.Helper()
+	checkChildRaces(t)
 	becomeSubreaper(t)
 	dir := t.TempDir()
 	la := &liveAngel{t: t, dir: dir, binary: filepath.Join(dir, "talker"), good: filepath.Join(dir, "talker.good"),

@@ -65,6 +65,7 @@ func startTalker(t *testing.T, extra ...string) *liveTalker {
 // first), not a flag.
 func startTalkerWith(t *testing.T, configFile string, extra ...string) *liveTalker {
 	t.Helper()
+	checkChildRaces(t)
 	becomeSubreaper(t)
 	dir := t.TempDir()
 	lt := &liveTalker{t: t, dir: dir, binary: filepath.Join(dir, "talker"), good: filepath.Join(dir, "talker.good"),

@@ -22,8 +22,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv("TALKER_TEST_MAIN") == "1" {
 		os.Exit(Main(os.Args[1:], Options{}))
 	}
-	os.Setenv("GORACE", raceOptionsForChildren(os.Getenv("GORACE")))
-	os.Exit(m.Run())
+	os.Setenv("GORACE", childRaceOptions(raceOptionsForChildren(os.Getenv("GORACE"))))
+	os.Exit(finishChildRaces(m.Run())) // childrace_test.go
 }
 
 // raceOptionsForChildren is the GORACE value the talker processes these
@@ -33,7 +33,8 @@ func TestMain(m *testing.M) {
 // the tests run, and every old generation a reboot retires (reboot waits
 // for its exit), cost that second: it was about half of this package's
 // time under -race (488 s before, 304 s after, measured). Races are still
-// found and reported on the child's stderr as they happen, and a child
+// found and reported as they happen (to a file the test checks, see
+// childrace_test.go), and a child
 // that raced exits with status 66 where it would have exited 0; only the
 // wait for a report a goroutine is still writing at the moment of exit is
 // given up. A developer's own atexit_sleep_ms in GORACE is kept.
@@ -46,6 +47,7 @@ func raceOptionsForChildren(gorace string) string {
 
 func talkerCmd(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
+	checkChildRaces(t)
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "TALKER_TEST_MAIN=1")
 	return cmd

@@ -227,6 +227,15 @@ func (c *Conn) writeLoop() {
 			c.finishOnce.Do(func() { close(c.finished) })
 		}
 	}()
+	// A writer started frozen (StartFrozen) touches none of the state it
+	// owns once running (c.z, c.tls, c.ws) until the thaw: a reboot's new
+	// generation starts it before Attach sets that state, with no lock the
+	// writer would share. ThawWriting, after Attach, hands the state over
+	// (o.mu orders the two); a close while frozen (Abandon) ends the writer.
+	if !c.waitFirstThaw() {
+		finished = true
+		return
+	}
 	var spare []byte
 	for {
 		data, marks, st := c.out.take(spare, len(c.z.wire) > 0 || c.tlsWantsWrite())
@@ -269,6 +278,24 @@ func (c *Conn) writeLoop() {
 			return
 		}
 		<-c.out.wake
+	}
+}
+
+// waitFirstThaw waits, at the writer's start, until it is neither paused
+// nor closed; false if it was closed.
+func (c *Conn) waitFirstThaw() bool {
+	o := &c.out
+	for {
+		o.mu.Lock()
+		paused, closed := o.paused, o.closed
+		o.mu.Unlock()
+		if closed {
+			return false
+		}
+		if !paused {
+			return true
+		}
+		<-o.wake
 	}
 }
 
