@@ -939,7 +939,7 @@ func (a *Angel) logCrashOutput(pid int) {
 	trace := readNew(a.cfg.CrashLog, &a.crashLogAt)
 	var reasons []string
 	if a.cfg.StderrLog != "" {
-		reasons = scanNew(a.cfg.StderrLog, &a.stderrAt, crashReasons)
+		reasons = crashReasons(a.cfg.StderrLog, &a.stderrAt)
 	}
 	if len(trace) == 0 && len(reasons) == 0 {
 		return
@@ -959,76 +959,58 @@ func (a *Angel) logCrashOutput(pid int) {
 
 // readNew returns what was appended to path since *at (at most its first
 // 64 KiB: a Go crash dump starts with the goroutine that crashed, and with
-// 2,000 goroutines it runs to megabytes), and moves *at to the end. Not
-// through a symbolic link: the angel's log would then show a file of
-// someone else's choosing.
+// 2,000 goroutines it runs to megabytes), and moves *at to the end.
 func readNew(path string, at *int64) []byte {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil
-	}
-	if fi.Size() < *at {
-		*at = 0 // truncated or replaced
-	}
-	if fi.Size() == *at {
-		return nil
-	}
-	const limit = 64 << 10
-	buf := make([]byte, min(fi.Size()-*at, limit))
-	n, _ := f.ReadAt(buf, *at)
-	*at = fi.Size()
-	return buf[:n]
+	var buf []byte
+	withNew(path, at, func(r *io.SectionReader) {
+		buf = make([]byte, min(r.Size(), 64<<10))
+		n, _ := r.ReadAt(buf, 0)
+		buf = buf[:n]
+	})
+	return buf
 }
 
-// scanNew gives pick every line appended to path since *at (up to 256 MiB
-// of them), returns what it picked, and moves *at to the end. The reason a
-// Go process died is its stderr's first line of the dump, which the last
-// 64 KiB of a dump of 2,000 goroutines never held: the angel logged
-// SIGSEGV and fatal-error crashes with an empty reason.
-func scanNew(path string, at *int64, pick func(lines []string) []string) []string {
+// withNew gives fn what was appended to path since *at (up to 256 MiB),
+// if anything was, and moves *at to the end. Not through a symbolic link:
+// the angel's log would then show a file of someone else's choosing.
+func withNew(path string, at *int64, fn func(*io.SectionReader)) {
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
-		return nil
+		return
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil
+		return
 	}
 	if fi.Size() < *at {
 		*at = 0 // truncated or replaced
 	}
 	from := *at
 	*at = fi.Size()
-	sc := bufio.NewScanner(io.NewSectionReader(f, from, min(fi.Size()-from, 256<<20)))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var lines []string
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if len(pick([]string{line})) > 0 {
-			lines = append(lines, line)
-		}
+	if fi.Size() > from {
+		fn(io.NewSectionReader(f, from, min(fi.Size()-from, 256<<20)))
 	}
-	return pick(lines)
 }
 
-// crashReasons picks from a dying Go process's stderr the lines that say
-// why it died, the first few of them.
-func crashReasons(lines []string) []string {
+// crashReasons picks from what a dying Go process wrote to stderr since
+// *at the lines that say why it died, the first few of them. They head its
+// dump, which the last 64 KiB of a dump of 2,000 goroutines never held:
+// the angel logged SIGSEGV and fatal-error crashes with an empty reason.
+func crashReasons(path string, at *int64) []string {
 	var out []string
-	for _, line := range lines {
-		line = strings.TrimSpace(line)
-		for _, p := range []string{"fatal error:", "panic:", "unexpected signal", "SIGSEGV", "SIGBUS", "runtime: out of memory", "fatal: "} {
-			if strings.HasPrefix(line, p) && len(out) < 4 {
-				out = append(out, line)
-				break
+	withNew(path, at, func(r *io.SectionReader) {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() && len(out) < 4 {
+			line := strings.TrimSpace(sc.Text())
+			for _, p := range []string{"fatal error:", "panic:", "unexpected signal", "SIGSEGV", "SIGBUS", "runtime: out of memory", "fatal: "} {
+				if strings.HasPrefix(line, p) {
+					out = append(out, line)
+					break
+				}
 			}
 		}
-	}
+	})
 	return out
 }

@@ -22,14 +22,14 @@ func TestCrashReasonFromAHugeDump(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := int64(len(old))
-	got := scanNew(stderr, &at, crashReasons)
+	got := crashReasons(stderr, &at)
 	if len(got) != 1 || got[0] != "SIGSEGV: segmentation violation" {
 		t.Fatalf("reasons %q", got)
 	}
 	if at != int64(len(old)+len(dump)) {
 		t.Fatalf("at %d, want the end", at)
 	}
-	if again := scanNew(stderr, &at, crashReasons); len(again) != 0 {
+	if again := crashReasons(stderr, &at); len(again) != 0 {
 		t.Fatalf("read again: %q", again)
 	}
 	at = int64(len(old))
