@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"talker/server/talkertest"
 )
 
 // TestKill9HandlesEveryLineOnce: with the crash journal, a kill -9 within
@@ -15,12 +17,7 @@ import (
 // command) and a line handled after the last checkpoint was gone from the
 // review.
 func TestKill9HandlesEveryLineOnce(t *testing.T) {
-	la := startAngel(t)
-	la.createAccounts(t, "resident", "Typer", "Hearer")
-	typer := la.dialClient()
-	typer.Login("Typer", "typer-password")
-	hearer := la.dialClient()
-	hearer.Login("Hearer", "hearer-password")
+	la, typer, hearer := typerAndHearer(t)
 
 	for round := 1; round <= 3; round++ {
 		first, second, half := "first "+string(rune('0'+round)), "second "+string(rune('0'+round)), "half a li"
@@ -98,12 +95,7 @@ func TestKill9MidFirstLine(t *testing.T) {
 // (the half line), and the second recovery spliced "say hal" onto the
 // next line: 50 of 835 lines lost over 6 kills at 300 clients.
 func TestKill9AfterAHalfLineFinished(t *testing.T) {
-	la := startAngel(t)
-	la.createAccounts(t, "resident", "Typer", "Hearer")
-	typer := la.dialClient()
-	typer.Login("Typer", "typer-password")
-	hearer := la.dialClient()
-	hearer.Login("Hearer", "hearer-password")
+	la, typer, hearer := typerAndHearer(t)
 	for round := 0; round < 2; round++ {
 		pid := la.talkerPID()
 		time.Sleep(time.Second) // the angel has this generation's journal
@@ -130,4 +122,16 @@ func TestKill9AfterAHalfLineFinished(t *testing.T) {
 		}
 		la.waitNewTalker(pid, 10*time.Second)
 	}
+}
+
+// typerAndHearer starts a talker under its angel with two players logged
+// in, in the same room.
+func typerAndHearer(t *testing.T) (*liveAngel, *talkertest.Client, *talkertest.Client) {
+	la := startAngel(t)
+	la.createAccounts(t, "resident", "Typer", "Hearer")
+	typer := la.dialClient()
+	typer.Login("Typer", "typer-password")
+	hearer := la.dialClient()
+	hearer.Login("Hearer", "hearer-password")
+	return la, typer, hearer
 }
