@@ -675,10 +675,11 @@ func Wrap(fd int, limits Limits) (*Conn, error) {
 		return nil, errors.New("adopted descriptor is not a TCP socket")
 	}
 	if tc.RemoteAddr() == nil {
-		// A listening or unconnected TCP socket among the connections: it
-		// once reached a recovery through the angel's holdings, and every
-		// generation crashed on it until the angel gave up (see the note
-		// of session 9). One such descriptor must cost only itself.
+		// A connection its client reset (RST) while the angel held it
+		// has no peer any more (getpeername: ENOTCONN), and neither has a
+		// listening socket. Under a storm of crashes one such descriptor
+		// reached every recovery, and every generation crashed on it until
+		// the angel gave up on all 1,001 players. It must cost only itself.
 		nc.Close()
 		return nil, errors.New("adopted descriptor is not a connected TCP socket")
 	}

@@ -146,6 +146,51 @@ func TestStartFrozenThenAbandon(t *testing.T) {
 // TestWrapRefusesAListeningSocket: a listening TCP socket handed over as a
 // connection is refused with an error, not a crash of the generation
 // (wrap asked it for its peer's address, which it has none of).
+// A client that resets its connection while the angel holds it leaves a
+// socket with no peer: the recovery must refuse it, not crash on it.
+func TestWrapRefusesAConnectionItsClientReset(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := served.(*net.TCPConn).File()
+	served.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_ = client.(*net.TCPConn).SetLinger(0) // close with RST
+	client.Close()
+	fd, err := unix.Dup(int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// The RST arrives asynchronously; until it has, the socket is
+		// still connected and rightly wrapped.
+		if _, err := unix.Getpeername(fd); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the reset never reached the socket")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if c, err := Wrap(fd, Limits{MaxLine: 100, MaxBacklog: 1000}); err == nil {
+		t.Fatalf("a connection reset by its client was wrapped: %v", c)
+	}
+}
+
 func TestWrapRefusesAListeningSocket(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
