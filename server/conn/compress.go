@@ -46,6 +46,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"talker/server/tlsrecord"
 )
 
 const (
@@ -532,7 +534,9 @@ func (c *Conn) waitRoom(n int) error {
 // the socket; ok false if unknown. (On a connecting socket bytes_acked
 // also counts its SYN, the reference's "- 1"; on an accepted one, which is
 // every socket the talker has, it does not: measured, 7 bytes written and
-// acknowledged read 7. Only differences of this count are ever used.)
+// acknowledged read 7. Only differences of this count are ever used.
+// This end's FIN, counted like a byte once queued, is left out:
+// tlsrecord.FINs.)
 func socketWritten(nc *net.TCPConn) (n uint64, ok bool) {
 	raw, err := nc.SyscallConn()
 	if err != nil {
@@ -552,7 +556,8 @@ func SocketWrittenFD(fd int) (uint64, bool) {
 	if err != nil || queued < 0 {
 		return 0, false
 	}
-	return info.Bytes_acked + uint64(queued), true
+	_, finOut := tlsrecord.FINs(info.State) // this end's FIN is not output
+	return info.Bytes_acked + uint64(queued) - finOut, true
 }
 
 // carryCompression returns the compression state to carry, with the

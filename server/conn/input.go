@@ -31,6 +31,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"talker/server/telnet"
+	"talker/server/tlsrecord"
 )
 
 // inputState is the reader's bookkeeping of the socket's input stream, in
@@ -80,17 +81,31 @@ func (c *Conn) CommitInput(at uint64) {
 // (seen: 33 bytes queued, 0 received, on 4 of 200 fresh loopback
 // sockets), so the count can start below zero. inputBias keeps every
 // offset positive (0 stays "unknown"); offsets are only ever compared
-// with each other.
+// with each other. The peer's FIN is in bytes_received too, and left out
+// (tlsrecord.FINs). A segment or the FIN arriving between the system
+// calls would make the answer wrong: it is taken only when TCP_INFO read
+// again after SIOCINQ agrees.
 func socketConsumed(fd int) (uint64, bool) {
-	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
-	if err != nil {
-		return 0, false
+	for try := 0; try < 8; try++ {
+		before, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+		if err != nil {
+			return 0, false
+		}
+		queued, err := unix.IoctlGetInt(fd, unix.SIOCINQ)
+		if err != nil || queued < 0 {
+			return 0, false
+		}
+		after, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+		if err != nil {
+			return 0, false
+		}
+		if before.Bytes_received != after.Bytes_received || before.State != after.State {
+			continue
+		}
+		finIn, _ := tlsrecord.FINs(after.State) // the peer's FIN is not input
+		return after.Bytes_received - uint64(queued) - finIn + inputBias, true
 	}
-	queued, err := unix.IoctlGetInt(fd, unix.SIOCINQ)
-	if err != nil || queued < 0 {
-		return 0, false
-	}
-	return info.Bytes_received - uint64(queued) + inputBias, true
+	return 0, false
 }
 
 // inputBias: see socketConsumed.

@@ -44,12 +44,48 @@ func Offsets(fd int) (read, written uint64, err error) {
 		if err != nil {
 			return 0, 0, fmt.Errorf("TCP_INFO: %w", err)
 		}
-		if before.Bytes_acked == after.Bytes_acked && before.Bytes_received == after.Bytes_received {
-			return after.Bytes_received - uint64(inq), after.Bytes_acked + uint64(outq), nil
+		if before.Bytes_acked == after.Bytes_acked && before.Bytes_received == after.Bytes_received &&
+			before.State == after.State {
+			finIn, finOut := FINs(after.State)
+			return after.Bytes_received - uint64(inq) - finIn, after.Bytes_acked + uint64(outq) - finOut, nil
 		}
 	}
 	return 0, 0, fmt.Errorf("the socket's counters kept moving over %d reads", maxOffsetTries)
 }
+
+// FINs says, from a TCP socket's state (tcpi_state), whether the counts
+// above hold a FIN: 1 each for the peer's (received) and this end's (sent).
+// A FIN takes a sequence number, and the kernel's counters follow the
+// sequence numbers: the peer's FIN is in tcpi_bytes_received from when it
+// arrives in order (SIOCINQ leaves it out, and reading the EOF moves
+// nothing), this end's in SIOCOUTQ from when it is queued and in
+// tcpi_bytes_acked once acknowledged. Without this, a socket whose peer
+// has closed its half reads one byte more consumed than the application
+// took (seen: "+1" under every TLS reader as the load generator's clients
+// closed; a crash recovery then refused the TLS session, "1 bytes read
+// since this TLS state"). TCP_CLOSE (both FINs done, or a reset) cannot
+// tell, and counts none: such a socket has nothing more to carry.
+func FINs(state uint8) (received, sent uint64) {
+	switch state {
+	case tcpCloseWait:
+		return 1, 0
+	case tcpFinWait1, tcpFinWait2:
+		return 0, 1
+	case tcpClosing, tcpLastAck, tcpTimeWait:
+		return 1, 1
+	}
+	return 0, 0
+}
+
+// TCP states (include/net/tcp_states.h) as tcpi_state reports them.
+const (
+	tcpFinWait1  = 4
+	tcpFinWait2  = 5
+	tcpTimeWait  = 6
+	tcpCloseWait = 8
+	tcpLastAck   = 9
+	tcpClosing   = 11
+)
 
 // maxOffsetTries bounds Offsets' retries: a counter moves between two
 // reads microseconds apart only under a stream of ACKs; 100 tries is far
