@@ -23,6 +23,8 @@ type tlsPlayer struct {
 	buf  bytes.Buffer
 	eof  bool
 	send func(string)
+	// raw writes without a line end (set for openssl s_client players).
+	raw func(string)
 	// held: bytes of a record written later (splitConn), for a record
 	// split across a reboot.
 	split *splitConn
@@ -146,11 +148,12 @@ func dialOpenSSL(t *testing.T, addr, name string) *tlsPlayer {
 		}
 	})
 	p := &tlsPlayer{t: t, name: name}
-	p.send = func(line string) {
-		if _, err := io.WriteString(in, line+"\n"); err != nil {
+	p.raw = func(s string) {
+		if _, err := io.WriteString(in, s); err != nil {
 			t.Errorf("%s: write: %v", name, err)
 		}
 	}
+	p.send = func(line string) { p.raw(line + "\n") }
 	go p.read(out)
 	return p
 }
