@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Sealing ahead of the writer, for the crash journal.
@@ -36,6 +37,10 @@ const writeStateVersion = 1
 // AppendBinary appends ws's encoding (the crash journal's payload):
 // version u8 | seq u64 | answered u64 | offset u64 | secret, little-endian.
 func (ws WriteState) AppendBinary(b []byte) []byte {
+	// One allocation, not three: the world encodes one per TLS connection
+	// per commit (BenchmarkWriteStateAppendBinary: 107 ns and 3 allocations
+	// from nil before, 45-54 ns and 1 after).
+	b = slices.Grow(b, 1+3*8+len(ws.Secret))
 	b = append(b, writeStateVersion)
 	b = binary.LittleEndian.AppendUint64(b, ws.Seq)
 	b = binary.LittleEndian.AppendUint64(b, ws.Answered)
