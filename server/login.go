@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -281,6 +282,9 @@ func (w *World) hashDone(res hashResult) {
 	if s == nil {
 		return // disconnected while waiting
 	}
+	if len(w.entering) > 0 && w.joinsBatchBadly(res.job) {
+		w.flushEntries()
+	}
 	s.checking = false
 	w.touch(s)
 	switch {
@@ -291,8 +295,9 @@ func (w *World) hashDone(res hashResult) {
 	default:
 		w.finishLogin(s, res)
 	}
-	// Replay what the player typed while the check ran.
-	if w.sessions[s.ID] == s {
+	// Replay what the player typed while the check ran (a login waiting
+	// for its writes: once they are done, entered).
+	if w.sessions[s.ID] == s && !w.isEntering(s) {
 		w.replay(s)
 	}
 }
@@ -313,26 +318,22 @@ func (w *World) finishRegistration(s *Session, res hashResult) {
 		CreatedAt: now, Room: w.cfg.StartRoom}
 	// Checked again: someone may have taken a look-alike name while this
 	// player chose a password.
-	err := w.nameLooksTaken(p.Name)
-	if err == nil {
-		// The account is made as it is once logged in, with the login's
-		// record, in one transaction (enter does not write it again),
-		// and committed before the player is told it exists.
-		w.stampEntry(s, p)
-		if err = w.store.EnterPlayer(p, true, s.Addr, now); err == nil {
-			w.registered(p.Name)
-		}
-	}
-	if err != nil {
-		w.log.Warn().Err(err).Str("name", p.Name).Msg("registration failed")
-		s.println("Sorry, " + err.Error() + ". Please choose another name.")
-		s.Login = LoginState{}
-		s.prompt(promptName)
+	if err := w.nameLooksTaken(p.Name); err != nil {
+		w.registrationFailed(s, p.Name, err)
 		return
 	}
-	w.log.Info().Str("player", p.Name).Str("addr", s.Addr).Msg("new account registered")
-	s.println("Your account has been created. Welcome, " + p.Name + "!")
-	w.enter(s, p, true)
+	// The account is made as it is once logged in, with the login's
+	// record, in one transaction (enter does not write it again),
+	// and committed before the player is told it exists (entered).
+	w.stampEntry(s, p)
+	w.queueEntry(pendingEntry{s: s, p: p, isNew: true, at: now})
+}
+
+func (w *World) registrationFailed(s *Session, name string, err error) {
+	w.log.Warn().Err(err).Str("name", name).Msg("registration failed")
+	s.println("Sorry, " + err.Error() + ". Please choose another name.")
+	s.Login = LoginState{}
+	s.prompt(promptName)
 }
 
 func (w *World) finishLogin(s *Session, res hashResult) {
@@ -367,13 +368,127 @@ func (w *World) finishLogin(s *Session, res hashResult) {
 		w.takeOver(old, s)
 		return
 	}
-	last, lastAddr := p.LastSeen, p.LastAddress
-	if last.IsZero() {
-		s.println("Welcome, " + p.Name + "!")
-	} else {
-		s.println("Welcome back, " + p.Name + "! You were last here " + ago(now.Sub(last)) + " ago, from " + lastAddr + ".")
+	welcome := "Welcome, " + p.Name + "!"
+	if last := p.LastSeen; !last.IsZero() {
+		welcome = "Welcome back, " + p.Name + "! You were last here " + ago(now.Sub(last)) + " ago, from " + p.LastAddress + "."
 	}
-	w.enter(s, p, false)
+	w.stampEntry(s, p)
+	w.queueEntry(pendingEntry{s: s, p: p, welcome: welcome, at: now})
+}
+
+// maxLoginBatch is the most logins written in one transaction.
+const maxLoginBatch = 64
+
+// pendingEntry is a login (or registration) whose password is checked,
+// waiting for its writes: the account stamped by stampEntry, and the
+// login's record. They go in one transaction with the other logins ready
+// at the same moment (flushEntries), and the player is let in (entered)
+// only once it is committed.
+type pendingEntry struct {
+	s       *Session
+	p       *player.Player
+	isNew   bool   // a registration: the account is made
+	welcome string // a login: said once it is written
+	at      time.Time
+}
+
+// queueEntry adds a login to the batch being gathered; outside of one
+// (World.batching: see batchLogins), it is written at once.
+func (w *World) queueEntry(e pendingEntry) {
+	w.entering = append(w.entering, e)
+	if !w.batching || len(w.entering) >= maxLoginBatch {
+		w.flushEntries()
+	}
+}
+
+// isEntering says whether s has a login waiting for its writes.
+func (w *World) isEntering(s *Session) bool {
+	for _, e := range w.entering {
+		if e.s == s {
+			return true
+		}
+	}
+	return false
+}
+
+// joinsBatchBadly says whether a hash result must not be handled while
+// the logins gathered wait for their writes: one for an account among
+// them (it would not see the other online, and log in twice), a
+// registration of a name that looks like one being made (it would not
+// see the other taken), or a job that is not a login (password changes
+// and the like expect the world as it is).
+func (w *World) joinsBatchBadly(job hashJob) bool {
+	if job.then != nil || job.name == "" {
+		return true
+	}
+	key := player.Key(job.name)
+	alike := player.AlikeKeys(job.name)
+	for _, e := range w.entering {
+		if e.p.Key() == key {
+			return true
+		}
+		if e.isNew && job.register {
+			for _, k := range player.AlikeKeys(e.p.Name) {
+				if slices.Contains(alike[:], k) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// flushEntries writes the logins gathered, in one transaction
+// (store.EnterPlayers), and lets in those written.
+func (w *World) flushEntries() {
+	batch := w.entering
+	if len(batch) == 0 {
+		return
+	}
+	w.entering = nil
+	es := make([]store.Entry, len(batch))
+	for i, e := range batch {
+		es[i] = store.Entry{Player: e.p, Create: e.isNew, Addr: e.s.Addr, At: e.at}
+	}
+	w.store.EnterPlayers(es)
+	var made []string
+	for i, e := range batch {
+		if es[i].Err == nil && e.isNew {
+			made = append(made, e.p.Name)
+		}
+	}
+	w.registered(made...)
+	for i, e := range batch {
+		w.safely("login", func() { w.entered(e, es[i].Err) })
+	}
+}
+
+// entered ends a login once its writes are done (err nil) or have failed:
+// a login whose writes failed is not let in, whatever they were.
+func (w *World) entered(e pendingEntry, err error) {
+	s, p := e.s, e.p
+	if w.sessions[s.ID] != s {
+		return // gone meanwhile
+	}
+	switch {
+	case err != nil && e.isNew:
+		w.registrationFailed(s, p.Name, err)
+	case err != nil:
+		w.log.Error().Err(err).Str("player", p.Name).Msg("could not record a login; refused")
+		s.println("Sorry, something went wrong logging you in. Please try again.")
+		s.Login = LoginState{}
+		s.prompt(promptName)
+	case e.isNew:
+		w.log.Info().Str("player", p.Name).Str("addr", s.Addr).Msg("new account registered")
+		s.println("Your account has been created. Welcome, " + p.Name + "!")
+		w.enterWorld(s, p, true)
+	default:
+		s.println(e.welcome)
+		w.enterWorld(s, p, false)
+	}
+	if w.sessions[s.ID] == s {
+		w.replay(s) // what the player typed meanwhile
+	}
 }
 
 // stampEntry sets what a login changes in the account.
@@ -386,20 +501,27 @@ func (w *World) stampEntry(s *Session, p *player.Player) {
 }
 
 // enter puts a freshly logged-in player into the world. isNew: just
-// registered, by finishRegistration, which has stamped and written the
-// account with its login (store.EnterPlayer); otherwise that is done here,
-// in one transaction.
+// registered, its account stamped and written with its login
+// (store.EnterPlayer); otherwise that is done here, in one transaction.
+// The login dialogue's own logins go through queueEntry instead, and are
+// let in only once written (entered).
 func (w *World) enter(s *Session, p *player.Player, isNew bool) {
+	if !isNew {
+		w.stampEntry(s, p)
+		if err := w.store.EnterPlayer(p, false, s.Addr, w.cfg.Now()); err != nil {
+			w.log.Error().Err(err).Str("player", p.Name).Msg("could not save player")
+		}
+	}
+	w.enterWorld(s, p, isNew)
+}
+
+// enterWorld puts a logged-in player, whose login is written, into the
+// world.
+func (w *World) enterWorld(s *Session, p *player.Player, isNew bool) {
 	now := w.cfg.Now()
 	s.Player = p
 	s.Login = LoginState{Stage: StagePlaying, Name: p.Name}
 	s.LoggedInAt, s.LastInput = now, now
-	if !isNew {
-		w.stampEntry(s, p)
-		if err := w.store.EnterPlayer(p, false, s.Addr, now); err != nil {
-			w.log.Error().Err(err).Str("player", p.Name).Msg("could not save player")
-		}
-	}
 	w.online[p.Key()] = s
 	w.indexFriends(s)
 	w.log.Info().Str("player", p.Name).Str("addr", s.Addr).Uint64("conn", s.ID).Msg("logged in")

@@ -53,12 +53,14 @@ func (ix *nameIndex) add(name string) {
 	}
 }
 
-// registered notes an account this world just made, so that the index
+// registered notes the accounts this world just made, so that the index
 // stays current without being built again.
-func (w *World) registered(name string) {
+func (w *World) registered(names ...string) {
 	ix := &w.names
-	if ix.built && w.store.NamesChanged() == ix.version+1 {
-		ix.add(name)
-		ix.version++
+	if ix.built && w.store.NamesChanged() == ix.version+uint64(len(names)) {
+		for _, name := range names {
+			ix.add(name)
+		}
+		ix.version += uint64(len(names))
 	}
 }

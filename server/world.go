@@ -51,6 +51,11 @@ type World struct {
 	hashes    hashQueue     // password hashes waiting for a CPU (hashqueue.go)
 	names     nameIndex     // registered names by look-alike keys (lookalikes.go)
 	stopped   chan struct{} // closed when the loop ends (phaseStopping, nobody left)
+	// Logins whose password is checked, waiting for their writes, and
+	// whether the run loop is gathering them into one transaction
+	// (batchLogins; login.go: queueEntry).
+	entering []pendingEntry
+	batching bool
 
 	// The lifecycle (lifecycle.go): the phase, and its data.
 	phase  phase
@@ -176,6 +181,10 @@ func (w *World) run() {
 		case c := <-w.control:
 			w.safely("event", func() { w.handle(c) })
 		case ev := <-w.events:
+			if res, ok := ev.(hashResult); ok {
+				w.batchLogins(res)
+				break
+			}
 			w.safely("event", func() { w.handle(ev) })
 		case <-tick.C:
 			w.safely("tick", func() { w.tick(w.cfg.Now()) })
@@ -188,6 +197,37 @@ func (w *World) run() {
 			close(w.stopped)
 			return
 		}
+	}
+}
+
+// batchLogins handles a hash result and those queued right behind it, so
+// that the logins among them are written in one transaction (flushEntries)
+// instead of one each: a crowd logging in at once pays for one commit a
+// batch. The batch is written, and its players let in, before anything
+// else is handled: the first event that is not a hash result, an empty
+// queue, or maxLoginBatch logins end it.
+func (w *World) batchLogins(first hashResult) {
+	w.batching = true
+	w.safely("event", func() { w.hashDone(first) })
+	var next any
+gather:
+	for len(w.entering) > 0 && len(w.entering) < maxLoginBatch {
+		select {
+		case ev := <-w.events:
+			res, ok := ev.(hashResult)
+			if !ok {
+				next = ev
+				break gather
+			}
+			w.safely("event", func() { w.hashDone(res) })
+		default:
+			break gather
+		}
+	}
+	w.batching = false
+	w.safely("logins", w.flushEntries)
+	if next != nil {
+		w.safely("event", func() { w.handle(next) })
 	}
 }
 

@@ -76,7 +76,11 @@ const (
 		plan=?, gender=?, email=?, email_public=?, url=?, wrap=?, invisible=?
 		WHERE key=?`
 	noteLoginSQL = "INSERT INTO logins(player, addr, at) VALUES(?, ?, ?)"
-	trimLoginSQL = `DELETE FROM logins WHERE player = ? AND rowid NOT IN
+	// One entry of EnterPlayers.
+	savepointSQL  = "SAVEPOINT entry"
+	releaseSQL    = "RELEASE entry"
+	rollbackToSQL = "ROLLBACK TO entry"
+	trimLoginSQL  = `DELETE FROM logins WHERE player = ? AND rowid NOT IN
 		(SELECT rowid FROM logins WHERE player = ? ORDER BY at DESC, rowid DESC LIMIT ?)`
 )
 
@@ -90,38 +94,125 @@ var ErrNameTaken = errors.New("already taken")
 // account's older records. It returns once the transaction is committed:
 // an account it made survives the talker being killed.
 func (s *Store) EnterPlayer(p *player.Player, create bool, addr string, at time.Time) error {
-	ins, err := s.stmt(insertPlayerSQL)
-	if err != nil {
-		return fmt.Errorf("enter player %q: %w", p.Name, err)
+	es := []Entry{{Player: p, Create: create, Addr: addr, At: at}}
+	s.EnterPlayers(es)
+	return es[0].Err
+}
+
+// Entry is one login's writes for EnterPlayers: what EnterPlayer's
+// arguments are, and its outcome.
+type Entry struct {
+	Player *player.Player
+	Create bool // a registration: the account is inserted
+	Addr   string
+	At     time.Time
+	Err    error // set by EnterPlayers: nil once committed
+}
+
+// EnterPlayers writes several logins (EnterPlayer's writes for each) in
+// one transaction, so that a crowd logging in at once pays for one
+// commit, not one each. Each entry's writes are in a savepoint of their
+// own: an entry whose writes fail (a name taken, an account gone) gets
+// its error in Err and leaves nothing, and the others go on. If the
+// transaction itself fails (begin, commit), every entry gets that error
+// and nothing is written. It returns once the transaction is committed:
+// an entry whose Err is nil survives the talker being killed.
+func (s *Store) EnterPlayers(es []Entry) {
+	fail := func(err error) {
+		for i := range es {
+			if es[i].Err == nil {
+				es[i].Err = fmt.Errorf("enter player %q: %w", es[i].Player.Name, err)
+			}
+		}
 	}
-	upd, err := s.stmt(savePlayerSQL)
-	if err != nil {
-		return fmt.Errorf("enter player %q: %w", p.Name, err)
+	for i := range es {
+		es[i].Err = nil
 	}
-	note, err := s.stmt(noteLoginSQL)
-	if err != nil {
-		return fmt.Errorf("enter player %q: %w", p.Name, err)
-	}
-	trim, err := s.stmt(trimLoginSQL)
-	if err != nil {
-		return fmt.Errorf("enter player %q: %w", p.Name, err)
+	var st [7]*sql.Stmt
+	for i, q := range []string{insertPlayerSQL, savePlayerSQL, noteLoginSQL, trimLoginSQL,
+		savepointSQL, releaseSQL, rollbackToSQL} {
+		var err error
+		if st[i], err = s.stmt(q); err != nil {
+			fail(err)
+			return
+		}
 	}
 	tx, err := s.db.Begin()
 	if err != nil {
-		return fmt.Errorf("enter player %q: %w", p.Name, err)
+		fail(err)
+		return
 	}
 	defer tx.Rollback() // after Commit: a no-op
-	key := p.Key()
-	if create {
-		if _, err := tx.Stmt(ins).Exec(append([]any{key}, playerValues(p)...)...); err != nil {
-			tx.Rollback()
-			if exists, _ := s.PlayerExists(p.Name); exists {
-				return fmt.Errorf("the name %s is %w", p.Name, ErrNameTaken)
+	ins, upd, note, trim := tx.Stmt(st[0]), tx.Stmt(st[1]), tx.Stmt(st[2]), tx.Stmt(st[3])
+	// With one entry the transaction is its savepoint.
+	single := len(es) == 1
+	ok := 0
+	for i := range es {
+		e := &es[i]
+		if !single {
+			if _, err := tx.Stmt(st[4]).Exec(); err != nil {
+				fail(err)
+				return
 			}
-			return fmt.Errorf("create player %q: %w", p.Name, err)
+		}
+		e.Err = s.enterOne(tx, ins, upd, note, trim, e)
+		switch {
+		case single:
+		case e.Err != nil:
+			if _, err := tx.Stmt(st[6]).Exec(); err != nil {
+				fail(err)
+				return
+			}
+			if _, err := tx.Stmt(st[5]).Exec(); err != nil {
+				fail(err)
+				return
+			}
+		default:
+			if _, err := tx.Stmt(st[5]).Exec(); err != nil {
+				fail(err)
+				return
+			}
+		}
+		if e.Err == nil {
+			ok++
+		}
+	}
+	if ok == 0 {
+		tx.Rollback() // nothing to commit (and the connection is wanted below)
+	} else if err := tx.Commit(); err != nil {
+		fail(err)
+		return
+	}
+	for i := range es {
+		if es[i].Err == nil && es[i].Create {
+			s.namesChanged.Add(1)
+		}
+	}
+	// A registration's failed insert is told as the name taken if it is
+	// (looked up once the transaction is over: the pool has one connection).
+	for i := range es {
+		if e := &es[i]; errors.Is(e.Err, errInsertFailed) {
+			if exists, _ := s.PlayerExists(e.Player.Name); exists {
+				e.Err = fmt.Errorf("the name %s is %w", e.Player.Name, ErrNameTaken)
+			}
+		}
+	}
+}
+
+// errInsertFailed marks a registration's failed insert, told as a name
+// taken if the name has an account.
+var errInsertFailed = errors.New("insert failed")
+
+// enterOne is one entry's writes in tx.
+func (s *Store) enterOne(tx *sql.Tx, ins, upd, note, trim *sql.Stmt, e *Entry) error {
+	p := e.Player
+	key := p.Key()
+	if e.Create {
+		if _, err := ins.Exec(append([]any{key}, playerValues(p)...)...); err != nil {
+			return fmt.Errorf("create player %q: %w: %w", p.Name, errInsertFailed, err)
 		}
 	} else {
-		res, err := tx.Stmt(upd).Exec(append(playerValues(p), key)...)
+		res, err := upd.Exec(append(playerValues(p), key)...)
 		if err != nil {
 			return fmt.Errorf("save player %q: %w", p.Name, err)
 		}
@@ -129,17 +220,11 @@ func (s *Store) EnterPlayer(p *player.Player, create bool, addr string, at time.
 			return fmt.Errorf("save player %q: %w", p.Name, ErrNotFound)
 		}
 	}
-	if _, err := tx.Stmt(note).Exec(key, addr, unixOrZero(at)); err != nil {
+	if _, err := note.Exec(key, e.Addr, unixOrZero(e.At)); err != nil {
 		return fmt.Errorf("record a login of %q: %w", p.Name, err)
 	}
-	if _, err := tx.Stmt(trim).Exec(key, key, KeptLogins); err != nil {
+	if _, err := trim.Exec(key, key, KeptLogins); err != nil {
 		return fmt.Errorf("record a login of %q: %w", p.Name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("enter player %q: %w", p.Name, err)
-	}
-	if create {
-		s.namesChanged.Add(1)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +113,121 @@ func nameOf(n int) string {
 		if n == 0 {
 			return string(out)
 		}
+	}
+}
+
+// TestEnterPlayers: several logins in one transaction. An entry whose
+// writes fail leaves nothing, not even the part that had succeeded (a
+// registration whose login record cannot be written has no account), and
+// the others are committed: a name taken, the login of an account gone
+// and a login record refused (a trigger standing in for a failing write)
+// each fail alone; the rest is there after a reopen.
+func TestEnterPlayers(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(1_700_000_000, 0)
+	newP := func(name string) *player.Player {
+		return &player.Player{Name: name, PasswordHash: "h-" + name, CreatedAt: at, LastSeen: at, Logins: 1}
+	}
+	bob := newP("Bob")
+	if err := s.EnterPlayer(bob, true, "10.0.0.9", at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`CREATE TRIGGER refuse_eve BEFORE INSERT ON logins WHEN NEW.player = 'eve'
+		BEGIN SELECT RAISE(ABORT, 'injected failure'); END`); err != nil {
+		t.Fatal(err)
+	}
+	bob.Logins = 2
+	before := s.NamesChanged()
+	es := []Entry{
+		{Player: newP("Alice"), Create: true, Addr: "10.0.0.1", At: at},
+		{Player: newP("bob"), Create: true, Addr: "10.0.0.2", At: at},    // taken
+		{Player: newP("Carol"), Create: false, Addr: "10.0.0.3", At: at}, // no such account
+		{Player: newP("Eve"), Create: true, Addr: "10.0.0.5", At: at},    // its login record fails
+		{Player: bob, Create: false, Addr: "10.0.0.4", At: at.Add(time.Minute)},
+		{Player: newP("Dave"), Create: true, Addr: "10.0.0.6", At: at},
+	}
+	s.EnterPlayers(es)
+	for i, want := range []error{nil, ErrNameTaken, ErrNotFound, nil, nil, nil} {
+		switch {
+		case want != nil && !errors.Is(es[i].Err, want):
+			t.Errorf("%s: %v, want %v", es[i].Player.Name, es[i].Err, want)
+		case i == 3 && (es[i].Err == nil || !strings.Contains(es[i].Err.Error(), "injected failure")):
+			t.Errorf("Eve: %v, want the injected failure", es[i].Err)
+		case want == nil && i != 3 && es[i].Err != nil:
+			t.Errorf("%s: %v", es[i].Player.Name, es[i].Err)
+		}
+	}
+	if got := s.NamesChanged(); got != before+2 {
+		t.Errorf("NamesChanged: %d, want %d (Alice and Dave)", got, before+2)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, name := range []string{"Alice", "Dave"} {
+		if l, err := s.Logins(name); err != nil || len(l) != 1 {
+			t.Errorf("%s's login records: %v %+v", name, err, l)
+		}
+	}
+	if got, err := s.Player("bob"); err != nil || got.PasswordHash != "h-Bob" || got.Logins != 2 {
+		t.Errorf("Bob: %v %+v", err, got)
+	}
+	if l, err := s.Logins("Bob"); err != nil || len(l) != 2 || l[0].Addr != "10.0.0.4" {
+		t.Errorf("Bob's login records: %v %+v", err, l)
+	}
+	for _, name := range []string{"Carol", "Eve"} {
+		if exists, _ := s.PlayerExists(name); exists {
+			t.Errorf("%s's failed entry left an account", name)
+		}
+	}
+}
+
+// BenchmarkEnterPlayers is what a batch of registrations written in one
+// transaction (store.EnterPlayers, a savepoint each) costs per login, by
+// batch size: 1 is EnterPlayer. It asserts that every account and record
+// was written.
+func BenchmarkEnterPlayers(b *testing.B) {
+	for _, size := range []int{1, 2, 8, 64} {
+		b.Run("batch="+strconv.Itoa(size), func(b *testing.B) {
+			s, err := Open(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			at := time.Unix(1_700_000_000, 0)
+			n := 0
+			es := make([]Entry, size)
+			for b.Loop() {
+				for i := range es {
+					p := &player.Player{Name: "Bench" + nameOf(n), PasswordHash: "$2a$04$abcdefghijklmnopqrstuuvwxyzabcdefghijklmnopqrstuvwxyz",
+						CreatedAt: at, LastSeen: at, LastAddress: "127.0.0.1", Logins: 1, Room: "main"}
+					es[i] = Entry{Player: p, Create: true, Addr: "127.0.0.1", At: at}
+					n++
+				}
+				s.EnterPlayers(es)
+				for i := range es {
+					if es[i].Err != nil {
+						b.Fatal(es[i].Err)
+					}
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(n), "µs/login")
+			var players, logins int
+			if err := s.db.QueryRow("SELECT (SELECT COUNT(*) FROM players WHERE key LIKE 'bench%'), (SELECT COUNT(*) FROM logins)").Scan(&players, &logins); err != nil {
+				b.Fatal(err)
+			}
+			if players != n || logins != n {
+				b.Fatalf("%d registrations made %d accounts and %d login records", n, players, logins)
+			}
+		})
 	}
 }
