@@ -105,7 +105,12 @@ func (w *World) goLinkDead(s *Session, why error) bool {
 	w.linkDead[s.ID] = s
 	w.log.Info().Str("player", s.Player.Name).Uint64("conn", s.ID).AnErr("why", why).
 		Dur("window", w.cfg.LinkDead).Msg("link-dead: session kept without its connection")
-	if s.room != nil {
+	// In a crowded room (more than Config.AnnounceAll people), as for
+	// comings and goings (moveTo, logout): a crowd dropping at once (a
+	// network fault, the load generator ending) would cost N² lines, and
+	// each link-dead member keeps a copy (10,000 in one room: 45 s of the
+	// world's CPU).
+	if s.room != nil && len(s.room.Members) <= w.cfg.AnnounceAll {
 		w.toRoom(s.room, s, s.Player.Name+" has lost their connection.")
 	}
 	w.checkpointSystemNow()
@@ -226,7 +231,9 @@ func (w *World) resumeSession(old, s *Session) {
 		w.checkpointSystemNow()
 	}
 	if old.room != nil {
-		w.toRoom(old.room, old, p.Name+" has reconnected.")
+		if len(old.room.Members) <= w.cfg.AnnounceAll { // as goLinkDead
+			w.toRoom(old.room, old, p.Name+" has reconnected.")
+		}
 		w.look(old)
 	}
 	// The new connection's client knows nothing yet: Char.Name,

@@ -352,3 +352,33 @@ func TestLinkDeadKicked(t *testing.T) {
 		t.Errorf("departure told %d times", n)
 	}
 }
+
+// TestLinkDeadQuietInACrowd: in a room of more than Config.AnnounceAll
+// people, a connection lost and a session resumed are not announced, as
+// comings and goings are not (a crowd dropping at once would cost N²
+// lines); in a smaller room they are (dropAndWait, above).
+func TestLinkDeadQuietInACrowd(t *testing.T) {
+	ts := startServer(t, func(c *Config) {
+		c.LinkDead = time.Minute
+		c.Limits.LineRate = 0
+		c.AnnounceAll = 2
+	})
+	amy := ts.newPlayer("Amy")
+	ben := ts.newPlayer("Ben")
+	cat := ts.newPlayer("Cat")
+	cat.Close()
+	for dead := 0; dead == 0; time.Sleep(5 * time.Millisecond) {
+		ts.srv.world.do(func(w *World) { dead = len(w.linkDead) })
+	}
+	again := ts.dial()
+	if got := again.Login("cat", "secret-Cat"); !strings.Contains(got, "taken over your session") {
+		t.Fatalf("not a resumed session:\n%s", got)
+	}
+	ben.Send("say marker")
+	got := amy.Expect("marker")
+	for _, not := range []string{"has lost their connection", "has reconnected"} {
+		if strings.Contains(got, not) {
+			t.Errorf("announced in a room of 3 with AnnounceAll 2: %q in\n%s", not, got)
+		}
+	}
+}
