@@ -379,6 +379,17 @@ func (a *Angel) handle(ev any) {
 		ev.reply <- a.trusted(ev.pid)
 	case holdEvent:
 		a.held.apply(ev.frame, ev.fds, ev.version, ev.syncDone)
+		if ev.frame.SyncDone {
+			// How soon a generation is covered matters under a series of
+			// crashes: until now its input was not in a journal the angel
+			// holds (see server/journal.go).
+			e := a.log.Info().Int("talker_pid", ev.pid).Int("connections", len(a.held.conns)).
+				Bool("journal", a.held.hasJournal).Uint64("checkpoint", a.held.seq)
+			if a.cur != nil && a.cur.pid == ev.pid {
+				e = e.Dur("since_start", now.Sub(a.cur.startedAt))
+			}
+			e.Msg("holding every socket of the talker")
+		}
 	case holdOpen:
 		if a.holdsOpen == nil {
 			a.holdsOpen = map[int]int{}

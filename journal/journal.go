@@ -135,6 +135,56 @@ func Create(half int) (*Journal, error) {
 	return j, nil
 }
 
+// Adopt continues a dead generation's journal (fd, its memfd as the angel
+// handed it on, now owned by the journal): entries are appended after its
+// last committed one, tagged no lower than its newest tag or since (the
+// angel's last checkpoint number). Because the angel already holds this
+// very journal, a generation that adopts it is covered from its first
+// event: a crash before its own first checkpoint reaches the angel
+// recovers from the dead generation's checkpoint plus everything both
+// committed. A journal that stopped (a half filled) is not adopted.
+func Adopt(fd int, since uint64) (*Journal, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if st.Size < headerSize {
+		return nil, errors.New("journal: too short")
+	}
+	mem, err := unix.Mmap(fd, 0, int(st.Size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("journal: map: %w", err)
+	}
+	fail := func(err error) (*Journal, error) {
+		unix.Munmap(mem)
+		return nil, err
+	}
+	entries, err := Parse(mem, 0) // every check a recovery makes
+	if err != nil {
+		return fail(err)
+	}
+	half := int(binary.LittleEndian.Uint64(mem[offHalf:]))
+	active := int(binary.LittleEndian.Uint32(mem[offActive:]))
+	if active > 1 {
+		return fail(errors.New("journal: no such half active"))
+	}
+	j := &Journal{fd: fd, mem: mem, half: half, active: active}
+	j.pos = int(atomic.LoadUint64(j.u64(offCommitted + 8*active)))
+	j.tag = max(since, atomic.LoadUint64(j.u64(offBase+8*active)))
+	for _, e := range entries {
+		j.tag = max(j.tag, e.Tag)
+	}
+	return j, nil
+}
+
+// Tag is the number of the last checkpoint the entries appended now are
+// newer than.
+func (j *Journal) Tag() uint64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.tag
+}
+
 // FD is the memfd, for handing a duplicate to the angel. The journal keeps
 // it.
 func (j *Journal) FD() int { return j.fd }

@@ -155,3 +155,72 @@ func TestMalformed(t *testing.T) {
 		t.Fatal("bad magic accepted")
 	}
 }
+
+// TestAdopt: a generation continues a dead one's journal after its last
+// committed entry (an uncommitted one is overwritten), with tags no lower
+// than the dead one's newest, and the next switch works on it as on its
+// own; a journal that stopped is not adopted.
+func TestAdopt(t *testing.T) {
+	dead, err := Create(1 << 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	dead.Checkpointed(4)
+	dead.Append(KindSession, 1, []byte("a"))
+	dead.Checkpointed(5)
+	dead.Append(KindSession, 2, []byte("b"))
+	dead.Commit()
+	dead.Append(KindSession, 3, []byte("torn")) // never committed
+
+	dup, err := unix.Dup(dead.FD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := Adopt(dup, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if j.Tag() != 5 {
+		t.Fatalf("tag %d, want 5 (the newest entry's)", j.Tag())
+	}
+	j.Append(KindSession, 1, []byte("c"))
+	j.Commit()
+	if got := payloads(read(t, j, 5)); got != "5:2:b 5:1:c " {
+		t.Fatalf("got %q", got)
+	}
+	// The angel's copy (the dead generation's descriptor) reads the same.
+	if got := payloads(read(t, dead, 0)); got != "4:1:a 5:2:b 5:1:c " {
+		t.Fatalf("through the dead generation's descriptor: %q", got)
+	}
+	j.Switch(6)
+	j.Append(KindSystem, 0, []byte("s"))
+	j.Commit()
+	if got := payloads(read(t, j, 6)); got != "6:0:s " {
+		t.Fatalf("after a switch: %q", got)
+	}
+
+	// A since past every tag: entries appended now are newer than it.
+	dup2, _ := unix.Dup(j.FD())
+	j2, err := Adopt(dup2, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j2.Tag() != 9 {
+		t.Fatalf("tag %d, want 9", j2.Tag())
+	}
+	j2.Close()
+
+	full, err := Create(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	full.Append(KindSession, 1, make([]byte, 5000)) // stops it
+	dup3, _ := unix.Dup(full.FD())
+	if _, err := Adopt(dup3, 0); !errors.Is(err, ErrBroken) {
+		t.Fatalf("a stopped journal adopted: %v", err)
+	}
+	unix.Close(dup3)
+}

@@ -40,8 +40,16 @@ func (w *World) encodeSystem() json.RawMessage {
 const checkpointEvery = 200 * time.Millisecond
 
 // SetHolder starts keeping h up to date.
+//
+// It and the full sync's calls (FullCheckpoint, DupConns, and
+// CheckpointNumber in journal.go) go ahead of queued events: a generation
+// recovered from a crash starts with every player's input since the crash
+// queued, and until the angel holds its journal a second crash loses what
+// it read meanwhile. Queued, they waited 1.5-9.5 s under 10 SIGSEGVs at
+// 1,000 clients, longer than a generation lived (Go's dump of 2,000
+// goroutines takes 1.5-2 s of the 4 s between crashes).
 func (s *Server) SetHolder(h Holder) {
-	s.world.do(func(w *World) {
+	s.world.doFirst(func(w *World) {
 		w.holder = h
 		w.startJournal(h) // journal.go
 	})
@@ -121,7 +129,7 @@ func (w *World) checkpoint() {
 // the system state and every session's id. DupConns then gives it the
 // sockets and records, a chunk at a time.
 func (s *Server) FullCheckpoint() (system json.RawMessage, ids []uint64) {
-	s.world.do(func(w *World) {
+	s.world.doFirst(func(w *World) {
 		ids = make([]uint64, 0, len(w.sessions))
 		for id := range w.sessions {
 			ids = append(ids, id)
@@ -138,7 +146,7 @@ func (s *Server) FullCheckpoint() (system json.RawMessage, ids []uint64) {
 // 80 ms.
 func (s *Server) DupConns(ids []uint64) (open []uint64, fds []int, records map[uint64]state.Record) {
 	records = make(map[uint64]state.Record, len(ids))
-	s.world.do(func(w *World) {
+	s.world.doFirst(func(w *World) {
 		for _, id := range ids {
 			sess := w.sessions[id]
 			if sess == nil {

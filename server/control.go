@@ -81,7 +81,7 @@ func (s *Server) Status() Status {
 	s.mu.Lock()
 	st.Listening, st.ListeningByKind = listenerDoors(s.listeners) // doors.go
 	s.mu.Unlock()
-	s.world.do(func(w *World) {
+	s.world.doFirst(func(w *World) {
 		st.Generation = w.system.Generation
 		st.ColdStartedAt, st.StartedAt = w.system.ColdStartedAt, w.system.StartedAt
 		st.Reboots, st.LastReboot = w.system.Reboots, w.system.LastReboot

@@ -406,6 +406,7 @@ func Restore(cfg Config, hdr reboot.Header, stateBytes []byte, prep *Prepared, f
 	}
 	w.restoreLinkDead(sys.LinkDead) // sessions without a socket (linkdead.go)
 	w.resumeOutput(committedOutput) // journal.go
+	w.adoptJournal(committedOutput) // journal.go
 	for _, s := range w.sessions {
 		if s.conn != nil {
 			w.journalConn(s.conn) // before they start: peeking from the first byte

@@ -135,3 +135,54 @@ func typerAndHearer(t *testing.T) (*liveAngel, *talkertest.Client, *talkertest.C
 	hearer.Login("Hearer", "hearer-password")
 	return la, typer, hearer
 }
+
+// TestKill9SoonAfterARecovery: a second kill -9 within the first moments
+// of the generation that recovered from the first (before it has sent
+// the angel anything: its hold channel waits 500 ms) loses nothing: that
+// generation continues the dead one's journal, which the angel holds.
+// Before, it read without peeking until its first checkpoint reached the
+// angel, and the half line typed in that time was gone ("ond" ran as a
+// command).
+func TestKill9SoonAfterARecovery(t *testing.T) {
+	la := startAngel(t)
+	la.createAccounts(t, "resident", "Typer", "Hearer")
+	typer := la.dialClient()
+	typer.Login("Typer", "typer-password")
+	hearer := la.dialClient()
+	hearer.Login("Hearer", "hearer-password")
+	time.Sleep(time.Second) // the angel has the first generation's journal
+	for round := 0; round < 2; round++ { // 4 crashes: the angel's limit is 5
+		word := []string{"one", "two"}[round]
+		pid := la.talkerPID()
+		typer.Send("say before " + word)
+		hearer.Expect("Typer says 'before " + word + "'")
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		typer.Expect("tripped over something and recovered")
+		pid = la.talkerPID()
+		typer.Send("say soon " + word)
+		hearer.Expect("Typer says 'soon " + word + "'")
+		typer.SendRaw([]byte("say sec"))
+		time.Sleep(50 * time.Millisecond)
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		typer.Expect("tripped over something and recovered")
+		typer.SendRaw([]byte("ond " + word + "\r\n"))
+		got := hearer.Expect("Typer says 'second " + word + "'")
+		for _, said := range []string{"before " + word, "soon " + word} {
+			if strings.Contains(got, said) {
+				t.Errorf("round %d: %q was handled again:\n%s", round, said, got)
+			}
+		}
+		la.waitNewTalker(pid, 10*time.Second)
+		time.Sleep(time.Second)
+	}
+	typer.Send("review")
+	typer.Expect("lines said in")
+	review := typer.Quiet(500 * time.Millisecond)
+	if strings.Contains(review, "nknown") {
+		t.Errorf("a tail ran as a command:\n%s", review)
+	}
+}
