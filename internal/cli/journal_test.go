@@ -138,19 +138,14 @@ func typerAndHearer(t *testing.T) (*liveAngel, *talkertest.Client, *talkertest.C
 
 // TestKill9SoonAfterARecovery: a second kill -9 within the first moments
 // of the generation that recovered from the first (before it has sent
-// the angel anything: its hold channel waits 500 ms) loses nothing: that
-// generation continues the dead one's journal, which the angel holds.
-// Before, it read without peeking until its first checkpoint reached the
-// angel, and the half line typed in that time was gone ("ond" ran as a
-// command).
+// the angel anything: its first full sync takes about half a second)
+// loses nothing: that generation continues the dead one's journal, which
+// the angel holds. Before, it read without peeking until its first
+// checkpoint reached the angel, and the half line typed in that time was
+// gone ("ond" ran as a command).
 func TestKill9SoonAfterARecovery(t *testing.T) {
-	la := startAngel(t)
-	la.createAccounts(t, "resident", "Typer", "Hearer")
-	typer := la.dialClient()
-	typer.Login("Typer", "typer-password")
-	hearer := la.dialClient()
-	hearer.Login("Hearer", "hearer-password")
-	time.Sleep(time.Second) // the angel has the first generation's journal
+	la, typer, hearer := typerAndHearer(t)
+	time.Sleep(time.Second)              // the angel has the first generation's journal
 	for round := 0; round < 2; round++ { // 4 crashes: the angel's limit is 5
 		word := []string{"one", "two"}[round]
 		pid := la.talkerPID()
