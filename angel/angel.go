@@ -157,6 +157,8 @@ type generation struct {
 	// first saw the process gone while the link was still open.
 	linkOpen bool
 	goneAt   time.Time
+	// killed: it died of a SIGKILL the angel did not send (reboot.Header.Killed).
+	killed bool
 }
 
 type stopRequest struct {
@@ -706,6 +708,7 @@ func (a *Angel) currentExited(now time.Time) {
 		a.badCrashes++ // it never served GoodAfter
 	}
 	if g.hello {
+		g.killed = end.killedFromOutside()
 		a.lastDead, a.crashedAt = g, now
 	}
 	delay, loop := a.crashes.crashed(a.cfg.Policy, now, upFor)

@@ -82,6 +82,13 @@ func (e ending) classify() exitKind {
 	return exitCrash
 }
 
+// killedFromOutside reports a SIGKILL the angel did not send: an admin's
+// kill -9 or the OOM killer, not the talker's own failure (a Go fatal
+// error exits 2; a hang the angel ends has killedBy set).
+func (e ending) killedFromOutside() bool {
+	return e.status != nil && e.status.Signaled() && e.status.Signal() == syscall.SIGKILL && e.killedBy == ""
+}
+
 // describe says how the process ended, for logs and status: the angel's
 // reason first if it killed it.
 func (e ending) describe() string {

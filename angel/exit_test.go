@@ -55,3 +55,26 @@ func TestEndingClassified(t *testing.T) {
 		t.Error("exit kinds' names")
 	}
 }
+
+// TestKilledFromOutside: only a SIGKILL the angel did not send clears the
+// line a generation was running (reboot.Header.Killed); a fatal error, a
+// SIGSEGV, a hang the angel ended or an unknown status do not.
+func TestKilledFromOutside(t *testing.T) {
+	sig := func(s syscall.Signal) *syscall.WaitStatus { ws := syscall.WaitStatus(s); return &ws }
+	exit2 := syscall.WaitStatus(2 << 8)
+	for _, c := range []struct {
+		name string
+		e    ending
+		want bool
+	}{
+		{"kill -9 from outside", ending{status: sig(syscall.SIGKILL)}, true},
+		{"killed by the angel for a hang", ending{status: sig(syscall.SIGKILL), killedBy: "hung (no heartbeat)"}, false},
+		{"SIGSEGV", ending{status: sig(syscall.SIGSEGV)}, false},
+		{"Go fatal error (exit 2)", ending{status: &exit2}, false},
+		{"adopted, status unknown", ending{}, false},
+	} {
+		if got := c.e.killedFromOutside(); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

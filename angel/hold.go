@@ -218,7 +218,7 @@ func (h *holdings) offer(runDir string, dead *generation, crashedAt time.Time, s
 	}
 	hdr := reboot.Header{Mode: reboot.ModeRecover, Started: crashedAt}
 	if dead != nil {
-		hdr.FromPID, hdr.FromVer = dead.pid, dead.version
+		hdr.FromPID, hdr.FromVer, hdr.Killed = dead.pid, dead.version, dead.killed
 	}
 	if h.hasJournal && !socketsOnly {
 		// Before the listeners, which are the last len(Listeners).

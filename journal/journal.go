@@ -66,6 +66,13 @@ const (
 	// the KindOutput entry before it (tlsrecord.WriteState's encoding):
 	// the sequence number and secret the next record is sealed under.
 	KindTLSWrite Kind = 5
+	// KindRerun is KindRunning for a line a generation already died
+	// running, killed from outside (reboot.Header.Killed), so run once
+	// more: dying again with it, however, makes it poison. A poison line
+	// not yet read again is journalled this way too, so that it stays
+	// poison. Builds that do not know this kind ignore it (they run the
+	// line again).
+	KindRerun Kind = 6
 )
 
 const (
@@ -406,6 +413,9 @@ type Folded struct {
 	// died: a recovery must not run it again (it may be what killed the
 	// talker), and says so.
 	Running map[uint64][]byte
+	// Rerun: the session's running line is a KindRerun one (a second
+	// death with it).
+	Rerun map[uint64]bool
 	// TLSWrite is, per TLS connection whose output was sealed at
 	// release, its write half after its last committed records.
 	TLSWrite map[uint64][]byte
@@ -414,14 +424,19 @@ type Folded struct {
 // Latest folds entries (see Folded).
 func Latest(entries []Entry) Folded {
 	f := Folded{Sessions: map[uint64][]byte{}, Output: map[uint64][]Run{}, Running: map[uint64][]byte{},
-		TLSWrite: map[uint64][]byte{}}
+		Rerun: map[uint64]bool{}, TLSWrite: map[uint64][]byte{}}
 	for _, e := range entries {
 		switch e.Kind {
 		case KindRunning:
 			f.Running[e.ID] = e.Payload
+			delete(f.Rerun, e.ID)
+		case KindRerun:
+			f.Running[e.ID] = e.Payload
+			f.Rerun[e.ID] = true
 		case KindSession:
 			f.Sessions[e.ID] = e.Payload
 			delete(f.Running, e.ID)
+			delete(f.Rerun, e.ID)
 		case KindSystem:
 			f.System = e.Payload
 		case KindTLSWrite:

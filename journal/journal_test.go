@@ -224,3 +224,31 @@ func TestAdopt(t *testing.T) {
 	}
 	unix.Close(dup3)
 }
+
+// TestRunningAndRerun: the last word on a session decides what a recovery
+// makes of its line: a record ends it, a running entry is a first death
+// with it, a rerun entry a second.
+func TestRunningAndRerun(t *testing.T) {
+	entries := []Entry{
+		{Kind: KindRunning, ID: 1, Payload: []byte("say a")},
+		{Kind: KindSession, ID: 1, Payload: []byte("rec")}, // finished
+		{Kind: KindRerun, ID: 2, Payload: []byte("crash hang")},
+		{Kind: KindRerun, ID: 3, Payload: []byte("look")},
+		{Kind: KindSession, ID: 3, Payload: []byte("rec")}, // finished on its second try
+		{Kind: KindRerun, ID: 4, Payload: []byte("x")},
+		{Kind: KindRunning, ID: 4, Payload: []byte("y")}, // a later line, first try
+	}
+	f := Latest(entries)
+	if _, ok := f.Running[1]; ok || f.Rerun[1] {
+		t.Errorf("session 1 finished its line: running %q rerun %v", f.Running[1], f.Rerun[1])
+	}
+	if string(f.Running[2]) != "crash hang" || !f.Rerun[2] {
+		t.Errorf("session 2 died on its second try: running %q rerun %v", f.Running[2], f.Rerun[2])
+	}
+	if _, ok := f.Running[3]; ok || f.Rerun[3] {
+		t.Errorf("session 3 finished: running %q rerun %v", f.Running[3], f.Rerun[3])
+	}
+	if string(f.Running[4]) != "y" || f.Rerun[4] {
+		t.Errorf("session 4 died on a first try: running %q rerun %v", f.Running[4], f.Rerun[4])
+	}
+}

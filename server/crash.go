@@ -130,16 +130,24 @@ func crashCommands() []*command {
 			summary: "turn a command off for everyone",
 			help:    "Disables a command until 'enable <command>', as the talker does by itself for a command that keeps crashing it.",
 			run:     (*World).cmdDisable},
-		{name: "crash", minRank: adminRank, category: "Staff", usage: "crash [fatal]",
+		{name: "crash", minRank: adminRank, category: "Staff", usage: "crash [fatal|hang]",
 			summary: "deliberately crash the talker, to check that it recovers",
 			help: "Makes the command handler panic. The talker catches it, logs it and recovers with a seamless reboot: nobody is disconnected. " +
 				"Doing it twice within ten minutes disables this command, as for any command that keeps crashing. " +
-				"'crash fatal' causes a Go fatal error instead, which nothing in the process can catch: the angel restarts the talker with every connection it holds.",
+				"'crash fatal' causes a Go fatal error instead, which nothing in the process can catch: the angel restarts the talker with every connection it holds. " +
+				"'crash hang' stops the talker's loop, as a command stuck in a loop would: the angel's hang timeout ends the process and starts another with every connection. " +
+				"In both cases the command is not run again after the recovery.",
 			run: func(w *World, s *Session, args string) {
-				if strings.TrimSpace(args) == "fatal" {
+				switch strings.TrimSpace(args) {
+				case "fatal":
 					w.log.Warn().Str("by", s.Player.Name).Msg("deliberate fatal error")
 					var mu sync.Mutex
 					mu.Unlock() // "fatal error: sync: unlock of unlocked mutex": no recover catches it
+				case "hang":
+					w.log.Warn().Str("by", s.Player.Name).Msg("deliberate hang")
+					for {
+						time.Sleep(time.Hour) // no heartbeat from here on
+					}
 				}
 				panic("deliberate crash (the 'crash' command)")
 			}},

@@ -260,7 +260,14 @@ func (w *World) journalRunning(s *Session, line []byte) {
 	if w.jr == nil {
 		return
 	}
-	w.jr.j.Append(journal.KindRunning, s.ID, line)
+	kind := journal.KindRunning
+	if s.rerun != nil {
+		if bytes.Equal(s.rerun, line) {
+			kind = journal.KindRerun
+		}
+		s.rerun = nil // only the first line, as with poison
+	}
+	w.jr.j.Append(kind, s.ID, line)
 	w.jr.j.Commit()
 	w.jr.dirty[s.ID] = true
 }
@@ -280,6 +287,14 @@ func (w *World) skipPoison(s *Session, line []byte) bool {
 	w.log.Warn().Uint64("conn", s.ID).Str("player", s.name()).Msg("not running again the line that was running when the talker died")
 	s.println("*** Your last command was not run again: the talker stopped while running it.")
 	return true
+}
+
+// SyncHeld: the angel has this generation's full sync, and so its
+// journal. Readers peek from now on, not from the world's next checkpoint
+// (up to 200 ms later): a line a reader consumed in between and the world
+// had not handled when the talker died was lost.
+func (s *Server) SyncHeld() {
+	s.world.doFirst(func(w *World) { w.journalLive() })
 }
 
 // CheckpointNumber numbers a full sync's checkpoint (the hold channel
@@ -314,7 +329,7 @@ func applyJournal(log *zerolog.Logger, snap *state.Snapshot, fd int, since uint6
 			outputs[id] = append(outputs[id], conn.Output{From: r.From, Bytes: r.Bytes})
 		}
 	}
-	rec := &journalRecovery{output: outputs, running: folded.Running,
+	rec := &journalRecovery{output: outputs, running: folded.Running, rerun: folded.Rerun,
 		tlsWrite: map[uint64]*tlsrecord.WriteState{}, fd: fd, since: since}
 	for id, b := range folded.TLSWrite {
 		if ws, err := tlsrecord.ParseWriteState(b); err == nil {
@@ -363,6 +378,12 @@ func applyJournal(log *zerolog.Logger, snap *state.Snapshot, fd int, since uint6
 type journalRecovery struct {
 	output  map[uint64][]conn.Output
 	running map[uint64][]byte
+	// rerun: the running line was already run again once (KindRerun);
+	// killed: the dead generation was killed from outside
+	// (reboot.Header.Killed). A running line is poison unless killed
+	// and not rerun.
+	rerun  map[uint64]bool
+	killed bool
 	// tlsWrite: a TLS connection's write half after its last records.
 	tlsWrite map[uint64]*tlsrecord.WriteState
 	// fd is the journal itself (-1 once taken), since the angel's
@@ -430,7 +451,7 @@ func (w *World) adoptJournal(rec *journalRecovery) {
 	w.commitJournal()
 	for _, s := range w.sessions {
 		if s.poison != nil {
-			j.Append(journal.KindRunning, s.ID, s.poison)
+			j.Append(journal.KindRerun, s.ID, s.poison)
 		}
 	}
 	j.Commit()
@@ -443,7 +464,15 @@ func (w *World) resumeOutput(rec *journalRecovery) {
 		return
 	}
 	for id, line := range rec.running {
-		if s := w.sessions[id]; s != nil {
+		s := w.sessions[id]
+		switch {
+		case s == nil:
+		case rec.killed && !rec.rerun[id]:
+			// A kill -9 or the OOM killer ended it, not this line:
+			// dropping it would lose a player's line (1 in 4,816 at 10
+			// kills among 1,000 players typing). It runs once more.
+			s.rerun = append([]byte{}, line...)
+		default:
 			s.poison = append([]byte{}, line...)
 		}
 	}

@@ -376,6 +376,8 @@ func Restore(cfg Config, hdr reboot.Header, stateBytes []byte, prep *Prepared, f
 		fds = fds[:len(fds)-1]
 		if committedOutput, err = applyJournal(&cfg.Log, snap, jfd, hdr.JournalSince); err != nil {
 			cfg.Log.Warn().Err(err).Msg("crash journal not used: recovering from the angel's checkpoint alone")
+		} else {
+			committedOutput.killed = hdr.Killed
 		}
 	}
 	sys, err := state.DecodeSystem(snap.System)

@@ -62,6 +62,10 @@ type Session struct {
 	// poison is the line this session was running when the previous
 	// generation died, not to be run again (journal.go).
 	poison []byte
+	// rerun is the line it was running when the previous generation was
+	// killed from outside: run once more, journalled as a second try
+	// (journal.KindRerun) so that dying with it again makes it poison.
+	rerun []byte
 
 	checking bool           // a password check is running for this session
 	held     []telnet.Event // input that must wait: a password check, a reboot, or its turn under the line rate

@@ -215,6 +215,12 @@ func (h *Holder) CheckpointNumbered(system json.RawMessage, records map[uint64]s
 // everything written before it acts on a crash, so written is received.
 func (h *Holder) Received() uint64 { return h.received.Load() }
 
+// heldSource is a SyncSource told as soon as the angel has a full sync
+// (and the journal with it), rather than at its next checkpoint.
+type heldSource interface {
+	SyncHeld()
+}
+
 // numberedSource is a SyncSource that numbers its full checkpoints.
 type numberedSource interface {
 	CheckpointNumber() uint64
@@ -462,6 +468,9 @@ func (h *Holder) fullSync(c *net.UnixConn, useCBOR bool) error {
 	ipc.CloseAll(jfds)
 	if err == nil && seq > 0 {
 		h.received.Store(seq)
+		if hs, ok := h.sync.(heldSource); ok {
+			hs.SyncHeld()
+		}
 	}
 	return err
 }

@@ -264,7 +264,7 @@ func TestCrashKeepsPasswordPrompt(t *testing.T) {
 	dana.Send("dana-renewed")
 	dana.Expect("New password again: ")
 	time.Sleep(400 * time.Millisecond) // a checkpoint interval or two
-	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+	if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	dana.Expect("recovered")

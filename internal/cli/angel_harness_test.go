@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -217,4 +218,15 @@ func (la *liveAngel) swapTo(script string) {
 	if err := os.Rename(la.binary+".new", la.binary); err != nil {
 		la.t.Fatal(err)
 	}
+}
+
+// signalPID is syscall.Kill for one process the test found: it refuses a
+// pid of 0 or less (a lookup that failed, as talkerPID's while the status
+// has no pid), which would signal the test's whole process group, or every
+// process, instead.
+func signalPID(pid int, sig syscall.Signal) error {
+	if pid <= 0 {
+		return fmt.Errorf("refusing to send %v to pid %d: no such single process", sig, pid)
+	}
+	return syscall.Kill(pid, sig)
 }

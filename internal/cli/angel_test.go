@@ -17,7 +17,7 @@ import (
 func TestAngelRestartsKilledTalkerAndFollowsReboots(t *testing.T) {
 	la := startAngel(t)
 	first := la.talkerPID()
-	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+	if err := signalPID(first, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	second, took := la.waitNewTalker(first, 5*time.Second)
@@ -172,7 +172,7 @@ func TestAngelNotFooledByStalePIDFiles(t *testing.T) {
 func TestAngelReplacesHungTalker(t *testing.T) {
 	la := startAngel(t, "--hang-timeout", "1s")
 	hung := la.talkerPID()
-	if err := syscall.Kill(hung, syscall.SIGSTOP); err != nil {
+	if err := signalPID(hung, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	la.waitNewTalker(hung, 10*time.Second)
@@ -196,7 +196,7 @@ func TestAngelGivesUpOnCrashLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Rename(la.binary+".new", la.binary)
-	syscall.Kill(first, syscall.SIGKILL)
+	signalPID(first, syscall.SIGKILL)
 	st := la.waitStatus("talker crash-loop", 10*time.Second)
 	if !strings.Contains(st, "3 crashes within 1m0s") || !strings.Contains(st, "talker: not running") {
 		t.Errorf("crash-loop status:\n%s", st)
@@ -239,7 +239,7 @@ func TestAngelKilledTalkerKeepsServingNewAngelAdopts(t *testing.T) {
 	c.Expect("You say 'adopted'")
 	// The adopted talker is not the new angel's child: its death is still
 	// noticed and repaired.
-	syscall.Kill(talker, syscall.SIGKILL)
+	signalPID(talker, syscall.SIGKILL)
 	_, took := la.waitNewTalker(talker, 5*time.Second)
 	if took > 2*time.Second {
 		t.Errorf("restart of an adopted talker took %v", took)

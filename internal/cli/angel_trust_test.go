@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -59,7 +58,7 @@ func TestAngelRefusesForgedHelloAndHold(t *testing.T) {
 	}
 
 	time.Sleep(2500 * time.Millisecond) // past the hang timeout: a followed stranger would be killed now
-	if err := syscall.Kill(bystander.Process.Pid, 0); err != nil {
+	if err := signalPID(bystander.Process.Pid, 0); err != nil {
 		t.Fatalf("the bystander process was killed: %v", err)
 	}
 	if now := la.talkerPID(); now != pid {

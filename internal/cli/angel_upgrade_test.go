@@ -68,7 +68,7 @@ func TestAngelUpgradeKeepsEveryone(t *testing.T) {
 	// about a third of the runs. Why the journal did not carry those
 	// answers after an angel upgrade is left in session 10's note.
 	time.Sleep(600 * time.Millisecond)
-	if err := syscall.Kill(talkerPID, syscall.SIGKILL); err != nil {
+	if err := signalPID(talkerPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range players {

@@ -102,6 +102,9 @@ func (h holdSource) Checkpoint() (json.RawMessage, []uint64) { return h.srv.Full
 // journal (server/journal.go).
 func (h holdSource) CheckpointNumber() uint64 { return h.srv.CheckpointNumber() }
 
+// SyncHeld: the angel has the full sync and the journal (readers may peek).
+func (h holdSource) SyncHeld() { h.srv.SyncHeld() }
+
 func (h holdSource) Dup(ids []uint64) ([]uint64, []int, map[uint64]state.Record) {
 	return h.srv.DupConns(ids)
 }

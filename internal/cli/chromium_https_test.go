@@ -72,7 +72,7 @@ func TestChromiumOverHTTPSThroughRebootAndKill9(t *testing.T) {
 	// A TLS session continues after a kill -9 when it was quiet since the
 	// last checkpoint (every 200 ms): two intervals.
 	time.Sleep(600 * time.Millisecond)
-	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+	if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	br.expect("recovered")
@@ -152,7 +152,7 @@ func TestChromiumOverHTTPSBusyAtKill9Resumes(t *testing.T) {
 		}
 	}()
 	time.Sleep(300 * time.Millisecond)
-	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+	if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	close(stop)

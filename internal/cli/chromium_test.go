@@ -279,7 +279,7 @@ func TestChromiumThroughRebootAndKill9(t *testing.T) {
 	tel.Expect("Chromy says 'after the reboot'")
 
 	time.Sleep(400 * time.Millisecond) // a checkpoint or two
-	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+	if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	br.expect("recovered")

@@ -79,7 +79,7 @@ func TestTalkStateSurvivesKill9(t *testing.T) {
 	check("after the reboot", 1)
 
 	time.Sleep(500 * time.Millisecond) // a checkpoint interval or two
-	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+	if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	chatty.Expect("tripped over something and recovered")

@@ -335,7 +335,7 @@ func TestGMCPMudletThroughRebootAndKill9(t *testing.T) {
 
 	// kill -9, and the angel's recovery from its checkpoints.
 	time.Sleep(500 * time.Millisecond) // a checkpoint interval or two
-	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+	if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	m.expect("tripped over something and recovered")

@@ -183,7 +183,7 @@ func (lt *liveTalker) kill() {
 	}
 	lt.mu.Unlock()
 	for _, p := range pids {
-		_ = syscall.Kill(p, syscall.SIGKILL)
+		_ = signalPID(p, syscall.SIGKILL)
 	}
 	for _, p := range pids {
 		var ws syscall.WaitStatus

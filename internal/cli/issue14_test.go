@@ -79,7 +79,7 @@ func TestCrashKeepsInvisAndWrap(t *testing.T) {
 	}
 	alice, sue, bob := invisAndWrap(t, la.dialClient, create)
 	time.Sleep(400 * time.Millisecond) // a checkpoint interval or two
-	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+	if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []*talkertest.Client{alice, sue, bob} {

@@ -28,7 +28,7 @@ func TestKill9HandlesEveryLineOnce(t *testing.T) {
 		// the journal has it. The half line is typed, never sent whole.
 		typer.SendRaw([]byte("say " + second + "\r\nsay " + half))
 		hearer.Expect("Typer says '" + second + "'")
-		if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+		if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		hearer.Expect("tripped over something and recovered")
@@ -72,7 +72,7 @@ func TestKill9MidFirstLine(t *testing.T) {
 		for i := 0; i < len(line); i++ {
 			newbie.SendRaw([]byte{line[i]})
 			if i == len(line)/2 {
-				if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				if err := signalPID(pid, syscall.SIGKILL); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -101,7 +101,7 @@ func TestKill9AfterAHalfLineFinished(t *testing.T) {
 		time.Sleep(time.Second) // the angel has this generation's journal
 		typer.SendRaw([]byte("say hal"))
 		time.Sleep(300 * time.Millisecond) // the half line is in the journal
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		if err := signalPID(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		typer.Expect("tripped over something and recovered")
@@ -111,7 +111,7 @@ func TestKill9AfterAHalfLineFinished(t *testing.T) {
 		la.waitNewTalker(pid, 10*time.Second)
 		time.Sleep(time.Second) // idle: the angel has this generation's records
 		pid = la.talkerPID()
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		if err := signalPID(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		typer.Expect("tripped over something and recovered")
@@ -151,7 +151,7 @@ func TestKill9SoonAfterARecovery(t *testing.T) {
 		pid := la.talkerPID()
 		typer.Send("say before " + word)
 		hearer.Expect("Typer says 'before " + word + "'")
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		if err := signalPID(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		typer.Expect("tripped over something and recovered")
@@ -160,7 +160,7 @@ func TestKill9SoonAfterARecovery(t *testing.T) {
 		hearer.Expect("Typer says 'soon " + word + "'")
 		typer.SendRaw([]byte("say sec"))
 		time.Sleep(50 * time.Millisecond)
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		if err := signalPID(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		typer.Expect("tripped over something and recovered")

@@ -217,9 +217,9 @@ func TestStatusSaysWhetherTheTalkerRuns(t *testing.T) {
 	if err != nil || !strings.Contains(out, "angel: not running") || !strings.Contains(out, "talker: running, pid "+strconv.Itoa(lt.pid())) {
 		t.Errorf("status of a talker without an angel: %v\n%s", err, out)
 	}
-	syscall.Kill(lt.pid(), syscall.SIGSTOP)
+	signalPID(lt.pid(), syscall.SIGSTOP)
 	out, err = lt.cli("status", "--timeout", "1s")
-	syscall.Kill(lt.pid(), syscall.SIGCONT)
+	signalPID(lt.pid(), syscall.SIGCONT)
 	if err == nil || !strings.Contains(out, "angel: not running") || !strings.Contains(out, "talker: not answering") {
 		t.Errorf("status of a stopped talker: %v\n%s", err, out)
 	}

@@ -111,7 +111,7 @@ func TestLinkDeadSurvivesKill9(t *testing.T) {
 	// (linkDeadCheckpointEvery), at the next 200 ms checkpoint.
 	time.Sleep(1500 * time.Millisecond)
 
-	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+	if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	bob.Expect("tripped over something and recovered")

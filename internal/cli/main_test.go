@@ -87,7 +87,7 @@ func killChildren(t *testing.T) {
 			return
 		}
 		for _, pid := range kids {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			_ = signalPID(pid, syscall.SIGKILL)
 		}
 		for _, pid := range kids {
 			var ws syscall.WaitStatus

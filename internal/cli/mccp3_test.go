@@ -141,7 +141,7 @@ func TestMCCP3InputAfterKill9(t *testing.T) {
 	stop := compressedChatter(zipped)
 	time.Sleep(1500 * time.Millisecond) // the quiet one's last line is checkpointed
 	victim := la.talkerPID()
-	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+	if err := signalPID(victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	quiet.Expect("tripped over something and recovered")

@@ -152,7 +152,7 @@ func TestMCCPStreamSurvivesKill9(t *testing.T) {
 		idle.Expect(fmt.Sprintf("before kill %d", i))
 		time.Sleep(1500 * time.Millisecond)
 		victim := la.talkerPID()
-		if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		if err := signalPID(victim, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		zipped.Expect("tripped over something and recovered")

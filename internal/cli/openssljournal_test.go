@@ -69,7 +69,7 @@ func TestOpenSSLPlayersThroughARebootAndKill9(t *testing.T) {
 		if pid == 0 {
 			t.Fatal("no talker to kill")
 		}
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		if err := signalPID(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range players {

@@ -114,7 +114,7 @@ func TestPagerAndEditorSurviveRebootAndKill9(t *testing.T) {
 	// kill -9, and the angel's recovery from checkpoints.
 	time.Sleep(500 * time.Millisecond) // a checkpoint interval or two
 	victim := la.talkerPID()
-	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+	if err := signalPID(victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	reader.Expect("tripped over something and recovered")

@@ -321,7 +321,7 @@ func TestRebootCountdownCancelAndSignal(t *testing.T) {
 	if gen2 == gen1 {
 		t.Fatal("no new generation")
 	}
-	if err := syscall.Kill(gen2, syscall.SIGHUP); err != nil {
+	if err := signalPID(gen2, syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	pleb.Expect("Reboot complete in")

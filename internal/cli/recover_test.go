@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -45,7 +46,7 @@ func TestKill9KeepsEveryoneConnected(t *testing.T) {
 
 	victim := la.talkerPID()
 	killedAt := time.Now()
-	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+	if err := signalPID(victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	alice.Expect("tripped over something and recovered")
@@ -76,7 +77,7 @@ func TestKill9KeepsEveryoneConnected(t *testing.T) {
 	}
 	// And again, in the recovered generation.
 	second := la.talkerPID()
-	syscall.Kill(second, syscall.SIGKILL)
+	signalPID(second, syscall.SIGKILL)
 	bob.Expect("tripped over something and recovered")
 	bob.Send("tell alice still here")
 	pending.Expect("Bob tells you 'still here'")
@@ -95,7 +96,7 @@ func TestCrashLoopTellsHeldPlayersAndCloses(t *testing.T) {
 	time.Sleep(400 * time.Millisecond)
 	copyFile(t, la.good, la.binary+".bak", 0o755)
 	la.swapTo("#!/bin/sh\nexit 1\n")
-	syscall.Kill(la.talkerPID(), syscall.SIGKILL)
+	signalPID(la.talkerPID(), syscall.SIGKILL)
 	c.Expect("The talker is restarting; please hold on")
 	c.Expect("could not be restarted")
 	c.WaitClosed()
@@ -157,7 +158,7 @@ func TestRefusedCheckpointsEndAtTheLoginPrompt(t *testing.T) {
 		t.Fatal(err)
 	}
 	victim := la.talkerPID()
-	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+	if err := signalPID(victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	alice.Expect("your session could not be carried")
@@ -215,4 +216,91 @@ func (la *liveAngel) waitLog(want string, within time.Duration) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	la.t.Fatalf("the angel's log did not say %q within %v", want, within)
+}
+
+// TestKilledLineRunsOnceMore: a kill -9 from outside (an admin, the OOM
+// killer) while a line runs did not come from that line, so the next
+// generation runs it once more rather than losing it; a second death while
+// running it makes it poison, skipped and said. The line here is 'crash
+// hang', which stops the world so that the kills land while it runs.
+func TestKilledLineRunsOnceMore(t *testing.T) {
+	la := startAngel(t, "--hang-timeout", "60s")
+	la.createAccounts(t, "admin", "Boss")
+	boss := la.dialClient()
+	boss.Login("Boss", "boss-password")
+	other := la.dialClient()
+	other.Register("Other", "other-pw")
+	la.waitStatus("holding 2 connections for crash recovery", 5*time.Second)
+	hung := "deliberate hang"
+	killWhenHung := func(times int) {
+		t.Helper()
+		// A hung talker does not answer 'talker status': its pid is
+		// taken from its log line.
+		lines := la.waitTalkerLog(hung, times, 10*time.Second)
+		var entry struct{ PID int }
+		if err := json.Unmarshal([]byte(lines[times-1]), &entry); err != nil {
+			t.Fatal(err)
+		}
+		if err := signalPID(entry.PID, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	boss.Send("crash hang")
+	killWhenHung(1)
+	killWhenHung(2) // it ran once more
+	boss.Expect("Your last command was not run again")
+	other.Send("say fine")
+	boss.Expect("Other says 'fine'")
+	if n := la.countTalkerLog(hung); n != 2 {
+		t.Errorf("'crash hang' ran %d times; want 2 (once, and once more after the first kill)", n)
+	}
+}
+
+// TestHungLineIsNotRunAgain: a line the angel had to kill the talker for
+// (no heartbeat within the hang timeout) is what hung it: the next
+// generation does not run it again.
+func TestHungLineIsNotRunAgain(t *testing.T) {
+	la := startAngel(t, "--hang-timeout", "1s")
+	la.createAccounts(t, "admin", "Boss")
+	boss := la.dialClient()
+	boss.Login("Boss", "boss-password")
+	la.waitStatus("holding 1 connections for crash recovery", 5*time.Second)
+	victim := la.talkerPID()
+	boss.Send("crash hang")
+	la.waitNewTalker(victim, 15*time.Second)
+	boss.Expect("Your last command was not run again")
+	boss.Send("say fine")
+	boss.Expect("You say 'fine'")
+	if n := la.countTalkerLog("deliberate hang"); n != 1 {
+		t.Errorf("'crash hang' ran %d times; want 1", n)
+	}
+}
+
+// talkerLogLines is the talker log's lines holding want.
+func (la *liveAngel) talkerLogLines(want string) []string {
+	b, _ := os.ReadFile(filepath.Join(la.data, "log", "talker.log"))
+	var found []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, want) {
+			found = append(found, line)
+		}
+	}
+	return found
+}
+
+func (la *liveAngel) countTalkerLog(want string) int { return len(la.talkerLogLines(want)) }
+
+// waitTalkerLog waits until the talker's log holds want on n lines, and
+// returns those lines.
+func (la *liveAngel) waitTalkerLog(want string, n int, within time.Duration) []string {
+	la.t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if lines := la.talkerLogLines(want); len(lines) >= n {
+			return lines
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	la.t.Fatalf("the talker's log did not say %q %d times within %v", want, n, within)
+	return nil
 }

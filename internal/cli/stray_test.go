@@ -54,7 +54,7 @@ func TestStrayDescriptorsAreClosed(t *testing.T) {
 	talker, _ = la.waitNewTalker(talker, 10*time.Second)
 	check("after a reboot", la.cmd.Process.Pid, talker)
 
-	syscall.Kill(talker, syscall.SIGKILL)
+	signalPID(talker, syscall.SIGKILL)
 	talker, _ = la.waitNewTalker(talker, 10*time.Second)
 	check("after a crash recovery", la.cmd.Process.Pid, talker)
 }

@@ -240,7 +240,7 @@ func TestTLSPlayersThroughRebootsAndKill9(t *testing.T) {
 	// the TLS players are carried like the telnet one.
 	time.Sleep(600 * time.Millisecond)
 	victim := la.talkerPID()
-	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+	if err := signalPID(victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	alice.Expect("tripped over something and recovered")

@@ -68,7 +68,7 @@ func TestKill9TLSHandlesEveryLineOnce(t *testing.T) {
 		typer.split.mu.Unlock()
 		typeRaw(half[len(half)-2:] + "ne\r\n")
 		time.Sleep(20 * time.Millisecond) // the 7 bytes are in the kernel
-		if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+		if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		hearer.expect(fmt.Sprintf("tripped over something and recovered")) // (once per round: counted below)

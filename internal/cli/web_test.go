@@ -112,7 +112,7 @@ func TestWebClientSurvivesKill9(t *testing.T) {
 	f := wsEncode(ws.OpText, []byte("say split across a crash"))
 	browser.raw(f[:12])
 	time.Sleep(500 * time.Millisecond) // a checkpoint or two
-	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+	if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	browser.Expect("recovered")

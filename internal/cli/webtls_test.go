@@ -176,7 +176,7 @@ func TestWebOverTLSThroughRebootsAndKill9(t *testing.T) {
 	f := wsEncode(ws.OpText, []byte("say frame split across a crash"))
 	browser.raw(f[:12])
 	time.Sleep(600 * time.Millisecond)
-	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+	if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	browser.Expect("recovered")
@@ -243,7 +243,7 @@ func TestWebOverTLSBusyAtKill9Resumes(t *testing.T) {
 		}
 	}()
 	time.Sleep(300 * time.Millisecond)
-	if err := syscall.Kill(la.talkerPID(), syscall.SIGKILL); err != nil {
+	if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	close(stop)
