@@ -2,6 +2,7 @@ package angel
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -157,7 +159,8 @@ type generation struct {
 	// first saw the process gone while the link was still open.
 	linkOpen bool
 	goneAt   time.Time
-	// killed: it died of a SIGKILL the angel did not send (reboot.Header.Killed).
+	// killed: it died of a signal another process than the angel sent
+	// (reboot.Header.Killed).
 	killed bool
 }
 
@@ -702,13 +705,14 @@ func (a *Angel) currentExited(now time.Time) {
 	}
 	// Anything else is a crash.
 	a.lastExit = how
-	a.logCrashOutput(g.pid)
+	trace := a.logCrashOutput(g.pid)
 	upFor := now.Sub(g.startedAt)
 	if !g.kept {
 		a.badCrashes++ // it never served GoodAfter
 	}
 	if g.hello {
-		g.killed = end.killedFromOutside()
+		_, sent := signalSentBy(trace)
+		g.killed = end.killedFromOutside() || (sent && end.killedBy == "")
 		a.lastDead, a.crashedAt = g, now
 	}
 	delay, loop := a.crashes.crashed(a.cfg.Policy, now, upFor)
@@ -944,19 +948,26 @@ func (a *Angel) offerDone(ev offerEvent, now time.Time) {
 // trace it also sends to the crash log (debug.SetCrashOutput): it is
 // found in the talker's stderr log, logged, and appended to the crash log
 // so that both say why.
-func (a *Angel) logCrashOutput(pid int) {
+func (a *Angel) logCrashOutput(pid int) (trace []byte) {
 	if a.cfg.CrashLog == "" {
-		return
+		return nil
 	}
 	// Give the dying process's last write a moment to land.
 	time.Sleep(20 * time.Millisecond)
-	trace := readNew(a.cfg.CrashLog, &a.crashLogAt)
+	trace = readNew(a.cfg.CrashLog, &a.crashLogAt)
 	var reasons []string
 	if a.cfg.StderrLog != "" {
 		reasons = crashReasons(a.cfg.StderrLog, &a.stderrAt)
 	}
+	if len(reasons) == 0 {
+		// A signal's dump goes to the crash output alone.
+		reasons = reasonLines(bytes.NewReader(trace))
+	}
+	if sender, ok := signalSentBy(trace); ok {
+		reasons = append(reasons, "sent by pid "+strconv.Itoa(sender))
+	}
 	if len(trace) == 0 && len(reasons) == 0 {
-		return
+		return trace
 	}
 	reason := strings.Join(reasons, "; ")
 	a.log.Error().Int("talker_pid", pid).Str("reason", reason).Str("trace", string(trace)).Msg("talker crash output")
@@ -969,6 +980,7 @@ func (a *Angel) logCrashOutput(pid int) {
 			f.Close()
 		}
 	}
+	return trace
 }
 
 // readNew returns what was appended to path since *at (at most its first
@@ -1013,18 +1025,48 @@ func withNew(path string, at *int64, fn func(*io.SectionReader)) {
 // the angel logged SIGSEGV and fatal-error crashes with an empty reason.
 func crashReasons(path string, at *int64) []string {
 	var out []string
-	withNew(path, at, func(r *io.SectionReader) {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() && len(out) < 4 {
-			line := strings.TrimSpace(sc.Text())
-			for _, p := range []string{"fatal error:", "panic:", "unexpected signal", "SIGSEGV", "SIGBUS", "runtime: out of memory", "fatal: "} {
-				if strings.HasPrefix(line, p) {
-					out = append(out, line)
-					break
-				}
+	withNew(path, at, func(r *io.SectionReader) { out = reasonLines(r) })
+	return out
+}
+
+// reasonLines is the first few lines of a Go crash dump that say why.
+func reasonLines(r io.Reader) []string {
+	var out []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() && len(out) < 4 {
+		line := strings.TrimSpace(sc.Text())
+		for _, p := range []string{"fatal error:", "panic:", "unexpected signal", "SIGSEGV", "SIGBUS", "runtime: out of memory", "fatal: "} {
+			if strings.HasPrefix(line, p) {
+				out = append(out, line)
+				break
 			}
 		}
-	})
+	}
 	return out
+}
+
+// signalSentBy reports a Go crash dump that a signal sent with kill(2)
+// caused, and by which pid: the runtime heads it with the signal's name,
+// then "PC=... m=N sigcode=0", SI_USER being 0 on Linux, and for SIGSEGV
+// and SIGBUS "addr=", which for SI_USER holds the sender's pid (and uid
+// above it). A fault of the talker's own has sigcode 1 or 2.
+func signalSentBy(trace []byte) (sender int, ok bool) {
+	head, rest, _ := bytes.Cut(trace, []byte("\n"))
+	pc, _, _ := bytes.Cut(rest, []byte("\n"))
+	if !bytes.HasPrefix(head, []byte("SIG")) || !bytes.HasPrefix(pc, []byte("PC=")) {
+		return 0, false
+	}
+	fields := strings.Fields(string(pc))
+	if !slices.Contains(fields, "sigcode=0") {
+		return 0, false
+	}
+	for _, f := range fields {
+		if hex, found := strings.CutPrefix(f, "addr=0x"); found {
+			if v, err := strconv.ParseUint(hex, 16, 64); err == nil {
+				sender = int(uint32(v))
+			}
+		}
+	}
+	return sender, true
 }

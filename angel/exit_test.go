@@ -78,3 +78,26 @@ func TestKilledFromOutside(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalSentBy reads the head of the runtime's dumps: a kill -SEGV
+// (sigcode 0, SI_USER; addr holds the sender's pid) is from outside, a
+// fault (sigcode 1) and a fatal error are not.
+func TestSignalSentBy(t *testing.T) {
+	for _, c := range []struct {
+		trace  string
+		sender int
+		ok     bool
+	}{
+		{"SIGSEGV: segmentation violation\nPC=0x490aa1 m=0 sigcode=0 addr=0x2e3\n\ngoroutine 0 gp=0x11ca500 m=0 [idle]:\n", 739, true},
+		{"SIGABRT: abort\nPC=0x490aa1 m=3 sigcode=0\n\ngoroutine 0 [idle]:\n", 0, true},
+		{"SIGSEGV: segmentation violation\nPC=0x490aa1 m=0 sigcode=1 addr=0x0\n", 0, false},
+		{"fatal error: sync: unlock of unlocked mutex\n\ngoroutine 7 [running]:\n", 0, false},
+		{"", 0, false},
+		{"SIGSEGV: segmentation violation\n", 0, false},
+	} {
+		sender, ok := signalSentBy([]byte(c.trace))
+		if sender != c.sender || ok != c.ok {
+			t.Errorf("%q: sender %d ok %v, want %d %v", c.trace, sender, ok, c.sender, c.ok)
+		}
+	}
+}

@@ -56,8 +56,9 @@ type Header struct {
 	// from which the journal's entries are newer.
 	Journal      bool   `json:",omitempty"`
 	JournalSince uint64 `json:",omitempty"`
-	// Killed: the dead generation was killed with SIGKILL by something
-	// other than the angel (an admin's kill -9, the OOM killer). The line
+	// Killed: the dead generation was killed by a signal from another
+	// process than the angel (an admin's kill -9 or kill -SEGV, the OOM
+	// killer), not by a fault or a fatal error of its own. The line
 	// a session was running then did not end it, so it runs once more
 	// rather than being skipped; dying again while running it makes it
 	// poison (journal.KindRerun).

@@ -218,8 +218,9 @@ func (la *liveAngel) waitLog(want string, within time.Duration) {
 	la.t.Fatalf("the angel's log did not say %q within %v", want, within)
 }
 
-// TestKilledLineRunsOnceMore: a kill -9 from outside (an admin, the OOM
-// killer) while a line runs did not come from that line, so the next
+// TestKilledLineRunsOnceMore: a signal sent from outside (an admin's kill
+// -SEGV or kill -9, the OOM killer) while a line runs did not come from
+// that line, so the next
 // generation runs it once more rather than losing it; a second death while
 // running it makes it poison, skipped and said. The line here is 'crash
 // hang', which stops the world so that the kills land while it runs.
@@ -232,7 +233,7 @@ func TestKilledLineRunsOnceMore(t *testing.T) {
 	other.Register("Other", "other-pw")
 	la.waitStatus("holding 2 connections for crash recovery", 5*time.Second)
 	hung := "deliberate hang"
-	killWhenHung := func(times int) {
+	killWhenHung := func(times int, sig syscall.Signal) {
 		t.Helper()
 		// A hung talker does not answer 'talker status': its pid is
 		// taken from its log line.
@@ -241,13 +242,13 @@ func TestKilledLineRunsOnceMore(t *testing.T) {
 		if err := json.Unmarshal([]byte(lines[times-1]), &entry); err != nil {
 			t.Fatal(err)
 		}
-		if err := signalPID(entry.PID, syscall.SIGKILL); err != nil {
+		if err := signalPID(entry.PID, sig); err != nil {
 			t.Fatal(err)
 		}
 	}
 	boss.Send("crash hang")
-	killWhenHung(1)
-	killWhenHung(2) // it ran once more
+	killWhenHung(1, syscall.SIGSEGV) // sent, not a fault: the runtime's dump says sigcode=0
+	killWhenHung(2, syscall.SIGKILL) // it ran once more
 	boss.Expect("Your last command was not run again")
 	other.Send("say fine")
 	boss.Expect("Other says 'fine'")
