@@ -38,6 +38,9 @@ func startAngelLink(cfg *server.Config, listen string) *angelClient {
 		return a
 	}
 	cfg.Journal = true // the angel takes the crash journal (server/journal.go)
+	// TALKER_NO_JOURNAL=1 runs without it, to measure what it costs
+	// (README, Measured); crashes then lose what the checkpoints lack.
+	cfg.NoJournal = os.Getenv("TALKER_NO_JOURNAL") == "1"
 	start, _ := link.StartTime(os.Getpid())
 	a.hello = link.Hello{PID: os.Getpid(), StartTime: start, Version: cfg.Version, Listen: listen}
 	// Heartbeats come from the world's own loop: a hung loop stops them.
