@@ -166,8 +166,11 @@ func Adopt(fd int, since uint64) (*Journal, error) {
 		unix.Munmap(mem)
 		return nil, err
 	}
-	entries, err := Parse(mem, 0) // every check a recovery makes
-	if err != nil {
+	// Every check a recovery makes, without copying a payload: a
+	// reboot's new generation adopts its parent's journal in the pause,
+	// where copying 2 x 32 MiB would show.
+	newest := uint64(0)
+	if err := walk(mem, func(e Entry, _ []byte) { newest = max(newest, e.Tag) }); err != nil {
 		return fail(err)
 	}
 	half := int(binary.LittleEndian.Uint64(mem[offHalf:]))
@@ -178,9 +181,7 @@ func Adopt(fd int, since uint64) (*Journal, error) {
 	j := &Journal{fd: fd, mem: mem, half: half, active: active}
 	j.pos = int(atomic.LoadUint64(j.u64(offCommitted + 8*active)))
 	j.tag = max(since, atomic.LoadUint64(j.u64(offBase+8*active)))
-	for _, e := range entries {
-		j.tag = max(j.tag, e.Tag)
-	}
+	j.tag = max(j.tag, newest)
 	return j, nil
 }
 
@@ -341,18 +342,31 @@ func ReadFD(fd int, since uint64) ([]Entry, error) {
 // Parse reads a journal's bytes (see ReadFD). The entries' payloads are
 // copies.
 func Parse(mem []byte, since uint64) ([]Entry, error) {
+	var out []Entry
+	err := walk(mem, func(e Entry, payload []byte) {
+		if e.Tag >= since {
+			e.Payload = append([]byte(nil), payload...)
+			out = append(out, e)
+		}
+	})
+	return out, err
+}
+
+// walk makes every check Parse makes and gives fn each committed entry,
+// oldest first, with its payload in mem (fn copies what it keeps).
+func walk(mem []byte, fn func(e Entry, payload []byte)) error {
 	if len(mem) < headerSize || string(mem[offMagic:offMagic+4]) != magic {
-		return nil, errors.New("journal: not a journal")
+		return errors.New("journal: not a journal")
 	}
 	if v := binary.LittleEndian.Uint32(mem[offVersion:]); v != version {
-		return nil, fmt.Errorf("journal: version %d, this build reads %d", v, version)
+		return fmt.Errorf("journal: version %d, this build reads %d", v, version)
 	}
 	half := binary.LittleEndian.Uint64(mem[offHalf:])
 	if half == 0 || uint64(len(mem)) < headerSize+2*half {
-		return nil, errors.New("journal: size does not match its header")
+		return errors.New("journal: size does not match its header")
 	}
 	if binary.LittleEndian.Uint32(mem[offBroken:]) != 0 {
-		return nil, ErrBroken
+		return ErrBroken
 	}
 	type span struct {
 		base      uint64
@@ -362,33 +376,28 @@ func Parse(mem []byte, since uint64) ([]Entry, error) {
 	for h := 0; h < 2; h++ {
 		committed := binary.LittleEndian.Uint64(mem[offCommitted+8*h:])
 		if committed > half {
-			return nil, errors.New("journal: a committed length past its half")
+			return errors.New("journal: a committed length past its half")
 		}
 		halves = append(halves, span{binary.LittleEndian.Uint64(mem[offBase+8*h:]), headerSize + h*int(half), int(committed)})
 	}
 	// The older half first: entries are made in order of their halves'
 	// bases (a switch always moves to a later checkpoint).
 	sort.SliceStable(halves, func(a, b int) bool { return halves[a].base < halves[b].base })
-	var out []Entry
 	for _, h := range halves {
 		b := mem[h.off : h.off+h.size]
 		for len(b) > 0 {
 			if len(b) < entryHead {
-				return nil, errors.New("journal: a torn entry inside the committed part")
+				return errors.New("journal: a torn entry inside the committed part")
 			}
 			n := int(binary.LittleEndian.Uint32(b[0:]))
 			if n > maxPayload || entryHead+n > len(b) {
-				return nil, errors.New("journal: an entry longer than the committed part")
+				return errors.New("journal: an entry longer than the committed part")
 			}
-			e := Entry{Kind: Kind(b[4]), Tag: binary.LittleEndian.Uint64(b[5:]), ID: binary.LittleEndian.Uint64(b[13:])}
-			if e.Tag >= since {
-				e.Payload = append([]byte(nil), b[entryHead:entryHead+n]...)
-				out = append(out, e)
-			}
+			fn(Entry{Kind: Kind(b[4]), Tag: binary.LittleEndian.Uint64(b[5:]), ID: binary.LittleEndian.Uint64(b[13:])}, b[entryHead:entryHead+n])
 			b = b[entryHead+n:]
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // OutputEntry is the payload of a KindOutput entry.

@@ -53,7 +53,7 @@ func (u *Upgrader) Receive(timeout time.Duration) (*Incoming, error) {
 	}
 	uc := c.(*net.UnixConn)
 	_ = uc.SetDeadline(time.Now().Add(timeout))
-	if err := ipc.WriteJSON(uc, hello{Token: token, Proto: protoAcks}); err != nil {
+	if err := ipc.WriteJSON(uc, hello{Token: token, Proto: protoJournal}); err != nil {
 		uc.Close()
 		return nil, fmt.Errorf("handoff: %w", err)
 	}

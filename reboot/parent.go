@@ -147,6 +147,10 @@ func (a *Attempt) progress() {
 // If not, Stage must not be called: Complete sends everything.
 func (a *Attempt) Staging() bool { return a.proto >= protoStaged }
 
+// ContinuesJournal reports whether the child takes and continues the
+// parent's crash journal (Request.Journal).
+func (a *Attempt) ContinuesJournal() bool { return a.proto >= protoJournal }
+
 // Stage sends sockets while this process still serves them; data (well
 // under a megabyte) describes them to the child. The descriptors stay open
 // here and may be the caller's duplicates: only their socket matters.
@@ -228,9 +232,14 @@ func (a *Attempt) Complete(req Request) (*Result, error) {
 	res := &Result{StateWrite: time.Since(t0), Exec: a.exec, Stage: max(a.stageDur, 0)}
 	hdr := a.hdr
 	hdr.StateFile, hdr.Started = stateFile, req.Started
+	fds := req.FDs
+	if req.Journal > 0 && a.ContinuesJournal() {
+		hdr.Journal = true
+		fds = append(fds[:len(fds):len(fds)], req.Journal)
+	}
 	t1 := time.Now()
 	if a.Staging() {
-		err = a.send(message{Kind: "state", Header: &hdr}, req.FDs)
+		err = a.send(message{Kind: "state", Header: &hdr}, fds)
 	} else {
 		// An older binary: the header alone, then the descriptors, the
 		// way it expects them.

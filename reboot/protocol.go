@@ -50,8 +50,10 @@ type Header struct {
 	// A reboot's listeners come through tableflip instead; the angel, which
 	// is not the new generation's parent, sends them this way.
 	Listeners []string `json:",omitempty"`
-	// Journal: a crash recovery's descriptors include, just before the
-	// listeners, the dead generation's crash journal (package journal);
+	// Journal: the descriptors include, last (a crash recovery: just
+	// before the listeners), the previous generation's crash journal
+	// (package journal). A reboot's child continues it; a crash recovery
+	// applies it over the angel's checkpoint, then continues it;
 	// JournalSince is the number of the last checkpoint the angel got,
 	// from which the journal's entries are newer.
 	Journal      bool   `json:",omitempty"`
@@ -85,6 +87,9 @@ type Request struct {
 	FDs     []int  // descriptors to hand over, in the order the state refers to them
 	Started time.Time
 	Version string
+	// Journal is the parent's crash journal (a memfd) for a child that
+	// continues it (protoJournal); 0 or less: none.
+	Journal int
 }
 
 // Result tells the old generation how the handoff went.
@@ -112,6 +117,12 @@ const protoStaged = 3
 // them then sees progress batch by batch, however many there are. A parent
 // that does not ask (an older build) gets no acks.
 const protoAcks = 4
+
+// protoJournal is a child that, on a reboot, takes the parent's crash
+// journal as the last descriptor of the "state" message (Header.Journal)
+// and continues it once committed. A child that does not announce it (an
+// older build) starts its own journal, as before.
+const protoJournal = 5
 
 // message is what the old generation sends a staged child, each with its
 // descriptors: "begin" (the header so far), any number of "stage" chunks,

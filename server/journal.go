@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
@@ -47,13 +48,27 @@ type journaling struct {
 	// checkpoint's.
 	lastSystem []byte
 	number     uint64
-	// live: the angel has this journal (a full sync of this generation has
-	// reached it). Until then it still holds the previous generation's
-	// journal and records, so readers consume input as before: peeking
-	// would leave handled lines in the kernel for a recovery from those
-	// older records to handle again.
-	live bool
+	phase      journalPhase
 }
+
+// journalPhase is where a generation's journal stands.
+type journalPhase uint8
+
+const (
+	// journalNotHeld: the angel does not have this journal yet (no full
+	// sync of this generation has reached it). It still holds an older
+	// generation's journal and records, so readers consume input as
+	// before: peeking would leave handled lines in the kernel for a
+	// recovery from those older records to handle again.
+	journalNotHeld journalPhase = iota
+	// journalHeld: the angel has it; readers peek, and input leaves the
+	// kernel only once what it changed is committed.
+	journalHeld
+	// journalPassedOn: handed to the next generation at a reboot's pause
+	// (passJournalOn), which continues it; nothing more is written here
+	// unless the reboot fails (takeJournalBack).
+	journalPassedOn
+)
 
 type released struct {
 	c    *conn.Conn
@@ -129,7 +144,7 @@ func (w *World) journalConn(c *conn.Conn) {
 	if w.jr == nil {
 		return
 	}
-	c.SetJournaled(w.jr.live)
+	c.SetJournaled(w.jr.phase == journalHeld)
 	c.SetGate(w.jr.gate)
 }
 
@@ -137,10 +152,10 @@ func (w *World) journalConn(c *conn.Conn) {
 // journal (its first full sync has been written).
 func (w *World) journalLive() {
 	jr := w.jr
-	if jr == nil || jr.live || jr.holder == nil || jr.holder.Received() == 0 {
+	if jr == nil || jr.phase != journalNotHeld || jr.holder == nil || jr.holder.Received() == 0 {
 		return
 	}
-	jr.live = true
+	jr.phase = journalHeld
 	for _, s := range w.sessions {
 		if s.conn != nil {
 			s.conn.SetJournaled(true)
@@ -182,7 +197,7 @@ func (w *World) noteInput(s *Session, in *conn.Input) {
 // and then lets the input it took go from the kernel.
 func (w *World) commitJournal() {
 	jr := w.jr
-	if jr == nil {
+	if jr == nil || jr.phase == journalPassedOn {
 		return
 	}
 	pending := jr.gate.Pending()
@@ -239,7 +254,7 @@ func (w *World) commitJournal() {
 // with, switches halves (the other then holds nothing the angel lacks).
 func (w *World) numberCheckpoint() uint64 {
 	jr := w.jr
-	if jr == nil || jr.holder == nil {
+	if jr == nil || jr.holder == nil || jr.phase == journalPassedOn {
 		return 0
 	}
 	w.journalLive()
@@ -257,7 +272,7 @@ func (w *World) numberCheckpoint() uint64 {
 // generation does not run it again (poison, below). The session's record
 // after the event says it finished.
 func (w *World) journalRunning(s *Session, line []byte) {
-	if w.jr == nil {
+	if w.jr == nil || w.jr.phase == journalPassedOn {
 		return
 	}
 	kind := journal.KindRunning
@@ -424,7 +439,7 @@ func (w *World) adoptJournal(rec *journalRecovery) {
 	j, err := journal.Adopt(fd, rec.since)
 	if err != nil {
 		unix.Close(fd)
-		w.log.Warn().Err(err).Msg("the dead generation's crash journal cannot be continued: this generation's own starts with its first checkpoint")
+		w.log.Warn().Err(err).Msg("the previous generation's crash journal cannot be continued: this generation's own starts with its first checkpoint")
 		return
 	}
 	if used := j.Used(); used > adoptMaxUsed {
@@ -435,11 +450,11 @@ func (w *World) adoptJournal(rec *journalRecovery) {
 		// repeated 159-191 in a SIGSEGV storm). A fresh journal is live
 		// from this generation's first full sync instead.
 		_ = j.Close()
-		w.log.Warn().Float64("used", used).Msg("the dead generation's crash journal is nearly full: this generation starts its own, live from its first checkpoint")
+		w.log.Warn().Float64("used", used).Msg("the previous generation's crash journal is nearly full: this generation starts its own, live from its first checkpoint")
 		return
 	}
 	_ = jr.j.Close()
-	jr.j, jr.number, jr.live = j, j.Tag(), true
+	jr.j, jr.number, jr.phase = j, j.Tag(), journalHeld
 	// Every session's record as restored: it ends the dead generation's
 	// running lines (journal.Latest), and is what a recovery would make
 	// of the journal anyway. Then the lines that are still poison, so
@@ -455,6 +470,53 @@ func (w *World) adoptJournal(rec *journalRecovery) {
 		}
 	}
 	j.Commit()
+}
+
+// passJournalOn is called in a reboot's pause, with the snapshot taken:
+// the journal's descriptor goes to the next generation with the state, and
+// this generation writes nothing more to it (the next appends after its
+// last entry). It returns -1 when there is none to pass on, and the phase
+// to go back to if the reboot fails.
+func (w *World) passJournalOn() (fd int, was journalPhase) {
+	jr := w.jr
+	if jr == nil || jr.phase == journalPassedOn {
+		return -1, journalNotHeld
+	}
+	was, jr.phase = jr.phase, journalPassedOn
+	return jr.j.FD(), was
+}
+
+// takeJournalBack undoes passJournalOn after a failed reboot. The next
+// generation never wrote to it: it continues the journal only once the
+// reboot is committed (Restored.Start), and a reboot fails only before.
+func (w *World) takeJournalBack(was journalPhase) {
+	if w.jr != nil && w.jr.phase == journalPassedOn {
+		w.jr.phase = was
+	}
+}
+
+// continueParentJournal continues, at a reboot, the previous generation's
+// journal (fd, passed on with the state). The angel still holds that
+// journal with the previous generation's records: with every restored
+// session's record committed to it at once, a crash before this
+// generation's first full sync recovers everyone as they are here, TLS
+// streams included, instead of from the previous generation's older
+// checkpoint (which closed every TLS player with traffic since, and lost a
+// telnet player's lines of that window). Call it before the connections
+// start.
+func (w *World) continueParentJournal(fd int) {
+	began := time.Now()
+	w.adoptJournal(&journalRecovery{fd: fd})
+	if w.jr == nil || w.jr.phase != journalHeld {
+		return
+	}
+	w.log.Info().Uint64("checkpoint", w.jr.number).Int("sessions", len(w.sessions)).Dur("took", time.Since(began)).
+		Msg("continuing the previous generation's crash journal")
+	for _, s := range w.sessions {
+		if s.conn != nil {
+			s.conn.SetJournaled(true)
+		}
+	}
 }
 
 // resumeOutput queues, for each recovered connection, the output the dead

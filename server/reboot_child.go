@@ -350,6 +350,9 @@ type Restored struct {
 	// fromCheckpoint: rebuilt by the angel after a crash; sessions at a
 	// login prompt get their prompt again (what they typed may be lost).
 	fromCheckpoint bool
+	// parentJournal: a reboot's previous generation's crash journal, to
+	// continue once committed (-1: none).
+	parentJournal int
 }
 
 // Restore rebuilds the talker from a handoff: the versioned state, the
@@ -369,6 +372,12 @@ func Restore(cfg Config, hdr reboot.Header, stateBytes []byte, prep *Prepared, f
 		return fail(err)
 	}
 	var committedOutput *journalRecovery
+	parentJournal := -1
+	if hdr.Journal && len(fds) > 0 && !snap.Checkpoint {
+		// A reboot's: continued once the reboot is committed (Start).
+		parentJournal = fds[len(fds)-1]
+		fds = fds[:len(fds)-1]
+	}
 	if hdr.Journal && len(fds) > 0 && snap.Checkpoint {
 		// The dead generation's crash journal, last before the listeners
 		// (journal.go): its committed changes go over the checkpoint.
@@ -444,7 +453,8 @@ func Restore(cfg Config, hdr reboot.Header, stateBytes []byte, prep *Prepared, f
 		Dur("sessions", tSessions.Sub(tOpened)).Dur("hooks", time.Since(tSessions)).Int("state_bytes", len(stateBytes)).
 		Msg("restore phases")
 	t.Restore = time.Since(began)
-	r := &Restored{Server: s, began: began, received: received, timings: t, fromCheckpoint: snap.Checkpoint}
+	r := &Restored{Server: s, began: began, received: received, timings: t, fromCheckpoint: snap.Checkpoint,
+		parentJournal: parentJournal}
 	r.report = reboot.Report{Version: cfg.Version, Received: received.Sub(hdr.Started),
 		Restored: t.Restore, Sessions: kept, Dropped: dropped}
 	return r, nil
@@ -457,6 +467,10 @@ func (r *Restored) Report() reboot.Report { return r.report }
 // closed without being shut down (they still belong to the old
 // generation) and the database is closed.
 func (r *Restored) Abandon() {
+	if r.parentJournal >= 0 {
+		unix.Close(r.parentJournal) // still the previous generation's
+		r.parentJournal = -1
+	}
 	for _, s := range r.world.sessions {
 		s.conn.Abandon()
 	}
@@ -468,6 +482,10 @@ func (r *Restored) Abandon() {
 // The caller then calls Serve on the inherited listener.
 func (r *Restored) Start() {
 	w := r.world
+	if r.parentJournal >= 0 {
+		w.continueParentJournal(r.parentJournal) // journal.go
+		r.parentJournal = -1
+	}
 	t := r.timings
 	t.Pause = time.Since(t.At)
 	msg := ""
@@ -606,6 +624,11 @@ func (w *World) restoreSessions(snap *state.Snapshot, prep *Prepared, fds []int,
 				if pauseOnly[i] {
 					sessions[i] = prep.sessions[at]
 					sessions[i].held = eventsFromWire(st.Held)
+					// Where the input stands is the pause's, as for a
+					// whole record: the staged one's is older, and a crash
+					// journal continued with it would leave a half line
+					// typed before the reboot behind the kernel's offset.
+					sessions[i].inputFrom(&st.Conn)
 				} else {
 					sessions[i] = restoredSession(st)
 				}

@@ -56,7 +56,7 @@ func (s *Server) Reboot(req RebootRequest) (*RebootTimings, error) {
 		log.Warn().Msg("reboot refused: the talker is shutting down")
 		return nil, errors.New("the talker is shutting down")
 	}
-	a := &attempt{s: s, req: req, log: log, gcPercent: -1}
+	a := &attempt{s: s, req: req, log: log, gcPercent: -1, journal: -1}
 	defer a.collectGarbageAgain()
 	if err := a.run(); err != nil {
 		return nil, a.rollback(err)
@@ -81,7 +81,11 @@ type attempt struct {
 	staged       *staged         // what was sent before the pause (nil if the child does not stage)
 	paused       bool            // the pause began: a rollback resumes everyone
 	gcPercent    int             // the collector's setting before the pause turned it off (-1: not yet)
-	timings      *RebootTimings  // from the pause on
+	// journal is the crash journal passed on with the state (-1: none),
+	// journalWas its phase before, for a rollback (journal.go).
+	journal    int
+	journalWas journalPhase
+	timings    *RebootTimings // from the pause on
 	// For the log: when the pause began, the accept loops had parked and
 	// the readers had been asked to stop.
 	pauseStart, acceptPaused, readersAsked time.Time
@@ -224,6 +228,11 @@ func (a *attempt) snapshot() ([]byte, []int, error) {
 	a.s.world.do(func(w *World) {
 		start := a.s.cfg.Now()
 		t.Quiesce = start.Sub(a.pauseStart)
+		if a.req.Mode != reboot.ModeRestart && a.child.ContinuesJournal() {
+			// Before the snapshot, which then leaves the input readers
+			// took in the sockets (World.carry).
+			a.journal, a.journalWas = w.passJournalOn()
+		}
 		stateBytes, fds, err = w.snapshot(a.req.Mode, t, a.staged, a.child.Staged())
 		t.Snapshot = a.s.cfg.Now().Sub(start)
 	})
@@ -241,7 +250,7 @@ func (a *attempt) snapshot() ([]byte, []int, error) {
 // over: it answers whoever asked, and exits.
 func (a *attempt) commit(stateBytes []byte, fds []int) error {
 	res, err := a.child.Complete(reboot.Request{Mode: a.req.Mode, State: stateBytes, FDs: fds,
-		Started: a.pauseStart, Version: a.s.cfg.Version})
+		Started: a.pauseStart, Version: a.s.cfg.Version, Journal: a.journal})
 	if err != nil {
 		return err
 	}
@@ -271,6 +280,10 @@ func (a *attempt) rollback(err error) error {
 	s := a.s
 	if a.child != nil {
 		a.child.Abort() // (nothing to do if the handoff itself failed: it killed the child)
+	}
+	if a.journal > 0 {
+		s.world.do(func(w *World) { w.takeJournalBack(a.journalWas) })
+		a.journal = -1
 	}
 	if a.paused {
 		s.resume()
@@ -642,7 +655,7 @@ func (w *World) snapshot(mode reboot.Mode, t *RebootTimings, st *staged, nStaged
 		if st != nil {
 			if rec, ok := st.records[s.ID]; ok {
 				if w.checkpointUnchanged(s, rec) {
-					r := s.pauseRecord(fd)
+					r := w.pauseRecord(s, fd)
 					snap.Sessions[i], errs[i] = state.EncodeSession(snap.Version, &r)
 					return
 				}

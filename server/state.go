@@ -112,14 +112,24 @@ func (w *World) encodeFull(s *Session, fd, v int) (state.Record, error) {
 	sc := w.getScratch()
 	defer w.scratch.Put(sc)
 	s.fillCheckpoint(&sc.rec, &sc.player)
-	sc.rec.FD, sc.rec.Conn, sc.rec.Held = fd, carriedToWire(s.conn.Carry()), eventsToWire(s.held)
+	sc.rec.FD, sc.rec.Conn, sc.rec.Held = fd, carriedToWire(w.carry(s.conn)), eventsToWire(s.held)
 	return state.EncodeSession(v, &sc.rec)
 }
 
 // pauseRecord is a Staged record: what the pause changes, the rest being
 // the record staged with the socket at index fd.
-func (s *Session) pauseRecord(fd int) state.Session {
-	return state.Session{ID: s.ID, FD: fd, Conn: carriedToWire(s.conn.Carry()), Held: eventsToWire(s.held), Staged: true}
+func (w *World) pauseRecord(s *Session, fd int) state.Session {
+	return state.Session{ID: s.ID, FD: fd, Conn: carriedToWire(w.carry(s.conn)), Held: eventsToWire(s.held), Staged: true}
+}
+
+// carry is a connection's carried state for a snapshot. With the crash
+// journal passed on to the next generation (journal.go), what the reader
+// took stays in the socket (conn.CarryLeavingInput).
+func (w *World) carry(c *conn.Conn) conn.Carried {
+	if w.jr != nil && w.jr.phase == journalPassedOn {
+		return c.CarryLeavingInput()
+	}
+	return c.Carry()
 }
 
 // restoredSession is a session rebuilt from its record, before it is
@@ -136,11 +146,18 @@ func restoredSession(r *state.Session) *Session {
 	// Converse mode and the last command (converse.go).
 	s.Converse, s.LastCommand = r.Converse, r.LastCommand
 	s.GreetPending = r.GreetPending // greeting.go
-	if s.inputAt = r.Conn.InputAt; s.inputAt != 0 {
-		d := carriedFromWire(&r.Conn).Decoder
+	s.inputFrom(&r.Conn)
+	return s
+}
+
+// inputFrom sets where the session's input stands (journal.go) from a
+// record's carried connection state: the offset and the decoder there.
+func (s *Session) inputFrom(c *state.Carried) {
+	s.inputAt, s.reader = c.InputAt, nil
+	if s.inputAt != 0 {
+		d := carriedFromWire(c).Decoder
 		s.reader = &d
 	}
-	return s
 }
 
 // systemRecord is the talker-wide state as a snapshot or checkpoint

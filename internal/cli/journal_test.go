@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -179,5 +180,84 @@ func TestKill9SoonAfterARecovery(t *testing.T) {
 	review := typer.Quiet(500 * time.Millisecond)
 	if strings.Contains(review, "nknown") {
 		t.Errorf("a tail ran as a command:\n%s", review)
+	}
+}
+
+// TestKill9RightAfterARebootLosesNothing: a kill -9 of the new generation
+// the moment a reboot is over (before its first full sync reaches the
+// angel, which comes half a second later) loses nothing: the new
+// generation continues the old one's journal, which the angel holds, and
+// the old one left the input its readers had taken in the sockets. Before,
+// the angel recovered from the old generation's older records while the
+// pause had taken that input out of the sockets: the half line typed
+// before the reboot was gone (1,000 players, three such kills: 260 of
+// 2,000 lines lost; here " done" ran as a command).
+func TestKill9RightAfterARebootLosesNothing(t *testing.T) {
+	la, typer, hearer := typerAndHearer(t)
+	time.Sleep(time.Second) // the angel has the first generation's journal
+	for round := 0; round < 2; round++ {
+		word := []string{"one", "two"}[round]
+		typer.Send("say before " + word)
+		hearer.Expect("Typer says 'before " + word + "'")
+		typer.SendRaw([]byte("say half " + word))
+		out, code := la.cli("reboot")
+		if code != 0 {
+			t.Fatalf("round %d: reboot: %s", round, out)
+		}
+		var pid int
+		if i := strings.Index(out, "served by pid "); i >= 0 {
+			fmt.Sscanf(out[i+len("served by pid "):], "%d", &pid)
+		}
+		// Round two kills after the new generation's first full sync:
+		// its journal then carries on from records whose input offset is
+		// the pause's (a staged session kept its older one, and the half
+		// line was lost the same way).
+		time.Sleep([]time.Duration{0, time.Second}[round])
+		if err := signalPID(pid, syscall.SIGKILL); err != nil {
+			t.Fatalf("round %d: %v (reboot said: %s)", round, err, out)
+		}
+		hearer.Expect("tripped over something and recovered")
+		typer.SendRaw([]byte(" done\r\n"))
+		got := hearer.Expect("Typer says 'half " + word + " done'")
+		if strings.Count(got, "before "+word) != 0 {
+			t.Errorf("round %d: a line handled before the reboot was handled again:\n%s", round, got)
+		}
+	}
+	typer.Send("review")
+	typer.Expect("lines said in")
+	review := typer.Quiet(500 * time.Millisecond)
+	for _, said := range []string{"before one", "half one done", "before two", "half two done"} {
+		if n := strings.Count(review, said); n != 1 {
+			t.Errorf("%q is in the room's review %d times, want 1:\n%s", said, n, review)
+		}
+	}
+}
+
+// TestFailedRebootKeepsTheJournal: a reboot whose new binary fails in the
+// pause, after the journal was passed on to it, gives the journal back:
+// the old generation goes on committing to it, and a kill -9 afterwards
+// neither repeats nor loses a line. (Were it not given back, nothing more
+// would be committed and no input let go: the recovery would handle again
+// every line since the failed reboot.)
+func TestFailedRebootKeepsTheJournal(t *testing.T) {
+	la, typer, hearer := typerAndHearer(t)
+	time.Sleep(time.Second) // the angel has the first generation's journal
+	la.swapTo(fmt.Sprintf("#!/bin/sh\nTALKER_FAULT=crash-restore exec %s \"$@\"\n", la.good))
+	if out, code := la.cli("reboot"); code == 0 {
+		t.Fatalf("the reboot into a binary that crashes while restoring succeeded: %s", out)
+	}
+	la.swapTo(fmt.Sprintf("#!/bin/sh\nexec %s \"$@\"\n", la.good))
+	typer.Send("say after the failed reboot")
+	hearer.Expect("Typer says 'after the failed reboot'")
+	typer.SendRaw([]byte("say half"))
+	time.Sleep(300 * time.Millisecond)
+	if err := signalPID(la.talkerPID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	hearer.Expect("tripped over something and recovered")
+	typer.SendRaw([]byte(" way\r\n"))
+	got := hearer.Expect("Typer says 'half way'")
+	if strings.Contains(got, "after the failed reboot") {
+		t.Errorf("a line handled before the kill was handled again:\n%s", got)
 	}
 }

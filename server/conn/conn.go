@@ -629,6 +629,16 @@ type Carried struct {
 // reader and the writer frozen (or not started).
 func (c *Conn) Carry() Carried {
 	c.settleInput() // input.go: nothing taken is left in the socket
+	return c.CarryLeavingInput()
+}
+
+// CarryLeavingInput is Carry, except that what the reader peeked and took
+// stays in the socket: the next generation drops it itself when its reader
+// starts (Carried.InputAt is ahead of the kernel). For a reboot that passes
+// the crash journal on: until the next generation has committed the
+// carried state to it, a crash recovers from the journal as it was, which
+// needs those bytes still in the socket.
+func (c *Conn) CarryLeavingInput() Carried {
 	cr := Carried{Decoder: c.Decoder, Throttle: c.Throttle, InputAt: c.input.carried()}
 	cr.TLS = c.tlsCarry()            // tls.go
 	cr.Decompress = c.carryInflate() // decompress.go
