@@ -162,6 +162,9 @@ type generation struct {
 	// killed: it died of a signal another process than the angel sent
 	// (reboot.Header.Killed).
 	killed bool
+	// successor: a reboot handed it every player (its predecessor's bye
+	// named it), so it served them even before its hello.
+	successor bool
 }
 
 type stopRequest struct {
@@ -663,7 +666,7 @@ func (a *Angel) currentExited(now time.Time) {
 		a.state, a.detail = link.StateStarting, "waiting for the next generation"
 		next := &generation{startedAt: now, adopted: g.adopted}
 		if g.bye != nil && g.bye.Next > 0 {
-			next.pid = g.bye.Next
+			next.pid, next.successor = g.bye.Next, true
 			next.start, _ = link.StartTime(next.pid)
 			a.cur = next
 		} else {
@@ -710,7 +713,10 @@ func (a *Angel) currentExited(now time.Time) {
 	if !g.kept {
 		a.badCrashes++ // it never served GoodAfter
 	}
-	if g.hello {
+	// The generation whose players are held: one that said hello, or a
+	// reboot's successor killed before it did (a kill right after a
+	// reboot). One that never served keeps the last one's time and pid.
+	if g.hello || g.successor {
 		_, sent := signalSentBy(trace)
 		g.killed = end.killedFromOutside() || (sent && end.killedBy == "")
 		a.lastDead, a.crashedAt = g, now
