@@ -120,8 +120,27 @@ func (w *World) goLinkDead(s *Session, why error) bool {
 // checkpointSystemNow sends the angel the system state at once: a
 // session that went link-dead or was resumed is carried there, and must
 // not be lost to a crash in the next 200 ms.
+//
+// At most one every systemNowEvery: the rest go with the next checkpoint
+// tick (200 ms). A crash before it loses nothing: a session that dropped
+// is restored with its closed socket and drops again, and one resumed
+// meanwhile is not brought back twice (restoreLinkDead). Each sends every
+// link-dead session: when 1,000 players dropped at once, once each took
+// the world 6 s.
 func (w *World) checkpointSystemNow() {
 	w.linkDeadJSON.stale = true // who is link-dead changed: encoded again now
+	if w.holder == nil || w.phase == phasePaused {
+		return
+	}
+	if now := w.cfg.Now(); now.Sub(w.systemNowAt) >= systemNowEvery {
+		w.systemNowAt = now
+		w.sendSystem()
+	}
+}
+
+// sendSystem sends the angel the system state now, whenever it last did.
+func (w *World) sendSystem() {
+	w.linkDeadJSON.stale = true
 	if w.holder == nil || w.phase == phasePaused {
 		return
 	}
@@ -141,7 +160,9 @@ func (w *World) endLinkDead(s *Session, reason closeReason) {
 		w.logout(s, reason)
 	}
 	w.log.Info().Str("player", s.Player.Name).Stringer("reason", reason).Msg("link-dead session ended")
-	w.checkpointSystemNow()
+	if !reason.everyone() {
+		w.checkpointSystemNow()
+	} // everyone leaving: endAllLinkDead checkpoints once, at the end
 }
 
 // expireLinkDead ends the link-dead sessions whose window has passed: for
@@ -155,10 +176,18 @@ func (w *World) expireLinkDead(now time.Time) {
 }
 
 // endAllLinkDead ends every link-dead session (a shutdown, a restart).
+//
+// The system state goes to the angel once, after the last: once each
+// (encoding the ever shorter list of the others every time) took 5.7 s at
+// shutdown after 1,000 players had dropped.
 func (w *World) endAllLinkDead(reason closeReason) {
+	if len(w.linkDead) == 0 {
+		return
+	}
 	for _, s := range w.linkDead {
 		w.remove(s, reason)
 	}
+	w.sendSystem()
 }
 
 // linkDeadNotice tells someone who sent a link-dead player a tell that
@@ -365,6 +394,10 @@ type linkDeadJSON struct {
 	// no copy (the checkpoint then compares a slice with itself).
 	base, spliced []byte
 }
+
+// systemNowEvery bounds how often checkpointSystemNow sends the system
+// state at once.
+const systemNowEvery = 50 * time.Millisecond
 
 // linkDeadCheckpointEvery bounds how often missed lines alone make the
 // angel's copy of the link-dead sessions be encoded again.

@@ -82,6 +82,7 @@ type World struct {
 	review        map[string][]ReviewLine // room id → the last lines said there (review.go)
 	linkDead      map[uint64]*Session     // sessions kept without their connection, by id (linkdead.go)
 	linkDeadJSON  linkDeadJSON            // their encoding for the angel's checkpoints (linkdead.go)
+	systemNowAt   time.Time               // the last checkpointSystemNow that sent (linkdead.go)
 	bans          []store.Ban             // loaded from the database (bans.go)
 	newbiesClosed bool                    // registration refused (stored in meta)
 	expiredAt     time.Time               // when idle newbie accounts were last looked for (expireNewbies)
