@@ -527,13 +527,26 @@ func (r *Restored) Start() {
 			}
 		}
 	}
+	// A player whose TLS stream cannot go on (the crash took records the
+	// journal lacks) goes link-dead now, before the world runs: what is
+	// said from now on is kept for them, shown once when they come back
+	// (a browser's page reconnects by itself). Left to its connection's
+	// end at Start, a line said in between went to a connection already
+	// closing and was lost.
+	conns := make([]*conn.Conn, len(sessions))
+	for i, s := range sessions {
+		conns[i] = s.conn // (still started: it ends itself, see conn.Start)
+		if err := s.conn.TLSCannotContinue(); err != nil {
+			w.goLinkDead(s, err)
+		}
+	}
 	tQueued := time.Since(t.At)
 	// The world runs before the connections start, so that each one's
 	// input is handled as soon as its reader is up rather than after the
 	// last connection's. (Connections are safe to start while the world
 	// runs: it only queues output to them.)
 	r.startWorld()
-	parallel(len(sessions), func(i int) { sessions[i].conn.Start() })
+	parallel(len(conns), func(i int) { conns[i].Start() })
 	resumed := time.Since(t.At)
 	r.markRunning()
 	r.cfg.Log.Info().Int("generation", w.system.Generation).Int("sessions", t.Sessions).

@@ -175,6 +175,18 @@ func (c *Conn) attachTLS(st *tlsrecord.State) {
 	}
 }
 
+// TLSCannotContinue is why a carried TLS state cannot go on, so that the
+// connection will end at Start, or nil. Call it before Start.
+func (c *Conn) TLSCannotContinue() error {
+	if c.tls == nil {
+		return nil
+	}
+	if c.tls.broken != nil {
+		return c.tls.broken
+	}
+	return c.tls.writeErr
+}
+
 // tlsBroken ends, at Start, a connection whose TLS state could not be
 // continued; it reports true if it did.
 func (c *Conn) tlsBroken() bool {
