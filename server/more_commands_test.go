@@ -445,8 +445,12 @@ func TestProfileWrapInvisInTheRecord(t *testing.T) {
 	}
 	for _, c := range []string{"wrap auto", "plan -", "email -"} {
 		alice.Send(c)
-		alice.Expect("\n")
 	}
+	// Her commands run in order: the echo of this one says they all did.
+	// (Any newline, as waited for before, could be an earlier reply's,
+	// and the version was then read with "email -" still queued.)
+	alice.Send("say all cleared")
+	alice.Expect("You say 'all cleared'")
 	sue.Send("vis")
 	sue.Expect("visible again")
 	if v := version(); v != state.VersionCBOR {
