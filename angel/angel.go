@@ -708,7 +708,7 @@ func (a *Angel) currentExited(now time.Time) {
 	}
 	// Anything else is a crash.
 	a.lastExit = how
-	trace := a.logCrashOutput(g.pid)
+	sentSignal := a.logCrashOutput(g.pid)
 	upFor := now.Sub(g.startedAt)
 	if !g.kept {
 		a.badCrashes++ // it never served GoodAfter
@@ -717,8 +717,7 @@ func (a *Angel) currentExited(now time.Time) {
 	// reboot's successor killed before it did (a kill right after a
 	// reboot). One that never served keeps the last one's time and pid.
 	if g.hello || g.successor {
-		_, sent := signalSentBy(trace)
-		g.killed = end.killedFromOutside() || (sent && end.killedBy == "")
+		g.killed = end.killedFromOutside() || (sentSignal && end.killedBy == "")
 		a.lastDead, a.crashedAt = g, now
 	}
 	delay, loop := a.crashes.crashed(a.cfg.Policy, now, upFor)
@@ -953,14 +952,15 @@ func (a *Angel) offerDone(ev offerEvent, now time.Time) {
 // line ("fatal error: concurrent map writes") to stderr only, before the
 // trace it also sends to the crash log (debug.SetCrashOutput): it is
 // found in the talker's stderr log, logged, and appended to the crash log
-// so that both say why.
-func (a *Angel) logCrashOutput(pid int) (trace []byte) {
+// so that both say why. It reports whether the dump says another process
+// sent the signal that ended it (signalSentBy).
+func (a *Angel) logCrashOutput(pid int) (sentSignal bool) {
 	if a.cfg.CrashLog == "" {
-		return nil
+		return false
 	}
 	// Give the dying process's last write a moment to land.
 	time.Sleep(20 * time.Millisecond)
-	trace = readNew(a.cfg.CrashLog, &a.crashLogAt)
+	trace := readNew(a.cfg.CrashLog, &a.crashLogAt)
 	var reasons []string
 	if a.cfg.StderrLog != "" {
 		reasons = crashReasons(a.cfg.StderrLog, &a.stderrAt)
@@ -969,11 +969,12 @@ func (a *Angel) logCrashOutput(pid int) (trace []byte) {
 		// A signal's dump goes to the crash output alone.
 		reasons = reasonLines(bytes.NewReader(trace))
 	}
-	if sender, ok := signalSentBy(trace); ok {
+	sender, sentSignal := signalSentBy(trace)
+	if sentSignal {
 		reasons = append(reasons, "sent by pid "+strconv.Itoa(sender))
 	}
 	if len(trace) == 0 && len(reasons) == 0 {
-		return trace
+		return false
 	}
 	reason := strings.Join(reasons, "; ")
 	a.log.Error().Int("talker_pid", pid).Str("reason", reason).Str("trace", string(trace)).Msg("talker crash output")
@@ -986,7 +987,7 @@ func (a *Angel) logCrashOutput(pid int) (trace []byte) {
 			f.Close()
 		}
 	}
-	return trace
+	return sentSignal
 }
 
 // readNew returns what was appended to path since *at (at most its first

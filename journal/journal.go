@@ -180,8 +180,7 @@ func Adopt(fd int, since uint64) (*Journal, error) {
 	}
 	j := &Journal{fd: fd, mem: mem, half: half, active: active}
 	j.pos = int(atomic.LoadUint64(j.u64(offCommitted + 8*active)))
-	j.tag = max(since, atomic.LoadUint64(j.u64(offBase+8*active)))
-	j.tag = max(j.tag, newest)
+	j.tag = max(since, atomic.LoadUint64(j.u64(offBase+8*active)), newest)
 	return j, nil
 }
 

@@ -156,6 +156,12 @@ func (w *World) journalLive() {
 		return
 	}
 	jr.phase = journalHeld
+	w.peekAll()
+}
+
+// peekAll turns peeking on for every session's reader, the journal being
+// held now.
+func (w *World) peekAll() {
 	for _, s := range w.sessions {
 		if s.conn != nil {
 			s.conn.SetJournaled(true)
@@ -407,6 +413,10 @@ type journalRecovery struct {
 	since uint64
 }
 
+// adoptMaxUsed is how full the dead generation's active half may be for
+// this one to continue it.
+const adoptMaxUsed = 0.75
+
 // adoptJournal continues the dead generation's journal instead of the
 // fresh one open made (journal.Adopt). The angel already holds that
 // journal, so this generation is covered from its first event and its
@@ -421,10 +431,6 @@ type journalRecovery struct {
 //
 // Call it after the sessions are restored and before their connections
 // are put under the journal (journalConn).
-// adoptMaxUsed is how full the dead generation's active half may be for
-// this one to continue it.
-const adoptMaxUsed = 0.75
-
 func (w *World) adoptJournal(rec *journalRecovery) {
 	if rec == nil || rec.fd < 0 {
 		return
@@ -512,11 +518,7 @@ func (w *World) continueParentJournal(fd int) {
 	}
 	w.log.Info().Uint64("checkpoint", w.jr.number).Int("sessions", len(w.sessions)).Dur("took", time.Since(began)).
 		Msg("continuing the previous generation's crash journal")
-	for _, s := range w.sessions {
-		if s.conn != nil {
-			s.conn.SetJournaled(true)
-		}
-	}
+	w.peekAll()
 }
 
 // resumeOutput queues, for each recovered connection, the output the dead

@@ -128,25 +128,23 @@ func (w *World) goLinkDead(s *Session, why error) bool {
 // link-dead session: when 1,000 players dropped at once, once each took
 // the world 6 s.
 func (w *World) checkpointSystemNow() {
-	w.linkDeadJSON.stale = true // who is link-dead changed: encoded again now
-	if w.holder == nil || w.phase == phasePaused {
-		return
-	}
-	if now := w.cfg.Now(); now.Sub(w.systemNowAt) >= systemNowEvery {
+	w.linkDeadJSON.stale = true // who is link-dead changed (withLinkDead)
+	if now := w.cfg.Now(); now.Sub(w.systemNowAt) >= systemNowEvery && w.sendSystem() {
 		w.systemNowAt = now
-		w.sendSystem()
 	}
 }
 
-// sendSystem sends the angel the system state now, whenever it last did.
-func (w *World) sendSystem() {
+// sendSystem sends the angel the system state now, whenever it last did;
+// false if there is no angel to send it to (or the world is paused).
+func (w *World) sendSystem() bool {
 	w.linkDeadJSON.stale = true
 	if w.holder == nil || w.phase == phasePaused {
-		return
+		return false
 	}
 	sys := w.encodeSystem()
 	w.lastSystem = sys
 	w.holder.Checkpoint(sys, nil)
+	return true
 }
 
 // endLinkDead ends a link-dead session: logged out (saved; its departure

@@ -373,20 +373,23 @@ func Restore(cfg Config, hdr reboot.Header, stateBytes []byte, prep *Prepared, f
 	}
 	var committedOutput *journalRecovery
 	parentJournal := -1
-	if hdr.Journal && len(fds) > 0 && !snap.Checkpoint {
-		// A reboot's: continued once the reboot is committed (Start).
-		parentJournal = fds[len(fds)-1]
-		fds = fds[:len(fds)-1]
-	}
-	if hdr.Journal && len(fds) > 0 && snap.Checkpoint {
-		// The dead generation's crash journal, last before the listeners
-		// (journal.go): its committed changes go over the checkpoint.
+	if hdr.Journal && len(fds) > 0 {
+		// The previous generation's crash journal, last (before the
+		// listeners, which a reboot's come apart from).
 		jfd := fds[len(fds)-1]
 		fds = fds[:len(fds)-1]
-		if committedOutput, err = applyJournal(&cfg.Log, snap, jfd, hdr.JournalSince); err != nil {
-			cfg.Log.Warn().Err(err).Msg("crash journal not used: recovering from the angel's checkpoint alone")
-		} else {
-			committedOutput.killed = hdr.Killed
+		switch {
+		case !snap.Checkpoint:
+			// A reboot's: continued once the reboot is committed (Start).
+			parentJournal = jfd
+		default:
+			// A crash's (journal.go): its committed changes go over the
+			// angel's checkpoint.
+			if committedOutput, err = applyJournal(&cfg.Log, snap, jfd, hdr.JournalSince); err != nil {
+				cfg.Log.Warn().Err(err).Msg("crash journal not used: recovering from the angel's checkpoint alone")
+			} else {
+				committedOutput.killed = hdr.Killed
+			}
 		}
 	}
 	sys, err := state.DecodeSystem(snap.System)

@@ -14,6 +14,21 @@ import (
 // together, a second registration of the name is refused as taken and
 // leaves no record, a login updates the account and keeps only the
 // newest KeptLogins records, and all of it is there after a reopen.
+// reopen closes s and opens the database in dir again, closed when the
+// test ends: what was written must be on disk, not in a cache.
+func reopen(t *testing.T, s *Store, dir string) *Store {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func TestEnterPlayer(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir)
@@ -46,14 +61,7 @@ func TestEnterPlayer(t *testing.T) {
 	if err := s.EnterPlayer(&player.Player{Name: "Nobody"}, false, "x", at); !errors.Is(err, ErrNotFound) {
 		t.Errorf("login of a missing account: %v", err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = reopen(t, s, dir)
 	got, err := s.Player("alice")
 	if err != nil || got.PasswordHash != "h" || got.Logins != KeptLogins+6 || got.LastAddress != "10.0.1."+strconv.Itoa(KeptLogins+4) {
 		t.Errorf("reopened: %v %+v", err, got)
@@ -164,14 +172,7 @@ func TestEnterPlayers(t *testing.T) {
 	if got := s.NamesChanged(); got != before+2 {
 		t.Errorf("NamesChanged: %d, want %d (Alice and Dave)", got, before+2)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = reopen(t, s, dir)
 	for _, name := range []string{"Alice", "Dave"} {
 		if l, err := s.Logins(name); err != nil || len(l) != 1 {
 			t.Errorf("%s's login records: %v %+v", name, err, l)
